@@ -1,0 +1,1 @@
+"""The platforms: Slack, Teams, console; the ASGI server; rendering; the entry point."""

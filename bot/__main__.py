@@ -1,0 +1,52 @@
+"""`python -m bot [console|serve|migrate|keys generate]` — see SPEC.md §8."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from storage.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="koordinator")
+    sub = parser.add_subparsers(dest="cmd")
+    console = sub.add_parser("console", help="the terminal chat on the same commands")
+    console.add_argument("--as", dest="user", default="console", help="platform user id to act as")
+    sub.add_parser("serve", help="HTTP server for Slack and Teams")
+    sub.add_parser("migrate", help="apply database migrations")
+    keys = sub.add_parser("keys", help="key helpers")
+    keys.add_argument("action", choices=["generate"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if args.cmd == "keys":
+        from storage.crypto import generate_key
+
+        print(f"PSEUDONYM_KEY={generate_key()}\nDATA_KEY={generate_key()}")
+        return 0
+    if args.cmd == "migrate":
+        from storage.db import migrate
+
+        migrate(settings.database_url)
+        print("migrated")
+        return 0
+    if args.cmd == "serve" or (args.cmd is None and (settings.has_slack or settings.has_teams)):
+        from bot.server import serve
+
+        return serve(settings)
+    from bot.console import run_console
+    from bot.services import build_services
+
+    svc = build_services(settings)
+    run_console(svc, getattr(args, "user", "console"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The console: a terminal chat on the same commands, for trying the bot out (and for tests via a pipe)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+from sqlmodel import select
+
+from commands.context import Services
+from commands.messages import t
+from commands.reply import Form, FormField, Invocation, Reply
+from commands.router import dispatch, submit_form
+from storage import outbox
+from storage.db import unit_of_work
+from storage.enums import Org, Role
+from storage.models import Member
+
+CANCEL = "."
+
+
+def render(reply: Reply) -> str:
+    lines: list[str] = []
+    if reply.title:
+        lines.append(f"== {reply.title} ==")
+    if reply.text:
+        lines.append(reply.text)
+    width = max((len(f.label) for f in reply.fields), default=0)
+    for f in reply.fields:
+        lines.append(f"  {f.label.ljust(width)} : {f.value}")
+    if reply.buttons:
+        lines.append("  " + "  ".join(f"[{b.label}: {b.command}]" for b in reply.buttons if b.command))
+    for a in reply.attachments:
+        lines.append(f"  (📎 {a.filename}, {len(a.data)} bytes)")
+    return "\n".join(lines)
+
+
+def _framed(header: str, body: str) -> str:
+    return "\n".join([f"┌─ {header}", *("│ " + line for line in body.splitlines()), "└─"])
+
+
+class Console:
+    def __init__(self, svc: Services, user_id: str, out: TextIO, lines: Iterator[str],
+                 secret_prompt: Callable[[str], str] | None = None) -> None:
+        self.svc, self.user_id, self.out, self.lines = svc, user_id, out, lines
+        self.secret_prompt = secret_prompt
+        self.lang = svc.lang
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def bootstrap(self) -> None:
+        """On an empty database the console user becomes admin, so a newcomer can try everything."""
+        with unit_of_work(self.svc.engine) as session:
+            if session.exec(select(Member.id)).first() is None:
+                session.add(Member(user_id=self.user_id, platform="console", role=Role.admin.value,
+                                   org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
+                self.say(t(self.lang, "console.first_admin", user=self.user_id))
+            member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
+            role = member.role if member else "—"
+        self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))
+
+    def show_private(self, reply: Reply) -> None:
+        self.say(_framed(t(self.lang, "console.private"), render(reply)))
+
+    def deliver_outbox(self) -> None:
+        """In the console every queued post and DM is printed, marked as such, and marked sent."""
+        while True:
+            with unit_of_work(self.svc.engine) as session:
+                now = self.svc.clock.now()
+                rows = outbox.due(session, now)
+                for row in rows:
+                    if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
+                        continue
+                    reply = Reply.from_json(outbox.payload(session, self.svc.vault, row))
+                    header = (t(self.lang, "console.channel", channel=row.target) if row.target_kind == "channel"
+                              else t(self.lang, "console.dm", user=f"@{row.target}"))
+                    self.say(_framed(header, render(reply)))
+                    outbox.mark_sent(session, row, now, f"console-{row.id}")
+            if not rows:
+                return
+
+    def handle(self, text: str) -> None:
+        reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
+        self.show_private(reply) if reply.private else self.say(render(reply))
+        if reply.form is not None:
+            self.fill(reply.form)
+        self.deliver_outbox()
+
+    def _ask(self, field: FormField) -> str | None:
+        label = field.label + (" *" if field.required else "")
+        if field.options:
+            label += f" [{t(self.lang, 'console.choices')}: " + ", ".join(
+                f"{i}={o}" for i, o in enumerate(field.options, 1)) + "]"
+        if field.hint:
+            label += f" ({field.hint})"
+        prompt = label + ": "
+        if field.never_stored and self.secret_prompt is not None:
+            answer = self.secret_prompt(prompt)
+        else:
+            print(prompt, end="", file=self.out, flush=True)
+            answer = next(self.lines, None)
+            if answer is None:
+                return None
+            if not field.never_stored and not sys.stdin.isatty():
+                print(answer, file=self.out)
+        answer = answer.strip()
+        if answer == CANCEL:
+            return None
+        return _resolve_choices(field, answer)
+
+    def fill(self, form: Form) -> None:
+        self.say(f"-- {form.title} -- {t(self.lang, 'console.form_cancel')}")
+        values: dict[str, str] = {}
+        pending = list(form.fields)
+        for _attempt in range(3):
+            for field in pending:
+                answer = self._ask(field)
+                if answer is None:
+                    self.say(t(self.lang, "console.form_cancelled"))
+                    return
+                values[field.name] = answer
+            result = submit_form(self.svc, Invocation(user_id=self.user_id, text="", platform="console"),
+                                 form.form_id, values, form.context)
+            if not result.errors:
+                if result.reply is not None:
+                    self.show_private(result.reply)
+                return
+            for name, message in result.errors.items():
+                self.say(f"! {name}: {message}")
+            pending = [f for f in form.fields if f.name in result.errors]
+        self.say(t(self.lang, "console.form_cancelled"))
+
+    def run(self) -> None:
+        self.bootstrap()
+        self.deliver_outbox()
+        for line in self.lines:
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if not sys.stdin.isatty():
+                self.say(f"> {text}")
+            self.handle(text)
+
+
+def _resolve_choices(field: FormField, answer: str) -> str:
+    if not field.options or not answer:
+        return answer
+    picked = []
+    for part in answer.split(",") if field.kind == "multiselect" else [answer]:
+        part = part.strip()
+        if part.isdigit() and 1 <= int(part) <= len(field.options):
+            picked.append(field.options[int(part) - 1])
+        else:
+            picked.append(part)
+    return ",".join(picked)
+
+
+def stdin_lines() -> Iterator[str]:
+    if sys.stdin.isatty():
+        while True:
+            try:
+                yield input("> ")
+            except EOFError:
+                print()
+                return
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def run_console(svc: Services, user_id: str) -> None:
+    secret = getpass.getpass if sys.stdin.isatty() else None
+    Console(svc, user_id, sys.stdout, stdin_lines(), secret).run()

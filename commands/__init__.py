@@ -1,0 +1,1 @@
+"""The command language and the use cases: parse → authorise → act → Reply. No platform imports."""

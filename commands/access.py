@@ -1,0 +1,46 @@
+"""Roles and need-to-know (SPEC.md §1), in one place. The router calls these before any use case runs."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from storage.enums import Role
+from storage.models import Case, Engagement, Member
+
+EVERYONE = frozenset(Role)
+STAFF = frozenset({Role.admin, Role.secretariat, Role.member})
+LEADS = frozenset({Role.admin, Role.secretariat})
+ADMIN = frozenset({Role.admin})
+
+
+def role_of(member: Member) -> Role:
+    return Role(member.role)
+
+
+def sees_all_cases(member: Member) -> bool:
+    return role_of(member) in STAFF
+
+
+def mentor_case_ids(session: Session, member: Member) -> set[int]:
+    stmt = select(Engagement.case_id).where(Engagement.mentor_id == member.id)
+    return set(session.exec(stmt))
+
+
+def adhoc_case_ids(session: Session, member: Member) -> set[int]:
+    """Cases assigned to an ad hoc participant (meeting invitations extend this)."""
+    return set(session.exec(select(Case.id).where(Case.owner_id == member.id)))  # type: ignore[arg-type]
+
+
+def visible_case_ids(session: Session, member: Member) -> set[int] | None:
+    """None means all cases."""
+    role = role_of(member)
+    if role in STAFF:
+        return None
+    if role is Role.mentor:
+        return mentor_case_ids(session, member)
+    return adhoc_case_ids(session, member)
+
+
+def can_see(session: Session, member: Member, case: Case) -> bool:
+    ids = visible_case_ids(session, member)
+    return ids is None or case.id in ids

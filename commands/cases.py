@@ -1,0 +1,211 @@
+"""Reading cases (list, show — audited) and adding to them (note, subject)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import col, or_, select
+
+from commands import access
+from commands.common import (
+    EVENT_TEXT_AAD,
+    add_event,
+    case_buttons,
+    member_by_id,
+    mention,
+    only_options,
+    subjects_of,
+)
+from commands.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.lifecycle import missing_checks
+from commands.mentors import NOTE_AAD
+from commands.parsing import case_ref, enum_value
+from commands.registry import command, form
+from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.tokenizer import Args
+from storage.enums import OPEN_STATES, AgeBand, CaseState, Role
+from storage.models import Case, CaseEvent, Engagement, Member, MentorSession, Offer, Subject
+from storage.pseudonym import format_pseudonym
+
+LIST_FILTERS = ("open", "mine", "overdue", "closed", "all")
+LIST_LIMIT = 50
+
+
+def _days_open(ctx: Ctx, case: Case) -> int:
+    end = case.closed_at or ctx.now()
+    return max(0, (end - case.received_at).days)
+
+
+def deadline_text(ctx: Ctx, case: Case) -> str:
+    if case.referred_at is not None:
+        return ctx.t("deadline.met" if case.deadline_met else "deadline.missed")
+    hours = (case.deadline_at - ctx.now()).total_seconds() / 3600
+    if hours < 0:
+        return ctx.t("deadline.overdue", deadline=ctx.fmt(case.deadline_at), hours=int(-hours))
+    return ctx.t("deadline.left", deadline=ctx.fmt(case.deadline_at), hours=int(hours))
+
+
+@command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
+def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set(), words=1)
+    which = (args.words[0].lower() if args.words else "open")
+    if which not in LIST_FILTERS:
+        raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS))
+    assert ctx.actor is not None
+    stmt = select(Case)
+    visible = access.visible_case_ids(ctx.session, ctx.actor)
+    if visible is not None:
+        stmt = stmt.where(col(Case.id).in_(visible))
+    open_states = [s.value for s in OPEN_STATES]
+    if which == "open":
+        stmt = stmt.where(col(Case.state).in_(open_states))
+    elif which == "closed":
+        stmt = stmt.where(Case.state == CaseState.closed)
+    elif which == "overdue":
+        stmt = stmt.where(col(Case.state).in_(["new", "qualifying"]), col(Case.deadline_at) < ctx.now())
+    elif which == "mine":
+        mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
+        stmt = stmt.where(col(Case.state).in_(open_states), or_(
+            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine)))
+    cases = list(ctx.session.exec(stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+                                  .limit(LIST_LIMIT + 1)))
+    if not cases:
+        return Reply(text=ctx.t("list.empty", which=which))
+    lines = [ctx.t("list.line", ref=c.ref, state=c.state, severity=c.severity, track=c.track,
+                   org=c.responsible_org or "—", days=_days_open(ctx, c), deadline=deadline_text(ctx, c))
+             for c in cases[:LIST_LIMIT]]
+    if len(cases) > LIST_LIMIT:
+        lines.append(ctx.t("list.more", limit=LIST_LIMIT))
+    return Reply(text="\n".join(lines), title=ctx.t("list.title", which=which))
+
+
+def _mentor_view(ctx: Ctx, case: Case) -> Reply:
+    assert ctx.actor is not None
+    reply = Reply(text=ctx.t("show.mentor_intro", ref=case.ref), title=case.ref)
+    engagements = ctx.session.exec(select(Engagement).where(
+        Engagement.case_id == case.id, Engagement.mentor_id == ctx.actor.id).order_by(col(Engagement.id)))
+    for engagement in engagements:
+        subject = ctx.session.get(Subject, engagement.subject_id)
+        assert subject is not None
+        sessions = list(ctx.session.exec(select(MentorSession).where(
+            MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.actor.id)
+            .order_by(col(MentorSession.held_at).desc())))
+        reply.fields.append(FieldLine(
+            f"{format_pseudonym(subject.pseudonym)} · {engagement.kind} · {subject.age_band}",
+            ctx.t("show.engagement", state=engagement.state, started=ctx.fmt(engagement.started_at),
+                  sessions=len(sessions), last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
+        for entry in sessions[:10]:
+            reply.fields.append(FieldLine(ctx.local(entry.held_at).strftime("%Y-%m-%d"),
+                                          ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
+    ctx.audit("case.view", case_ref=case.ref, detail={"view": "mentor"})
+    return reply
+
+
+@command("case show", "case show KE-…", access.EVERYONE, case_arg=True)
+def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None and ctx.actor is not None
+    only_options(args, set())
+    if ctx.actor.role == Role.mentor:
+        return _mentor_view(ctx, case)
+    leads = ctx.actor.role in (Role.admin, Role.secretariat)
+    f = FieldLine
+    reply = Reply(title=case.ref, text=ctx.t("show.intro", ref=case.ref, state=case.state),
+                  buttons=case_buttons(ctx, case)[1:])
+    reply.fields += [
+        f(ctx.t("field.severity"), case.severity), f(ctx.t("field.track"), case.track),
+        f(ctx.t("field.level"), case.level or "—"), f(ctx.t("field.source"), case.source),
+        f(ctx.t("field.district"), case.district), f(ctx.t("field.basis"), case.basis),
+        f(ctx.t("field.indicators"), case.indicators.replace(",", ", ") or "—"),
+        f(ctx.t("field.received"), ctx.fmt(case.received_at)),
+        f(ctx.t("field.deadline"), deadline_text(ctx, case)),
+        f(ctx.t("field.responsible"), case.responsible_org or "—"),
+        f(ctx.t("field.owner"), mention(member_by_id(ctx, case.owner_id))),
+        f(ctx.t("field.days_open"), str(_days_open(ctx, case))),
+    ]
+    if case.close_reason:
+        reply.fields.append(f(ctx.t("field.close_reason"), case.close_reason))
+    for subject in subjects_of(ctx, case):
+        flags = [ctx.t("subject.linked")] if subject.linked else []
+        if leads and subject.possible_repeat:
+            flags.append(ctx.t("subject.repeat"))
+        reply.fields.append(f(ctx.t("field.subject"), " · ".join(
+            [format_pseudonym(subject.pseudonym), subject.age_band, *flags])))
+    if case.state in (CaseState.new, CaseState.qualifying):
+        reply.fields.append(f(ctx.t("field.missing_checks"), ", ".join(missing_checks(ctx, case)) or ctx.t("none")))
+    pseudonyms = {s.id: format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case)}
+    for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id).order_by(col(Offer.id))):
+        reply.fields.append(f(ctx.t("field.offer"), f"{pseudonyms.get(offer.subject_id)} · {offer.kind} · {offer.state}"))
+    for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
+        reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · {eng.kind} · "
+                              f"{mention(member_by_id(ctx, eng.mentor_id))} · {eng.state}"))
+    reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
+    events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                   .order_by(col(CaseEvent.id).desc()).limit(10)))
+    actors = {m.id: m for m in ctx.session.exec(select(Member).where(
+        col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
+    for event in reversed(events):
+        data = json.loads(event.data)
+        detail = " ".join(f"{k}={v}" for k, v in sorted(data.items()) if v is not None)
+        text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
+        reply.fields.append(f(f"{ctx.fmt(event.at)} {mention(actors.get(event.actor_id))}",
+                              " — ".join(x for x in (f"{event.kind} {detail}".strip(), text) if x)))
+    ctx.audit("case.view", case_ref=case.ref)
+    return reply
+
+
+@command("case note", 'case note KE-… "text"', access.STAFF | {Role.adhoc}, case_arg=True)
+def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, set(), texts=1)
+    if not args.texts or not args.texts[0].strip():
+        raise UsageError("missing_text")
+    if len(args.texts[0]) > 4000:
+        raise UsageError("too_long", option="text", limit=4000)
+    add_event(ctx, case, "note", {}, text=args.texts[0].strip())
+    ctx.audit("case.note", case_ref=case.ref)
+    return Reply(text=ctx.t("note.added", ref=case.ref))
+
+
+def subject_form(ctx: Ctx, ref: str) -> Form:
+    return Form("case.subject", ctx.t("form.subject", ref=ref), (
+        FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True),
+        FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
+    ), ctx.t("form.submit"), {"case": ref})
+
+
+def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
+    ctx.audit("case.subject_add", case_ref=case.ref)
+    return Reply(text=ctx.t("subject.added", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
+                            age=subject.age_band))
+
+
+@command("case subject add", "case subject add KE-… age=… [identifier via form]", access.STAFF, case_arg=True)
+def subject_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"age"})
+    if case.state == CaseState.closed:
+        raise UsageError("case_closed", ref=case.ref)
+    if "age" not in args.options:
+        return Reply(text=ctx.t("subject.form_opened", ref=case.ref), form=subject_form(ctx, case.ref))
+    age = enum_value(AgeBand, args.options["age"], "age")
+    return _subject_added(ctx, case, add_subject(ctx, case, age, None))
+
+
+@form("case.subject", access.STAFF, frozenset({"identifier"}))
+def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
+    ref = case_ref(context.get("case"))
+    case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+    if case is None or case.state == CaseState.closed:
+        raise UsageError("unknown_case", ref=ref)
+    try:
+        age = enum_value(AgeBand, values.get("age"), "age")
+    except UsageError as exc:
+        return FormResult(errors={"age": ctx.t(f"usage.{exc.key}", **exc.params)})
+    errors = _identifier_errors(ctx, values, ["identifier"])
+    if errors:
+        return FormResult(errors=errors)
+    raw = (values.get("identifier") or "").strip()
+    subject = add_subject(ctx, case, age, identifier_token(ctx, raw) if raw else None)
+    return FormResult(reply=_subject_added(ctx, case, subject))

@@ -1,0 +1,99 @@
+"""Small pieces every use case shares: timeline events, state changes, looking things up by reference."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from commands.context import Ctx, dumps
+from commands.errors import UsageError
+from commands.parsing import pseudonym as parse_pseudonym
+from commands.reply import Button
+from commands.tokenizer import Args, user_ref
+from storage.enums import VISITATION_HOURS, CaseState, Severity
+from storage.models import Case, CaseEvent, Member, Subject
+from storage.pseudonym import format_pseudonym
+
+EVENT_TEXT_AAD = "event.text"
+
+
+def only_options(args: Args, allowed: set[str], *, words: int = 0, texts: int = 0) -> None:
+    unknown = sorted(set(args.options) - allowed)
+    if unknown:
+        raise UsageError("unknown_option", option=unknown[0], allowed=", ".join(sorted(allowed)) or "—")
+    if len(args.words) > words:
+        raise UsageError("unexpected_word", word=args.words[words][:40])
+    if len(args.texts) > texts:
+        raise UsageError("unexpected_text")
+
+
+def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = None,
+              text: str | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, at=ctx.now(), actor_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
+                      kind=kind, data=dumps(data or {}))
+    if text:
+        event.text_ct, event.text_kid = ctx.encrypt(text, EVENT_TEXT_AAD)
+    case.updated_at = ctx.now()
+    ctx.session.add(event)
+    ctx.session.add(case)
+    ctx.session.flush()
+    return event
+
+
+def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState],
+               data: dict[str, Any] | None = None) -> None:
+    current = CaseState(case.state)
+    if current not in allowed_from:
+        raise UsageError("bad_state", ref=case.ref, state=current.value, to=to.value,
+                         allowed=", ".join(sorted(s.value for s in allowed_from)))
+    case.state = to.value
+    add_event(ctx, case, "state", {"from": current.value, "to": to.value, **(data or {})})
+
+
+def deadline_for(case: Case) -> timedelta:
+    return timedelta(hours=VISITATION_HOURS[Severity(case.severity)])
+
+
+def subject_by_pseudonym(ctx: Ctx, case: Case, raw: str | None) -> Subject:
+    value = parse_pseudonym(raw)
+    subject = ctx.session.exec(
+        select(Subject).where(Subject.case_id == case.id, Subject.pseudonym == value)
+    ).first()
+    if subject is None:
+        raise UsageError("unknown_subject", ref=case.ref, subject=format_pseudonym(value))
+    return subject
+
+
+def subjects_of(ctx: Ctx, case: Case) -> list[Subject]:
+    return list(ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))))
+
+
+def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
+    if not raw:
+        raise UsageError("missing_option", option=option, choices="@user")
+    user_id = user_ref(raw)
+    member = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
+    if member is None or not member.active:
+        raise UsageError("unknown_member", user=user_id[:64])
+    return member
+
+
+def mention(member: Member | None) -> str:
+    if member is None:
+        return "—"
+    return f"<@{member.user_id}>"
+
+
+def member_by_id(ctx: Ctx, member_id: int | None) -> Member | None:
+    return None if member_id is None else ctx.session.get(Member, member_id)
+
+
+def case_buttons(ctx: Ctx, case: Case) -> list[Button]:
+    ref = case.ref
+    buttons = [Button(ctx.t("button.show"), "case.show", ref, f"case show {ref}")]
+    if case.state in (CaseState.new, CaseState.qualifying):
+        buttons.append(Button(ctx.t("button.qualify"), "case.qualify", ref, f"case qualify {ref}"))
+        buttons.append(Button(ctx.t("button.refer"), "case.refer", ref, f"case refer {ref}", style="primary"))
+    return buttons

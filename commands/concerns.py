@@ -1,0 +1,254 @@
+"""Intake: a concern opens a case (KE-YYYY-NNNN) with pseudonymised subjects; and the identity lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from commands import access
+from commands.common import add_event, case_buttons, deadline_for, only_options
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.registry import command, form
+from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.tokenizer import Args
+from storage.enums import AgeBand, Basis, CaseState, Severity, Source, Track
+from storage.models import Case, Subject
+from storage.pseudonym import (
+    IdentifierError,
+    cpr_birth_date,
+    derived_pseudonym,
+    format_pseudonym,
+    normalise_identifier,
+    random_pseudonym,
+)
+from storage.sequences import next_value
+
+SUMMARY_AAD = "case.summary"
+MAX_SUBJECTS_IN_FORM = 3
+INTAKE_OPTIONS = {"severity", "track", "age", "source", "district", "basis", "summary", "indicators", "received"}
+
+
+@dataclass
+class Intake:
+    severity: Severity
+    track: Track
+    ages: list[AgeBand]
+    source: Source
+    district: str
+    basis: Basis
+    summary: str
+    indicators: list[str]
+    received_at: object  # aware UTC datetime
+
+
+def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
+    summary = (values.get("summary") or "").strip()
+    if not summary:
+        raise UsageError("missing_option", option="summary", choices='"…"')
+    if len(summary) > 4000:
+        raise UsageError("too_long", option="summary", limit=4000)
+    received = ctx.now()
+    if values.get("received"):
+        received = local_datetime(values["received"], ctx.settings.tz, ctx.now(), "received")
+        if received > ctx.now():
+            raise UsageError("received_future")
+    indicators = [choice(ctx.settings.indicators, part.strip(), "indicators")
+                  for part in (values.get("indicators") or "").split(",") if part.strip()]
+    return Intake(
+        severity=enum_value(Severity, values.get("severity"), "severity"),
+        track=enum_value(Track, values.get("track"), "track"),
+        ages=enum_list(AgeBand, values.get("age"), "age"),
+        source=enum_value(Source, values.get("source"), "source"),
+        district=choice(ctx.settings.districts, values.get("district"), "district"),
+        basis=enum_value(Basis, values.get("basis"), "basis"),
+        summary=summary,
+        indicators=list(dict.fromkeys(indicators)),
+        received_at=received,
+    )
+
+
+def identifier_token(ctx: Ctx, raw: str) -> str:
+    """The linkage pseudonym for an identifier typed in a form. The identifier itself goes no further."""
+    raw = " ".join(raw.split())
+    if cpr_birth_date(raw) is not None:
+        normalised = normalise_identifier(cpr=raw)
+    else:
+        name, _, birth = raw.rpartition(" ")
+        normalised = normalise_identifier(name=name or None, birth_date=birth or None)
+    return derived_pseudonym(ctx.svc.keys.pseudonym_key, normalised)
+
+
+def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None) -> Subject:
+    if linked_pseudonym is None:
+        pseudonym = random_pseudonym()
+        while ctx.session.exec(select(Subject.id).where(Subject.pseudonym == pseudonym)).first():
+            pseudonym = random_pseudonym()
+    else:
+        pseudonym = linked_pseudonym
+    earlier = []
+    if linked_pseudonym is not None:
+        earlier = list(ctx.session.exec(
+            select(Case.ref).join(Subject, col(Subject.case_id) == col(Case.id))
+            .where(Subject.pseudonym == pseudonym, Case.id != case.id).order_by(col(Case.ref))
+        ).unique())
+    subject = Subject(case_id=case.id, pseudonym=pseudonym, linked=linked_pseudonym is not None,  # type: ignore[arg-type]
+                      age_band=age.value, possible_repeat=bool(earlier), created_at=ctx.now())
+    ctx.session.add(subject)
+    ctx.session.flush()
+    add_event(ctx, case, "subject_added", {"subject": pseudonym, "age": age.value, "linked": subject.linked})
+    if earlier:
+        # To the secretariat only, never to the reporter.
+        ctx.post_channel("secretariat", Reply(
+            text=ctx.t("repeat.notice", ref=case.ref, subject=format_pseudonym(pseudonym),
+                       earlier=", ".join(earlier)),
+            buttons=case_buttons(ctx, case)[:1]))
+    return subject
+
+
+def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
+    received = intake.received_at
+    year = ctx.local(received).year  # type: ignore[arg-type]
+    seq = next_value(ctx.session, f"case:{year}")
+    now = ctx.now()
+    case = Case(ref=f"KE-{year}-{seq:04d}", state=CaseState.new.value, severity=intake.severity.value,
+                track=intake.track.value, source=intake.source.value, district=intake.district,
+                basis=intake.basis.value, indicators=",".join(intake.indicators),
+                received_at=received, deadline_at=received, created_at=now, updated_at=now,  # type: ignore[arg-type]
+                reporter_id=ctx.actor.id if ctx.actor else None)
+    case.deadline_at = case.received_at + deadline_for(case)
+    case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
+    ctx.session.add(case)
+    ctx.session.flush()
+    add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source})
+    for age, identifier in zip(intake.ages, identifiers, strict=True):
+        add_subject(ctx, case, age, identifier_token(ctx, identifier) if identifier else None)
+    ctx.audit("case.create", case_ref=case.ref)
+    ctx.post_channel("unit", Reply(
+        text=ctx.t("concern.notice", ref=case.ref, severity=case.severity, track=case.track,
+                   deadline=ctx.fmt(case.deadline_at)),
+        fields=[FieldLine(ctx.t("field.subjects"), str(len(intake.ages)))],
+        buttons=case_buttons(ctx, case)))
+    return case
+
+
+def created_reply(ctx: Ctx, case: Case) -> Reply:
+    return Reply(text=ctx.t("concern.created", ref=case.ref, deadline=ctx.fmt(case.deadline_at),
+                            hours=int(deadline_for(case).total_seconds() // 3600)),
+                 buttons=case_buttons(ctx, case))
+
+
+@command("concern", "concern", access.STAFF)
+def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set())
+    return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx))
+
+
+@command("concern new", 'concern new severity=… track=… age=… source=… district=… basis=… summary="…" '
+         '[indicators=a,b] [received="…"]', access.STAFF)
+def concern_new(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, INTAKE_OPTIONS, texts=1)
+    values = dict(args.options)
+    if args.texts and "summary" not in values:
+        values["summary"] = args.texts[0]
+    intake = parse_intake(ctx, values)
+    case = open_case(ctx, intake, [None] * len(intake.ages))
+    return created_reply(ctx, case)
+
+
+def intake_form(ctx: Ctx) -> Form:
+    s = ctx.settings
+    fields = [
+        FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True),
+        FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True),
+        FormField("source", ctx.t("field.source"), "select", tuple(Source), required=True),
+        FormField("district", ctx.t("field.district"), "select", s.districts, required=True),
+        FormField("basis", ctx.t("field.basis"), "select", tuple(Basis), required=True),
+        FormField("indicators", ctx.t("field.indicators"), "multiselect", s.indicators),
+        FormField("received", ctx.t("field.received"), "datetime", hint=ctx.t("hint.received")),
+        FormField("summary", ctx.t("field.summary"), "multiline", required=True, hint=ctx.t("hint.summary")),
+    ]
+    for n in range(1, MAX_SUBJECTS_IN_FORM + 1):
+        fields.append(FormField(f"subject{n}_age", ctx.t("field.subject_age", n=n), "select", tuple(AgeBand),
+                                required=n == 1))
+        fields.append(FormField(f"subject{n}_identifier", ctx.t("field.subject_identifier", n=n), "text",
+                                hint=ctx.t("hint.identifier"), never_stored=True))
+    return Form("concern.intake", ctx.t("form.intake"), tuple(fields), ctx.t("form.submit"))
+
+
+IDENTIFIER_FIELDS = frozenset({f"subject{n}_identifier" for n in range(1, MAX_SUBJECTS_IN_FORM + 1)})
+
+
+def _identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> dict[str, str]:
+    errors = {}
+    for name in names:
+        raw = (values.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            identifier_token(ctx, raw)
+        except IdentifierError as exc:
+            errors[name] = ctx.t(f"identifier.{exc.code}")
+    return errors
+
+
+@form("concern.intake", access.STAFF, IDENTIFIER_FIELDS)
+def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
+    ages, identifiers = [], []
+    for n in range(1, MAX_SUBJECTS_IN_FORM + 1):
+        age, ident = (values.get(f"subject{n}_age") or "").strip(), (values.get(f"subject{n}_identifier") or "")
+        if age:
+            ages.append(age)
+            identifiers.append(ident.strip() or None)
+        elif ident.strip():
+            return FormResult(errors={f"subject{n}_age": ctx.t("form.age_needed")})
+    errors = _identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS))
+    if errors:
+        return FormResult(errors=errors)
+    try:
+        intake = parse_intake(ctx, {**values, "age": ",".join(ages)})
+    except UsageError as exc:
+        option = exc.params.get("option", "summary")
+        field_name = "subject1_age" if option == "age" else option
+        return FormResult(errors={field_name: ctx.t(f"usage.{exc.key}", **exc.params)})
+    case = open_case(ctx, intake, identifiers)
+    return FormResult(reply=created_reply(ctx, case))
+
+
+@command("concern lookup", "concern lookup", access.STAFF)
+def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set())
+    return Reply(text=ctx.t("lookup.form_opened"), form=Form("concern.lookup", ctx.t("form.lookup"), (
+        FormField("identifier", ctx.t("field.identifier"), "text", required=True, hint=ctx.t("hint.identifier"),
+                  never_stored=True),
+        FormField("purpose", ctx.t("field.purpose"), "multiline", required=True, hint=ctx.t("hint.purpose")),
+    ), ctx.t("form.lookup_submit")))
+
+
+@form("concern.lookup", access.STAFF, frozenset({"identifier"}))
+def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
+    purpose = (values.get("purpose") or "").strip()
+    errors = _identifier_errors(ctx, values, ["identifier"])
+    if not (values.get("identifier") or "").strip():
+        errors["identifier"] = ctx.t("form.required")
+    if not purpose:
+        errors["purpose"] = ctx.t("form.required")
+    if errors:
+        return FormResult(errors=errors)
+    pseudonym = identifier_token(ctx, values["identifier"])
+    rows = list(ctx.session.exec(
+        select(Case.ref, Case.state).join(Subject, col(Subject.case_id) == col(Case.id))
+        .where(Subject.pseudonym == pseudonym).order_by(col(Case.ref))
+    ).unique())
+    open_refs = [ref for ref, state in rows if state != CaseState.closed]
+    closed_refs = [ref for ref, state in rows if state == CaseState.closed]
+    ctx.audit("concern.lookup", result="found" if rows else "not_found", purpose=purpose,
+              detail={"open": len(open_refs), "closed": len(closed_refs)})
+    if not rows:
+        return FormResult(reply=Reply(text=ctx.t("lookup.none")))
+    return FormResult(reply=Reply(text=ctx.t("lookup.found", subject=format_pseudonym(pseudonym)), fields=[
+        FieldLine(ctx.t("field.open_cases"), ", ".join(open_refs) or "—"),
+        FieldLine(ctx.t("field.closed_cases"), ", ".join(closed_refs) or "—"),
+    ]))

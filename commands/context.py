@@ -1,0 +1,91 @@
+"""What a use case gets: the process-wide services and, per invocation, one unit of work."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from commands.messages import t
+from commands.reply import Invocation, Reply
+from storage import audit, outbox
+from storage.clock import Clock, SystemClock
+from storage.crypto import Keys, Vault
+from storage.models import Member
+from storage.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    keys: Keys
+    clock: Clock = field(default_factory=SystemClock)
+    vault: Vault = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.vault = Vault(self.keys.master_key, self.clock)
+
+    @property
+    def lang(self) -> str:
+        return self.settings.bot_language
+
+
+@dataclass
+class Ctx:
+    svc: Services
+    session: Session
+    inv: Invocation
+    actor: Member | None = None
+
+    @property
+    def lang(self) -> str:
+        return self.svc.lang
+
+    @property
+    def settings(self) -> Settings:
+        return self.svc.settings
+
+    def t(self, key: str, **kw: Any) -> str:
+        return t(self.lang, key, **kw)
+
+    def now(self) -> datetime:
+        return self.svc.clock.now()
+
+    def local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.settings.tz)
+
+    def fmt(self, instant: datetime | None) -> str:
+        return "—" if instant is None else self.local(instant).strftime("%Y-%m-%d %H:%M")
+
+    def audit(self, action: str, *, case_ref: str | None = None, result: str = "ok",
+              detail: dict[str, Any] | None = None, purpose: str | None = None) -> None:
+        audit.record(self.session, clock=self.svc.clock, vault=self.svc.vault, actor=self.inv.user_id,
+                     action=action, case_ref=case_ref, result=result, detail=detail, purpose=purpose)
+
+    def encrypt(self, text: str, aad: str) -> tuple[bytes, str]:
+        return self.svc.vault.encrypt(self.session, text, aad)
+
+    def decrypt(self, ciphertext: bytes | None, kid: str | None, aad: str) -> str:
+        if ciphertext is None or kid is None:
+            return ""
+        return self.svc.vault.decrypt(self.session, ciphertext, kid, aad)
+
+    def post_channel(self, channel: str, reply: Reply, dedupe_key: str | None = None) -> None:
+        """Queue a post to a logical channel ("unit" or "secretariat"): references and categories only."""
+        reply.private = False
+        outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind="channel",
+                       target=channel, payload=reply.to_json(), dedupe_key=dedupe_key)
+
+    def send_dm(self, user_id: str, reply: Reply, dedupe_key: str | None = None) -> None:
+        reply.private = True
+        outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind="user",
+                       target=user_id, payload=reply.to_json(), dedupe_key=dedupe_key)
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)

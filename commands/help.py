@@ -1,0 +1,61 @@
+"""help [command], and the commands of later releases (they answer "not available yet")."""
+
+from __future__ import annotations
+
+from commands import access, registry
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.messages import has
+from commands.registry import command, later
+from commands.reply import Reply
+from commands.tokenizer import Args
+from storage.models import Case
+
+for _path, _usage in (
+    ("meeting list", "meeting list"),
+    ("meeting feed", "meeting feed [reset]"),
+    ("meeting series add", 'meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time=09:00 duration=90m '
+                           "[holidays=skip|next_workday]"),
+    ("meeting adhoc", 'meeting adhoc when="…" duration=60m topic="…" [cases=KE-…,KE-…]'),
+    ("meeting invite", "meeting invite M-… @user"),
+    ("meeting cancel", "meeting cancel M-…"),
+    ("meeting close", "meeting close M-…"),
+    ("agenda", "agenda [next|M-…]"),
+    ("agenda add", "agenda add M-… KE-…"),
+    ("agenda remove", "agenda remove M-… KE-…"),
+    ("agenda publish", "agenda publish M-…"),
+    ("minutes", 'minutes KE-… "decision" [due=…]'),
+    ("followup list", "followup list [mine|all]"),
+    ("followup done", "followup done F-…"),
+    ("followup snooze", "followup snooze F-… [1d|1w]"),
+    ("followup add", 'followup add KE-… due=… "text"'),
+    ("report kpi", "report kpi [year=…]"),
+    ("report annual", "report annual year=… [format=md|csv|pdf]"),
+):
+    later(_path, _usage)
+
+
+def _describe(ctx: Ctx, cmd: registry.Command) -> str:
+    key = "help." + ".".join(cmd.path)
+    text = f"`{cmd.usage}`"
+    if has(key):
+        text += " — " + ctx.t(key)
+    if cmd.handler is None:
+        text += " " + ctx.t("help.later")
+    return text
+
+
+@command("help", "help [command]", access.EVERYONE)
+def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    words = [w.lower() for w in args.words]
+    if not words:
+        groups = [g for g in registry.GROUPS if g != "help"]
+        lines = [f"*{g}* — {ctx.t('help.group.' + g)}" for g in groups]
+        return Reply(title=ctx.t("help.title"), text=ctx.t("help.intro") + "\n" + "\n".join(lines))
+    cmd, size = registry.find(words)
+    if cmd is not None and size == len(words):
+        return Reply(title=cmd.name, text=_describe(ctx, cmd))
+    if words[0] in registry.GROUPS:
+        commands = registry.in_group(words[0])
+        return Reply(title=words[0], text="\n".join(_describe(ctx, c) for c in commands))
+    raise UsageError("unknown_command", word=words[0][:40])

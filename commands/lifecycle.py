@@ -1,0 +1,137 @@
+"""The case lifecycle: qualify, register checks, refer (visitation deadline), close, reopen."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from commands import access
+from commands.common import add_event, member_by_ref, mention, only_options, transition
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.parsing import enum_value, yes_no
+from commands.registry import command
+from commands.reply import FieldLine, Reply
+from commands.tokenizer import Args
+from storage.enums import CHECKING_ORGS, OPEN_STATES, CaseState, CloseReason, EngagementState, Level, Org, OfferState
+from storage.models import Case, CaseCheck, Engagement, Offer
+
+QUALIFYING = {CaseState.new, CaseState.qualifying}
+
+
+def missing_checks(ctx: Ctx, case: Case) -> list[str]:
+    done = set(ctx.session.exec(select(CaseCheck.org).where(CaseCheck.case_id == case.id)))
+    return [org.value for org in CHECKING_ORGS if org.value not in done]
+
+
+def _start_qualifying(ctx: Ctx, case: Case) -> None:
+    if case.state == CaseState.new:
+        transition(ctx, case, CaseState.qualifying, {CaseState.new})
+
+
+@command("case qualify", "case qualify KE-… [level=preventive|pre_emptive|intervening]", access.STAFF,
+         case_arg=True)
+def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"level"})
+    if CaseState(case.state) not in QUALIFYING:
+        raise UsageError("bad_state", ref=case.ref, state=case.state, to=CaseState.qualifying.value,
+                         allowed="new, qualifying")
+    _start_qualifying(ctx, case)
+    if "level" in args.options:
+        level = enum_value(Level, args.options["level"], "level")
+        case.level = level.value
+        add_event(ctx, case, "level", {"level": level.value})
+    ctx.audit("case.qualify", case_ref=case.ref, detail={"level": case.level})
+    missing = missing_checks(ctx, case)
+    return Reply(text=ctx.t("case.qualifying", ref=case.ref, level=case.level or "—"), fields=[
+        FieldLine(ctx.t("field.missing_checks"), ", ".join(missing) or ctx.t("none")),
+    ])
+
+
+@command("case checked", "case checked KE-… org=ORG [found=yes|no]", access.STAFF, case_arg=True)
+def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"org", "found"})
+    org = enum_value(Org, args.options.get("org"), "org")
+    if org not in CHECKING_ORGS:
+        raise UsageError("bad_choice", option="org", value=org.value,
+                         choices=", ".join(o.value for o in CHECKING_ORGS))
+    found = yes_no(args.options.get("found"), "found")
+    if CaseState(case.state) not in OPEN_STATES:
+        raise UsageError("case_closed", ref=case.ref)
+    _start_qualifying(ctx, case)
+    check = ctx.session.exec(select(CaseCheck).where(CaseCheck.case_id == case.id, CaseCheck.org == org)).first()
+    if check is None:
+        check = CaseCheck(case_id=case.id, org=org.value, at=ctx.now())  # type: ignore[arg-type]
+    check.found, check.member_id, check.at = found, ctx.actor.id if ctx.actor else None, ctx.now()
+    ctx.session.add(check)
+    ctx.session.flush()
+    add_event(ctx, case, "checked", {"org": org.value, "found": found})
+    ctx.audit("case.checked", case_ref=case.ref, detail={"org": org.value})
+    missing = missing_checks(ctx, case)
+    return Reply(text=ctx.t("case.checked", ref=case.ref, org=org.value), fields=[
+        FieldLine(ctx.t("field.missing_checks"), ", ".join(missing) or ctx.t("none")),
+    ])
+
+
+@command("case refer", "case refer KE-… to=ORG [owner=@user]", access.STAFF, case_arg=True)
+def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"to", "owner"}, words=0)
+    org = enum_value(Org, args.options.get("to"), "to")
+    owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
+    if case.level is None and CaseState(case.state) in QUALIFYING:
+        raise UsageError("level_first", ref=case.ref)
+    transition(ctx, case, CaseState.referred, QUALIFYING, {"to": org.value})
+    now = ctx.now()
+    case.referred_at, case.responsible_org = now, org.value
+    case.deadline_met = now <= case.deadline_at
+    if owner is not None:
+        case.owner_id = owner.id
+    ctx.session.add(case)
+    add_event(ctx, case, "referred", {"to": org.value, "owner": owner.user_id if owner else None,
+                                      "deadline_met": case.deadline_met})
+    ctx.audit("case.refer", case_ref=case.ref, detail={"to": org.value, "deadline_met": case.deadline_met})
+    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=org.value,
+                                              met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed"))))
+    if owner is not None and owner.user_id != ctx.inv.user_id:
+        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=org.value)))
+    missing = missing_checks(ctx, case)
+    reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=org.value, owner=mention(owner),
+                             met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed")))
+    if missing:
+        reply.fields.append(FieldLine(ctx.t("field.missing_checks"), ", ".join(missing)))
+    return reply
+
+
+@command("case close", "case close KE-… reason=REASON", access.STAFF, case_arg=True)
+def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"reason"})
+    reason = enum_value(CloseReason, args.options.get("reason"), "reason")
+    active = ctx.session.exec(select(Engagement.id).where(
+        Engagement.case_id == case.id, Engagement.state == EngagementState.active)).first()
+    if active is not None:
+        raise UsageError("close_engagements", ref=case.ref)
+    transition(ctx, case, CaseState.closed, set(OPEN_STATES), {"reason": reason.value})
+    for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id,
+                                                      Offer.state == OfferState.pending)):
+        offer.state, offer.responded_at = OfferState.withdrawn.value, ctx.now()
+        ctx.session.add(offer)
+    case.closed_at, case.close_reason = ctx.now(), reason.value
+    ctx.session.add(case)
+    ctx.audit("case.close", case_ref=case.ref, detail={"reason": reason.value})
+    ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason.value)))
+    return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason.value))
+
+
+@command("case reopen", "case reopen KE-…", access.STAFF, case_arg=True)
+def reopen(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, set())
+    transition(ctx, case, CaseState.qualifying, {CaseState.closed})
+    case.closed_at, case.close_reason = None, None
+    ctx.session.add(case)
+    ctx.audit("case.reopen", case_ref=case.ref)
+    ctx.post_channel("unit", Reply(text=ctx.t("reopen.notice", ref=case.ref)))
+    return Reply(text=ctx.t("case.reopened", ref=case.ref))

@@ -1,0 +1,74 @@
+"""The mentor's own work: logging weekly sessions and ending an engagement."""
+
+from __future__ import annotations
+
+from commands import access
+from commands.common import add_event, only_options, subject_by_pseudonym
+from commands.context import Ctx
+from commands.errors import Refused, UsageError
+from commands.offers import engagement_for, settle_state
+from commands.parsing import enum_value, local_datetime
+from commands.registry import command
+from commands.reply import Reply
+from commands.tokenizer import Args
+from storage.enums import EngagementState, OfferKind, Role
+from storage.models import Case, MentorSession
+from storage.pseudonym import format_pseudonym
+
+NOTE_AAD = "mentor.note"
+MENTOR_AND_STAFF = access.STAFF | {Role.mentor}
+
+
+def _engagement(ctx: Ctx, args: Args, case: Case):  # noqa: ANN202
+    subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
+    kind = enum_value(OfferKind, args.options["kind"], "kind") if "kind" in args.options else None
+    assert ctx.actor is not None
+    own = ctx.actor.role == Role.mentor
+    try:
+        engagement = engagement_for(ctx, case, subject, kind, ctx.actor.id if own else None)
+    except UsageError:
+        if own:
+            raise Refused("not_your_engagement", case_ref=case.ref, ref=case.ref) from None
+        raise
+    return subject, engagement
+
+
+@command("mentor log", 'mentor log KE-… subject=PSEUDONYM [kind=KIND] [date=…] "text"', MENTOR_AND_STAFF,
+         case_arg=True)
+def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"subject", "date", "kind"}, texts=1)
+    if not args.texts or not args.texts[0].strip():
+        raise UsageError("missing_text")
+    text = args.texts[0].strip()
+    if len(text) > 4000:
+        raise UsageError("too_long", option="text", limit=4000)
+    held = ctx.now()
+    if "date" in args.options:
+        held = local_datetime(args.options["date"], ctx.settings.tz, ctx.now(), "date")
+        if held > ctx.now():
+            raise UsageError("date_future")
+    subject, engagement = _engagement(ctx, args, case)
+    entry = MentorSession(engagement_id=engagement.id, author_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
+                          held_at=held, created_at=ctx.now())
+    entry.note_ct, entry.note_kid = ctx.encrypt(text, NOTE_AAD)
+    ctx.session.add(entry)
+    add_event(ctx, case, "mentor_session", {"subject": subject.pseudonym, "kind": engagement.kind})
+    ctx.audit("mentor.log", case_ref=case.ref, detail={"kind": engagement.kind})
+    return Reply(text=ctx.t("mentor.logged", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
+                            date=ctx.local(held).strftime("%Y-%m-%d")))
+
+
+@command("mentor end", "mentor end KE-… subject=PSEUDONYM [kind=KIND]", MENTOR_AND_STAFF, case_arg=True)
+def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"subject", "kind"})
+    subject, engagement = _engagement(ctx, args, case)
+    engagement.state, engagement.ended_at = EngagementState.ended.value, ctx.now()
+    ctx.session.add(engagement)
+    ctx.session.flush()
+    add_event(ctx, case, "engagement_ended", {"subject": subject.pseudonym, "kind": engagement.kind})
+    settle_state(ctx, case)
+    ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})
+    return Reply(text=ctx.t("mentor.ended", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
+                            kind=engagement.kind))

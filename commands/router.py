@@ -1,0 +1,208 @@
+"""parse → authorise → act → Reply, for every platform. Nothing raises past `dispatch`."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from sqlmodel import Session, select
+
+from commands import access, registry
+from commands.context import Ctx, Services
+from commands.errors import Refused, UsageError
+from commands.messages import t
+from commands.parsing import case_ref
+from commands.reply import FormResult, Invocation, Reply
+from commands.tokenizer import TokenizeError, to_args, tokenize
+from storage import pii
+from storage.db import unit_of_work
+from storage.enums import Org, Role
+from storage.models import Case, Member, ProcessedRequest
+
+log = logging.getLogger(__name__)
+
+
+def load_usecases() -> None:
+    """Importing the use-case modules fills the command table."""
+    from commands import cases, concerns, help, lifecycle, mentors, offers, unit  # noqa: F401
+
+
+def private(text: str, ok: bool = True) -> Reply:
+    return Reply(text=text, private=True, ok=ok)
+
+
+def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -> str:
+    kinds = ", ".join(dict.fromkeys(t(lang, f"pii.{f.kind}") for f in findings))
+    positions = ", ".join(str(f.start + 1) for f in findings)
+    return t(lang, "pii.refused", kinds=kinds, where=where, positions=positions)
+
+
+def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Reply:
+    text = t(lang, f"usage.{exc.key}", **exc.params)
+    if cmd is not None:
+        text += "\n" + t(lang, "usage.line", usage=cmd.usage)
+    return private(text, ok=False)
+
+
+def _member(session: Session, user_id: str) -> Member | None:
+    return session.exec(select(Member).where(Member.user_id == user_id)).first()
+
+
+def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -> Reply:
+    ctx.audit("access.denied", case_ref=case_ref, result="refused", detail={"reason": key})
+    return private(ctx.t(f"refused.{key}", **params), ok=False)
+
+
+def dispatch(svc: Services, inv: Invocation) -> Reply:
+    load_usecases()
+    lang = svc.lang
+    cmd: registry.Command | None = None
+    try:
+        try:
+            tokens = tokenize(inv.text)
+        except TokenizeError as exc:
+            raise UsageError(f"tokenize.{exc.code}") from None
+        words = [tok.value for tok in tokens if tok.kind == "word"]
+        if not tokens or not words:
+            raise UsageError("empty")
+        lowered = [w.lower() for w in words]
+        if lowered[0] != "help" and "help" in lowered[1:4]:
+            topic = " ".join(lowered[: lowered.index("help")])
+            help_cmd = registry.COMMANDS[("help",)]
+            return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
+                ctx, to_args(tokenize(topic)), None), access.EVERYONE)
+        cmd, size = registry.find(words)
+        if cmd is None:
+            if lowered[0] in registry.GROUPS:
+                raise UsageError("unknown_subcommand", group=lowered[0],
+                                 usages="\n".join(c.usage for c in registry.in_group(lowered[0])))
+            raise UsageError("unknown_command", word=words[0][:40])
+        args = to_args(tokens[_index_after(tokens, size):])
+        findings = pii.scan(inv.text, svc.settings.pii_denylist)
+        if findings:
+            return private(pii_message(lang, inv.text, findings, t(lang, "pii.where.command")), ok=False)
+        if cmd.handler is None:
+            return _with_member(svc, inv, lambda ctx: private(ctx.t("not_available", command=cmd.name)),
+                                cmd.roles)
+        return _run(svc, inv, cmd, args)
+    except UsageError as exc:
+        return usage_reply(lang, exc, cmd)
+    except Exception as exc:  # noqa: BLE001 — the user never sees a stack trace
+        return _crash(lang, exc, cmd)
+
+
+def _index_after(tokens: list, size: int) -> int:
+    seen = 0
+    for i, tok in enumerate(tokens):
+        if tok.kind == "word":
+            seen += 1
+            if seen == size:
+                return i + 1
+    return len(tokens)
+
+
+def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply:
+    error_id = secrets.token_hex(4)
+    # Only the exception type and the command path: messages may echo user input.
+    log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id)
+    return private(t(lang, "crash", error_id=error_id), ok=False)
+
+
+def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
+    member = _member(ctx.session, ctx.inv.user_id)
+    if member is None and ctx.inv.user_id in ctx.settings.admin_users:
+        member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
+                        org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
+        ctx.session.add(member)
+        ctx.session.flush()
+        ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": "ADMIN_USERS"})
+    if member is None or not member.active:
+        return _refuse(ctx, "unknown_user")
+    ctx.actor = member
+    if access.role_of(member) not in roles:
+        return _refuse(ctx, "role", role=member.role)
+    return None
+
+
+def _with_member(svc: Services, inv: Invocation, fn, roles: frozenset[Role]) -> Reply:  # noqa: ANN001
+    with unit_of_work(svc.engine) as session:
+        ctx = Ctx(svc, session, inv)
+        return _authorise(ctx, roles) or fn(ctx)
+
+
+def _run(svc: Services, inv: Invocation, cmd: registry.Command, args) -> Reply:  # noqa: ANN001
+    assert cmd.handler is not None
+    refusal: Refused | None = None
+    try:
+        with unit_of_work(svc.engine) as session:
+            ctx = Ctx(svc, session, inv)
+            denied = _authorise(ctx, cmd.roles)
+            if denied is not None:
+                return denied
+            if inv.request_id and not _first_delivery(session, ctx, inv.request_id):
+                return private(ctx.t("duplicate_request"))
+            case = None
+            if cmd.case_arg:
+                ref = case_ref(args.words[0] if args.words else None)
+                args.words = args.words[1:]
+                case = session.exec(select(Case).where(Case.ref == ref)).first()
+                assert ctx.actor is not None
+                if case is None or not access.can_see(session, ctx.actor, case):
+                    if case is None and access.sees_all_cases(ctx.actor):
+                        raise UsageError("unknown_case", ref=ref)
+                    # Same answer whether the case exists or not: no probing of references.
+                    return _refuse(ctx, "case", case_ref=ref, ref=ref)
+            return cmd.handler(ctx, args, case)
+    except Refused as exc:
+        refusal = exc
+    with unit_of_work(svc.engine) as session:
+        ctx = Ctx(svc, session, inv)
+        return _refuse(ctx, refusal.key, case_ref=refusal.case_ref, **refusal.params)
+
+
+def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
+    key = f"{ctx.inv.platform}:{request_id}"[:128]
+    if session.get(ProcessedRequest, key) is not None:
+        return False
+    session.add(ProcessedRequest(key=key, at=ctx.now()))
+    session.flush()
+    return True
+
+
+def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, str],
+                context: dict[str, str] | None = None) -> FormResult:
+    """A submitted form (modal, card, console prompts). Errors come back per field; nothing is stored."""
+    load_usecases()
+    spec = registry.FORMS.get(form_id)
+    lang = svc.lang
+    if spec is None:
+        return FormResult(reply=private(t(lang, "usage.unknown_form"), ok=False))
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        if name in spec.identifier_fields or not value:
+            continue
+        findings = pii.scan(value, svc.settings.pii_denylist)
+        if findings:
+            errors[name] = pii_message(lang, value, findings, t(lang, "pii.where.field"))
+    if errors:
+        return FormResult(errors=errors)
+    refusal: Refused | None = None
+    try:
+        with unit_of_work(svc.engine) as session:
+            ctx = Ctx(svc, session, inv)
+            denied = _authorise(ctx, spec.roles)
+            if denied is not None:
+                return FormResult(reply=denied)
+            result = spec.handler(ctx, values, context or {})
+            if result.errors:
+                session.rollback()
+            return result
+    except Refused as exc:
+        refusal = exc
+    except UsageError as exc:
+        return FormResult(reply=usage_reply(lang, exc, None))
+    except Exception as exc:  # noqa: BLE001
+        return FormResult(reply=_crash(lang, exc, None))
+    with unit_of_work(svc.engine) as session:
+        ctx = Ctx(svc, session, inv)
+        return FormResult(reply=_refuse(ctx, refusal.key, case_ref=refusal.case_ref, **refusal.params))

@@ -1,0 +1,1 @@
+"""The data and its protection: tables, sessions, migrations, crypto, pseudonyms, audit."""

@@ -1,0 +1,136 @@
+"""Keys and encryption at rest.
+
+Envelope scheme: DATA_KEY is the master key; it wraps data-encryption keys (DEKs) stored in `datakey`.
+Each ciphertext carries its DEK id beside it, so `unit keys rotate` can add a DEK and re-encrypt without
+touching the master. PSEUDONYM_KEY keys the HMAC that links identifiers to pseudonyms.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from storage.clock import Clock
+from storage.models import DataKey
+from storage.settings import Settings
+
+log = logging.getLogger(__name__)
+NONCE = 12
+
+
+class KeyError_(RuntimeError):
+    """A key is missing or malformed (message never contains key material)."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    pseudonym_key: bytes
+    master_key: bytes
+    generated: bool = False  # True when taken from a local, generated key file
+
+
+def generate_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _decode(name: str, value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except ValueError as exc:
+        raise KeyError_(f"{name} is not valid base64") from exc
+    if len(raw) != 32:
+        raise KeyError_(f"{name} must be 32 bytes, base64-encoded (python -m bot keys generate)")
+    return raw
+
+
+def local_keys_path(settings: Settings) -> Path:
+    if settings.keys_file:
+        return Path(settings.keys_file)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).with_suffix(".keys.json")
+    return Path("koordinator.keys.json")
+
+
+def load_keys(settings: Settings, *, allow_generate: bool = True) -> Keys:
+    """Keys from the environment; for local runs, generated once into a private (0600) file."""
+    if settings.pseudonym_key and settings.data_key:
+        return Keys(_decode("PSEUDONYM_KEY", settings.pseudonym_key), _decode("DATA_KEY", settings.data_key))
+    if settings.pseudonym_key or settings.data_key:
+        raise KeyError_("set both PSEUDONYM_KEY and DATA_KEY, or neither")
+    if not allow_generate:
+        raise KeyError_("PSEUDONYM_KEY and DATA_KEY are required (python -m bot keys generate)")
+    path = local_keys_path(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"PSEUDONYM_KEY": generate_key(), "DATA_KEY": generate_key()}, fh)
+        log.warning("No PSEUDONYM_KEY/DATA_KEY set: generated local keys in %s (keep it private)", path)
+    else:
+        log.warning("No PSEUDONYM_KEY/DATA_KEY set: using local keys from %s", path)
+    data = json.loads(path.read_text())
+    return Keys(
+        _decode("PSEUDONYM_KEY", data["PSEUDONYM_KEY"]), _decode("DATA_KEY", data["DATA_KEY"]), generated=True
+    )
+
+
+class Vault:
+    """AES-GCM for free text. `aad` names the field, so a ciphertext cannot be moved to another field."""
+
+    def __init__(self, master_key: bytes, clock: Clock) -> None:
+        self._master = AESGCM(master_key)
+        self._clock = clock
+        self._deks: dict[str, AESGCM] = {}
+
+    def _unwrap(self, row: DataKey) -> AESGCM:
+        if row.kid not in self._deks:
+            raw = self._master.decrypt(row.wrapped[:NONCE], row.wrapped[NONCE:], b"dek:" + row.kid.encode())
+            self._deks[row.kid] = AESGCM(raw)
+        return self._deks[row.kid]
+
+    def _new_dek(self, session: Session) -> DataKey:
+        kid = "k" + secrets.token_hex(6)
+        nonce = secrets.token_bytes(NONCE)
+        wrapped = nonce + self._master.encrypt(nonce, secrets.token_bytes(32), b"dek:" + kid.encode())
+        row = DataKey(kid=kid, wrapped=wrapped, active=True, created_at=self._clock.now())
+        session.add(row)
+        session.flush()
+        return row
+
+    def active(self, session: Session) -> DataKey:
+        row = session.exec(select(DataKey).where(DataKey.active == True)).first()  # noqa: E712
+        return row if row is not None else self._new_dek(session)
+
+    def encrypt(self, session: Session, plaintext: str, aad: str) -> tuple[bytes, str]:
+        row = self.active(session)
+        nonce = secrets.token_bytes(NONCE)
+        return nonce + self._unwrap(row).encrypt(nonce, plaintext.encode(), aad.encode()), row.kid
+
+    def decrypt(self, session: Session, ciphertext: bytes, kid: str, aad: str) -> str:
+        if kid not in self._deks:
+            row = session.get(DataKey, kid)
+            if row is None:
+                raise KeyError_(f"unknown data key id {kid}")
+            self._unwrap(row)
+        return self._deks[kid].decrypt(ciphertext[:NONCE], ciphertext[NONCE:], aad.encode()).decode()
+
+    def rotate(self, session: Session) -> tuple[str | None, str]:
+        """Retire the active DEK and start a new one; the caller re-encrypts the data."""
+        old = session.exec(select(DataKey).where(DataKey.active == True)).first()  # noqa: E712
+        if old is not None:
+            old.active = False
+            old.retired_at = self._clock.now()
+            session.add(old)
+            session.flush()
+        new = self._new_dek(session)
+        return (old.kid if old else None), new.kid

@@ -1,0 +1,180 @@
+"""The schema. Only storage/ knows it; free text lives only in *_ct columns (AES-GCM ciphertext)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(unique=True, index=True, max_length=128)
+    platform: str = Field(max_length=16)
+    display_name: str = Field(default="", max_length=128)
+    role: str = Field(max_length=16)
+    org: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Counter(SQLModel, table=True):
+    """Gap-free sequences (case references per year, meeting ids, follow-up ids)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=16)
+    state: str = Field(index=True, max_length=16)
+    severity: str = Field(max_length=16)
+    track: str = Field(max_length=16)
+    source: str = Field(max_length=32)
+    district: str = Field(max_length=64)
+    basis: str = Field(max_length=16)
+    indicators: str = Field(default="", max_length=512)
+    level: str | None = Field(default=None, max_length=16)
+    received_at: datetime = Field(sa_column=_ts())
+    deadline_at: datetime = Field(sa_column=_ts(index=True))
+    referred_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    deadline_met: bool | None = None
+    responsible_org: str | None = Field(default=None, max_length=16)
+    owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    reporter_id: int | None = Field(default=None, foreign_key="member.id")
+    summary_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    summary_kid: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    close_reason: str | None = Field(default=None, max_length=16)
+
+
+class CaseCheck(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "org"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    org: str = Field(max_length=16)
+    found: bool | None = None
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = Field(sa_column=_ts())
+
+
+class Subject(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    pseudonym: str = Field(index=True, max_length=8)
+    linked: bool = False
+    age_band: str = Field(max_length=8)
+    possible_repeat: bool = False
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Offer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    subject_id: int = Field(foreign_key="subject.id", index=True)
+    kind: str = Field(max_length=16)
+    state: str = Field(max_length=16)
+    consent: bool = False
+    offered_by: int | None = Field(default=None, foreign_key="member.id")
+    offered_at: datetime = Field(sa_column=_ts())
+    responded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Engagement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offer.id", unique=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    subject_id: int = Field(foreign_key="subject.id", index=True)
+    kind: str = Field(max_length=16)
+    mentor_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    state: str = Field(max_length=16)
+    started_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class MentorSession(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    engagement_id: int = Field(foreign_key="engagement.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="member.id")
+    held_at: datetime = Field(sa_column=_ts())
+    note_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    note_kid: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class CaseEvent(SQLModel, table=True):
+    """The timeline. `data` holds only categorical values (JSON); free text goes in text_ct."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = Field(sa_column=_ts(index=True))
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    kind: str = Field(max_length=32, index=True)
+    data: str = Field(default="{}", max_length=2000)
+    text_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    text_kid: str | None = Field(default=None, max_length=32)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only, hash-chained: `hash` covers this entry's fields and `prev_hash`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64)
+    case_ref: str | None = Field(default=None, index=True, max_length=16)
+    result: str = Field(max_length=32)
+    detail: str = Field(default="{}", max_length=2000)
+    purpose_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    purpose_kid: str | None = Field(default=None, max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DataKey(SQLModel, table=True):
+    """Data-encryption keys, each wrapped (AES-GCM) by the master DATA_KEY."""
+
+    kid: str = Field(primary_key=True, max_length=32)
+    wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    active: bool = False
+    created_at: datetime = Field(sa_column=_ts())
+    retired_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every outgoing channel post and DM, written in the transaction that caused it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_column=_ts())
+    target_kind: str = Field(max_length=16)  # "channel" | "user"
+    target: str = Field(max_length=128, index=True)  # logical channel ("unit", "secretariat") or user id
+    payload_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_kid: str = Field(max_length=32)
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_ts(index=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    external_id: str | None = Field(default=None, max_length=128)
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=128)
+    error: str | None = Field(default=None, max_length=200)
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Platform request ids already acted on, so a platform's retry never acts twice."""
+
+    key: str = Field(primary_key=True, max_length=128)
+    at: datetime = Field(sa_column=_ts())

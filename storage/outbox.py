@@ -1,0 +1,88 @@
+"""The outbox: outgoing messages are rows written in the same transaction as the change that caused them.
+
+Payloads are encrypted (a DM may carry case details). Delivery is the adapters' job (bot/…/dispatch).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from storage.clock import Clock
+from storage.crypto import Vault
+from storage.models import OutboxMessage
+
+AAD = "outbox.payload"
+
+
+def enqueue(
+    session: Session,
+    *,
+    clock: Clock,
+    vault: Vault,
+    target_kind: str,
+    target: str,
+    payload: str,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue one message; with a dedupe_key an identical message is queued only once."""
+    if dedupe_key is not None:
+        existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return None
+    ct, kid = vault.encrypt(session, payload, AAD)
+    now = clock.now()
+    row = OutboxMessage(
+        created_at=now,
+        target_kind=target_kind,
+        target=target,
+        payload_ct=ct,
+        payload_kid=kid,
+        next_attempt_at=not_before or now,
+        dedupe_key=dedupe_key,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def payload(session: Session, vault: Vault, row: OutboxMessage) -> str:
+    return vault.decrypt(session, row.payload_ct, row.payload_kid, AAD)
+
+
+def due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    """Pending messages in creation order (which keeps per-target order)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == "pending", col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def claim(session: Session, row_id: int, now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> bool:
+    """Mark a row as being sent; False when another worker holds it. Conditional UPDATE works on both engines."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            (OutboxMessage.state == "pending")
+            | ((OutboxMessage.state == "sending") & (col(OutboxMessage.claimed_at) < now - stale_after)),
+        )
+        .values(state="sending", claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(session: Session, row: OutboxMessage, now: datetime, external_id: str | None) -> None:
+    row.state, row.sent_at, row.external_id, row.error = "sent", now, external_id, None
+    session.add(row)
+
+
+def mark_retry(session: Session, row: OutboxMessage, now: datetime, delay: timedelta, error: str) -> None:
+    row.state, row.attempts, row.next_attempt_at, row.error = "pending", row.attempts + 1, now + delay, error[:200]
+    session.add(row)

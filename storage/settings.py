@@ -1,0 +1,98 @@
+"""The one settings object. Every room reads configuration from here, never from os.environ."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEFAULT_DISTRICTS = (
+    "Indre By",
+    "Østerbro",
+    "Nørrebro",
+    "Vesterbro/Kongens Enghave",
+    "Valby",
+    "Vanløse",
+    "Brønshøj-Husum",
+    "Bispebjerg",
+    "Amager Øst",
+    "Amager Vest",
+)
+DEFAULT_INDICATORS = (
+    "extremist_statements",
+    "travel_intent",
+    "violence_support",
+    "online_propaganda",
+    "isolation",
+    "school_absence",
+)
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///koordinator.db"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    pseudonym_key: str | None = None
+    data_key: str | None = None
+    admin_users: CommaList = ()
+    unit_channel: str | None = None
+    secretariat_channel: str | None = None
+    timezone: str = "Europe/Copenhagen"
+    public_url: str | None = None
+    bot_language: str = "da"
+    retention_days: int = 730
+    port: int = 3000
+    koordinator_dev: bool = False
+    keys_file: str | None = None
+    districts: CommaList = DEFAULT_DISTRICTS
+    indicators: CommaList = DEFAULT_INDICATORS
+    pii_denylist: CommaList = ()
+    review_days: int = Field(default=28, ge=1)
+
+    @field_validator("admin_users", "districts", "indicators", "pii_denylist", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("bot_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("da", "en"):
+            raise ValueError("BOT_LANGUAGE must be 'da' or 'en'")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def has_slack(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def has_teams(self) -> bool:
+        return bool(self.teams_app_id and self.teams_app_password)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,107 @@
+"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
+Services with test keys and an injectable clock, and a console driver."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from commands.context import Services
+from storage.clock import FixedClock
+from storage.crypto import Keys
+from storage.db import make_engine, migrate
+from storage.models import SQLModel
+from storage.settings import Settings
+
+TEST_PSEUDONYM_KEY = base64.b64encode(b"p" * 32).decode()
+TEST_DATA_KEY = base64.b64encode(b"d" * 32).decode()
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        migrate(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def db_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    """A clean, migrated database per test."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield PG_URL
+        return
+    path = tmp_path / "koordinator.db"
+    shutil.copy(_template, path)
+    yield f"sqlite:///{path}"
+
+
+def make_settings(db_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": db_url, "pseudonym_key": TEST_PSEUDONYM_KEY,
+                                 "data_key": TEST_DATA_KEY, "bot_language": "en"}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Copenhagen
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def svc(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    engine = make_engine(settings.database_url)
+    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
+    yield Services(settings=settings, engine=engine, keys=keys, clock=clock)
+    engine.dispose()
+
+
+class ConsoleDriver:
+    """Drives bot.console.Console with scripted lines; returns what it printed."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def run(self, user: str, *lines: str, bootstrap: bool = False) -> str:
+        from bot.console import Console
+
+        out = io.StringIO()
+        console = Console(self.svc, user, out, iter(lines))
+        if bootstrap:
+            console.run()
+        else:
+            for line in console.lines:
+                console.say(f"> {line}")
+                console.handle(line)
+        return out.getvalue()
+
+
+@pytest.fixture
+def console(svc: Services) -> ConsoleDriver:
+    return ConsoleDriver(svc)
