@@ -136,7 +136,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         reply.fields.append(f(ctx.t("field.missing_checks"), ", ".join(missing_checks(ctx, case)) or ctx.t("none")))
     pseudonyms = {s.id: format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case)}
     for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id).order_by(col(Offer.id))):
-        reply.fields.append(f(ctx.t("field.offer"), f"{pseudonyms.get(offer.subject_id)} · {offer.kind} · {offer.state}"))
+        label = f"{pseudonyms.get(offer.subject_id)} · {offer.kind} · {offer.state}"
+        reply.fields.append(f(ctx.t("field.offer"), label))
     for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
         reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · {eng.kind} · "
                               f"{mention(member_by_id(ctx, eng.mentor_id))} · {eng.state}"))

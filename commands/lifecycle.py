@@ -12,7 +12,16 @@ from commands.parsing import enum_value, yes_no
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
-from storage.enums import CHECKING_ORGS, OPEN_STATES, CaseState, CloseReason, EngagementState, Level, Org, OfferState
+from storage.enums import (
+    CHECKING_ORGS,
+    OPEN_STATES,
+    CaseState,
+    CloseReason,
+    EngagementState,
+    Level,
+    OfferState,
+    Org,
+)
 from storage.models import Case, CaseCheck, Engagement, Offer
 
 QUALIFYING = {CaseState.new, CaseState.qualifying}
