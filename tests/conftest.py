@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,30 +28,35 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
-def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if PG_URL:
+        # A schema of our own, so concurrent test runs against the same server never meet.
+        schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
+        migrate(url)
+        yield url
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
-        migrate(PG_URL)
-        return PG_URL
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     migrate(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def db_url(_template: str, tmp_path: Path) -> Iterator[str]:
     """A clean, migrated database per test."""
     if PG_URL:
-        engine = make_engine(PG_URL)
+        engine = make_engine(_template)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        yield PG_URL
+        yield _template
         return
     path = tmp_path / "koordinator.db"
     shutil.copy(_template, path)
