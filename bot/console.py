@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
@@ -13,12 +14,14 @@ from commands.context import Services
 from commands.messages import t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form
+from scheduler.sweep import sweep
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Org, Role
 from storage.models import Member
 
 CANCEL = "."
+SWEEP_SECONDS = 30
 
 
 def render(reply: Reply) -> str:
@@ -47,6 +50,7 @@ class Console:
         self.svc, self.user_id, self.out, self.lines = svc, user_id, out, lines
         self.secret_prompt = secret_prompt
         self.lang = svc.lang
+        self._lock = threading.Lock()
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -66,21 +70,10 @@ class Console:
         self.say(_framed(t(self.lang, "console.private"), render(reply)))
 
     def deliver_outbox(self) -> None:
-        """In the console every queued post and DM is printed, marked as such, and marked sent."""
-        while True:
-            with unit_of_work(self.svc.engine) as session:
-                now = self.svc.clock.now()
-                rows = outbox.due(session, now)
-                for row in rows:
-                    if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
-                        continue
-                    reply = Reply.from_json(outbox.payload(session, self.svc.vault, row))
-                    header = (t(self.lang, "console.channel", channel=row.target) if row.target_kind == "channel"
-                              else t(self.lang, "console.dm", user=f"@{row.target}"))
-                    self.say(_framed(header, render(reply)))
-                    outbox.mark_sent(session, row, now, f"console-{row.id}")
-            if not rows:
-                return
+        """The worker runs in-process: sweep due follow-ups, then print what is queued."""
+        with self._lock:
+            sweep(self.svc, self.svc.clock.now())
+            print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:
         reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
@@ -145,6 +138,28 @@ class Console:
             self.handle(text)
 
 
+def print_outbox(svc: Services, out: TextIO) -> int:
+    """In the console every queued post and DM is printed, marked as such, and marked sent."""
+    lang, count = svc.lang, 0
+    while True:
+        with unit_of_work(svc.engine) as session:
+            now = svc.clock.now()
+            rows = outbox.due(session, now)
+            for row in rows:
+                if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
+                    continue
+                reply = Reply.from_json(outbox.payload(session, svc.vault, row))
+                header = (t(lang, "console.channel", channel=row.target) if row.target_kind == "channel"
+                          else t(lang, "console.dm", user=f"@{row.target}"))
+                if row.replaces_id is not None:
+                    header += " " + t(lang, "console.updated")
+                print(_framed(header, render(reply)), file=out, flush=True)
+                outbox.mark_sent(session, row, now, f"console-{row.id}")
+                count += 1
+        if not rows:
+            return count
+
+
 def _resolve_choices(field: FormField, answer: str) -> str:
     if not field.options or not answer:
         return answer
@@ -171,5 +186,17 @@ def stdin_lines() -> Iterator[str]:
 
 
 def run_console(svc: Services, user_id: str) -> None:
-    secret = getpass.getpass if sys.stdin.isatty() else None
-    Console(svc, user_id, sys.stdout, stdin_lines(), secret).run()
+    interactive = sys.stdin.isatty()
+    console = Console(svc, user_id, sys.stdout, stdin_lines(), getpass.getpass if interactive else None)
+    if interactive:  # reminders arrive while the user is typing, as printed DMs
+        stop = threading.Event()
+
+        def worker() -> None:
+            while not stop.wait(SWEEP_SECONDS):
+                try:
+                    console.deliver_outbox()
+                except Exception:  # noqa: BLE001, S112 — the next round retries
+                    continue
+
+        threading.Thread(target=worker, daemon=True, name="console-worker").start()
+    console.run()

@@ -14,6 +14,7 @@ from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
+from scheduler import rules
 from storage.enums import AgeBand, Basis, CaseState, Severity, Source, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
@@ -123,6 +124,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
     ctx.session.add(case)
     ctx.session.flush()
     add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source})
+    rules.open_visitation(ctx.session, case, now)
     for age, identifier in zip(intake.ages, identifiers, strict=True):
         add_subject(ctx, case, age, identifier_token(ctx, identifier) if identifier else None)
     ctx.audit("case.create", case_ref=case.ref)

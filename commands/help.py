@@ -25,10 +25,6 @@ for _path, _usage in (
     ("agenda remove", "agenda remove M-… KE-…"),
     ("agenda publish", "agenda publish M-…"),
     ("minutes", 'minutes KE-… "decision" [due=…]'),
-    ("followup list", "followup list [mine|all]"),
-    ("followup done", "followup done F-…"),
-    ("followup snooze", "followup snooze F-… [1d|1w]"),
-    ("followup add", 'followup add KE-… due=… "text"'),
     ("report kpi", "report kpi [year=…]"),
     ("report annual", "report annual year=… [format=md|csv|pdf]"),
 ):

@@ -12,6 +12,7 @@ from commands.parsing import enum_value, yes_no
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
+from scheduler import rules
 from storage.enums import (
     CHECKING_ORGS,
     OPEN_STATES,
@@ -98,6 +99,8 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if owner is not None:
         case.owner_id = owner.id
     ctx.session.add(case)
+    rules.resolve_visitation(ctx.session, case, now)
+    rules.owner_changed(ctx.session, case, now)
     add_event(ctx, case, "referred", {"to": org.value, "owner": owner.user_id if owner else None,
                                       "deadline_met": case.deadline_met})
     ctx.audit("case.refer", case_ref=case.ref, detail={"to": org.value, "deadline_met": case.deadline_met})
@@ -129,6 +132,7 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         ctx.session.add(offer)
     case.closed_at, case.close_reason = ctx.now(), reason.value
     ctx.session.add(case)
+    rules.case_closed(ctx.session, case, ctx.now())
     ctx.audit("case.close", case_ref=case.ref, detail={"reason": reason.value})
     ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason.value)))
     return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason.value))

@@ -11,6 +11,7 @@ from commands.parsing import enum_value, local_datetime
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
+from scheduler import rules
 from storage.enums import EngagementState, OfferKind, Role
 from storage.models import Case, MentorSession
 from storage.pseudonym import format_pseudonym
@@ -53,6 +54,7 @@ def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                           held_at=held, created_at=ctx.now())
     entry.note_ct, entry.note_kid = ctx.encrypt(text, NOTE_AAD)
     ctx.session.add(entry)
+    rules.session_logged(ctx.session, engagement, held, ctx.now())
     add_event(ctx, case, "mentor_session", {"subject": subject.pseudonym, "kind": engagement.kind})
     ctx.audit("mentor.log", case_ref=case.ref, detail={"kind": engagement.kind})
     return Reply(text=ctx.t("mentor.logged", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
@@ -67,6 +69,7 @@ def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     engagement.state, engagement.ended_at = EngagementState.ended.value, ctx.now()
     ctx.session.add(engagement)
     ctx.session.flush()
+    rules.engagement_ended(ctx.session, case, engagement, ctx.now())
     add_event(ctx, case, "engagement_ended", {"subject": subject.pseudonym, "kind": engagement.kind})
     settle_state(ctx, case)
     ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})

@@ -12,6 +12,7 @@ from commands.parsing import enum_value, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
+from scheduler import rules
 from storage.enums import ADULT_BANDS, AgeBand, CaseState, EngagementState, OfferKind, OfferState, Role
 from storage.models import Case, Engagement, Offer, Subject
 from storage.pseudonym import format_pseudonym
@@ -91,6 +92,9 @@ def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         ctx.session.add(Engagement(offer_id=the_offer.id, case_id=case.id, subject_id=subject.id,  # type: ignore[arg-type]
                                    kind=kind.value, state=EngagementState.active.value, started_at=ctx.now()))
         ctx.session.flush()
+        rules.offer_accepted(ctx.session, the_offer, ctx.now())
+    else:
+        rules.offer_declined(ctx.session, case, the_offer, ctx.now())
     settle_state(ctx, case)
     ctx.audit("case.respond", case_ref=case.ref, detail={"kind": kind.value, "response": answer})
     key = "offer.accepted" if answer == "accepted" else "offer.declined"
@@ -125,6 +129,7 @@ def assign(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     engagement = engagement_for(ctx, case, subject, kind)
     engagement.mentor_id = mentor.id
     ctx.session.add(engagement)
+    rules.mentor_assigned(ctx.session, engagement, ctx.now())
     add_event(ctx, case, "assigned", {"subject": subject.pseudonym, "kind": kind.value, "mentor": mentor.user_id})
     ctx.audit("case.assign", case_ref=case.ref, detail={"kind": kind.value, "mentor": mentor.user_id})
     ctx.send_dm(mentor.user_id, Reply(text=ctx.t("assign.dm", ref=case.ref, kind=kind.value,

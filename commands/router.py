@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import cases, concerns, help, lifecycle, mentors, offers, unit  # noqa: F401
+    from commands import cases, concerns, followups, help, lifecycle, mentors, offers, unit  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:

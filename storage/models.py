@@ -171,6 +171,7 @@ class OutboxMessage(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=128)
     dedupe_key: str | None = Field(default=None, unique=True, max_length=128)
     error: str | None = Field(default=None, max_length=200)
+    replaces_id: int | None = Field(default=None)  # set: update that earlier message in place (chat.update)
 
 
 class ProcessedRequest(SQLModel, table=True):
@@ -178,3 +179,29 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=128)
     at: datetime = Field(sa_column=_ts())
+
+
+class FollowUp(SQLModel, table=True):
+    """A deadline someone must act on (SPEC.md §4). `notify_at` is when the sweep next reminds."""
+
+    __tablename__ = "followup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    subject_id: int | None = Field(default=None, foreign_key="subject.id")
+    engagement_id: int | None = Field(default=None, foreign_key="engagement.id", index=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    due_at: datetime = Field(sa_column=_ts(index=True))
+    notify_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    stage: str = Field(default="due", max_length=16)  # visitation: warn → overdue → daily
+    state: str = Field(default="pending", max_length=16, index=True)
+    urgent: bool = False  # critical visitation: outside working hours too
+    text_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    text_kid: str | None = Field(default=None, max_length=32)
+    reminders_sent: int = 0
+    last_sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_message_id: int | None = Field(default=None)  # the outbox row of the latest DM, to update it
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())

@@ -27,6 +27,7 @@ def enqueue(
     payload: str,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    replaces_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue one message; with a dedupe_key an identical message is queued only once."""
     if dedupe_key is not None:
@@ -43,6 +44,7 @@ def enqueue(
         payload_kid=kid,
         next_attempt_at=not_before or now,
         dedupe_key=dedupe_key,
+        replaces_id=replaces_id,
     )
     session.add(row)
     session.flush()

@@ -66,8 +66,10 @@ class Settings(BaseSettings):
     indicators: CommaList = DEFAULT_INDICATORS
     pii_denylist: CommaList = ()
     review_days: int = Field(default=28, ge=1)
+    holiday_categories: CommaList = ("public",)  # add "optional" to skip 1 May, 5 June, 24 and 31 Dec too
 
-    @field_validator("admin_users", "districts", "indicators", "pii_denylist", mode="before")
+    @field_validator("admin_users", "districts", "indicators", "pii_denylist", "holiday_categories",
+                     mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split(value)

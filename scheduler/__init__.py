@@ -1,0 +1,1 @@
+"""Time: recurrence and holidays, follow-up rules, the sweep, the worker process."""

@@ -1,0 +1,46 @@
+"""`python -m scheduler` — the worker; `python -m scheduler tick [--now ISO-8601]` — one sweep, then exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+
+from storage.clock import FixedClock, SystemClock
+from storage.settings import Settings
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("--now needs a time zone, e.g. 2026-11-25T09:00:00+01:00 or …Z")
+    return value.astimezone(UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scheduler")
+    sub = parser.add_subparsers(dest="cmd")
+    tick = sub.add_parser("tick", help="run one sweep and one delivery pass, then exit")
+    tick.add_argument("--now", type=_instant, default=None, help="the instant to sweep as of (ISO-8601 with zone)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bot.services import build_services
+    from scheduler.worker import run_forever
+    from scheduler.worker import tick as run_tick
+
+    settings = Settings()
+    clock = FixedClock(args.now) if getattr(args, "now", None) else SystemClock()
+    svc = build_services(settings, clock, allow_generated_keys=not settings.has_slack or settings.koordinator_dev)
+    if args.cmd == "tick":
+        result, delivered = asyncio.run(run_tick(svc, clock.now()))
+        print(f"swept as of {clock.now().isoformat()}: {result.reminded} reminded, {result.deferred} deferred, "
+              f"{delivered} delivered")
+        return 0
+    asyncio.run(run_forever(svc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Follow-up rules (SPEC.md §4): which use case creates, moves or cancels which follow-up.
+
+Functions take the session and plain values so use cases and the sweep share them; they never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, col, select
+
+from storage.enums import Severity
+from storage.models import Case, Engagement, FollowUp, Offer
+
+LIVE = ("pending", "sent", "snoozed")
+CHECKIN_AFTER = timedelta(days=7)
+OWNER_KINDS = ("visitation", "reoffer", "assess_6m", "outcome_12m", "review")
+
+
+def _new(session: Session, now: datetime, **values: object) -> FollowUp:
+    followup = FollowUp(created_at=now, updated_at=now, **values)  # type: ignore[arg-type]
+    if followup.notify_at is None:
+        followup.notify_at = followup.due_at
+    session.add(followup)
+    session.flush()
+    return followup
+
+
+def _live(session: Session, *where: object) -> list[FollowUp]:
+    return list(session.exec(select(FollowUp).where(col(FollowUp.state).in_(LIVE), *where)))  # type: ignore[arg-type]
+
+
+def _finish(followup: FollowUp, state: str, now: datetime) -> None:
+    followup.state, followup.notify_at, followup.updated_at = state, None, now
+
+
+def open_visitation(session: Session, case: Case, now: datetime) -> FollowUp:
+    """Warn at 75 % of the window; the sweep moves it on to overdue and daily."""
+    window = case.deadline_at - case.received_at
+    return _new(session, now, kind="visitation", case_id=case.id, assignee_id=case.owner_id,
+                due_at=case.deadline_at, notify_at=case.received_at + window * 0.75, stage="warn",
+                urgent=case.severity == Severity.critical)
+
+
+def resolve_visitation(session: Session, case: Case, now: datetime) -> None:
+    for followup in _live(session, FollowUp.case_id == case.id, FollowUp.kind == "visitation"):
+        _finish(followup, "done", now)
+        session.add(followup)
+
+
+def owner_changed(session: Session, case: Case, now: datetime) -> None:
+    for followup in _live(session, FollowUp.case_id == case.id, col(FollowUp.kind).in_(OWNER_KINDS)):
+        followup.assignee_id, followup.updated_at = case.owner_id, now
+        session.add(followup)
+
+
+def offer_declined(session: Session, case: Case, offer: Offer, now: datetime) -> list[FollowUp]:
+    """A declined offer is made again: follow-ups at +3 and +6 months."""
+    base = offer.responded_at or now
+    return [_new(session, now, kind="reoffer", case_id=case.id, subject_id=offer.subject_id, offer_id=offer.id,
+                 assignee_id=case.owner_id, due_at=base + relativedelta(months=months), stage=f"{months}m")
+            for months in (3, 6)]
+
+
+def offer_accepted(session: Session, offer: Offer, now: datetime) -> None:
+    """Accepted in between: the re-offers of that kind for that subject are no longer needed."""
+    earlier = select(Offer.id).where(Offer.subject_id == offer.subject_id, Offer.kind == offer.kind)
+    for followup in _live(session, FollowUp.kind == "reoffer", col(FollowUp.offer_id).in_(earlier)):
+        _finish(followup, "cancelled", now)
+        session.add(followup)
+
+
+def mentor_assigned(session: Session, engagement: Engagement, now: datetime) -> FollowUp:
+    for followup in _live(session, FollowUp.engagement_id == engagement.id, FollowUp.kind == "mentor_checkin"):
+        followup.assignee_id, followup.updated_at = engagement.mentor_id, now
+        session.add(followup)
+        return followup
+    return _new(session, now, kind="mentor_checkin", case_id=engagement.case_id, subject_id=engagement.subject_id,
+                engagement_id=engagement.id, assignee_id=engagement.mentor_id, due_at=now + CHECKIN_AFTER)
+
+
+def session_logged(session: Session, engagement: Engagement, held_at: datetime, now: datetime) -> None:
+    for followup in _live(session, FollowUp.engagement_id == engagement.id, FollowUp.kind == "mentor_checkin"):
+        due = max(followup.due_at - CHECKIN_AFTER, held_at) + CHECKIN_AFTER
+        followup.due_at = followup.notify_at = due
+        followup.state, followup.updated_at = "pending", now
+        session.add(followup)
+
+
+def engagement_ended(session: Session, case: Case, engagement: Engagement, now: datetime) -> list[FollowUp]:
+    for followup in _live(session, FollowUp.engagement_id == engagement.id, FollowUp.kind == "mentor_checkin"):
+        _finish(followup, "cancelled", now)
+        session.add(followup)
+    ended = engagement.ended_at or now
+    return [_new(session, now, kind=kind, case_id=case.id, subject_id=engagement.subject_id,
+                 engagement_id=engagement.id, assignee_id=case.owner_id, due_at=ended + relativedelta(months=months))
+            for kind, months in (("assess_6m", 6), ("outcome_12m", 12))]
+
+
+def case_closed(session: Session, case: Case, now: datetime) -> None:
+    """Closing a case cancels its open reminders, except the outcome checks of ended engagements."""
+    for followup in _live(session, FollowUp.case_id == case.id,
+                          col(FollowUp.kind).not_in(("assess_6m", "outcome_12m"))):
+        _finish(followup, "cancelled", now)
+        session.add(followup)
+
+
+def add_custom(session: Session, case: Case, assignee_id: int | None, due_at: datetime, text_ct: bytes,
+               text_kid: str, now: datetime, kind: str = "custom") -> FollowUp:
+    return _new(session, now, kind=kind, case_id=case.id, assignee_id=assignee_id, due_at=due_at,
+                text_ct=text_ct, text_kid=text_kid)
+
+
+def mark(followup: FollowUp, state: str, now: datetime, notify_at: datetime | None = None) -> None:
+    followup.state, followup.notify_at, followup.updated_at = state, notify_at, now

@@ -1,0 +1,155 @@
+"""The sweep: as of one instant, turn due follow-ups into outbox messages, in the same transaction.
+
+Safe with several workers: on PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED; on SQLite
+every write transaction starts with BEGIN IMMEDIATE, so sweeps run one after another. A follow-up whose
+reminder time passed during downtime is reminded once, then rescheduled from `now` (catch-up, no replay).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from commands.context import Services
+from commands.messages import t
+from commands.reply import Button, Reply
+from scheduler.calendar import delivery_time, next_working_morning
+from scheduler.rules import CHECKIN_AFTER, LIVE, mark
+from storage import outbox
+from storage.db import unit_of_work
+from storage.enums import Role
+from storage.models import Case, FollowUp, Member, Subject
+from storage.pseudonym import format_pseudonym
+
+log = logging.getLogger(__name__)
+FOLLOWUP_TEXT_AAD = "followup.text"
+
+
+@dataclass
+class SweepResult:
+    reminded: int = 0
+    deferred: int = 0
+
+
+def followup_buttons(svc: Services, followup: FollowUp, case: Case) -> list[Button]:
+    ref, fid = case.ref, f"F-{followup.id}"
+    buttons = [] if followup.kind == "visitation" else [
+        Button(t(svc.lang, "button.done"), "followup.done", fid, f"followup done {fid}", style="primary")]
+    return buttons + [
+        Button(t(svc.lang, "button.snooze_day"), "followup.snooze_day", fid, f"followup snooze {fid} 1d"),
+        Button(t(svc.lang, "button.snooze_week"), "followup.snooze_week", fid, f"followup snooze {fid} 1w"),
+        Button(t(svc.lang, "button.open_case"), "case.show", ref, f"case show {ref}"),
+    ]
+
+
+class _Sweeper:
+    def __init__(self, svc: Services, session: Session, now: datetime) -> None:
+        self.svc, self.session, self.now = svc, session, now
+        self.tz, self.cats = svc.settings.tz, svc.settings.holiday_categories
+
+    def t(self, key: str, **kw: object) -> str:
+        return t(self.svc.lang, key, **kw)
+
+    def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> int | None:
+        row = outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
+                             target=target, payload=reply.to_json(), dedupe_key=key)
+        return row.id if row else None
+
+    def _recipients(self, followup: FollowUp) -> list[str]:
+        if followup.assignee_id is not None:
+            member = self.session.get(Member, followup.assignee_id)
+            if member is not None and member.active:
+                return [member.user_id]
+        return list(self.session.exec(select(Member.user_id).where(
+            Member.role == Role.secretariat, Member.active == True).order_by(col(Member.user_id))))  # noqa: E712
+
+    def dm(self, followup: FollowUp, case: Case, text: str) -> None:
+        reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
+                      buttons=followup_buttons(self.svc, followup, case))
+        recipients = self._recipients(followup)
+        key = f"fu:{followup.id}:{followup.reminders_sent}"
+        if not recipients:
+            self._enqueue("channel", "secretariat", Reply(text=text, title=reply.title), key + ":channel")
+        ids = [self._enqueue("user", user, reply, f"{key}:{user}") for user in recipients]
+        followup.last_message_id = ids[0] if len(ids) == 1 else None
+
+    def remind(self, followup: FollowUp) -> None:
+        case = self.session.get(Case, followup.case_id)
+        assert case is not None
+        subject = self.session.get(Subject, followup.subject_id) if followup.subject_id else None
+        pseudonym = format_pseudonym(subject.pseudonym) if subject else "—"
+        deadline = case.deadline_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        due = followup.due_at.astimezone(self.tz).strftime("%Y-%m-%d")
+        kind = followup.kind
+        if kind == "visitation":
+            self._visitation(followup, case, deadline)
+            return
+        if kind == "mentor_checkin":
+            self.dm(followup, case, self.t("followup.mentor_checkin", ref=case.ref, subject=pseudonym))
+            mark(followup, "sent", self.now, self.now + CHECKIN_AFTER)
+        else:
+            text = ""
+            if followup.text_ct is not None and followup.text_kid is not None:
+                text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid, FOLLOWUP_TEXT_AAD)
+            self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
+                                           stage=followup.stage, text=text))
+            mark(followup, "sent", self.now)
+
+    def _visitation(self, followup: FollowUp, case: Case, deadline: str) -> None:
+        overdue = self.now >= case.deadline_at
+        if followup.stage == "warn" and not overdue:
+            hours = int((case.deadline_at - self.now).total_seconds() // 3600)
+            self.dm(followup, case, self.t("followup.visitation_warn", ref=case.ref, severity=case.severity,
+                                           deadline=deadline, hours=hours))
+            mark(followup, "pending", self.now, case.deadline_at)
+            followup.stage = "overdue"
+            return
+        days = (self.now - case.deadline_at).days
+        reply = Reply(text=self.t("followup.visitation_overdue", ref=case.ref, severity=case.severity,
+                                  deadline=deadline, days=days),
+                      buttons=[Button(self.t("button.open_case"), "case.show", case.ref, f"case show {case.ref}")])
+        self._enqueue("channel", "secretariat", reply, f"fu:{followup.id}:{followup.reminders_sent}:overdue")
+        mark(followup, "pending", self.now, next_working_morning(self.now, self.tz, self.cats))
+        followup.stage = "daily"
+
+    def due_rows(self, batch: int) -> list[FollowUp]:
+        stmt = (select(FollowUp)
+                .where(col(FollowUp.state).in_(LIVE), col(FollowUp.notify_at).is_not(None),
+                       col(FollowUp.notify_at) <= self.now)
+                .order_by(col(FollowUp.notify_at), col(FollowUp.id)).limit(batch))
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(self.session.exec(stmt))
+
+
+def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
+    """One sweep as of `now` (aware UTC). Returns how many follow-ups were reminded or deferred."""
+    result = SweepResult()
+    while True:
+        with unit_of_work(svc.engine) as session:
+            sweeper = _Sweeper(svc, session, now)
+            rows = sweeper.due_rows(batch)
+            for followup in rows:
+                when = followup.notify_at if followup.urgent else delivery_time(now, sweeper.tz, sweeper.cats)
+                assert when is not None
+                if when > now:
+                    followup.notify_at, followup.updated_at = when, now  # outside working hours: wait
+                    result.deferred += 1
+                else:
+                    sweeper.remind(followup)
+                    followup.reminders_sent += 1
+                    followup.last_sent_at = now
+                    result.reminded += 1
+                session.add(followup)
+        if len(rows) < batch:
+            break
+    if result.reminded:
+        log.info("sweep at %s: %d reminded, %d deferred", now.isoformat(), result.reminded, result.deferred)
+    return result
+
+
+def snooze_until(now: datetime, period: str) -> datetime:
+    return now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1))

@@ -1,0 +1,65 @@
+"""The worker: the sweep every 30 s and outbox delivery every few seconds, on APScheduler's asyncio loop.
+
+All state lives in our own tables (follow-ups, outbox); APScheduler only keeps in-memory interval jobs,
+so any number of workers can run side by side (SPEC.md §4: exactly once from the user's point of view).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from commands.context import Services
+from scheduler.sweep import SweepResult, sweep
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 30
+DELIVERY_SECONDS = 3
+
+
+async def deliver(svc: Services) -> int:
+    """Hand due outbox rows to the platform that serves them (bot/ knows how)."""
+    from bot.delivery import deliver_pending
+
+    return await deliver_pending(svc)
+
+
+async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
+    """One sweep as of `now`, then one delivery pass."""
+    result = await asyncio.to_thread(sweep, svc, now)
+    return result, await deliver(svc)
+
+
+def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
+    async def sweep_job() -> None:
+        try:
+            await asyncio.to_thread(sweep, svc, svc.clock.now())
+        except Exception as exc:  # noqa: BLE001 — keep the worker alive; the next run retries
+            log.error("sweep failed: %s", type(exc).__name__)
+
+    async def deliver_job() -> None:
+        try:
+            await deliver(svc)
+        except Exception as exc:  # noqa: BLE001
+            log.error("delivery failed: %s", type(exc).__name__)
+
+    opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    scheduler.add_job(sweep_job, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=datetime.now(), **opts)
+    scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
+
+
+async def run_forever(svc: Services) -> None:
+    scheduler = AsyncIOScheduler(timezone=svc.settings.tz)
+    add_jobs(scheduler, svc)
+    scheduler.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.warning("worker started: sweep every %ss, delivery every %ss", SWEEP_SECONDS, DELIVERY_SECONDS)
+    await stop.wait()
+    scheduler.shutdown(wait=False)
