@@ -69,7 +69,7 @@ def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     engagement.state, engagement.ended_at = EngagementState.ended.value, ctx.now()
     ctx.session.add(engagement)
     ctx.session.flush()
-    rules.engagement_ended(ctx.session, case, engagement, ctx.now())
+    rules.engagement_ended(ctx.session, case, engagement, ctx.now(), ctx.settings.tz)
     add_event(ctx, case, "engagement_ended", {"subject": subject.pseudonym, "kind": engagement.kind})
     settle_state(ctx, case)
     ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})

@@ -289,6 +289,23 @@ CATALOG: dict[str, tuple[str, str]] = {
     "help.unit.remove": ("fjern et medlem", "remove a member"),
     "help.unit.audit": ("revisionslog for en sag / kontrol af kæden", "audit log of a case / verify the chain"),
     "help.unit.keys.rotate": ("ny datanøgle og omkryptering", "new data key and re-encryption"),
+    # home page (commands/home.py) and Slack-only wording (bot/slack)
+    "home.title": ("koordinator", "koordinator"),
+    "home.intro": ("Du er {role} ({org}). Det her kræver din opmærksomhed:",
+                   "You are {role} ({org}). This needs your attention:"),
+    "home.unknown": ("Du er ikke medlem af koordineringsenheden. Kontakt sekretariatet, hvis du skal have adgang.",
+                     "You are not a member of the coordination unit. Contact the secretariat if you need access."),
+    "home.mine": ("Dine åbne sager ({count})", "Your open cases ({count})"),
+    "home.deadlines": ("Næste visitationsfrister", "Next visitation deadlines"),
+    "home.overdue": ("Overskredne visitationer ({count})", "Overdue visitations ({count})"),
+    "home.none": ("ingen", "none"),
+    "home.new_concern": ("Ny bekymring", "New concern"),
+    "slack.cancel": ("Annullér", "Cancel"),
+    "slack.truncated": ("… forkortet. Brug en mere præcis kommando for resten.",
+                        "… truncated. Use a narrower command for the rest."),
+    "slack.refer_title": ("Visitér {ref}", "Refer {ref}"),
+    "slack.refer_submit": ("Visitér", "Refer"),
+    "slack.form_not_saved": ("Formularen blev ikke gemt:", "The form was not saved:"),
 }
 
 LANGS = ("da", "en")

@@ -94,7 +94,7 @@ def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         ctx.session.flush()
         rules.offer_accepted(ctx.session, the_offer, ctx.now())
     else:
-        rules.offer_declined(ctx.session, case, the_offer, ctx.now())
+        rules.offer_declined(ctx.session, case, the_offer, ctx.now(), ctx.settings.tz)
     settle_state(ctx, case)
     ctx.audit("case.respond", case_ref=case.ref, detail={"kind": kind.value, "response": answer})
     key = "offer.accepted" if answer == "accepted" else "offer.declined"

@@ -74,6 +74,11 @@ def tokenize(text: str) -> list[Token]:
             value, i = _read_quoted(text, i)
             tokens.append(Token("text", value))
             continue
+        mention = MENTION.match(text, i)  # whole, even when the display name holds spaces or '='
+        if mention:
+            tokens.append(Token("mention", mention.group(1)))
+            i = mention.end()
+            continue
         start = i
         while i < n and not text[i].isspace() and text[i] != "=":
             i += 1
@@ -81,7 +86,10 @@ def tokenize(text: str) -> list[Token]:
         if i < n and text[i] == "=" and word:
             key = word.lower()
             i += 1
-            if i < n and text[i] in QUOTES:
+            mention = MENTION.match(text, i)
+            if mention:
+                value, i = mention.group(), mention.end()
+            elif i < n and text[i] in QUOTES:
                 value, i = _read_quoted(text, i)
             else:
                 vstart = i

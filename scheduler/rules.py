@@ -5,7 +5,8 @@ Functions take the session and plain values so use cases and the sweep share the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
@@ -16,6 +17,11 @@ from storage.models import Case, Engagement, FollowUp, Offer
 LIVE = ("pending", "sent", "snoozed")
 CHECKIN_AFTER = timedelta(days=7)
 OWNER_KINDS = ("visitation", "reoffer", "assess_6m", "outcome_12m", "review")
+
+
+def add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:
+    """Calendar months in local wall-clock time: 10:00 in March is 10:00 in September, across DST."""
+    return (instant.astimezone(tz) + relativedelta(months=months)).astimezone(UTC)
 
 
 def _new(session: Session, now: datetime, **values: object) -> FollowUp:
@@ -55,11 +61,11 @@ def owner_changed(session: Session, case: Case, now: datetime) -> None:
         session.add(followup)
 
 
-def offer_declined(session: Session, case: Case, offer: Offer, now: datetime) -> list[FollowUp]:
+def offer_declined(session: Session, case: Case, offer: Offer, now: datetime, tz: ZoneInfo) -> list[FollowUp]:
     """A declined offer is made again: follow-ups at +3 and +6 months."""
     base = offer.responded_at or now
     return [_new(session, now, kind="reoffer", case_id=case.id, subject_id=offer.subject_id, offer_id=offer.id,
-                 assignee_id=case.owner_id, due_at=base + relativedelta(months=months), stage=f"{months}m")
+                 assignee_id=case.owner_id, due_at=add_months(base, months, tz), stage=f"{months}m")
             for months in (3, 6)]
 
 
@@ -88,13 +94,14 @@ def session_logged(session: Session, engagement: Engagement, held_at: datetime, 
         session.add(followup)
 
 
-def engagement_ended(session: Session, case: Case, engagement: Engagement, now: datetime) -> list[FollowUp]:
+def engagement_ended(session: Session, case: Case, engagement: Engagement, now: datetime,
+                     tz: ZoneInfo) -> list[FollowUp]:
     for followup in _live(session, FollowUp.engagement_id == engagement.id, FollowUp.kind == "mentor_checkin"):
         _finish(followup, "cancelled", now)
         session.add(followup)
     ended = engagement.ended_at or now
     return [_new(session, now, kind=kind, case_id=case.id, subject_id=engagement.subject_id,
-                 engagement_id=engagement.id, assignee_id=case.owner_id, due_at=ended + relativedelta(months=months))
+                 engagement_id=engagement.id, assignee_id=case.owner_id, due_at=add_months(ended, months, tz))
             for kind, months in (("assess_6m", 6), ("outcome_12m", 12))]
 
 

@@ -88,3 +88,18 @@ def mark_sent(session: Session, row: OutboxMessage, now: datetime, external_id: 
 def mark_retry(session: Session, row: OutboxMessage, now: datetime, delay: timedelta, error: str) -> None:
     row.state, row.attempts, row.next_attempt_at, row.error = "pending", row.attempts + 1, now + delay, error[:200]
     session.add(row)
+
+
+def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
+    """Pending and in-flight rows in creation order, due or not.
+
+    A dispatcher needs the rows it may not send yet too: a row being sent by another worker, or waiting
+    for its retry, holds back the later rows of the same target (per-target order across workers).
+    """
+    stmt = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.state).in_(("pending", "sending")))
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))

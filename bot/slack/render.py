@@ -1,0 +1,238 @@
+"""Reply/Form → Block Kit, and submitted modal state → form values.
+
+Pure functions (no I/O), so every surface — ephemeral replies, channel posts, DMs, modals, App Home — is
+rendered the same way and can be validated against Slack's limits in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from commands.messages import t
+from commands.reply import Button, FieldLine, Form, FormField, Reply
+
+ACTION_PREFIX = "koord."
+FORM_CALLBACK = "koord.form"
+REFER_CALLBACK = "koord.refer"
+REFER_ACTION = "case.refer"
+
+# Slack's limits (Block Kit reference): characters per element, elements per container.
+MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
+SECTION_TEXT, FIELD_TEXT, HEADER_TEXT, BUTTON_TEXT = 3000, 2000, 150, 75
+MODAL_TITLE, LABEL_TEXT, OPTION_TEXT, OPTION_VALUE, OPTIONS = 24, 2000, 75, 150, 100
+FIELDS_PER_SECTION, BUTTONS_PER_BLOCK, METADATA = 10, 25, 3000
+FALLBACK_TEXT = 3000
+SHORT_FIELD = 80
+
+_MENTION = re.compile(r"&lt;@([A-Za-z0-9._:\-]+)(\|[^&<>]*)?&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters, keeping user mentions: free text can never ping @here."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub(lambda m: f"<@{m.group(1)}>", text)
+
+
+def unescape(text: str) -> str:
+    """Slash-command text arrives with &, <, > escaped; mentions stay as <@U…|name>."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": cut(text or " ", limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split on line breaks where possible so long lists stay readable across sections."""
+    out: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+def _field_blocks(fields: list[FieldLine]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    group: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if group:
+            blocks.append({"type": "section", "fields": list(group)})
+            group.clear()
+
+    for f in fields:
+        label, value = escape(f.label), escape(f.value or "—")
+        if "\n" not in value and len(f.label) + len(f.value) <= SHORT_FIELD:
+            group.append(_mrkdwn(cut(f"*{label}*\n{value}", FIELD_TEXT)))
+            if len(group) == FIELDS_PER_SECTION:
+                flush()
+            continue
+        flush()
+        for n, chunk in enumerate(_chunks(value, SECTION_TEXT - len(label) - 4)):
+            blocks.append({"type": "section", "text": _mrkdwn(f"*{label}*\n{chunk}" if n == 0 else chunk)})
+    flush()
+    return blocks
+
+
+def action_id(index: int, button: Button) -> str:
+    return f"{ACTION_PREFIX}{button.action_id}.{index}"[:255]
+
+
+def _button_blocks(buttons: list[Button]) -> list[dict[str, Any]]:
+    elements = []
+    for i, b in enumerate(x for x in buttons if x.command):
+        element: dict[str, Any] = {"type": "button", "text": _plain(b.label, BUTTON_TEXT),
+                                   "action_id": action_id(i, b), "value": cut(b.command, 2000)}
+        if b.style:
+            element["style"] = b.style
+        elements.append(element)
+    return [{"type": "actions", "elements": elements[i:i + BUTTONS_PER_BLOCK]}
+            for i in range(0, len(elements), BUTTONS_PER_BLOCK)]
+
+
+def reply_blocks(reply: Reply, lang: str, max_blocks: int = MESSAGE_BLOCKS) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.title:
+        blocks.append({"type": "header", "text": _plain(reply.title, HEADER_TEXT)})
+    if reply.text:
+        blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _chunks(escape(reply.text), SECTION_TEXT)]
+    blocks += _field_blocks(reply.fields)
+    buttons = _button_blocks(reply.buttons)
+    room = max_blocks - len(buttons)
+    if len(blocks) > room:
+        blocks = blocks[: room - 1] + [{"type": "context", "elements": [_mrkdwn(t(lang, "slack.truncated"))]}]
+    return blocks + buttons
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification text beside the blocks: title and text only (channel notices carry no free text)."""
+    return cut("\n".join(x for x in (reply.title, reply.text) if x) or " ", FALLBACK_TEXT)
+
+
+def message(reply: Reply, lang: str) -> dict[str, Any]:
+    return {"text": escape(fallback_text(reply)), "blocks": reply_blocks(reply, lang)}
+
+
+def home_view(reply: Reply, lang: str) -> dict[str, Any]:
+    return {"type": "home", "blocks": reply_blocks(reply, lang, SURFACE_BLOCKS)}
+
+
+def encode_metadata(data: dict[str, Any]) -> str:
+    """private_metadata travels through Slack and back; the response_url is dropped first if too long."""
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if len(raw) > METADATA and "ru" in data:
+        return encode_metadata({k: v for k, v in data.items() if k != "ru"})
+    if len(raw) > METADATA:
+        raise ValueError("private_metadata too long")
+    return raw
+
+
+def decode_metadata(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _option(value: str) -> dict[str, Any]:
+    return {"text": _plain(value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
+
+
+def _element(field: FormField) -> dict[str, Any]:
+    options = [_option(o) for o in field.options]
+    if field.kind == "select" and 0 < len(options) <= OPTIONS:
+        return {"type": "static_select", "action_id": field.name, "options": options}
+    if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:
+        return {"type": "multi_static_select", "action_id": field.name, "options": options}
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.name}
+    if field.kind == "multiline":
+        element["multiline"] = True
+    return element
+
+
+def input_block(field: FormField) -> dict[str, Any]:
+    label = ("🔒 " if field.never_stored else "") + field.label
+    block: dict[str, Any] = {"type": "input", "block_id": field.name, "label": _plain(label, LABEL_TEXT),
+                             "optional": not field.required, "element": _element(field)}
+    hint = field.hint
+    if field.options and block["element"]["type"] == "plain_text_input":
+        hint = (hint + " " if hint else "") + "(" + ", ".join(field.options) + ")"
+    if hint:
+        block["hint"] = _plain(hint, LABEL_TEXT)
+    return block
+
+
+def modal(form: Form, lang: str, metadata: dict[str, Any], intro: str = "") -> dict[str, Any]:
+    """form_id and form.context ride in private_metadata, so the submission needs no server-side session."""
+    blocks: list[dict[str, Any]] = []
+    if intro:
+        blocks.append({"type": "context", "elements": [_mrkdwn(cut(escape(intro), SECTION_TEXT))]})
+    blocks += [input_block(f) for f in form.fields]
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": _plain(form.title, MODAL_TITLE),
+        "submit": _plain(form.submit_label, MODAL_TITLE),
+        "close": _plain(t(lang, "slack.cancel"), MODAL_TITLE),
+        "private_metadata": encode_metadata({**metadata, "form": form.form_id, "ctx": form.context}),
+        "blocks": blocks[:SURFACE_BLOCKS],
+    }
+
+
+def refer_modal(ref: str, lang: str, orgs: tuple[str, ...], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The Refer… button's modal: it only assembles `case refer KE-… to=ORG [owner=@user]`."""
+    return {
+        "type": "modal",
+        "callback_id": REFER_CALLBACK,
+        "title": _plain(t(lang, "slack.refer_title", ref=ref), MODAL_TITLE),
+        "submit": _plain(t(lang, "slack.refer_submit"), MODAL_TITLE),
+        "close": _plain(t(lang, "slack.cancel"), MODAL_TITLE),
+        "private_metadata": encode_metadata({**metadata, "ref": ref}),
+        "blocks": [
+            input_block(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True)),
+            {"type": "input", "block_id": "owner", "optional": True, "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
+             "element": {"type": "users_select", "action_id": "owner"}},
+        ],
+    }
+
+
+def form_values(state: dict[str, Any]) -> dict[str, str]:
+    """view.state.values → {field name: text}; block ids are the field names, multiselects join with commas."""
+    values: dict[str, str] = {}
+    for block_id, actions in (state or {}).items():
+        for element in actions.values():
+            kind = element.get("type")
+            if kind == "static_select":
+                selected = element.get("selected_option") or {}
+                values[block_id] = selected.get("value") or ""
+            elif kind == "multi_static_select":
+                values[block_id] = ",".join(o.get("value", "") for o in element.get("selected_options") or [])
+            elif kind == "users_select":
+                values[block_id] = element.get("selected_user") or ""
+            else:
+                values[block_id] = element.get("value") or ""
+    return values
