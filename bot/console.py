@@ -142,10 +142,10 @@ def print_outbox(svc: Services, out: TextIO) -> int:
     """In the console every queued post and DM is printed, marked as such, and marked sent."""
     lang, count = svc.lang, 0
     while True:
-        with unit_of_work(svc.engine) as session:
+        claimed: list[tuple[int, str]] = []
+        with unit_of_work(svc.engine) as session:  # claim, and commit the claim before printing
             now = svc.clock.now()
-            rows = outbox.due(session, now)
-            for row in rows:
+            for row in outbox.due(session, now):
                 if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
                     continue
                 reply = Reply.from_json(outbox.payload(session, svc.vault, row))
@@ -153,11 +153,14 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                           else t(lang, "console.dm", user=f"@{row.target}"))
                 if row.replaces_id is not None:
                     header += " " + t(lang, "console.updated")
-                print(_framed(header, render(reply)), file=out, flush=True)
-                outbox.mark_sent(session, row, now, f"console-{row.id}")
-                count += 1
-        if not rows:
+                claimed.append((row.id, _framed(header, render(reply))))  # type: ignore[arg-type]
+        if not claimed:
             return count
+        for row_id, text in claimed:
+            print(text, file=out, flush=True)  # no database lock is held while "sending"
+            with unit_of_work(svc.engine) as session:
+                outbox.mark_sent_by_id(session, row_id, svc.clock.now(), f"console-{row_id}")
+            count += 1
 
 
 def _resolve_choices(field: FormField, answer: str) -> str:

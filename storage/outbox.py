@@ -85,6 +85,12 @@ def mark_sent(session: Session, row: OutboxMessage, now: datetime, external_id: 
     session.add(row)
 
 
+def mark_sent_by_id(session: Session, row_id: int, now: datetime, external_id: str | None) -> None:
+    row = session.get(OutboxMessage, row_id)
+    if row is not None:
+        mark_sent(session, row, now, external_id)
+
+
 def mark_retry(session: Session, row: OutboxMessage, now: datetime, delay: timedelta, error: str) -> None:
     row.state, row.attempts, row.next_attempt_at, row.error = "pending", row.attempts + 1, now + delay, error[:200]
     session.add(row)
