@@ -21,7 +21,7 @@ from scheduler.rules import CHECKIN_AFTER, LIVE, mark
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
-from storage.models import Case, FollowUp, Member, Subject
+from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
@@ -49,22 +49,50 @@ class _Sweeper:
     def __init__(self, svc: Services, session: Session, now: datetime) -> None:
         self.svc, self.session, self.now = svc, session, now
         self.tz, self.cats = svc.settings.tz, svc.settings.holiday_categories
+        self.cases: dict[int, Case] = {}
+        self.members: dict[int, Member] = {}
+        self.subjects: dict[int, Subject] = {}
+        self._secretariat: list[str] | None = None
+        self._single_dms: list[tuple[FollowUp, OutboxMessage]] = []
+
+    def preload(self, rows: list[FollowUp]) -> None:
+        """Everything the batch refers to, in three queries (a constant count, whatever the batch size)."""
+        def load(model, ids: set[int | None]) -> dict:  # noqa: ANN001
+            wanted = {i for i in ids if i is not None}
+            if not wanted:
+                return {}
+            return {r.id: r for r in self.session.exec(select(model).where(col(model.id).in_(wanted)))}
+
+        self.cases = load(Case, {r.case_id for r in rows})
+        self.members = load(Member, {r.assignee_id for r in rows})
+        self.subjects = load(Subject, {r.subject_id for r in rows})
+
+    def secretariat(self) -> list[str]:
+        if self._secretariat is None:
+            self._secretariat = list(self.session.exec(select(Member.user_id).where(
+                Member.role == Role.secretariat, Member.active == True).order_by(col(Member.user_id))))  # noqa: E712
+        return self._secretariat
+
+    def link_messages(self) -> None:
+        """After one flush, remember each single DM's outbox row so done/snooze can update it in place."""
+        self.session.flush()
+        for followup, row in self._single_dms:
+            followup.last_message_id = row.id
+            self.session.add(followup)
 
     def t(self, key: str, **kw: object) -> str:
         return t(self.svc.lang, key, **kw)
 
-    def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> int | None:
-        row = outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
-                             target=target, payload=reply.to_json(), dedupe_key=key)
-        return row.id if row else None
+    def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> OutboxMessage | None:
+        return outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
+                              target=target, payload=reply.to_json(), dedupe_key=key, check_duplicate=False,
+                              flush=False)
 
     def _recipients(self, followup: FollowUp) -> list[str]:
-        if followup.assignee_id is not None:
-            member = self.session.get(Member, followup.assignee_id)
-            if member is not None and member.active:
-                return [member.user_id]
-        return list(self.session.exec(select(Member.user_id).where(
-            Member.role == Role.secretariat, Member.active == True).order_by(col(Member.user_id))))  # noqa: E712
+        member = self.members.get(followup.assignee_id) if followup.assignee_id is not None else None
+        if member is not None and member.active:
+            return [member.user_id]
+        return self.secretariat()
 
     def dm(self, followup: FollowUp, case: Case, text: str) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
@@ -73,13 +101,14 @@ class _Sweeper:
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
             self._enqueue("channel", "secretariat", Reply(text=text, title=reply.title), key + ":channel")
-        ids = [self._enqueue("user", user, reply, f"{key}:{user}") for user in recipients]
-        followup.last_message_id = ids[0] if len(ids) == 1 else None
+        rows = [self._enqueue("user", user, reply, f"{key}:{user}") for user in recipients]
+        followup.last_message_id = None
+        if len(rows) == 1 and rows[0] is not None:
+            self._single_dms.append((followup, rows[0]))
 
     def remind(self, followup: FollowUp) -> None:
-        case = self.session.get(Case, followup.case_id)
-        assert case is not None
-        subject = self.session.get(Subject, followup.subject_id) if followup.subject_id else None
+        case = self.cases[followup.case_id]
+        subject = self.subjects.get(followup.subject_id) if followup.subject_id else None
         pseudonym = format_pseudonym(subject.pseudonym) if subject else "—"
         deadline = case.deadline_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
         due = followup.due_at.astimezone(self.tz).strftime("%Y-%m-%d")
@@ -132,6 +161,7 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
         with unit_of_work(svc.engine) as session:
             sweeper = _Sweeper(svc, session, now)
             rows = sweeper.due_rows(batch)
+            sweeper.preload(rows)
             for followup in rows:
                 when = followup.notify_at if followup.urgent else delivery_time(now, sweeper.tz, sweeper.cats)
                 assert when is not None
@@ -144,6 +174,7 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
                     followup.last_sent_at = now
                     result.reminded += 1
                 session.add(followup)
+            sweeper.link_messages()
         if len(rows) < batch:
             break
     if result.reminded:

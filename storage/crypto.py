@@ -108,8 +108,13 @@ class Vault:
         return row
 
     def active(self, session: Session) -> DataKey:
-        row = session.exec(select(DataKey).where(DataKey.active == True)).first()  # noqa: E712
-        return row if row is not None else self._new_dek(session)
+        """The active DEK, looked up once per unit of work (a rotation elsewhere is seen by the next one)."""
+        row = session.info.get("koordinator.active_dek")
+        if row is None:
+            row = session.exec(select(DataKey).where(DataKey.active == True)).first()  # noqa: E712
+            row = row if row is not None else self._new_dek(session)
+            session.info["koordinator.active_dek"] = row
+        return row
 
     def encrypt(self, session: Session, plaintext: str, aad: str) -> tuple[bytes, str]:
         row = self.active(session)
@@ -133,4 +138,5 @@ class Vault:
             session.add(old)
             session.flush()
         new = self._new_dek(session)
+        session.info["koordinator.active_dek"] = new
         return (old.kid if old else None), new.kid

@@ -28,9 +28,15 @@ def enqueue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     replaces_id: int | None = None,
+    check_duplicate: bool = True,
+    flush: bool = True,
 ) -> OutboxMessage | None:
-    """Queue one message; with a dedupe_key an identical message is queued only once."""
-    if dedupe_key is not None:
+    """Queue one message; with a dedupe_key an identical message is queued only once.
+
+    Callers that hold the rows they act on locked (the sweep) skip the look-up: the unique index on
+    dedupe_key still refuses a duplicate, by failing the whole transaction.
+    """
+    if dedupe_key is not None and check_duplicate:
         existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return None
@@ -47,7 +53,8 @@ def enqueue(
         replaces_id=replaces_id,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
