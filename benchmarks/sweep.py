@@ -99,7 +99,7 @@ def main() -> None:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     print(f"\n{args.due} due among {args.pending} pending follow-ups, one sweep (goal ≤ 1 s)\n")
-    print(f"| database | baseline SELECT of due rows | sweep (DMs queued in the outbox) | reminded | ratio |")
+    print("| database | baseline SELECT of due rows | sweep (DMs queued in the outbox) | reminded | ratio |")
     print("|---|---:|---:|---:|---:|")
     for label, base, elapsed, reminded in results:
         print(f"| {label} | {base * 1000:.0f} ms | {elapsed * 1000:.0f} ms | {reminded} | {elapsed / base:.0f}× |")

@@ -14,6 +14,7 @@ from commands.context import Services
 from commands.messages import t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form
+from scheduler.meetings import meeting_tick
 from scheduler.sweep import sweep
 from storage import outbox
 from storage.db import unit_of_work
@@ -70,9 +71,10 @@ class Console:
         self.say(_framed(t(self.lang, "console.private"), render(reply)))
 
     def deliver_outbox(self) -> None:
-        """The worker runs in-process: sweep due follow-ups, then print what is queued."""
+        """The worker runs in-process: sweep due follow-ups and agendas, then print what is queued."""
         with self._lock:
             sweep(self.svc, self.svc.clock.now())
+            meeting_tick(self.svc, self.svc.clock.now())
             print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:

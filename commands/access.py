@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.enums import Role
-from storage.models import Case, Engagement, Member
+from storage.models import AgendaItem, Case, Engagement, Meeting, MeetingInvite, Member
 
 EVERYONE = frozenset(Role)
 STAFF = frozenset({Role.admin, Role.secretariat, Role.member})
@@ -27,8 +27,13 @@ def mentor_case_ids(session: Session, member: Member) -> set[int]:
 
 
 def adhoc_case_ids(session: Session, member: Member) -> set[int]:
-    """Cases assigned to an ad hoc participant (meeting invitations extend this)."""
-    return set(session.exec(select(Case.id).where(Case.owner_id == member.id)))  # type: ignore[arg-type]
+    """Cases assigned to an ad hoc participant, and the cases on the agenda of a meeting they are invited
+    to while that meeting is open (the agenda's latest build; access ends when the meeting closes)."""
+    owned = set(session.exec(select(Case.id).where(Case.owner_id == member.id)))  # type: ignore[arg-type]
+    invited = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == member.id)
+    open_meetings = select(Meeting.id).where(col(Meeting.id).in_(invited), Meeting.state == "scheduled")
+    on_agenda = session.exec(select(AgendaItem.case_id).where(col(AgendaItem.meeting_id).in_(open_meetings)))
+    return owned | set(on_agenda)
 
 
 def visible_case_ids(session: Session, member: Member) -> set[int] | None:

@@ -49,7 +49,7 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
         raise UsageError("bad_state", ref=case.ref, state=current.value, to=to.value,
                          allowed=", ".join(sorted(s.value for s in allowed_from)))
     case.state = to.value
-    add_event(ctx, case, "state", {"from": current.value, "to": to.value, **(data or {})})
+    add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
 
 
 def deadline_for(case: Case) -> timedelta:

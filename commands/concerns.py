@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -19,7 +20,6 @@ from storage.enums import AgeBand, Basis, CaseState, Severity, Source, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
     IdentifierError,
-    cpr_birth_date,
     derived_pseudonym,
     format_pseudonym,
     normalise_identifier,
@@ -28,6 +28,7 @@ from storage.pseudonym import (
 from storage.sequences import next_value
 
 SUMMARY_AAD = "case.summary"
+CPR_SHAPE = re.compile(r"[0-9]{6}[- ]?[0-9]{4}")
 MAX_SUBJECTS_IN_FORM = 3
 INTAKE_OPTIONS = {"severity", "track", "age", "source", "district", "basis", "summary", "indicators", "received"}
 
@@ -74,10 +75,12 @@ def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
 def identifier_token(ctx: Ctx, raw: str) -> str:
     """The linkage pseudonym for an identifier typed in a form. The identifier itself goes no further."""
     raw = " ".join(raw.split())
-    if cpr_birth_date(raw) is not None:
+    if CPR_SHAPE.fullmatch(raw):  # an impossible date then says "not a valid CPR number"
         normalised = normalise_identifier(cpr=raw)
     else:
         name, _, birth = raw.rpartition(" ")
+        if not any(ch.isdigit() for ch in birth):  # a name alone: ask for the birth date
+            name, birth = raw, ""
         normalised = normalise_identifier(name=name or None, birth_date=birth or None)
     return derived_pseudonym(ctx.svc.keys.pseudonym_key, normalised)
 

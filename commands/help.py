@@ -12,19 +12,6 @@ from commands.tokenizer import Args
 from storage.models import Case
 
 for _path, _usage in (
-    ("meeting list", "meeting list"),
-    ("meeting feed", "meeting feed [reset]"),
-    ("meeting series add", 'meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time=09:00 duration=90m '
-                           "[holidays=skip|next_workday]"),
-    ("meeting adhoc", 'meeting adhoc when="…" duration=60m topic="…" [cases=KE-…,KE-…]'),
-    ("meeting invite", "meeting invite M-… @user"),
-    ("meeting cancel", "meeting cancel M-…"),
-    ("meeting close", "meeting close M-…"),
-    ("agenda", "agenda [next|M-…]"),
-    ("agenda add", "agenda add M-… KE-…"),
-    ("agenda remove", "agenda remove M-… KE-…"),
-    ("agenda publish", "agenda publish M-…"),
-    ("minutes", 'minutes KE-… "decision" [due=…]'),
     ("report kpi", "report kpi [year=…]"),
     ("report annual", "report annual year=… [format=md|csv|pdf]"),
 ):
@@ -49,7 +36,8 @@ def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         lines = [f"*{g}* — {ctx.t('help.group.' + g)}" for g in groups]
         return Reply(title=ctx.t("help.title"), text=ctx.t("help.intro") + "\n" + "\n".join(lines))
     cmd, size = registry.find(words)
-    if cmd is not None and size == len(words):
+    whole_group = len(words) == 1 and len(registry.in_group(words[0])) > 1  # `help agenda`: all agenda commands
+    if cmd is not None and size == len(words) and not whole_group:
         return Reply(title=cmd.name, text=_describe(ctx, cmd))
     if words[0] in registry.GROUPS:
         commands = registry.in_group(words[0])

@@ -92,7 +92,7 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
     if case.level is None and CaseState(case.state) in QUALIFYING:
         raise UsageError("level_first", ref=case.ref)
-    transition(ctx, case, CaseState.referred, QUALIFYING, {"to": org.value})
+    transition(ctx, case, CaseState.referred, QUALIFYING, {"org": org.value})
     now = ctx.now()
     case.referred_at, case.responsible_org = now, org.value
     case.deadline_met = now <= case.deadline_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -106,3 +106,80 @@ def _aware(naive: datetime, tz: ZoneInfo, option: str, raw: str) -> datetime:
     if roundtrip.replace(tzinfo=None) != naive:
         raise UsageError("nonexistent_time", option=option, value=raw)  # inside the spring-forward gap
     return aware.astimezone(ZoneInfo("UTC"))
+
+
+# Natural dates for meetings. local_datetime above stays as it is (intake and follow-ups rely on it).
+_DAY_WORDS = {"today": 0, "i dag": 0, "idag": 0, "tomorrow": 1, "i morgen": 1, "imorgen": 1,
+              "day after tomorrow": 2, "overmorgen": 2, "i overmorgen": 2}
+_WEEKDAYS = {"monday": 0, "mandag": 0, "tuesday": 1, "tirsdag": 1, "wednesday": 2, "onsdag": 2,
+             "thursday": 3, "torsdag": 3, "friday": 4, "fredag": 4, "saturday": 5, "lørdag": 5, "lordag": 5,
+             "sunday": 6, "søndag": 6, "sondag": 6}
+_MONTHS = {"jan": 1, "january": 1, "januar": 1, "feb": 2, "february": 2, "februar": 2, "mar": 3, "march": 3,
+           "marts": 3, "apr": 4, "april": 4, "may": 5, "maj": 5, "jun": 6, "june": 6, "juni": 6, "jul": 7,
+           "july": 7, "juli": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
+           "october": 10, "okt": 10, "oktober": 10, "nov": 11, "november": 11, "dec": 12, "december": 12}
+_TIME = re.compile(r"(?:kl\.?\s*|at\s+)?(\d{1,2})(?:[:.](\d{2}))?$")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DMY = re.compile(r"(\d{1,2})[.-](\d{1,2})[.-](\d{4})$")
+_DAY_MONTH = re.compile(r"(\d{1,2})\.?\s+([a-zæøå]+)\.?(?:\s+(\d{4}))?$")
+_ISO_T = re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d")
+_MONTH_DAY = re.compile(r"([a-zæøå]+)\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
+
+
+def natural_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str) -> datetime:
+    """What people type for a meeting (`tomorrow 14:00`, `i morgen 14:00`, `mandag 9:30`, `2026-12-01 09:30`,
+    `1. december 14:00`) → aware UTC. Refuses rather than guesses: no time given, `next`/`næste`, slashed
+    dates (1/2 is 1 February here and 2 January elsewhere), a weekday that is today, a doubled DST hour."""
+    text = raw.strip()
+    if _ISO_T.match(text):
+        text = text[:10] + " " + text[11:]
+    text = " ".join(text.lower().split())
+    text = text.replace(" kl. ", " kl.").replace(" kl ", " kl")
+    if "/" in text or re.search(r"\b(next|næste|naeste|kommende)\b", text):
+        raise UsageError("ambiguous_date", option=option, value=raw)
+    head, _, last = text.rpartition(" ")
+    match = _TIME.match(last)
+    if not head or not match or (":" not in last and "." not in last and not last.startswith("kl")):
+        raise UsageError("missing_time", option=option, value=raw)
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise UsageError("bad_datetime", option=option, value=raw)
+    day = _natural_day(head.strip().removesuffix(" at").removesuffix(" den"), tz, now, option, raw)
+    naive = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(ZoneInfo("UTC"))
+    second = naive.replace(tzinfo=tz, fold=1).astimezone(ZoneInfo("UTC"))
+    if first != second:
+        if first.astimezone(tz).replace(tzinfo=None) != naive:
+            raise UsageError("nonexistent_time", option=option, value=raw)  # spring-forward gap
+        raise UsageError("ambiguous_time", option=option, value=raw)  # the autumn hour happens twice
+    return first
+
+
+def _natural_day(text: str, tz: ZoneInfo, now: datetime, option: str, raw: str) -> date:
+    today = now.astimezone(tz).date()
+    text = text.removeprefix("on ").removeprefix("på ").removeprefix("den ").strip()
+    try:
+        if text in _DAY_WORDS:
+            return today + timedelta(days=_DAY_WORDS[text])
+        if text in _WEEKDAYS:
+            ahead = (_WEEKDAYS[text] - today.weekday()) % 7
+            if ahead == 0:  # today, or a week from today?
+                raise UsageError("ambiguous_date", option=option, value=raw)
+            return today + timedelta(days=ahead)
+        if m := _ISO_DATE.match(text):
+            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date()
+        if m := _DMY.match(text):
+            return datetime(int(m.group(3)), int(m.group(2)), int(m.group(1))).date()
+        m = _DAY_MONTH.match(text)
+        day_s, month_s, year_s = (m.group(1), m.group(2), m.group(3)) if m else (None, None, None)
+        if m is None and (m2 := _MONTH_DAY.match(text)):
+            day_s, month_s, year_s = m2.group(2), m2.group(1), m2.group(3)
+        if day_s and month_s in _MONTHS:
+            year = int(year_s) if year_s else today.year
+            found = datetime(year, _MONTHS[month_s], int(day_s)).date()
+            if not year_s and found < today:
+                found = found.replace(year=year + 1)
+            return found
+    except ValueError:
+        raise UsageError("bad_datetime", option=option, value=raw) from None
+    raise UsageError("bad_datetime", option=option, value=raw)

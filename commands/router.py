@@ -24,7 +24,20 @@ log = logging.getLogger(__name__)
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import cases, concerns, followups, help, lifecycle, mentors, offers, unit  # noqa: F401
+    from commands import (  # noqa: F401
+        agenda,
+        cases,
+        concerns,
+        feed,
+        followups,
+        help,
+        lifecycle,
+        meetings,
+        mentors,
+        minutes,
+        offers,
+        unit,
+    )
 
 
 def private(text: str, ok: bool = True) -> Reply:
@@ -58,6 +71,10 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
     lang = svc.lang
     cmd: registry.Command | None = None
     try:
+        # First, so no reply (not even "unknown command `…`") can echo an identifier back.
+        findings = pii.scan(inv.text, svc.settings.pii_denylist)
+        if findings:
+            return private(pii_message(lang, inv.text, findings, t(lang, "pii.where.command")), ok=False)
         try:
             tokens = tokenize(inv.text)
         except TokenizeError as exc:
@@ -77,10 +94,10 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
                 raise UsageError("unknown_subcommand", group=lowered[0],
                                  usages="\n".join(c.usage for c in registry.in_group(lowered[0])))
             raise UsageError("unknown_command", word=words[0][:40])
-        args = to_args(tokens[_index_after(tokens, size):])
-        findings = pii.scan(inv.text, svc.settings.pii_denylist)
-        if findings:
-            return private(pii_message(lang, inv.text, findings, t(lang, "pii.where.command")), ok=False)
+        try:
+            args = to_args(tokens[_index_after(tokens, size):])
+        except TokenizeError as exc:
+            raise UsageError(f"tokenize.{exc.code}") from None
         if cmd.handler is None:
             return _with_member(svc, inv, lambda ctx: private(ctx.t("not_available", command=cmd.name)),
                                 cmd.roles)

@@ -14,11 +14,13 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
+from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
 DELIVERY_SECONDS = 3
+MEETINGS_SECONDS = 60
 
 
 async def deliver(svc: Services) -> int:
@@ -29,8 +31,9 @@ async def deliver(svc: Services) -> int:
 
 
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
-    """One sweep as of `now`, then one delivery pass."""
+    """One sweep as of `now` (follow-ups, then meetings and agendas), then one delivery pass."""
     result = await asyncio.to_thread(sweep, svc, now)
+    await asyncio.to_thread(meeting_tick, svc, now)
     return result, await deliver(svc)
 
 
@@ -41,6 +44,12 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
         except Exception as exc:  # noqa: BLE001 — keep the worker alive; the next run retries
             log.error("sweep failed: %s", type(exc).__name__)
 
+    async def meetings_job() -> None:
+        try:
+            await asyncio.to_thread(meeting_tick, svc, svc.clock.now())
+        except Exception as exc:  # noqa: BLE001
+            log.error("meetings failed: %s", type(exc).__name__)
+
     async def deliver_job() -> None:
         try:
             await deliver(svc)
@@ -50,6 +59,8 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
     opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(sweep_job, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=datetime.now(), **opts)
     scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
+    scheduler.add_job(meetings_job, "interval", seconds=MEETINGS_SECONDS, id="meetings",
+                      next_run_time=datetime.now(), **opts)
 
 
 async def run_forever(svc: Services) -> None:

@@ -205,3 +205,108 @@ class FollowUp(SQLModel, table=True):
     last_message_id: int | None = Field(default=None)  # the outbox row of the latest DM, to update it
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+
+
+class MeetingSeries(SQLModel, table=True):
+    """A recurring meeting (SPEC.md §3). `dtstart` is the first occurrence; the rule runs in `tz` wall time."""
+
+    __tablename__ = "meetingseries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    rrule: str = Field(max_length=512)  # RFC 5545 RRULE without DTSTART; UNTIL normalised to UTC
+    tz: str = Field(max_length=64)
+    dtstart: datetime = Field(sa_column=_ts())
+    duration_min: int
+    holiday_policy: str = Field(max_length=16)  # "skip" | "next_workday"
+    channel: str = Field(default="unit", max_length=32)
+    active: bool = True
+    materialised_until: datetime = Field(sa_column=_ts())
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Meeting(SQLModel, table=True):
+    """One meeting, M-YYYY-NNN: a materialised occurrence of a series, or an ad hoc meeting."""
+
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=16)
+    series_id: int | None = Field(default=None, foreign_key="meetingseries.id", index=True)
+    kind: str = Field(max_length=16)  # "series" | "adhoc"
+    starts_at: datetime = Field(sa_column=_ts(index=True))
+    ends_at: datetime = Field(sa_column=_ts())
+    original_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # the rule's instant
+    state: str = Field(default="scheduled", max_length=16, index=True)  # scheduled | cancelled | closed
+    topic_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    topic_kid: str | None = Field(default=None, max_length=32)
+    sequence: int = 0  # iCalendar SEQUENCE: bumped when the meeting changes
+    held: bool = False  # the secretariat holds the agenda back from automatic publishing
+    draft_sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class MeetingInvite(SQLModel, table=True):
+    """An ad hoc participant invited to one meeting (fixed participants need no row)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    invited_by: int | None = Field(default=None, foreign_key="member.id")
+    invited_at: datetime = Field(sa_column=_ts())
+
+
+class AgendaEdit(SQLModel, table=True):
+    """A secretariat edit of one meeting's agenda: kept apart from the built agenda so rebuilds keep it."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int = Field(foreign_key="cases.id")
+    action: str = Field(max_length=8)  # "add" | "remove"
+    section: int | None = None  # add/move: the section to show it in (2–7)
+    position: int | None = None  # move: 1-based place within its section
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = Field(sa_column=_ts())
+
+
+class AgendaItem(SQLModel, table=True):
+    """The latest built agenda of a meeting (a snapshot): what invited ad hoc participants may see."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    section: int
+    position: int
+    reason: str = Field(max_length=32)
+
+
+class MinuteEntry(SQLModel, table=True):
+    """A decision recorded on a case during a meeting; the text is free text, encrypted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    text_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text_kid: str = Field(max_length=32)
+    due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    followup_id: int | None = Field(default=None, foreign_key="followup.id")
+    author_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A member's calendar feed. Only a hash of the token is kept; `nonce` changes on reset (revocation)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    nonce: str = Field(max_length=64)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    created_at: datetime = Field(sa_column=_ts())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from storage.crypto import Vault
-from storage.models import Case, CaseEvent, FollowUp, MentorSession, OutboxMessage
+from storage.models import Case, CaseEvent, FollowUp, Meeting, MentorSession, MinuteEntry, OutboxMessage
 
 # (model, ciphertext column, key-id column, associated data) — every encrypted field except audit purposes,
 # which stay under their (retired, still stored) key so the audit hash chain stays valid.
@@ -15,6 +15,8 @@ ENCRYPTED = (
     (MentorSession, "note_ct", "note_kid", "mentor.note"),
     (OutboxMessage, "payload_ct", "payload_kid", "outbox.payload"),
     (FollowUp, "text_ct", "text_kid", "followup.text"),
+    (Meeting, "topic_ct", "topic_kid", "meeting.topic"),
+    (MinuteEntry, "text_ct", "text_kid", "minutes.text"),
 )
 
 

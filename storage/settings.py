@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     pii_denylist: CommaList = ()
     review_days: int = Field(default=28, ge=1)
     holiday_categories: CommaList = ("public",)  # add "optional" to skip 1 May, 5 June, 24 and 31 Dec too
+    agenda_draft_hours: int = Field(default=48, ge=1)  # draft agenda to the secretariat this long before
+    agenda_publish_hours: int = Field(default=24, ge=1)  # published to the unit channel unless held
+    meeting_horizon_days: int = Field(default=120, ge=14)  # series occurrences materialised this far ahead
+    offer_pending_days: int = Field(default=14, ge=1)  # agenda §5: offers unanswered for longer
 
     @field_validator("admin_users", "districts", "indicators", "pii_denylist", "holiday_categories",
                      mode="before")

@@ -21,13 +21,13 @@ from commands.reply import Attachment, Reply
 log = logging.getLogger(__name__)
 
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, SlackClientError)
-_DM_CHANNELS: dict[tuple[str | None, str], str] = {}
+_DM_CHANNELS: dict[tuple[str, str | None, str], str] = {}
 _DM_CACHE_SIZE = 5000
 
 
 async def open_dm(client: AsyncWebClient, user_id: str) -> str:
     """The bot's DM channel with a user (cached: conversations.open is rate-limited, Tier 3)."""
-    key = (client.token, user_id)
+    key = (client.base_url, client.token, user_id)
     channel = _DM_CHANNELS.get(key)
     if channel is None:
         response = await client.conversations_open(users=user_id)
@@ -48,9 +48,10 @@ async def upload(client: AsyncWebClient, channel: str, attachments: list[Attachm
     return files[0].get("id") if files else None
 
 
-async def _via_response_url(response_url: str, payload: dict[str, Any], private: bool) -> bool:
+async def _via_response_url(client: AsyncWebClient, response_url: str, payload: dict[str, Any],
+                            private: bool) -> bool:
     try:
-        result = await AsyncWebhookClient(response_url).send(
+        result = await AsyncWebhookClient(response_url, session=client.session).send(
             response_type="ephemeral" if private else "in_channel", replace_original=False, **payload)
     except NETWORK_ERRORS as exc:
         log.warning("response_url failed (%s)", type(exc).__name__)
@@ -63,7 +64,8 @@ async def _via_response_url(response_url: str, payload: dict[str, Any], private:
 async def send_private(client: AsyncWebClient, lang: str, reply: Reply, *, user_id: str,
                        channel_id: str | None = None, response_url: str | None = None) -> None:
     payload = render.message(reply, lang)
-    sent = bool(response_url) and await _via_response_url(response_url or "", payload, reply.private)
+    sent = bool(response_url) and await _via_response_url(client, response_url or "", payload,
+                                                               reply.private)
     if not sent and channel_id and not channel_id.startswith("D"):
         try:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)

@@ -214,7 +214,8 @@ def refer_modal(ref: str, lang: str, orgs: tuple[str, ...], metadata: dict[str, 
         "private_metadata": encode_metadata({**metadata, "ref": ref}),
         "blocks": [
             input_block(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True)),
-            {"type": "input", "block_id": "owner", "optional": True, "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
+            {"type": "input", "block_id": "owner", "optional": True,
+             "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
              "element": {"type": "users_select", "action_id": "owner"}},
         ],
     }

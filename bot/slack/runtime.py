@@ -7,9 +7,11 @@ the only wiring a listener module needs.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from commands.context import Services
 from commands.reply import FormResult, Invocation, Reply
@@ -17,6 +19,17 @@ from commands.router import dispatch, submit_form
 
 CONTEXT_KEY = "koordinator"
 PLATFORM = "slack"
+# Few threads on purpose: every busy worker thread competes with the event loop for the GIL, and the loop
+# is what acks Slack within its 3 seconds. Two are plenty for this unit's volume (SQLite serialises writers
+# anyway); see docs/benchmarks.md.
+WORK_THREADS = 2
+_work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="koordinator-work")
+T = TypeVar("T")
+
+
+async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a synchronous use case or storage call off the event loop, on the small work pool."""
+    return await asyncio.get_running_loop().run_in_executor(_work, functools.partial(fn, *args, **kwargs))
 
 
 @dataclass
@@ -29,16 +42,16 @@ class SlackRuntime:
         return self.svc.lang
 
     async def dispatch(self, inv: Invocation) -> Reply:
-        """Use cases are synchronous (one DB transaction each): run them off the event loop."""
+        """Use cases are synchronous (one DB transaction each): off the event loop, which only acks."""
         try:
-            return await asyncio.to_thread(dispatch, self.svc, inv)
+            return await run_blocking(dispatch, self.svc, inv)
         finally:
             self.kick()
 
     async def submit(self, inv: Invocation, form_id: str, values: dict[str, str],
                      context: dict[str, str]) -> FormResult:
         try:
-            return await asyncio.to_thread(submit_form, self.svc, inv, form_id, values, context)
+            return await run_blocking(submit_form, self.svc, inv, form_id, values, context)
         finally:
             self.kick()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import MetaData, func, select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from sqlmodel import select as sm_select
 
 from commands.context import Services
@@ -14,7 +14,8 @@ from commands.router import dispatch, submit_form
 from storage.crypto import Vault
 from storage.db import unit_of_work
 from storage.enums import Org, Role
-from storage.models import AuditEntry, Case, CaseEvent, Member, MentorSession, OutboxMessage, Subject
+from storage.models import AuditEntry, Case, CaseEvent, Member, OutboxMessage, Subject
+from storage.rekey import ENCRYPTED
 
 ADMIN = "U_ADMIN"
 SEVERITY_HIGH_CONCERN = ('concern new severity=high track=child age=15-17 source=school district=Nørrebro '
@@ -81,11 +82,9 @@ def audit_entries(svc: Services) -> list[AuditEntry]:
 
 
 def row_counts(svc: Services) -> dict[str, int]:
-    meta = MetaData()
     with svc.engine.connect() as conn:
-        meta.reflect(conn)
-        return {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for name, table in meta.tables.items() if name != "alembic_version"}
+        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in SQLModel.metadata.sorted_tables}
 
 
 def dump_values(svc: Services) -> list[tuple[str, str, object]]:
@@ -104,21 +103,12 @@ def decrypted_texts(svc: Services) -> list[str]:
     """Every encrypted field, decrypted with a fresh vault: what the database holds under encryption."""
     vault = Vault(svc.keys.master_key, svc.clock)
     texts: list[str] = []
+    fields = [*ENCRYPTED, (AuditEntry, "purpose_ct", "purpose_kid", "audit.purpose")]
     with Session(svc.engine) as session:
-        for case in session.exec(sm_select(Case)):
-            if case.summary_ct is not None:
-                texts.append(vault.decrypt(session, case.summary_ct, case.summary_kid or "", "case.summary"))
-        for event in session.exec(sm_select(CaseEvent)):
-            if event.text_ct is not None:
-                texts.append(vault.decrypt(session, event.text_ct, event.text_kid or "", "event.text"))
-        for entry in session.exec(sm_select(MentorSession)):
-            if entry.note_ct is not None:
-                texts.append(vault.decrypt(session, entry.note_ct, entry.note_kid or "", "mentor.note"))
-        for msg in session.exec(sm_select(OutboxMessage)):
-            texts.append(vault.decrypt(session, msg.payload_ct, msg.payload_kid, "outbox.payload"))
-        for audit in session.exec(sm_select(AuditEntry)):
-            if audit.purpose_ct is not None:
-                texts.append(vault.decrypt(session, audit.purpose_ct, audit.purpose_kid or "", "audit.purpose"))
+        for model, ct_col, kid_col, aad in fields:
+            for row in session.exec(sm_select(model)):
+                if getattr(row, ct_col) is not None:
+                    texts.append(vault.decrypt(session, getattr(row, ct_col), getattr(row, kid_col), aad))
     return texts
 
 

@@ -128,6 +128,8 @@ def test_referral_on_the_deadline_is_met(unit, clock, severity, hours):
     assert case.state == "referred" and case.deadline_met is True and case.referred_at == clock.now()
     referred = [json.loads(d) for k, d in events(unit, ref) if k == "referred"]
     assert referred == [{"to": "SOF", "owner": None, "deadline_met": True}]
+    states = [json.loads(d) for k, d in events(unit, ref) if k == "state"]
+    assert states[-1] == {"from": "qualifying", "to": "referred", "org": "SOF"}  # the state, not the org
 
 
 @pytest.mark.parametrize("severity, hours", [("critical", 24), ("high", 48), ("normal", 72)])
@@ -297,3 +299,15 @@ def test_every_change_is_a_timeline_event_with_actor(unit):
     timeline = [f for f in show.fields if f.label.startswith("2026-11-23 10:00")]
     assert [f.value.split()[0] for f in timeline] == ["received", "subject_added", "state", "checked", "note"]
     assert any("<@U_SSP>" in f.label and "Skolen melder fravær" in f.value for f in timeline)
+
+
+def test_mentor_log_in_the_future_is_refused(unit):
+    ref, (_father, son) = referred_case(unit)
+    ok(unit, ADMIN, f"case offer {ref} subject={son} kind=mentor")
+    ok(unit, ADMIN, f"case respond {ref} subject={son} kind=mentor accepted")
+    ok(unit, ADMIN, f"case assign {ref} subject={son} kind=mentor mentor=<@U_MENTOR>")
+    before = row_counts(unit)
+    reply = run(unit, "U_MENTOR", f'mentor log {ref} subject={son} date=2026-11-24 "I morgen"')
+    assert not reply.ok and "cannot be in the future" in reply.text
+    assert row_counts(unit) == before
+    ok(unit, "U_MENTOR", f'mentor log {ref} subject={son} date="2026-11-20 15:00" "Sidste uge"')

@@ -9,9 +9,11 @@ from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, add_member, new_case, ok, pseud
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import concerns
+from commands import concerns, registry
 from commands.reply import Invocation, Reply
-from commands.router import dispatch, submit_form
+from commands.router import dispatch, load_usecases, submit_form
+
+load_usecases()
 
 DB_SETTINGS = settings(max_examples=120, deadline=None,
                        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -28,12 +30,18 @@ VALUES = ["high", "critical", "normal", "child", "adult", "15-17", "25+", "0-14,
           "Nørrebro", "Valby", "rpl115", "consent", "isolation", "preventive", "pre_emptive", "SSP", "SOF", "yes",
           "no", "mentor", "parent_coach", "normal_system", "unfounded", "admin", "member", "2026-11-22 09:00",
           "i går 14:00", "2030-01-01", "<@U_ADMIN>", "<@U_MENTOR|mette>", "@U_SSP", "ZZZZ-ZZZZ", "", "∅", "é"]
+PATHS = sorted(" ".join(path) for path in registry.COMMANDS)
 TEXTS = ["Bekymring", "Udtaler støtte til IS", "", " ", "a \\\"quoted\\\" word", "x" * 50]
 
 
 @st.composite
 def commands(draw) -> str:
-    parts = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))
+    if draw(st.integers(0, 3)):
+        parts = [draw(st.sampled_from(PATHS))]
+        if draw(st.booleans()):
+            parts.append(draw(st.sampled_from(["KE-2026-0001", "KE-2026-0002", "KE-2026-0404"])))
+    else:
+        parts = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))
     for _ in range(draw(st.integers(0, 5))):
         kind = draw(st.sampled_from(["opt", "quoted", "text", "mention", "word", "noise"]))
         if kind == "opt":
@@ -146,9 +154,10 @@ def test_help_and_per_command_help(unit):
     assert "concern" in run(unit, ADMIN, "help").text
     assert "case refer KE-… to=ORG" in run(unit, ADMIN, "help case refer").text
     assert "case refer KE-… to=ORG" in run(unit, ADMIN, "case refer help").text
-    assert "arrives in a later version" in run(unit, ADMIN, "help meeting list").text
-    later = run(unit, ADMIN, "meeting list")
-    assert "not available yet" in later.text
+    later = sorted(c.name for c in registry.COMMANDS.values() if c.handler is None)
+    if later:  # commands of later releases answer politely
+        assert "arrives in a later version" in run(unit, ADMIN, f"help {later[0]}").text
+        assert "not available yet" in run(unit, ADMIN, later[0]).text
 
 
 def test_a_crash_mid_use_case_rolls_back_everything(unit, caplog, monkeypatch):

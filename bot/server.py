@@ -1,0 +1,148 @@
+"""The one ASGI server (`python -m bot serve`): Slack (HTTP or Socket Mode), health, and room for the other
+adapters' routes. Misconfiguration stops it before it binds a port, with a message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import calendar_feed
+from bot.services import build_services
+from bot.slack.app import build_app, delivery_client
+from bot.slack.delivery import DeliveryLoop
+from bot.slack.runtime import SlackRuntime
+from commands.context import Services
+from storage.crypto import KeyError_
+from storage.db import needs_migration
+from storage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HOST = "0.0.0.0"  # noqa: S104 — a server behind the platform's router; bind every interface
+
+
+def slack_mode(settings: Settings) -> str:
+    if not settings.slack_bot_token:
+        return "off"
+    return "socket" if settings.slack_app_token else "http"
+
+
+def config_problem(settings: Settings) -> str | None:
+    """What keeps `serve` from starting, in words an operator can act on; None when all is well."""
+    wants_slack = bool(settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token)
+    if wants_slack and not settings.slack_bot_token:
+        return "SLACK_BOT_TOKEN (xoxb-…) is required for Slack (OAuth & Permissions → Bot User OAuth Token)."
+    if wants_slack and not settings.slack_app_token and not settings.slack_signing_secret:
+        return ("SLACK_SIGNING_SECRET is required for Slack over HTTP (Basic Information → App Credentials → "
+                "Signing Secret). For Socket Mode set SLACK_APP_TOKEN (xapp-…) instead.")
+    if not wants_slack and not settings.has_teams and not settings.koordinator_dev:
+        return ("Nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (Slack over HTTP), or "
+                "SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) — see docs/slack.md.")
+    return None
+
+
+def _database_status(svc: Services) -> dict[str, str]:
+    try:
+        outdated = needs_migration(svc.engine)
+    except SQLAlchemyError as exc:
+        return {"database": "unavailable", "error": type(exc).__name__}
+    return {"database": "ok", "schema": "outdated" if outdated else "current"}
+
+
+def create_app(svc: Services, *, delivery_interval: float = 2.0) -> FastAPI:
+    """The ASGI app. With a bot token it serves Slack; the outbox dispatcher runs while the app lives."""
+    settings = svc.settings
+    mode = slack_mode(settings)
+    delivery: DeliveryLoop | None = None
+    bolt = None
+    if mode != "off":
+        delivery = DeliveryLoop(svc, delivery_client(settings), delivery_interval)
+        bolt = build_app(SlackRuntime(svc, kick=delivery.kick))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        socket: AsyncSocketModeHandler | None = None
+        connecting: asyncio.Task[None] | None = None
+        # One connection pool for every Slack call, instead of a new aiohttp session per request.
+        http = aiohttp.ClientSession()
+        if bolt is not None:
+            bolt.client.session = http
+        if delivery is not None:
+            delivery.client.session = http
+            delivery.start()
+        if bolt is not None and mode == "socket":
+            # In the background: the SDK keeps retrying until Slack answers, and /healthz should serve meanwhile.
+            socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+            connecting = asyncio.create_task(socket.connect_async(), name="slack-socket-mode")
+        try:
+            yield
+        finally:
+            if connecting is not None:
+                connecting.cancel()
+            if socket is not None:
+                await socket.close_async()
+            if delivery is not None:
+                await delivery.stop()
+            await http.close()
+
+    app = FastAPI(title="koordinator", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.svc, app.state.bolt, app.state.delivery = svc, bolt, delivery
+
+    if bolt is not None and mode == "http":
+        handler = AsyncSlackRequestHandler(bolt)
+
+        @app.post("/slack/events")
+        async def slack_events(request: Request) -> Response:
+            return await handler.handle(request)
+
+    calendar_feed.register(app, svc)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        db = await asyncio.to_thread(_database_status, svc)
+        ok = db["database"] == "ok"
+        return JSONResponse({"status": "ok" if ok else "degraded", **db, "slack": mode},
+                            status_code=200 if ok else 503)
+
+    return app
+
+
+def _refuse(message: str) -> int:
+    print(f"koordinator: cannot start: {message}", file=sys.stderr)
+    return 2
+
+
+def serve(settings: Settings) -> int:
+    problem = config_problem(settings)
+    if problem:
+        return _refuse(problem)
+    try:
+        svc = build_services(settings, allow_generated_keys=settings.koordinator_dev)
+    except KeyError_ as exc:
+        return _refuse(f"{exc}. For local testing only, KOORDINATOR_DEV=1 generates keys into a private file.")
+    except SQLAlchemyError as exc:
+        return _refuse(f"the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")
+    import os
+    if os.environ.get("EXP_SWITCH"):
+        sys.setswitchinterval(float(os.environ["EXP_SWITCH"]))
+    mode = slack_mode(settings)
+    where = {"http": "Slack over HTTP at POST /slack/events", "socket": "Slack over Socket Mode",
+             "off": "no Slack"}[mode]
+    print(f"koordinator: serving on port {settings.port} — {where}, GET /healthz", file=sys.stderr)
+    # No access log: request paths can carry secrets (calendar feed tokens).
+    server = uvicorn.Server(uvicorn.Config(create_app(svc), host=HOST, port=settings.port, access_log=False,
+                                           log_level="info"))
+    server.run()
+    return 0 if server.started else 1

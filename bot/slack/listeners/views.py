@@ -1,0 +1,81 @@
+"""Modal submissions. Validation errors must travel in the ack itself, so here — and only here — the use
+case runs before the ack, within a budget well under Slack's 3 seconds; past it, the modal closes and the
+outcome (saved, or why not) arrives as a private message instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import render
+from bot.slack.messaging import send_private
+from bot.slack.runtime import SlackRuntime, invocation, runtime_of
+from commands.messages import t
+from commands.reply import FormResult, Reply
+
+SUBMIT_BUDGET_S = 2.0
+ERROR_TEXT = 1000
+
+
+def _inline_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """Errors keyed by input block; a field the modal does not show is reported on the first input."""
+    inputs = [b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"]
+    out: dict[str, str] = {}
+    for name, text in errors.items():
+        block = name if name in inputs else (inputs[0] if inputs else name)
+        out[block] = render.cut((out[block] + " " if block in out else "") + text, ERROR_TEXT)
+    return out
+
+
+def _errors_reply(rt: SlackRuntime, errors: dict[str, str]) -> Reply:
+    lines = [t(rt.lang, "slack.form_not_saved"), *(f"• {name}: {text}" for name, text in errors.items())]
+    return Reply(text="\n".join(lines), ok=False)
+
+
+async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                             client: AsyncWebClient, context: Any) -> None:
+    rt = runtime_of(context)
+    meta = render.decode_metadata(view.get("private_metadata"))
+    inv = invocation(body.get("user") or {}, "", channel_id=meta.get("ch"))
+    values = render.form_values((view.get("state") or {}).get("values") or {})
+    task = asyncio.ensure_future(rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {}))
+    try:
+        result: FormResult = await asyncio.wait_for(asyncio.shield(task), SUBMIT_BUDGET_S)
+    except TimeoutError:
+        await ack()
+        result = await task
+        reply = _errors_reply(rt, result.errors) if result.errors else result.reply
+    else:
+        if result.errors:
+            await ack(response_action="errors", errors=_inline_errors(view, result.errors))
+            return
+        await ack()
+        reply = result.reply
+    if reply is not None:
+        await send_private(client, rt.lang, reply, user_id=inv.user_id, channel_id=inv.channel_id,
+                           response_url=meta.get("ru"))
+
+
+async def on_refer_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                              client: AsyncWebClient, context: Any) -> None:
+    await ack()
+    rt = runtime_of(context)
+    meta = render.decode_metadata(view.get("private_metadata"))
+    values = render.form_values((view.get("state") or {}).get("values") or {})
+    text = f"case refer {meta.get('ref', '')} to={values.get('to', '')}"
+    if values.get("owner"):
+        text += f" owner=<@{values['owner']}>"
+    inv = invocation(body.get("user") or {}, text, channel_id=meta.get("ch"),
+                     request_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
+    reply = await rt.dispatch(inv)
+    await send_private(client, rt.lang, reply, user_id=inv.user_id, channel_id=inv.channel_id,
+                       response_url=meta.get("ru"))
+
+
+def register(app: AsyncApp) -> None:
+    app.view(render.FORM_CALLBACK)(on_form_submission)
+    app.view(render.REFER_CALLBACK)(on_refer_submission)

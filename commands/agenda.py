@@ -1,0 +1,286 @@
+"""Agendas: preview, secretariat edits (add, remove, move), hold and publish; the worker's draft and publish.
+
+The agenda is rebuilt from the open cases each time it is shown or sent, and the secretariat's edits are
+stored apart from it (AgendaEdit), so they survive every rebuild. The latest build is kept as a snapshot
+(AgendaItem): it is what an invited ad hoc participant may open. Everything here is categorical — it goes
+to the unit channel as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, select
+
+from commands import access, exports
+from commands.agenda_build import SECTIONS, Agenda, Item, build_for
+from commands.common import only_options
+from commands.context import Ctx, Services
+from commands.errors import Refused, UsageError
+from commands.meetkit import (
+    meeting_by_ref,
+    next_meeting,
+    require_open,
+    series_of,
+    takes_part,
+    title,
+    when_text,
+)
+from commands.messages import t
+from commands.parsing import case_ref
+from commands.registry import command
+from commands.reply import Button, Reply
+from commands.tokenizer import Args
+from storage import outbox
+from storage.enums import OPEN_STATES, Role
+from storage.models import AgendaEdit, AgendaItem, Case, Meeting
+from storage.pseudonym import format_pseudonym
+
+CHANNEL_ITEMS_PER_SECTION = 25
+
+
+def build_agenda(svc: Services, session: Session, meeting: Meeting, now: datetime, *, persist: bool = True) -> Agenda:
+    agenda = build_for(session, meeting, now, svc.settings.review_days, svc.settings.offer_pending_days)
+    if persist:
+        _snapshot(session, meeting, agenda)
+    return agenda
+
+
+def _snapshot(session: Session, meeting: Meeting, agenda: Agenda) -> None:
+    """Two statements whatever the size: a delete and one executemany insert."""
+    session.exec(delete(AgendaItem).where(AgendaItem.meeting_id == meeting.id))  # type: ignore[call-overload]
+    rows = [{"meeting_id": meeting.id, "case_id": item.case.id, "section": item.section, "position": n,
+             "reason": item.reason} for section in SECTIONS for n, item in enumerate(agenda.sections[section], 1)]
+    if rows:
+        session.execute(insert(AgendaItem), rows)
+
+
+# Rendering ------------------------------------------------------------------------------------------------
+
+def _fmt(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
+    due = item.next_deadline
+    if due is None:
+        return t(lang, "agenda.no_deadline")
+    if item.case.state not in ("new", "qualifying"):
+        return t(lang, "agenda.next_followup", due=_fmt(due, tz))
+    hours = (due - now).total_seconds() / 3600
+    key = "deadline.overdue" if hours < 0 else "deadline.left"
+    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz), hours=int(abs(hours))))
+
+
+def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28) -> str:
+    c = item.case
+    line = t(lang, "agenda.item", ref=c.ref, subjects=", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
+             track=c.track, ages=", ".join(c.ages) or "—", severity=c.severity, state=c.state,
+             org=c.responsible_org or "—", days=max(0, (now - c.received_at).days),
+             deadline=_deadline(lang, tz, item, now),
+             reason=t(lang, f"agenda.reason.{item.reason}", days=review_days))
+    return line + (" " + t(lang, "agenda.added_mark") if item.added else "")
+
+
+def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
+    if not agenda.previous:
+        return [t(lang, "agenda.s1.none")]
+    return [t(lang, "agenda.s1.line" if prev.state == "closed" else "agenda.s1.open", ref=prev.ref,
+              date=prev.starts_at.astimezone(tz).strftime("%Y-%m-%d"), count=prev.decisions)
+            for prev in agenda.previous]
+
+
+def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> exports.Document:
+    lang, tz = svc.lang, svc.settings.tz
+    series = series_of(session, meeting)
+    start = meeting.starts_at.astimezone(tz)
+    doc = exports.Document(
+        title=t(lang, "agenda.title", ref=meeting.ref, when=start.strftime("%Y-%m-%d %H:%M")),
+        footer=exports.footer_text(lang),
+        meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
+                when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
+                status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz))])
+    for section in SECTIONS:
+        heading = t(lang, f"agenda.s{section}", count=len(agenda.sections[section]))
+        rows = _first_section(lang, tz, agenda) if section == 1 else [
+            item_line(lang, tz, item, now, svc.settings.review_days) for item in agenda.sections[section]]
+        doc.sections.append((heading, rows or [t(lang, "none")]))
+    proposals = [t(lang, "agenda.proposal", org=p.org, reason=t(lang, f"agenda.propose.{p.track}"),
+                   refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
+    doc.sections.append((t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
+    return doc
+
+
+def status(meeting: Meeting) -> str:
+    if meeting.published_at is not None:
+        return "published"
+    return "held" if meeting.held else ("draft_sent" if meeting.draft_sent_at is not None else "draft")
+
+
+def to_reply(lang: str, doc: exports.Document, limit: int = CHANNEL_ITEMS_PER_SECTION) -> Reply:
+    """Chat text: each section capped; the attachments carry the whole agenda."""
+    lines = list(doc.meta)
+    for heading, rows in doc.sections:
+        lines += ["", f"*{heading}*"] + [f"• {r}" for r in rows[:limit]]
+        if len(rows) > limit:
+            lines.append(t(lang, "agenda.more", count=len(rows) - limit))
+    return Reply(title=doc.title, text="\n".join(lines))
+
+
+def _enqueue(svc: Services, session: Session, channel: str, reply: Reply, key: str | None) -> None:
+    reply.private = False
+    outbox.enqueue(session, clock=svc.clock, vault=svc.vault, target_kind="channel", target=channel,
+                   payload=reply.to_json(), dedupe_key=key)
+
+
+def send_draft(svc: Services, session: Session, meeting: Meeting, now: datetime) -> None:
+    agenda = build_agenda(svc, session, meeting, now)
+    doc = document(svc, session, meeting, agenda, now)
+    reply = to_reply(svc.lang, doc)
+    reply.text = t(svc.lang, "agenda.draft_intro", ref=meeting.ref) + "\n\n" + reply.text
+    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}")
+    reply.buttons = [Button(t(svc.lang, "button.publish"), "agenda.publish", meeting.ref,
+                            f"agenda publish {meeting.ref}", style="primary"),
+                     Button(t(svc.lang, "button.hold"), "agenda.hold", meeting.ref, f"agenda hold {meeting.ref}")]
+    _enqueue(svc, session, "secretariat", reply, f"agenda-draft:{meeting.ref}")
+    meeting.draft_sent_at = now
+    session.add(meeting)
+
+
+def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *, automatic: bool) -> Agenda:
+    agenda = build_agenda(svc, session, meeting, now)
+    again = meeting.published_at is not None
+    meeting.published_at, meeting.held = now, False
+    session.add(meeting)
+    doc = document(svc, session, meeting, agenda, now)
+    reply = to_reply(svc.lang, doc)
+    if again:
+        reply.text = t(svc.lang, "agenda.republished") + "\n" + reply.text
+    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}")
+    key = f"agenda-publish:{meeting.ref}" if automatic else None
+    _enqueue(svc, session, "unit", reply, key)
+    return agenda
+
+
+# Commands -------------------------------------------------------------------------------------------------
+
+def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting:
+    if word is None or word.lower() == "next":
+        meeting = next_meeting(ctx)
+        if meeting is None:
+            raise UsageError("no_next_meeting")
+        return meeting
+    meeting = meeting_by_ref(ctx, word)
+    assert ctx.actor is not None
+    if not takes_part(ctx.session, ctx.actor, meeting):
+        raise Refused("meeting", ref=meeting.ref)
+    return meeting
+
+
+@command("agenda", "agenda [next|M-…]", access.STAFF | {Role.adhoc})
+def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"format"}, words=1)
+    fmt = (args.options.get("format") or "").lower()
+    if fmt not in ("", "md", "pdf"):
+        raise UsageError("bad_choice", option="format", value=fmt, choices="md, pdf")
+    meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
+    agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
+    doc = document(ctx.svc, ctx.session, meeting, agenda, ctx.now())
+    reply = to_reply(ctx.lang, doc)
+    if fmt:
+        reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}")
+                             if a.filename.endswith("." + fmt)]
+    ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
+    return reply
+
+
+def _edit_target(ctx: Ctx, args: Args, options: set[str]) -> tuple[Meeting, Case, AgendaEdit | None]:
+    only_options(args, options, words=2)
+    meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    require_open(meeting)
+    ref = case_ref(args.words[1] if len(args.words) > 1 else None)
+    case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+    if case is None:
+        raise UsageError("unknown_case", ref=ref)
+    edit = ctx.session.exec(select(AgendaEdit).where(AgendaEdit.meeting_id == meeting.id,
+                                                     AgendaEdit.case_id == case.id)).first()
+    return meeting, case, edit
+
+
+def _number(args: Args, option: str, low: int, high: int) -> int | None:
+    raw = args.options.get(option)
+    if raw is None:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise UsageError("bad_number", option=option, value=raw[:10], low=low, high=high)
+    return int(raw)
+
+
+def _save_edit(ctx: Ctx, meeting: Meeting, case: Case, edit: AgendaEdit | None, action: str,
+               section: int | None, position: int | None) -> None:
+    if edit is None:
+        edit = AgendaEdit(meeting_id=meeting.id, case_id=case.id, action=action, at=ctx.now())  # type: ignore[arg-type]
+    edit.action, edit.section, edit.position = action, section, position
+    edit.actor_id, edit.at = ctx.actor.id if ctx.actor else None, ctx.now()
+    ctx.session.add(edit)
+    ctx.session.flush()
+    build_agenda(ctx.svc, ctx.session, meeting, ctx.now())
+    ctx.audit(f"agenda.{action}", case_ref=case.ref, detail={"meeting": meeting.ref, "section": section,
+                                                              "position": position})
+
+
+@command("agenda add", "agenda add M-… KE-…", access.LEADS)
+def agenda_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    meeting, case, edit = _edit_target(ctx, args, {"section"})
+    if case.state not in OPEN_STATES:
+        raise UsageError("case_closed", ref=case.ref)
+    section = _number(args, "section", 2, 7)
+    _save_edit(ctx, meeting, case, edit, "add", section, edit.position if edit else None)
+    return Reply(text=ctx.t("agenda.added", ref=case.ref, meeting=meeting.ref))
+
+
+@command("agenda remove", "agenda remove M-… KE-…", access.LEADS)
+def agenda_remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    meeting, case, edit = _edit_target(ctx, args, set())
+    _save_edit(ctx, meeting, case, edit, "remove", None, None)
+    return Reply(text=ctx.t("agenda.removed", ref=case.ref, meeting=meeting.ref))
+
+
+@command("agenda move", "agenda move M-… KE-… position=N [section=2..7]", access.LEADS)
+def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    meeting, case, edit = _edit_target(ctx, args, {"position", "section"})
+    position = _number(args, "position", 1, 999)
+    if position is None:
+        raise UsageError("missing_option", option="position", choices="1, 2, 3 …")
+    section = _number(args, "section", 2, 7)
+    if edit is not None and edit.action == "remove":
+        raise UsageError("agenda_removed", ref=case.ref, meeting=meeting.ref)
+    action = edit.action if edit is not None else "move"
+    _save_edit(ctx, meeting, case, edit, action, section if section else (edit.section if edit else None), position)
+    return Reply(text=ctx.t("agenda.moved", ref=case.ref, meeting=meeting.ref, position=position))
+
+
+@command("agenda hold", "agenda hold M-…", access.LEADS)
+def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set(), words=1)
+    meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    require_open(meeting)
+    if meeting.published_at is not None:
+        raise UsageError("agenda_published", ref=meeting.ref)
+    meeting.held = True
+    ctx.session.add(meeting)
+    ctx.audit("agenda.hold", detail={"meeting": meeting.ref})
+    return Reply(text=ctx.t("agenda.held", ref=meeting.ref))
+
+
+@command("agenda publish", "agenda publish M-…", access.LEADS)
+def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set(), words=1)
+    meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    require_open(meeting)
+    agenda = publish(ctx.svc, ctx.session, meeting, ctx.now(), automatic=False)
+    ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items())})
+    return Reply(text=ctx.t("agenda.published", ref=meeting.ref, count=len(agenda.items()),
+                            when=when_text(ctx, meeting)))

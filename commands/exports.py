@@ -1,0 +1,85 @@
+"""Archive exports (agenda, minutes) as Markdown and PDF, each with the purpose-limitation footer (SPEC.md §6).
+
+A use case describes the document once (title, lines, sections); this module writes both formats from it,
+so the two exports never say different things. PDF via fpdf2 with its built-in Helvetica (Latin-1): the
+few typographic characters outside Latin-1 are replaced, Danish letters are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fpdf import FPDF
+
+from commands.messages import t
+from commands.reply import Attachment
+
+_LATIN1_FIXES = str.maketrans({"—": "-", "–": "-", "…": "...", "→": "->", "✓": "v", "“": '"', "”": '"',
+                               "„": '"', "‘": "'", "’": "'", "⏸": "||", "•": "-", "≤": "<=", "≥": ">="})
+
+
+@dataclass
+class Document:
+    title: str
+    footer: str
+    meta: list[str] = field(default_factory=list)
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def footer_text(lang: str) -> str:
+    return t(lang, "export.footer")
+
+
+def markdown(doc: Document) -> bytes:
+    out = [f"# {doc.title}", ""]
+    out += [f"{line}  " for line in doc.meta]
+    for heading, rows in doc.sections:
+        out += ["", f"## {heading}", ""]
+        out += [f"- {row}" for row in rows] or ["- —"]
+    out += ["", "---", "", f"*{doc.footer}*", ""]
+    return "\n".join(out).encode("utf-8")
+
+
+def _latin1(text: str) -> str:
+    return text.translate(_LATIN1_FIXES).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Pdf(FPDF):
+    def __init__(self, footer: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._footer_text = _latin1(footer)
+
+    def footer(self) -> None:  # fpdf2 calls this on every page
+        self.set_y(-16)
+        self.set_font("Helvetica", "I", 7)
+        self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", "", 7)
+        self.cell(0, 3.2, str(self.page_no()), align="C")
+
+
+def pdf(doc: Document, *, compress: bool = True) -> bytes:
+    out = _Pdf(doc.footer)
+    out.set_compression(compress)
+    out.set_title(_latin1(doc.title))
+    out.set_creator("koordinator")
+    out.set_auto_page_break(auto=True, margin=22)
+    out.add_page()
+    out.set_font("Helvetica", "B", 14)
+    out.multi_cell(0, 7, _latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
+    out.set_font("Helvetica", "", 9)
+    for line in doc.meta:
+        out.multi_cell(0, 4.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    for heading, rows in doc.sections:
+        out.ln(3)
+        out.set_font("Helvetica", "B", 11)
+        out.multi_cell(0, 6, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
+        out.set_font("Helvetica", "", 9)
+        for row in rows or ["-"]:
+            out.multi_cell(0, 4.5, _latin1(f"- {row}"), new_x="LMARGIN", new_y="NEXT")
+    return bytes(out.output())
+
+
+def attachments(doc: Document, stem: str) -> list[Attachment]:
+    """`stem` names the file by meeting id only: nothing about a case goes into a file name."""
+    return [Attachment(f"{stem}.md", "text/markdown", markdown(doc)),
+            Attachment(f"{stem}.pdf", "application/pdf", pdf(doc))]

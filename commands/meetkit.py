@@ -1,0 +1,190 @@
+"""What the meeting, agenda, minutes and feed use cases share: finding meetings, who takes part, and the
+calendar form of a meeting or a series (no case data ever goes into a calendar)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from commands import access
+from commands.context import Ctx, Services
+from commands.errors import UsageError
+from commands.messages import t
+from commands.reply import Attachment
+from scheduler import ics
+from scheduler.materialise import occurrences, series_start_local
+from storage.enums import Role
+from storage.models import Meeting, MeetingInvite, MeetingSeries, Member
+
+MEETING_REF = re.compile(r"M-(\d{4})-(\d{3,6})$", re.IGNORECASE)
+TOPIC_AAD = "meeting.topic"
+FIXED_ROLES = tuple(r.value for r in access.STAFF)  # the unit's fixed participants (SPEC.md §1)
+FEED_HORIZON = timedelta(days=365)
+ICS_TYPE = "text/calendar"
+
+
+def parse_meeting_ref(raw: str | None) -> str:
+    if not raw:
+        raise UsageError("missing_meeting")
+    match = MEETING_REF.match(raw.strip())
+    if not match:
+        raise UsageError("bad_meeting_ref", value=raw[:20])
+    return f"M-{match.group(1)}-{match.group(2)}"
+
+
+def meeting_by_ref(ctx: Ctx, raw: str | None) -> Meeting:
+    ref = parse_meeting_ref(raw)
+    meeting = ctx.session.exec(select(Meeting).where(Meeting.ref == ref)).first()
+    if meeting is None:
+        raise UsageError("unknown_meeting", ref=ref)
+    return meeting
+
+
+def require_open(meeting: Meeting) -> None:
+    if meeting.state != "scheduled":
+        raise UsageError("meeting_not_open", ref=meeting.ref, state=meeting.state)
+
+
+def is_fixed(member: Member) -> bool:
+    return member.role in FIXED_ROLES
+
+
+def fixed_participants(session: Session) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.active == True,  # noqa: E712
+                                                  col(Member.role).in_(FIXED_ROLES)).order_by(col(Member.user_id))))
+
+
+def invited(session: Session, meeting: Meeting) -> list[Member]:
+    stmt = (select(Member).join(MeetingInvite, col(MeetingInvite.member_id) == col(Member.id))
+            .where(MeetingInvite.meeting_id == meeting.id, Member.active == True)  # noqa: E712
+            .order_by(col(Member.user_id)))
+    return list(session.exec(stmt))
+
+
+def participants(session: Session, meeting: Meeting) -> list[Member]:
+    seen: dict[int | None, Member] = {m.id: m for m in fixed_participants(session)}
+    for member in invited(session, meeting):
+        seen.setdefault(member.id, member)
+    return sorted(seen.values(), key=lambda m: m.user_id)
+
+
+def takes_part(session: Session, member: Member, meeting: Meeting) -> bool:
+    if is_fixed(member):
+        return True
+    return session.exec(select(MeetingInvite.id).where(MeetingInvite.meeting_id == meeting.id,
+                                                       MeetingInvite.member_id == member.id)).first() is not None
+
+
+def visible_meetings(ctx: Ctx):  # noqa: ANN201 — a select() of the meetings this user may see
+    assert ctx.actor is not None
+    stmt = select(Meeting)
+    if not is_fixed(ctx.actor):
+        mine = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == ctx.actor.id)
+        stmt = stmt.where(col(Meeting.id).in_(mine))
+    return stmt
+
+
+def next_meeting(ctx: Ctx) -> Meeting | None:
+    """The next scheduled meeting that has not ended, among those this user takes part in."""
+    stmt = visible_meetings(ctx).where(Meeting.state == "scheduled", col(Meeting.ends_at) > ctx.now())
+    return ctx.session.exec(stmt.order_by(col(Meeting.starts_at), col(Meeting.id)).limit(1)).first()
+
+
+def series_of(session: Session, meeting: Meeting) -> MeetingSeries | None:
+    return None if meeting.series_id is None else session.get(MeetingSeries, meeting.series_id)
+
+
+def title(lang: str, meeting: Meeting, series: MeetingSeries | None) -> str:
+    return series.name if series is not None else t(lang, "meeting.adhoc_title")
+
+
+def when_text(ctx: Ctx, meeting: Meeting) -> str:
+    start = ctx.local(meeting.starts_at)
+    return f"{start:%Y-%m-%d %H:%M}–{ctx.local(meeting.ends_at):%H:%M}"
+
+
+def weekday(lang: str, instant: datetime, tz: ZoneInfo) -> str:
+    return t(lang, "meeting.weekdays").split(",")[instant.astimezone(tz).weekday()]
+
+
+# Calendar identities -------------------------------------------------------------------------------------
+
+def install_id(svc: Services) -> str:
+    """Short and stable per installation, so two units' UIDs never meet in one person's calendar."""
+    return hmac.new(svc.keys.master_key, b"koordinator/install-uid", hashlib.sha256).hexdigest()[:10]
+
+
+def meeting_uid(svc: Services, meeting: Meeting) -> str:
+    return f"{meeting.ref.lower()}.{install_id(svc)}@koordinator"
+
+
+def series_uid(svc: Services, series: MeetingSeries) -> str:
+    return f"series-{series.id}.{install_id(svc)}@koordinator"
+
+
+def single(svc: Services, meeting: Meeting, series: MeetingSeries | None) -> ics.Single:
+    tz = ZoneInfo(series.tz) if series else svc.settings.tz
+    summary = f"{title(svc.lang, meeting, series)} ({meeting.ref})"
+    return ics.Single(meeting_uid(svc, meeting), meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz),
+                      summary, meeting.sequence, cancelled=meeting.state == "cancelled")
+
+
+def series_calendar(svc: Services, session: Session, series: MeetingSeries, now: datetime) -> ics.Series:
+    """The series as one RRULE with EXDATEs (skipped holidays, cancelled meetings) and moved instances.
+
+    Within the materialised range the meeting rows decide; beyond it the rule and the holiday policy do.
+    The RRULE is bounded at the feed horizon, so a calendar never shows an instance we have not checked.
+    """
+    tz = ZoneInfo(series.tz)
+    horizon = now + FEED_HORIZON
+    rows = {m.original_start: m for m in session.exec(select(Meeting).where(Meeting.series_id == series.id))}
+    exdates: list[datetime] = []
+    moved: list[ics.Moved] = []
+    duration = timedelta(minutes=series.duration_min)
+    last: datetime | None = None
+    for occ in occurrences(series, series.dtstart, horizon, svc.settings.holiday_categories):
+        original = occ.original.astimezone(tz)
+        row = rows.get(original.astimezone(ZoneInfo("UTC")))
+        last = original
+        if row is not None:
+            if row.state == "cancelled":
+                exdates.append(original)
+            elif row.starts_at != row.original_start:
+                moved.append(ics.Moved(original, row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)))
+        elif original < series.materialised_until or occ.start is None:
+            exdates.append(original)
+        elif occ.moved:
+            moved.append(ics.Moved(original, occ.start, occ.start + duration))
+    until = last if last is not None else series_start_local(series)
+    return ics.Series(series_uid(svc, series), series_start_local(series), duration, series.rrule,
+                      until.astimezone(ZoneInfo("UTC")), series.name, tuple(exdates), tuple(moved))
+
+
+def ics_attachment(name: str, data: bytes) -> Attachment:
+    return Attachment(filename=name, content_type=ICS_TYPE, data=data)
+
+
+def meeting_invitation(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
+    series = series_of(session, meeting)
+    cancelled = meeting.state == "cancelled"
+    data = ics.calendar([ics.single_event(single(svc, meeting, series), now)],
+                        method="CANCEL" if cancelled else "PUBLISH", around=now.date())
+    return ics_attachment(f"{meeting.ref}.ics", data)
+
+
+def series_invitation(svc: Services, session: Session, series: MeetingSeries, now: datetime) -> Attachment:
+    data = ics.calendar(ics.series_events(series_calendar(svc, session, series, now), now), around=now.date())
+    return ics_attachment(f"series-{series.id}.ics", data)
+
+
+def topic_of(ctx: Ctx, meeting: Meeting) -> str:
+    return ctx.decrypt(meeting.topic_ct, meeting.topic_kid, TOPIC_AAD)
+
+
+def member_role(member: Member) -> Role:
+    return Role(member.role)

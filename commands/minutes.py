@@ -1,0 +1,155 @@
+"""Minutes: decisions recorded per case during a meeting; `meeting close` compiles them.
+
+A decision is free text: the router has already refused identifiers in the command, and the text is
+stored encrypted. The unit channel learns only which cases got how many decisions and when they are due;
+the text itself is shown privately (the closer's reply, `minutes show`, the follow-up DM).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from commands import access, exports
+from commands.common import add_event, only_options
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.meetkit import meeting_by_ref, require_open, series_of, title, when_text
+from commands.parsing import local_datetime
+from commands.registry import command
+from commands.reply import Reply
+from commands.tokenizer import Args
+from scheduler import rules
+from scheduler.sweep import FOLLOWUP_TEXT_AAD
+from storage.models import Case, Meeting, MinuteEntry
+
+MINUTES_AAD = "minutes.text"
+TEXT_LIMIT = 2000
+EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start …
+LATE = timedelta(hours=12)  # … until some hours after the end, without naming the meeting
+
+
+def current_meeting(ctx: Ctx) -> Meeting | None:
+    stmt = (select(Meeting).where(Meeting.state == "scheduled", col(Meeting.starts_at) <= ctx.now() + EARLY,
+                                  col(Meeting.ends_at) >= ctx.now() - LATE)
+            .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc()))
+    return ctx.session.exec(stmt).first()
+
+
+@command("minutes", 'minutes KE-… "decision" [due=…]', access.STAFF, case_arg=True)
+def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"due", "meeting"}, texts=1)
+    text = args.texts[0].strip() if args.texts else ""
+    if not text:
+        raise UsageError("missing_text")
+    if len(text) > TEXT_LIMIT:
+        raise UsageError("too_long", option="text", limit=TEXT_LIMIT)
+    if "meeting" in args.options:
+        meeting = meeting_by_ref(ctx, args.options["meeting"])
+        require_open(meeting)
+    else:
+        found = current_meeting(ctx)
+        if found is None:
+            raise UsageError("no_current_meeting")
+        meeting = found
+    due = None
+    if "due" in args.options:
+        due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+        if due <= ctx.now():
+            raise UsageError("due_past")
+    ct, kid = ctx.encrypt(text, MINUTES_AAD)
+    entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id, text_ct=ct, text_kid=kid, due_at=due,  # type: ignore[arg-type]
+                        author_id=ctx.actor.id if ctx.actor else None, created_at=ctx.now())
+    ctx.session.add(entry)
+    add_event(ctx, case, "decision", {"meeting": meeting.ref, "due": ctx.fmt(due) if due else None}, text=text)
+    ctx.audit("minutes.add", case_ref=case.ref, detail={"meeting": meeting.ref, "due": due is not None})
+    key = "minutes.recorded_due" if due else "minutes.recorded"
+    return Reply(text=ctx.t(key, ref=case.ref, meeting=meeting.ref, due=ctx.fmt(due)))
+
+
+def _entries(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
+    stmt = (select(MinuteEntry, Case).join(Case, col(Case.id) == col(MinuteEntry.case_id))
+            .where(MinuteEntry.meeting_id == meeting.id).order_by(col(Case.ref), col(MinuteEntry.id)))
+    return list(ctx.session.exec(stmt))
+
+
+def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> exports.Document:
+    series = series_of(ctx.session, meeting)
+    doc = exports.Document(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
+                           footer=exports.footer_text(ctx.lang),
+                           meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series),
+                                       when=when_text(ctx, meeting), count=len(entries),
+                                       closed=ctx.fmt(meeting.closed_at))])
+    by_case: dict[str, list[str]] = {}
+    for entry, case in entries:
+        line = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        if entry.due_at is not None:
+            line += " — " + ctx.t("minutes.due", due=ctx.fmt(entry.due_at),
+                                  followup=f"F-{entry.followup_id}" if entry.followup_id else "—")
+        by_case.setdefault(case.ref, []).append(line)
+    doc.sections = [(ref, lines) for ref, lines in by_case.items()] or [(ctx.t("minutes.none"), [])]
+    return doc
+
+
+def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:
+    """What the channel may see: references, counts and due dates — never the decisions."""
+    counts: dict[str, list[MinuteEntry]] = {}
+    for entry, case in entries:
+        counts.setdefault(case.ref, []).append(entry)
+    lines = []
+    for ref, rows in counts.items():
+        dues = sorted(ctx.fmt(e.due_at) for e in rows if e.due_at is not None)
+        lines.append(ctx.t("minutes.summary_line", ref=ref, count=len(rows),
+                           due=", ".join(dues) if dues else ctx.t("none")))
+    return lines
+
+
+@command("meeting close", "meeting close M-…", access.LEADS)
+def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set(), words=1)
+    meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    require_open(meeting)
+    if meeting.starts_at > ctx.now() + EARLY:
+        raise UsageError("meeting_not_started", ref=meeting.ref, when=when_text(ctx, meeting))
+    entries = _entries(ctx, meeting)
+    followups = 0
+    for entry, case in entries:
+        if entry.due_at is None or entry.followup_id is not None:
+            continue
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
+        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
+                                    ctx.now())
+        entry.followup_id = followup.id
+        ctx.session.add(entry)
+        add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
+        followups += 1
+    meeting.state, meeting.closed_at = "closed", ctx.now()
+    ctx.session.add(meeting)
+    ctx.session.flush()
+    summary = _summary(ctx, entries)
+    ctx.post_channel("unit", Reply(title=ctx.t("minutes.channel_title", ref=meeting.ref),
+                                   text="\n".join(summary) or ctx.t("minutes.none")))
+    ctx.audit("meeting.close", detail={"meeting": meeting.ref, "decisions": len(entries), "followups": followups})
+    doc = _document(ctx, meeting, entries)
+    reply = _private_reply(ctx, doc, meeting.ref)
+    reply.text = ctx.t("minutes.closed", ref=meeting.ref, count=len(entries), followups=followups) + "\n\n" + reply.text
+    return reply
+
+
+def _private_reply(ctx: Ctx, doc: exports.Document, ref: str) -> Reply:
+    lines = list(doc.meta)
+    for heading, rows in doc.sections:
+        lines += ["", f"*{heading}*"] + [f"• {r}" for r in rows]
+    return Reply(title=doc.title, text="\n".join(lines), attachments=exports.attachments(doc, f"minutes-{ref}"))
+
+
+@command("minutes show", "minutes show M-…", access.LEADS)
+def minutes_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, set(), words=1)
+    meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    entries = _entries(ctx, meeting)
+    ctx.audit("minutes.view", detail={"meeting": meeting.ref, "decisions": len(entries)})
+    return _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)

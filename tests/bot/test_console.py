@@ -1,0 +1,107 @@
+"""The console adapter in-process: forms answered line by line, posts and DMs printed and marked."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+from sqlmodel import func, select
+
+from bot.console import Console
+from storage.db import unit_of_work
+from storage.models import Case, OutboxMessage
+
+INTAKE = ["concern", "1", "4", "4", "Valby", "rpl115", "", ""]  # critical, crime, social
+SUBJECT = ["18-24", ""]
+REST = ["", "", "", ""]
+
+
+def count_cases(svc) -> int:
+    with unit_of_work(svc.engine) as session:
+        return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def test_first_user_on_an_empty_database_becomes_admin(console):
+    out = console.run("newcomer", "unit members", bootstrap=True)
+    assert "Empty database: newcomer was created as admin." in out
+    assert "you are newcomer (admin)" in out
+    assert "<@newcomer> · admin · BIF" in out
+
+
+def test_second_user_is_not_made_admin(console):
+    console.run("first", bootstrap=True)
+    out = console.run("second", "case list", bootstrap=True)
+    assert "Empty database" not in out and "you are second (—)" in out
+    assert "not a member" in out
+
+
+def test_intake_form_by_numbered_choices(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", *INTAKE, "Bekymring fra politiet", *SUBJECT, *REST)
+    assert "Registered as KE-2026-0001. Visitation deadline (24 h): 2026-11-24 10:00." in out
+    with unit_of_work(svc.engine) as session:
+        case = session.exec(select(Case)).one()
+    assert (case.severity, case.track, case.source, case.district) == ("critical", "crime", "social", "Valby")
+    assert "┌─ channel #unit\n│ New concern KE-2026-0001 · critical · crime" in out
+
+
+def test_a_refused_answer_is_asked_again_and_nothing_is_stored_meanwhile(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", *INTAKE, "Ring til far på 22 33 44 55", *SUBJECT, *REST,
+                      "Far vil ikke kontaktes")
+    assert "! summary: Refused — nothing was stored. The field contains what looks like a phone number" in out
+    assert "22 33 44 55" not in out.split("! summary:")[1]
+    assert out.count("Summary *") == 2  # only the refused field is asked again
+    assert "Registered as KE-2026-0001" in out
+    assert count_cases(svc) == 1
+
+
+def test_a_form_is_cancelled_with_a_dot(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "concern", "high", "child", ".", "case list")
+    assert "Form cancelled; nothing was stored." in out
+    assert "No cases (open)." in out
+    assert count_cases(svc) == 0
+
+
+def test_three_refusals_give_up_without_storing(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", *INTAKE, "mail a@b.dk", *SUBJECT, *REST, "mail c@d.dk", "mail e@f.dk", "case list")
+    assert out.count("! summary:") == 3
+    assert "Form cancelled; nothing was stored." in out and "No cases (open)." in out
+
+
+def test_identifier_prompts_use_the_secret_prompt_when_there_is_a_terminal(svc):
+    asked: list[str] = []
+    answers = iter(["010203-1234", "", ""])
+
+    def secret(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    out = io.StringIO()
+    Console(svc, "admin", out, iter(["concern", "high", "child", "social", "Valby", "rpl115", "", "",
+                                     "Bekymring", "15-17", "", "", "", ""]), secret).run()
+    assert len(asked) == 3 and all("never stored" in p for p in asked)
+    assert "010203" not in out.getvalue()
+    assert "Registered as KE-2026-0001" in out.getvalue()
+
+
+def test_posts_and_dms_are_printed_once_and_marked_sent(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "unit add <@ann> role=member org=SSP", "case list")
+    assert out.count("┌─ DM to @ann") == 1
+    with unit_of_work(svc.engine) as session:
+        states = set(session.exec(select(OutboxMessage.state)))
+    assert states == {"sent"}
+    assert "DM to @ann" not in console.run("admin", "case list")
+
+
+def test_danish_console(svc):
+    da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
+    out = io.StringIO()
+    Console(da, "admin", out, iter(["case list", "concern", "."])).run()
+    text = out.getvalue()
+    assert "Tom database: admin er oprettet som admin." in text
+    assert "┌─ privat" in text and "Ingen sager (open)." in text
+    assert "Formularen er afbrudt; intet er gemt." in text

@@ -1,0 +1,114 @@
+"""The server: health, Socket Mode, and `python -m bot serve` as an operator runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import make_svc
+from fake_slack import FakeSlack
+from slack_http import SIGNING_SECRET, AppServer, wait_until
+from test_slash_commands import CONCERN, SUMMARY, all_text, reply_to
+
+from bot.server import serve
+from storage.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_healthz_reports_database_and_slack_mode(server: AppServer) -> None:
+    response = await server.http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "schema": "current", "slack": "http"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"slack_signing_secret": None}, "SLACK_SIGNING_SECRET is required"),
+    ({"slack_bot_token": None}, "SLACK_BOT_TOKEN"),
+    ({"slack_bot_token": None, "slack_signing_secret": None}, "Nothing to serve"),
+    ({"pseudonym_key": None, "data_key": None}, "PSEUDONYM_KEY and DATA_KEY are required"),
+])
+def test_serve_refuses_to_start_with_a_clear_message(slack_settings: Settings, capsys: pytest.CaptureFixture[str],
+                                                     overrides: dict[str, Any], message: str) -> None:
+    assert serve(slack_settings.model_copy(update=overrides)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+async def test_socket_mode_serves_slash_commands_without_the_http_endpoint(
+        slack_settings: Settings, fake_slack: FakeSlack, clock: Any) -> None:
+    svc = make_svc(slack_settings.model_copy(update={"slack_app_token": "xapp-test", "slack_signing_secret": None}),
+                   clock)
+    async with AppServer(svc, fake_slack) as srv:
+        assert (await srv.http.post("/slack/events")).status_code == 404
+        assert (await srv.http.get("/healthz")).json()["slack"] == "socket"
+        await asyncio.wait_for(fake_slack.socket_connected.wait(), 5)
+        payload = {"command": "/concern", "text": CONCERN, "user_id": "UADMIN", "user_name": "admin",
+                   "channel_id": "C0UNIT", "team_id": "T0FAKE", "response_url": fake_slack.response_url("sm"),
+                   "trigger_id": "trigger.sm"}
+        await fake_slack.socket_send({"envelope_id": "env-1", "type": "slash_commands",
+                                      "accepts_response_payload": True, "payload": payload})
+        await wait_until(lambda: "env-1" in fake_slack.socket_acks, what="socket ack")
+        assert "KE-2026-0001" in all_text(await reply_to(fake_slack, "sm"))
+        await wait_until(lambda: fake_slack.posted("C0UNIT"), what="unit notice")
+    svc.engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_python_m_bot_serve_end_to_end(slack_settings: Settings, fake_slack: FakeSlack) -> None:
+    """The acceptance run: the real entry point, a signed /concern new, a forged one."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": slack_settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url,
+           "PSEUDONYM_KEY": slack_settings.pseudonym_key or "", "DATA_KEY": slack_settings.data_key or "",
+           "ADMIN_USERS": "UADMIN", "UNIT_CHANNEL": "C0UNIT", "PORT": str(port), "BOT_LANGUAGE": "en",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                await asyncio.sleep(0.1)
+            srv = AppServer.__new__(AppServer)  # only its request signing, against the subprocess
+            srv.http, srv.fake = http, fake_slack
+            started = time.monotonic()
+            assert (await srv.slash("/concern", CONCERN, response_key="e2e")).status_code == 200
+            assert time.monotonic() - started < 3
+            assert "KE-2026-0001" in all_text(await reply_to(fake_slack, "e2e"))
+            notice = await wait_until(lambda: fake_slack.posted("C0UNIT"), timeout=10, what="unit notice")
+            assert SUMMARY not in all_text(notice[0])
+            assert (await srv.slash("/concern", CONCERN, secret="forged")).status_code == 401
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    assert b"Traceback" not in err and SUMMARY.encode() not in err
+
+
+def test_python_m_bot_serve_without_signing_secret_exits_2(db_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update({"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-test", "PYTHONPATH": str(ROOT)})
+    done = subprocess.run([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert "SLACK_SIGNING_SECRET" in done.stderr and "Traceback" not in done.stderr
