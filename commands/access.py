@@ -22,7 +22,8 @@ def sees_all_cases(member: Member) -> bool:
 
 
 def mentor_case_ids(session: Session, member: Member) -> set[int]:
-    stmt = select(Engagement.case_id).where(Engagement.mentor_id == member.id)
+    """Only while the engagement runs: a mentor's need to know ends with the engagement."""
+    stmt = select(Engagement.case_id).where(Engagement.mentor_id == member.id, Engagement.state == "active")
     return set(session.exec(stmt))
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from commands import access, exports
-from commands.agenda_build import SECTIONS, Agenda, Item, build_for
+from commands.agenda_build import SECTIONS, Agenda, Item
+from commands.agenda_load import build_for
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
@@ -26,6 +27,7 @@ from commands.meetkit import (
     series_of,
     takes_part,
     title,
+    topic_of,
     when_text,
 )
 from commands.messages import t
@@ -189,6 +191,8 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
     doc = document(ctx.svc, ctx.session, meeting, agenda, ctx.now())
     reply = to_reply(ctx.lang, doc)
+    if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
+        reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
     if fmt:
         reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}")
                              if a.filename.endswith("." + fmt)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from commands import access
-from commands.common import add_event, member_by_ref, mention, only_options, transition
+from commands.common import add_event, deadline_for, member_by_ref, mention, only_options, transition
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import enum_value, yes_no
@@ -143,8 +143,13 @@ def reopen(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, set())
     transition(ctx, case, CaseState.qualifying, {CaseState.closed})
+    # A reopened case is qualified and referred afresh, within the same 24/48/72 h from the reopening.
     case.closed_at, case.close_reason = None, None
+    case.referred_at, case.deadline_met = None, None
+    case.deadline_at = ctx.now() + deadline_for(case)
     ctx.session.add(case)
+    rules.open_visitation(ctx.session, case, ctx.now(), start=ctx.now())
+    add_event(ctx, case, "visitation_restarted", {"deadline": case.deadline_at.isoformat()})
     ctx.audit("case.reopen", case_ref=case.ref)
     ctx.post_channel("unit", Reply(text=ctx.t("reopen.notice", ref=case.ref)))
-    return Reply(text=ctx.t("case.reopened", ref=case.ref))
+    return Reply(text=ctx.t("case.reopened", ref=case.ref, deadline=ctx.fmt(case.deadline_at)))

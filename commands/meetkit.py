@@ -18,7 +18,6 @@ from commands.messages import t
 from commands.reply import Attachment
 from scheduler import ics
 from scheduler.materialise import occurrences, series_start_local
-from storage.enums import Role
 from storage.models import Meeting, MeetingInvite, MeetingSeries, Member
 
 MEETING_REF = re.compile(r"M-(\d{4})-(\d{3,6})$", re.IGNORECASE)
@@ -184,7 +183,3 @@ def series_invitation(svc: Services, session: Session, series: MeetingSeries, no
 
 def topic_of(ctx: Ctx, meeting: Meeting) -> str:
     return ctx.decrypt(meeting.topic_ct, meeting.topic_kid, TOPIC_AAD)
-
-
-def member_role(member: Member) -> Role:
-    return Role(member.role)

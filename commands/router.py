@@ -74,7 +74,8 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
         # First, so no reply (not even "unknown command `…`") can echo an identifier back.
         findings = pii.scan(inv.text, svc.settings.pii_denylist)
         if findings:
-            return private(pii_message(lang, inv.text, findings, t(lang, "pii.where.command")), ok=False)
+            return _stranger(svc, inv) or private(
+                pii_message(lang, inv.text, findings, t(lang, "pii.where.command")), ok=False)
         try:
             tokens = tokenize(inv.text)
         except TokenizeError as exc:
@@ -103,9 +104,20 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
                                 cmd.roles)
         return _run(svc, inv, cmd, args)
     except UsageError as exc:
-        return usage_reply(lang, exc, cmd)
+        return _stranger(svc, inv) or usage_reply(lang, exc, cmd)
     except Exception as exc:  # noqa: BLE001 — the user never sees a stack trace
         return _crash(lang, exc, cmd)
+
+
+def _stranger(svc: Services, inv: Invocation) -> Reply | None:
+    """On the error paths, an unknown user still gets the polite refusal, and the attempt is audited."""
+    if inv.user_id in svc.settings.admin_users:
+        return None
+    with unit_of_work(svc.engine) as session:
+        member = _member(session, inv.user_id)
+        if member is not None and member.active:
+            return None
+        return _refuse(Ctx(svc, session, inv), "unknown_user")
 
 
 def _index_after(tokens: list, size: int) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
@@ -104,7 +103,3 @@ def calendar(events: list[Event], *, name: str | None = None, method: str = "PUB
     first = min([s.date() if isinstance(s, datetime) else s for s in starts] + [pivot])
     cal.add_missing_timezones(first_date=date(first.year - 1, 1, 1), last_date=date(pivot.year + 6, 1, 1))
     return cal.to_ical()
-
-
-def local(instant: datetime, tz: ZoneInfo) -> datetime:
-    return instant.astimezone(tz)

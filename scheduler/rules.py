@@ -41,11 +41,12 @@ def _finish(followup: FollowUp, state: str, now: datetime) -> None:
     followup.state, followup.notify_at, followup.updated_at = state, None, now
 
 
-def open_visitation(session: Session, case: Case, now: datetime) -> FollowUp:
-    """Warn at 75 % of the window; the sweep moves it on to overdue and daily."""
-    window = case.deadline_at - case.received_at
+def open_visitation(session: Session, case: Case, now: datetime, start: datetime | None = None) -> FollowUp:
+    """Warn at 75 % of the window (from receipt, or from a reopening); the sweep moves it on to overdue."""
+    start = start or case.received_at
+    window = case.deadline_at - start
     return _new(session, now, kind="visitation", case_id=case.id, assignee_id=case.owner_id,
-                due_at=case.deadline_at, notify_at=case.received_at + window * 0.75, stage="warn",
+                due_at=case.deadline_at, notify_at=start + window * 0.75, stage="warn",
                 urgent=case.severity == Severity.critical)
 
 

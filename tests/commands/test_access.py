@@ -269,3 +269,11 @@ def test_audit_entries_hold_no_free_text(unit):
 def test_request_from_other_platform_user_is_not_the_member(unit):
     reply = dispatch(unit, Invocation(user_id="u_ssp", text="case list"))
     assert not reply.ok  # user ids are exact
+
+
+def test_a_mentors_access_ends_with_the_engagement(unit):
+    assert ok(unit, "U_MENTOR", "case show KE-2026-0001")
+    ok(unit, ADMIN, f"mentor end KE-2026-0001 subject={unit.son}")
+    reply = run(unit, "U_MENTOR", "case show KE-2026-0001")
+    assert not reply.ok and "no access" in reply.text
+    assert "KE-2026-0001" not in run(unit, "U_MENTOR", "case list all").text

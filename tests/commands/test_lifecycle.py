@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from cmdkit import (
@@ -311,3 +312,22 @@ def test_mentor_log_in_the_future_is_refused(unit):
     assert not reply.ok and "cannot be in the future" in reply.text
     assert row_counts(unit) == before
     ok(unit, "U_MENTOR", f'mentor log {ref} subject={son} date="2026-11-20 15:00" "Sidste uge"')
+
+
+def test_reopen_restarts_the_visitation_window_from_the_reopening(unit, clock):
+    ref = new_case(unit)
+    ok(unit, ADMIN, f"case close {ref} reason=unfounded")
+    clock.advance(days=30)
+    reply = ok(unit, ADMIN, f"case reopen {ref}")
+    case = case_row(unit, ref)
+    assert case.deadline_at == clock.now() + timedelta(hours=48)
+    assert case.referred_at is None and case.deadline_met is None
+    assert unit.settings.tz and ctx_fmt(case.deadline_at) in reply.text
+    ok(unit, ADMIN, f"case qualify {ref} level=preventive")
+    clock.advance(hours=20)
+    assert "met" in ok(unit, ADMIN, f"case refer {ref} to=SSP").text
+    assert case_row(unit, ref).deadline_met is True
+
+
+def ctx_fmt(instant) -> str:
+    return instant.astimezone(ZoneInfo("Europe/Copenhagen")).strftime("%Y-%m-%d %H:%M")

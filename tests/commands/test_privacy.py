@@ -142,8 +142,20 @@ COMMAND_VECTORS = {
     "unknown command": (ADMIN, "{pii}"),
     "help topic": (ADMIN, "help {pii}"),
     "unknown option": (ADMIN, 'case list notes="{pii}"'),
-    "unknown user": ("U_STRANGER", 'case note KE-2026-0001 "{pii}"'),
 }
+
+
+def test_identifiers_from_an_unknown_user_are_refused_as_a_stranger_and_only_the_attempt_is_audited(unit, caplog):
+    before = row_counts(unit)
+    replies = []
+    for value in IDENTIFIERS:
+        reply = run(unit, "U_STRANGER", f'case note KE-2026-0001 "{value}"')
+        assert not reply.ok and reply.private and "not a member" in reply.text
+        replies.append(reply_text(reply))
+    after = row_counts(unit)
+    assert after.pop("auditentry") == before.pop("auditentry") + len(IDENTIFIERS)
+    assert after == before
+    assert_nowhere(unit, IDENTIFIERS, caplog.text, tuple(replies))
 
 
 @pytest.mark.parametrize("vector", sorted(COMMAND_VECTORS))

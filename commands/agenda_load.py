@@ -1,0 +1,132 @@
+"""Reading an agenda's facts in a fixed number of queries, whatever the number of open cases.
+
+One query returns every open case with its per-case aggregates (subjects, events, register checks, offers,
+follow-ups) joined on, read as plain rows through the session's connection; a few small queries fetch the
+meeting's neighbours and the secretariat's edits. Timestamps are read raw and made aware here: at 10 000
+cases the ORM's row handling and the column type's per-value conversion would cost more than the queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, case, func, type_coerce
+from sqlalchemy.types import NullType
+from sqlmodel import Session, col, select
+
+from commands.agenda_build import REVIEW_EVENTS, Agenda, CaseFacts, Edit, Frame, Previous, build
+from scheduler.rules import LIVE
+from storage.enums import OPEN_STATES
+from storage.models import AgendaEdit, Case, CaseCheck, CaseEvent, FollowUp, Meeting, MinuteEntry, Offer, Subject
+
+QUIET_KINDS = ("assess_6m", "outcome_12m")  # outcome checks outlive the case: not "work pending"
+
+
+def _raw(expr):  # noqa: ANN001, ANN202 — the driver's value, without the column type's conversion
+    return type_coerce(expr, NullType())
+
+
+def _as_utc_text(value: str | None) -> datetime | None:
+    """SQLite keeps UTC as naive ISO text (storage/types.py): parse it as aware UTC."""
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _as_is(value: datetime | None) -> datetime | None:
+    return value  # PostgreSQL's timestamptz arrives aware
+
+
+def _case_filter(meeting: Meeting, adhoc: bool) -> list:
+    """Open cases; for an ad hoc meeting only those it was called for."""
+    where = [col(Case.state).in_([s.value for s in OPEN_STATES])]
+    if adhoc:
+        added = select(AgendaEdit.case_id).where(AgendaEdit.meeting_id == meeting.id, AgendaEdit.action == "add")
+        where.append(col(Case.id).in_(added))
+    return where
+
+
+def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFacts]:
+    where = _case_filter(meeting, adhoc)
+    scope = select(Case.id).where(*where)
+    events = (select(CaseEvent.case_id.label("cid"),  # type: ignore[attr-defined]
+                     func.max(case((col(CaseEvent.kind).in_(REVIEW_EVENTS), col(CaseEvent.at)))).label("reviewed"),
+                     func.max(col(CaseEvent.at)).label("last"))
+              .where(col(CaseEvent.case_id).in_(scope)).group_by(col(CaseEvent.case_id)).subquery())
+    checks = (select(CaseCheck.case_id.label("cid"), func.count(col(CaseCheck.id)).label("done"),  # type: ignore[attr-defined]
+                     func.max(case((col(CaseCheck.found) == True, 1), else_=0).cast(Integer)).label("found"))  # noqa: E712
+              .where(col(CaseCheck.case_id).in_(scope)).group_by(col(CaseCheck.case_id)).subquery())
+    offers = (select(Offer.case_id.label("cid"), func.min(col(Offer.offered_at)).label("since"))  # type: ignore[attr-defined]
+              .where(Offer.state == "pending", col(Offer.case_id).in_(scope)).group_by(col(Offer.case_id)).subquery())
+    followups = (select(FollowUp.case_id.label("cid"),  # type: ignore[attr-defined]
+                        func.min(case((FollowUp.kind == "reoffer", col(FollowUp.due_at)))).label("reoffer"),
+                        func.min(col(FollowUp.due_at)).label("next_due"),
+                        func.max(case((col(FollowUp.kind).in_(QUIET_KINDS), 0), else_=1)).label("busy"))
+                 .where(col(FollowUp.state).in_(LIVE), col(FollowUp.case_id).in_(scope))
+                 .group_by(col(FollowUp.case_id)).subquery())
+    subjects = (select(Subject.case_id.label("cid"), _concat(session, col(Subject.pseudonym)).label("names"),  # type: ignore[attr-defined]
+                       _concat(session, col(Subject.age_band), distinct=True).label("ages"))
+                .where(col(Subject.case_id).in_(scope)).group_by(col(Subject.case_id)).subquery())
+    stmt = (select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
+                   _raw(Case.received_at), _raw(Case.deadline_at), _raw(Case.referred_at),
+                   subjects.c.names, subjects.c.ages, checks.c.done, checks.c.found, _raw(events.c.reviewed),
+                   _raw(events.c.last), _raw(offers.c.since), _raw(followups.c.reoffer), _raw(followups.c.next_due),
+                   followups.c.busy)
+            .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
+            .outerjoin(checks, checks.c.cid == col(Case.id)).outerjoin(offers, offers.c.cid == col(Case.id))
+            .outerjoin(followups, followups.c.cid == col(Case.id)).where(*where))
+    at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
+    return [CaseFacts(cid, ref, state, severity, track, org, at(received), at(deadline),  # type: ignore[arg-type]
+                      at(referred), _split(names), _split(ages), done or 0, bool(found), at(reviewed), at(last),
+                      at(since), at(reoffer), bool(busy) or since is not None, at(next_due))
+            for (cid, ref, state, severity, track, org, received, deadline, referred, names, ages, done, found,
+                 reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt)]
+
+
+def _concat(session: Session, column, distinct: bool = False):  # noqa: ANN001, ANN202
+    """Comma-joined values per group; the builder sorts them, as neither engine promises an order here."""
+    arg = column.distinct() if distinct else column
+    if session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(arg, ",")
+    return func.group_concat(arg)
+
+
+def _split(joined: str | None) -> tuple[str, ...]:
+    return tuple(sorted(joined.split(","))) if joined else ()
+
+
+def load_frame(session: Session, meeting: Meeting, now: datetime, review_days: int,
+               offer_pending_days: int) -> tuple[Frame, list[Previous]]:
+    """A series meeting looks back to and ahead to meetings of its own series (an ad hoc meeting in between
+    does not make cases "new since" or "due before the next"); §1 lists every meeting held since then."""
+    live = col(Meeting.state) != "cancelled"
+    same = [Meeting.series_id == meeting.series_id] if meeting.series_id is not None else []
+    prev_start = session.exec(select(Meeting.starts_at).where(live, *same, col(Meeting.starts_at) < meeting.starts_at)
+                              .order_by(col(Meeting.starts_at).desc()).limit(1)).first()
+    following = session.exec(select(Meeting.starts_at).where(live, *same, col(Meeting.starts_at) > meeting.starts_at)
+                             .order_by(col(Meeting.starts_at)).limit(1)).first()
+    previous: list[Previous] = []
+    if prev_start is not None:
+        counts = (select(MinuteEntry.meeting_id, func.count(col(MinuteEntry.id)).label("n"))
+                  .group_by(col(MinuteEntry.meeting_id)).subquery())
+        rows = session.exec(select(Meeting.ref, Meeting.starts_at, Meeting.state, counts.c.n)
+                            .outerjoin(counts, counts.c.meeting_id == col(Meeting.id))
+                            .where(live, col(Meeting.starts_at) >= prev_start,
+                                   col(Meeting.starts_at) < meeting.starts_at, Meeting.id != meeting.id)
+                            .order_by(col(Meeting.starts_at), col(Meeting.id)))
+        previous = [Previous(ref, start, state, int(n or 0)) for ref, start, state, n in rows]
+    frame = Frame(meeting_start=meeting.starts_at,
+                  following_start=following or meeting.starts_at + timedelta(days=14),
+                  previous_start=prev_start, now=now, review_days=review_days,
+                  offer_pending_days=offer_pending_days, adhoc=meeting.kind == "adhoc")
+    return frame, previous
+
+
+def load_edits(session: Session, meeting: Meeting) -> list[Edit]:
+    return [Edit(e.id, e.case_id, e.action, e.section, e.position) for e in session.exec(  # type: ignore[arg-type]
+        select(AgendaEdit).where(AgendaEdit.meeting_id == meeting.id).order_by(col(AgendaEdit.id)))]
+
+
+def build_for(session: Session, meeting: Meeting, now: datetime, review_days: int = 28,
+              offer_pending_days: int = 14) -> Agenda:
+    """Load and build one meeting's agenda (a constant number of queries)."""
+    frame, previous = load_frame(session, meeting, now, review_days, offer_pending_days)
+    return build(load_facts(session, meeting, frame.adhoc), frame, load_edits(session, meeting), previous)
