@@ -5,8 +5,9 @@
 Both servers run as subprocesses on 127.0.0.1 behind uvicorn; koordinator is started exactly as in
 production (`python -m bot serve`) on a fresh SQLite file, and gets signed `/concern new …` commands, so
 every request also registers a case, queues a channel notice and answers on its response_url — after the
-ack. A small fake Slack Web API in this process answers auth.test, chat.postMessage and the response_url.
-Only latency up to the HTTP response (the ack Slack waits for, at most 3 s) is measured.
+ack. A small fake Slack Web API (a third subprocess) answers auth.test, chat.postMessage and the
+response_url. Only latency up to the HTTP response (the ack Slack waits for, at most 3 s) is measured;
+each koordinator round waits until its work has drained, so every round starts from an idle server.
 """
 
 from __future__ import annotations
@@ -65,41 +66,42 @@ def serve_bare(port: int, api_url: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-# -- the fake Slack Web API ---------------------------------------------------------------------------------
-class FakeSlack:
-    """Answers what both servers call; counts response_url posts, so a round can wait for the work to drain."""
+# -- the fake Slack Web API (its own subprocess too, so its work never delays the measuring client) ---------
+def serve_fake(port: int) -> None:
+    responses = 0
 
-    def __init__(self) -> None:
-        self.responses = 0
-        self.port = 0
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "auth.test":
+            return web.json_response({"ok": True, "team_id": "T0", "user_id": "U0BOT", "bot_id": "B0"})
+        if method == "conversations.open":
+            return web.json_response({"ok": True, "channel": {"id": "D0"}})
+        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C0"})
 
-    async def start(self) -> web.AppRunner:
-        async def api(request: web.Request) -> web.Response:
-            method = request.match_info["method"]
-            if method == "auth.test":
-                return web.json_response({"ok": True, "team_id": "T0", "user_id": "U0BOT", "bot_id": "B0"})
-            if method == "conversations.open":
-                return web.json_response({"ok": True, "channel": {"id": "D0"}})
-            return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C0"})
+    async def response_url(_request: web.Request) -> web.Response:
+        nonlocal responses
+        responses += 1
+        return web.Response(text="ok")
 
-        async def response_url(_request: web.Request) -> web.Response:
-            self.responses += 1
-            return web.Response(text="ok")
+    async def count(_request: web.Request) -> web.Response:
+        return web.json_response({"responses": responses})
 
-        app = web.Application()
-        app.router.add_route("*", "/api/{method}", api)
-        app.router.add_post("/response/{key}", response_url)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return runner
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", api)
+    app.router.add_post("/response/{key}", response_url)
+    app.router.add_get("/count", count)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
-    async def drained(self, expected: int, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while self.responses < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+
+async def drained(fake_port: int, expected: int, timeout: float = 120) -> None:
+    """Until the fake has seen `expected` replies: koordinator's work after the acks is done."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            async with http.get(f"http://127.0.0.1:{fake_port}/count") as response:
+                if (await response.json())["responses"] >= expected:
+                    return
+            await asyncio.sleep(0.1)
 
 
 # -- load ---------------------------------------------------------------------------------------------------
@@ -139,13 +141,13 @@ async def load(url: str, fake_port: int, requests: int, concurrency: int) -> lis
         return list(await asyncio.gather(*(guarded() for _ in range(requests))))
 
 
-async def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes], path: str = "/healthz") -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(300):  # up to 30 s
             if proc.poll() is not None:
                 raise RuntimeError("server exited during start-up")
             try:
-                async with http.get(base + "/healthz") as response:
+                async with http.get(base + path) as response:
                     if response.status == 200:
                         return
             except aiohttp.ClientError:
@@ -157,16 +159,28 @@ async def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
 def start_server(kind: str, port: int, api_url: str, workdir: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
     env["PYTHONPATH"] = str(ROOT)
-    if kind == "bare":
+    if kind == "fake":
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-fake", str(port)]
+    elif kind == "bare":
         cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(port), "--api-url", api_url]
     else:
         key = lambda: base64.b64encode(secrets.token_bytes(32)).decode()  # noqa: E731
         env.update({"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "SLACK_BOT_TOKEN": "xoxb-bench",
                     "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "PSEUDONYM_KEY": key(),
                     "DATA_KEY": key(), "ADMIN_USERS": USER, "UNIT_CHANNEL": "C0UNIT", "PORT": str(port)})
-        cmd = [sys.executable, "-m", "bot", "serve"] if not os.environ.get("BENCH_SERVER") else [sys.executable, os.environ["BENCH_SERVER"]]
-    err = open(f"/tmp/bench-{kind}.log", "w") if os.environ.get("BENCH_LOG") else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        cmd = [sys.executable, "-m", "bot", "serve"]
+    with open(workdir / f"{kind}.log", "wb") as log:  # read back if the server fails to start
+        return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+async def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate and wait, politely first."""
+    proc.terminate()
+    for _ in range(200):  # up to 20 s
+        if proc.poll() is not None:
+            return
+        await asyncio.sleep(0.1)
+    proc.kill()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -175,34 +189,37 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 
 
 async def main(requests: int, concurrency: int, rounds: int) -> None:
-    fake = FakeSlack()
-    runner = await fake.start()
-    api_url = f"http://127.0.0.1:{fake.port}/api/"
     scenarios = {"sequential": 1, f"{concurrency} concurrent": concurrency}
     samples: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        servers = {kind: (free_port(), kind) for kind in ("bare", "koordinator")}
-        procs = {kind: start_server(kind, port, api_url, Path(tmp)) for kind, (port, _) in servers.items()}
+        ports = {kind: free_port() for kind in ("fake", "bare", "koordinator")}
+        api_url = f"http://127.0.0.1:{ports['fake']}/api/"
+        procs = {kind: start_server(kind, port, api_url, Path(tmp)) for kind, port in ports.items()}
+        servers = {kind: ports[kind] for kind in ("bare", "koordinator")}
+        fake_port = ports["fake"]
         try:
-            for kind, (port, _) in servers.items():
-                await wait_healthy(f"http://127.0.0.1:{port}", procs[kind])
-                await load(f"http://127.0.0.1:{port}/slack/events", fake.port, 20, 1)  # warm-up
-            await fake.drained(20)
+            await wait_healthy(f"http://127.0.0.1:{fake_port}", procs["fake"], "/count")
+            for kind, port in servers.items():
+                try:
+                    await wait_healthy(f"http://127.0.0.1:{port}", procs[kind])
+                except RuntimeError:
+                    print((Path(tmp) / f"{kind}.log").read_text(errors="replace")[-2000:], file=sys.stderr)
+                    raise
+                await load(f"http://127.0.0.1:{port}/slack/events", fake_port, 20, 1)  # warm-up
+            await drained(fake_port, 20)
             sent = 20
             for _round in range(rounds):  # rounds alternate, so a noisy moment on the machine hits both
-                for kind, (port, _) in servers.items():
+                for kind, port in servers.items():
                     for scenario, parallel in scenarios.items():
                         url = f"http://127.0.0.1:{port}/slack/events"
                         samples.setdefault((kind, scenario), []).extend(
-                            await load(url, fake.port, requests, parallel))
+                            await load(url, fake_port, requests, parallel))
                         if kind == "koordinator":  # each round starts idle: wait for the work after the acks
                             sent += requests
-                            await fake.drained(sent)
+                            await drained(fake_port, sent)
         finally:
-            for proc in procs.values():
-                proc.terminate()
-                proc.wait(timeout=10)
-            await runner.cleanup()
+            for kind in ("bare", "koordinator", "fake"):  # the fake last: the servers may still call it
+                await stop(procs[kind])
     print(f"Slack ack latency in ms: {rounds} × {requests} signed /concern commands per row, 127.0.0.1, "
           f"{os.cpu_count()} CPUs\n")
     print("| load | server | p50 | p95 | p99 |")
@@ -220,10 +237,13 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare, args.api_url)
+    elif args.serve_fake:
+        serve_fake(args.serve_fake)
     else:
         asyncio.run(main(max(20, min(args.requests, 5000)), max(1, min(args.concurrency, 100)),
                          max(1, min(args.rounds, 20))))

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "serve" or (args.cmd is None and (settings.has_slack or settings.has_teams)):
         from bot.server import serve
 
-        return serve(settings)
+        # Alone (`python -m bot`), the server also runs the follow-up sweep; `serve` leaves it to the worker.
+        return serve(settings, with_worker=args.cmd is None)
     from bot.console import run_console
     from bot.services import build_services
 

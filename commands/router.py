@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from commands import access, registry
@@ -140,17 +141,30 @@ def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply
 def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
     member = _member(ctx.session, ctx.inv.user_id)
     if member is None and ctx.inv.user_id in ctx.settings.admin_users:
-        member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
-                        org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
-        ctx.session.add(member)
-        ctx.session.flush()
-        ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": "ADMIN_USERS"})
+        member = _bootstrap_admin(ctx)
     if member is None or not member.active:
         return _refuse(ctx, "unknown_user")
     ctx.actor = member
     if access.role_of(member) not in roles:
         return _refuse(ctx, "role", role=member.role)
     return None
+
+
+def _bootstrap_admin(ctx: Ctx) -> Member:
+    """An ADMIN_USERS user's first command creates their membership; a simultaneous first command (on
+    PostgreSQL) finds the row the other one made instead of failing on the unique user id."""
+    try:
+        with ctx.session.begin_nested():
+            member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
+                            org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
+            ctx.session.add(member)
+            ctx.session.flush()
+    except IntegrityError:
+        found = _member(ctx.session, ctx.inv.user_id)
+        assert found is not None
+        return found
+    ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": "ADMIN_USERS"})
+    return member
 
 
 def _with_member(svc: Services, inv: Invocation, fn, roles: frozenset[Role]) -> Reply:  # noqa: ANN001

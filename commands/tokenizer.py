@@ -9,6 +9,7 @@ from typing import Literal
 QUOTES = {'"': '"', "“": "”", "”": "”", "„": "“", "«": "»", "'": "'", "‘": "’", "’": "’"}
 MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|[^>]*)?>")
 KEY = re.compile(r"[a-z][a-z_]*$")
+GUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 
 
 class TokenizeError(ValueError):
@@ -35,12 +36,17 @@ class Args:
 
 
 def user_ref(value: str) -> str:
-    """`<@U123>`, `<@U123|ann>`, `@U123` and `U123` all name platform user U123."""
+    """`<@U123>`, `<@U123|ann>`, `@U123` and `U123` all name platform user U123.
+
+    A GUID (a Teams user's Entra object id) is compared in lower case, the way Teams sends it.
+    """
     value = value.strip()
     match = MENTION.fullmatch(value)
     if match:
-        return match.group(1)
-    return value[1:] if value.startswith("@") else value
+        value = match.group(1)
+    elif value.startswith("@"):
+        value = value[1:]
+    return value.lower() if GUID.fullmatch(value) else value
 
 
 def _read_quoted(text: str, i: int) -> tuple[str, int]:

@@ -11,7 +11,7 @@ from commands.errors import Refused, UsageError
 from commands.parsing import case_ref, enum_value
 from commands.registry import command
 from commands.reply import FieldLine, Reply
-from commands.tokenizer import Args, user_ref
+from commands.tokenizer import GUID, Args, user_ref
 from storage import audit, rekey
 from storage.enums import Org, Role
 from storage.models import Case, Member
@@ -38,7 +38,8 @@ def _target(args: Args) -> str:
 
 
 def platform_of(user_id: str, default: str) -> str:
-    return default
+    """A Teams user is named by their Entra object id (a GUID), which no other platform uses."""
+    return "teams" if GUID.fullmatch(user_id) else default
 
 
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
@@ -53,8 +54,8 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
-        existing = Member(user_id=user_id, platform=ctx.inv.platform, role=role.value, org=org.value,
-                          display_name=name, created_at=ctx.now())
+        existing = Member(user_id=user_id, platform=platform_of(user_id, ctx.inv.platform), role=role.value,
+                          org=org.value, display_name=name, created_at=ctx.now())
     else:
         existing.role, existing.org, existing.active = role.value, org.value, True
         existing.display_name = name or existing.display_name

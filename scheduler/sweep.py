@@ -182,5 +182,11 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
     return result
 
 
+def sweep_now(svc: Services) -> SweepResult:
+    """The worker's job: one sweep as of the service clock (a module-level function, so it can be sent to a
+    work process)."""
+    return sweep(svc, svc.clock.now())
+
+
 def snooze_until(now: datetime, period: str) -> datetime:
     return now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1))

@@ -310,3 +310,26 @@ class CalendarFeed(SQLModel, table=True):
     nonce: str = Field(max_length=64)
     token_hash: str = Field(unique=True, index=True, max_length=64)
     created_at: datetime = Field(sa_column=_ts())
+
+
+class TeamsConversation(SQLModel, table=True):
+    """Where the Teams bot can reach someone proactively: a user's 1:1 chat, or a channel (bot/teams).
+
+    Stored when a user or channel first talks to the bot or installs it. `key` is the user's Entra object id
+    (kind "user") or the channel's conversation id (kind "channel"). A user seen only in a channel has no
+    `conversation_id` yet: the 1:1 chat is created from `teams_user_id` when first needed.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "user" | "channel"
+    key: str = Field(max_length=256)
+    conversation_id: str | None = Field(default=None, max_length=512)
+    service_url: str = Field(max_length=512)
+    tenant_id: str = Field(max_length=64)
+    teams_user_id: str | None = Field(default=None, max_length=256, index=True)  # "29:…", per bot
+    bot_id: str | None = Field(default=None, max_length=256)  # "28:…"
+    display_name: str = Field(default="", max_length=128)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())

@@ -43,6 +43,9 @@ _EMAIL = re.compile(
     r"(?<![\w.+%-])[\w.+%-]+@[^\W_][\w-]*(?:\.[\w-]+)*\.[^\W\d_]{2,}",
 )
 
+# A platform user id in Teams: the Entra object id, a GUID. Its hex groups can look like a CPR or phone number.
+_GUID = re.compile(r"(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])")
+
 # Tokens the unit writes every day that contain digit runs; they are blanked before the phone search.
 _DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
 _MONTH = r"(?:0?[1-9]|1[0-2])"
@@ -72,9 +75,13 @@ class Finding:
     end: int
 
 
+def _blank_guids(text: str) -> str:
+    return _GUID.sub(lambda m: "_" * len(m.group()), text)
+
+
 def _blank_own_tokens(text: str) -> str:
     """Same length, so offsets found in the blanked text are offsets in the original."""
-    return _OWN_TOKENS.sub(lambda m: "_" * len(m.group()), text)
+    return _OWN_TOKENS.sub(lambda m: "_" * len(m.group()), _blank_guids(text))
 
 
 def _denylist_pattern(denylist: Iterable[str]) -> re.Pattern[str] | None:
@@ -92,7 +99,7 @@ def _denylist_pattern(denylist: Iterable[str]) -> re.Pattern[str] | None:
 
 def _candidates(text: str, denylist: Iterable[str]) -> list[Finding]:
     found: list[Finding] = []
-    for match in _CPR.finditer(text):
+    for match in _CPR.finditer(_blank_guids(text)):
         if cpr_birth_date(match.group()) is not None:
             found.append(Finding("cpr", match.start(), match.end()))
     for match in _EMAIL.finditer(text):

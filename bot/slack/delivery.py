@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
 from bot.slack import render
+from bot.slack.clients import delivery_client
 from bot.slack.messaging import NETWORK_ERRORS, open_dm, upload
-from bot.slack.runtime import run_blocking
 from commands.context import Services
 from commands.reply import Reply
 from storage import outbox
@@ -40,6 +42,24 @@ GONE = ("message_not_found", "cant_update_message", "edit_window_closed")
 SCAN_LIMIT = 500
 COALESCE_S = 0.05
 _warned: set[str] = set()  # unconfigured channels already reported by this process
+
+
+Runner = Callable[..., Awaitable[Any]]  # `await work(fn, *args)` runs fn(svc, *args) off the loop (bot.slack.work)
+
+
+class _InThread:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    async def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(fn, self.svc, *args)
+
+
+class _Inline(_InThread):
+    """For a loop that serves nothing else (delivery_pass): no thread hop needed."""
+
+    async def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(self.svc, *args)
 
 
 @dataclass(frozen=True)
@@ -119,7 +139,7 @@ def _claim(svc: Services, row_id: int, now: datetime) -> tuple[str, str | None] 
         return outbox.payload(session, svc.vault, row), replaces_ts
 
 
-def _finish(svc: Services, row_id: int, now: datetime, external_id: str | None = None,
+def _finish(svc: Services, row_id: int, now: datetime, external_id: str | None,
             delay: timedelta | None = None, error: str = "") -> None:
     with unit_of_work(svc.engine) as session:
         row = session.get(OutboxMessage, row_id)
@@ -147,11 +167,11 @@ async def _send(client: AsyncWebClient, lang: str, channel: str, reply: Reply,
     return response.get("ts")
 
 
-async def _deliver_row(svc: Services, client: AsyncWebClient, row: _Row, channel: str | None,
+async def _deliver_row(svc: Services, client: AsyncWebClient, work: Runner, row: _Row, channel: str | None,
                        now: datetime) -> bool | None:
     """True: sent. False: failed, retry scheduled. None: not ours to send this pass (claimed elsewhere)."""
     try:
-        claimed = await run_blocking(_claim, svc, row.id, now)
+        claimed = await work(_claim, row.id, now)
     except Exception as exc:  # noqa: BLE001 — e.g. a payload that no longer decrypts: hold the target, go on
         log.error("outbox row %s to %s %s: cannot claim (%s)", row.id, row.kind, row.target, type(exc).__name__)
         return False
@@ -172,29 +192,29 @@ async def _deliver_row(svc: Services, client: AsyncWebClient, row: _Row, channel
             delay = backoff(row.attempts + 4, MAX_CLIENT_ERROR_BACKOFF)
         log.warning("outbox row %s to %s %s: HTTP %s %s, retry in %ss", row.id, row.kind, row.target, status,
                     code, int(delay.total_seconds()))
-        await run_blocking(_finish, svc, row.id, now, delay=delay, error=f"{status} {code}".strip())
+        await work(_finish, row.id, now, None, delay, f"{status} {code}".strip())
         return False
     except NETWORK_ERRORS as exc:
         delay = backoff(row.attempts)
         log.warning("outbox row %s to %s %s: %s, retry in %ss", row.id, row.kind, row.target,
                     type(exc).__name__, int(delay.total_seconds()))
-        await run_blocking(_finish, svc, row.id, now, delay=delay, error=type(exc).__name__)
+        await work(_finish, row.id, now, None, delay, type(exc).__name__)
         return False
     except Exception as exc:  # noqa: BLE001 — nothing was posted; retry later rather than wedge the queue
         delay = backoff(row.attempts + 4, MAX_CLIENT_ERROR_BACKOFF)
         log.error("outbox row %s to %s %s: %s, retry in %ss", row.id, row.kind, row.target,
                   type(exc).__name__, int(delay.total_seconds()))
-        await run_blocking(_finish, svc, row.id, now, delay=delay, error=type(exc).__name__)
+        await work(_finish, row.id, now, None, delay, type(exc).__name__)
         return False
-    await _mark_sent(svc, row, now, external_id)
+    await _mark_sent(work, row, now, external_id)
     return True
 
 
-async def _mark_sent(svc: Services, row: _Row, now: datetime, external_id: str | None) -> None:
+async def _mark_sent(work: Runner, row: _Row, now: datetime, external_id: str | None) -> None:
     """Slack has the message now: a few quick attempts at recording that, to keep the duplicate window short."""
     for attempt in range(MARK_ATTEMPTS):
         try:
-            await run_blocking(_finish, svc, row.id, now, external_id)
+            await work(_finish, row.id, now, external_id)
             log.info("outbox row %s to %s %s: sent", row.id, row.kind, row.target)
             return
         except Exception as exc:  # noqa: BLE001
@@ -204,14 +224,17 @@ async def _mark_sent(svc: Services, row: _Row, now: datetime, external_id: str |
             await asyncio.sleep(0.5 * (attempt + 1))
 
 
-async def deliver_pending(svc: Services, client: AsyncWebClient, *, now: datetime | None = None) -> int:
+async def deliver_pending(svc: Services, client: AsyncWebClient, *, now: datetime | None = None,
+                          work: Runner | None = None) -> int:
     """Deliver every due outbox row meant for Slack; returns how many were sent in this pass.
 
     Rows for users on other platforms are left for their adapter. When a row fails, the later rows of the
-    same target are skipped in this pass, so a channel or DM never sees messages out of order.
+    same target are skipped in this pass, so a channel or DM never sees messages out of order. `work` runs
+    the database steps (the server's worker processes); by default they run in a thread.
     """
     now = now or svc.clock.now()
-    plan = await run_blocking(_plan, svc, now)
+    work = work or _InThread(svc)
+    plan = await work(_plan, now)
     sent = 0
     for row in plan.due:
         key = (row.kind, row.target)
@@ -229,7 +252,7 @@ async def deliver_pending(svc: Services, client: AsyncWebClient, *, now: datetim
                 continue
         elif row.kind != "user" or row.target not in plan.slack_users:
             continue
-        outcome = await _deliver_row(svc, client, row, channel, now)
+        outcome = await _deliver_row(svc, client, work, row, channel, now)
         if outcome:
             sent += 1
         else:
@@ -239,17 +262,25 @@ async def deliver_pending(svc: Services, client: AsyncWebClient, *, now: datetim
 
 async def deliver_with_settings(svc: Services) -> int:
     """One pass with a client built from the settings: for the scheduler's worker process."""
-    from bot.slack.app import delivery_client
-
     return await deliver_pending(svc, delivery_client(svc.settings))
 
 
-class DeliveryLoop:
-    """Runs deliver_pending every `interval` seconds, and at once when kicked (after each command)."""
+def delivery_pass(svc: Services, now: datetime | None = None) -> int:
+    """One whole pass, synchronously, on an event loop of its own: the server runs it in a work process
+    (or thread), so neither the Slack calls nor the bookkeeping ever delay an ack."""
+    return asyncio.run(deliver_pending(svc, delivery_client(svc.settings), now=now, work=_Inline(svc)))
 
-    def __init__(self, svc: Services, client: AsyncWebClient, interval: float = 2.0,
-                 coalesce: float = COALESCE_S) -> None:
-        self.svc, self.client, self.interval, self.coalesce = svc, client, interval, min(coalesce, interval)
+
+class DeliveryLoop:
+    """Runs a delivery pass every `interval` seconds, and soon after a kick (after each command).
+
+    The pass itself runs on the work pool (`delivery_pass`), one at a time; the server's event loop only
+    schedules it.
+    """
+
+    def __init__(self, svc: Services, work: Runner, interval: float = 2.0, coalesce: float = COALESCE_S) -> None:
+        self.svc, self.work = svc, work
+        self.interval, self.coalesce = interval, min(coalesce, interval)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -278,7 +309,7 @@ class DeliveryLoop:
                 await asyncio.sleep(self.coalesce)  # a burst of commands → one pass, not one per command
             self._wake.clear()
             try:
-                await deliver_pending(self.svc, self.client)
+                await self.work(delivery_pass, self.svc.clock.now())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 — the loop must outlive a database or Slack hiccup

@@ -1,4 +1,5 @@
-"""What every Slack listener shares: the services, and the nudge that wakes the outbox dispatcher.
+"""What every Slack listener shares: the services, the work pool, and the nudge that wakes the outbox
+dispatcher.
 
 Listeners get it from the bolt context (app.py installs it with a middleware), so `register(app)` stays
 the only wiring a listener module needs.
@@ -6,54 +7,63 @@ the only wiring a listener module needs.
 
 from __future__ import annotations
 
-import asyncio
-import functools
+import logging
+import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.answer import Where, answer_privately, run_and_answer
+from bot.slack.messaging import show
+from bot.slack.work import Work
 from commands.context import Services
+from commands.messages import t
 from commands.reply import FormResult, Invocation, Reply
-from commands.router import dispatch, submit_form
+from commands.router import submit_form
 
 CONTEXT_KEY = "koordinator"
 PLATFORM = "slack"
-# Few threads on purpose: every busy worker thread competes with the event loop for the GIL, and the loop
-# is what acks Slack within its 3 seconds. Two are plenty for this unit's volume (SQLite serialises writers
-# anyway); see docs/benchmarks.md.
-WORK_THREADS = 2
-_work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="koordinator-work")
-T = TypeVar("T")
-
-
-async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a synchronous use case or storage call off the event loop, on the small work pool."""
-    return await asyncio.get_running_loop().run_in_executor(_work, functools.partial(fn, *args, **kwargs))
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class SlackRuntime:
     svc: Services
+    work: Work
     kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
 
     @property
     def lang(self) -> str:
         return self.svc.lang
 
-    async def dispatch(self, inv: Invocation) -> Reply:
-        """Use cases are synchronous (one DB transaction each): off the event loop, which only acks."""
+    async def handle(self, inv: Invocation, where: Where, client: AsyncWebClient) -> None:
+        """Run the command and answer, as one job off the event loop (after the ack)."""
         try:
-            return await run_blocking(dispatch, self.svc, inv)
+            await self.work(run_and_answer, inv, where)
+        except Exception as exc:  # noqa: BLE001 — run_and_answer never raises; this is the pool failing
+            await show(client, self.lang, self._crashed(exc), user_id=where.user_id, channel_id=where.channel_id,
+                       response_url=where.response_url, trigger_id=None)
         finally:
             self.kick()
 
     async def submit(self, inv: Invocation, form_id: str, values: dict[str, str],
                      context: dict[str, str]) -> FormResult:
         try:
-            return await run_blocking(submit_form, self.svc, inv, form_id, values, context)
+            return await self.work(submit_form, inv, form_id, values, context)
+        except Exception as exc:  # noqa: BLE001
+            return FormResult(reply=self._crashed(exc))
         finally:
             self.kick()
+
+    async def answer_privately(self, reply: Reply, where: Where) -> None:
+        await self.work(answer_privately, reply, where)
+
+    def _crashed(self, exc: BaseException) -> Reply:
+        error_id = secrets.token_hex(4)
+        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id)
+        return Reply(text=t(self.lang, "crash", error_id=error_id), ok=False)
 
 
 def runtime_of(context: Any) -> SlackRuntime:

@@ -15,7 +15,7 @@ from slack_http import AppServer, wait_until
 from sqlmodel import Session, col, select
 from test_slash_commands import CONCERN, reply_to
 
-from bot.slack.app import delivery_client
+from bot.slack.clients import delivery_client
 from bot.slack.delivery import deliver_pending
 from commands.context import Services
 from commands.reply import Attachment, Invocation, Reply
@@ -190,3 +190,12 @@ async def test_a_row_that_replaces_an_earlier_message_updates_it_in_place(slack_
     first_ts = rows(slack_svc)[0].external_id
     assert update["channel"] == "DUADMIN" and update["ts"] == first_ts and "F-1 done" in update["text"]
     assert len(fake_slack.posted("DUADMIN")) == 1 and rows(slack_svc)[1].external_id == first_ts
+
+
+async def test_the_workers_delivery_entry_point_uses_the_slack_dispatcher(slack_svc: Services,
+                                                                         fake_slack: FakeSlack) -> None:
+    from bot.delivery import deliver_pending as worker_delivery
+
+    run(slack_svc, CONCERN.replace("new ", "concern new ", 1))
+    assert await worker_delivery(slack_svc) == 1
+    assert refs(fake_slack.posted(UNIT_CHANNEL)) == ["KE-2026-0001"]

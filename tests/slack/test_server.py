@@ -19,6 +19,9 @@ from slack_http import SIGNING_SECRET, AppServer, wait_until
 from test_slash_commands import CONCERN, SUMMARY, all_text, reply_to
 
 from bot.server import serve
+from bot.slack.work import Work
+from commands.reply import Invocation
+from commands.router import dispatch
 from storage.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +115,15 @@ def test_python_m_bot_serve_without_signing_secret_exits_2(db_url: str) -> None:
                           text=True, timeout=30)
     assert done.returncode == 2
     assert "SLACK_SIGNING_SECRET" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_work_processes_run_use_cases_beside_the_event_loop(slack_settings: Settings, clock: Any) -> None:
+    svc = make_svc(slack_settings, clock)
+    work = Work(svc, processes=1)
+    await work.start()
+    try:
+        reply = await work(dispatch, Invocation(user_id="UADMIN", text="case list", platform="slack"))
+        assert reply.ok and "No cases" in reply.text
+    finally:
+        work.stop()
+        svc.engine.dispose()

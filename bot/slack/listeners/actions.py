@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import render
-from bot.slack.messaging import show
+from bot.slack.answer import Where
 from bot.slack.runtime import invocation, runtime_of
 from storage.enums import Org
 
@@ -41,9 +41,7 @@ async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
         except SlackApiError:
             pass  # fall back to running the command itself: its usage line says what is missing
     inv = invocation(user, command, channel_id=channel, request_id=f"action:{trigger_id}" if trigger_id else None)
-    reply = await rt.dispatch(inv)
-    await show(client, rt.lang, reply, user_id=inv.user_id, channel_id=channel, response_url=response_url,
-               trigger_id=trigger_id)
+    await rt.handle(inv, Where(inv.user_id, channel, response_url, trigger_id), client)
 
 
 def register(app: AsyncApp) -> None:

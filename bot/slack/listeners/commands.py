@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.messaging import show
+from bot.slack.answer import Where
 from bot.slack.render import unescape
 from bot.slack.runtime import invocation, runtime_of
 from commands.registry import GROUPS
@@ -34,9 +34,8 @@ async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: Async
     user = {"id": command.get("user_id", ""), "username": command.get("user_name", "")}
     inv = invocation(user, command_text(command.get("command", ""), command.get("text", "")),
                      channel_id=command.get("channel_id"), request_id=command.get("trigger_id"))
-    reply = await rt.dispatch(inv)
-    await show(client, rt.lang, reply, user_id=inv.user_id, channel_id=inv.channel_id,
-               response_url=command.get("response_url"), trigger_id=command.get("trigger_id"))
+    await rt.handle(inv, Where(inv.user_id, inv.channel_id, command.get("response_url"), command.get("trigger_id")),
+                    client)
 
 
 def register(app: AsyncApp) -> None:

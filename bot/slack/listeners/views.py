@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import render
-from bot.slack.messaging import send_private
+from bot.slack.answer import Where
 from bot.slack.runtime import SlackRuntime, invocation, runtime_of
 from commands.messages import t
 from commands.reply import FormResult, Reply
@@ -56,8 +56,7 @@ async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str
         await ack()
         reply = result.reply
     if reply is not None:
-        await send_private(client, rt.lang, reply, user_id=inv.user_id, channel_id=inv.channel_id,
-                           response_url=meta.get("ru"))
+        await rt.answer_privately(reply, Where(inv.user_id, inv.channel_id, meta.get("ru")))
 
 
 async def on_refer_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -71,9 +70,7 @@ async def on_refer_submission(ack: AsyncAck, body: dict[str, Any], view: dict[st
         text += f" owner=<@{values['owner']}>"
     inv = invocation(body.get("user") or {}, text, channel_id=meta.get("ch"),
                      request_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
-    reply = await rt.dispatch(inv)
-    await send_private(client, rt.lang, reply, user_id=inv.user_id, channel_id=inv.channel_id,
-                       response_url=meta.get("ru"))
+    await rt.handle(inv, Where(inv.user_id, inv.channel_id, meta.get("ru")), client)
 
 
 def register(app: AsyncApp) -> None:

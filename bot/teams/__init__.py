@@ -1,0 +1,78 @@
+"""The Microsoft Teams adapter: `register(app, svc)` mounts POST /api/messages on the server's FastAPI app
+through the Teams SDK and runs the Teams outbox dispatcher while the app lives. See docs/teams.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from storage.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
+    from microsoft_teams.api.auth.credentials import TokenProvider
+
+    from bot.teams.runtime import TeamsRuntime
+    from commands.context import Services
+
+
+def wanted(settings: Settings) -> bool:
+    """Serve Teams: with app credentials, or unauthenticated in dev mode (KOORDINATOR_DEV=1, no TEAMS_APP_ID)."""
+    return settings.has_teams or (settings.koordinator_dev and not settings.teams_app_id
+                                  and bool(settings.teams_tenant_id))
+
+
+def config_problem(settings: Settings) -> str | None:
+    """What keeps Teams from working, in words an operator can act on; None when all is well (or unused)."""
+    if not (settings.teams_app_id or settings.teams_app_password or settings.teams_tenant_id):
+        return None
+    if settings.teams_app_id and not settings.teams_app_password:
+        return "TEAMS_APP_PASSWORD (the bot's client secret) is required with TEAMS_APP_ID — see docs/teams.md."
+    if settings.teams_app_password and not settings.teams_app_id:
+        return "TEAMS_APP_ID (the Azure bot's Microsoft App ID) is required with TEAMS_APP_PASSWORD."
+    if not settings.teams_tenant_id:
+        return "TEAMS_TENANT_ID is required for Teams: activities from any other tenant are refused."
+    if not settings.has_teams and not settings.koordinator_dev:
+        return "TEAMS_APP_ID and TEAMS_APP_PASSWORD are required for Teams (KOORDINATOR_DEV=1 for local testing)."
+    return None
+
+
+def register(app: FastAPI, svc: Services, *, cloud: CloudEnvironment | None = None,
+             token: TokenProvider | None = None, delivery_interval: float = 2.0) -> TeamsRuntime:
+    """Mount Teams on `app`; the route and the outbox loop start with the app's lifespan.
+
+    `cloud` (Microsoft's endpoints, e.g. where the token signing keys are) and `token` (the bot's outgoing
+    token) are for tests only.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK announces preview features we do not use when imported
+        from microsoft_teams.apps.http import FastAPIAdapter
+
+        from bot.teams.connector import Connector, build_app
+        from bot.teams.delivery import DeliveryLoop
+        from bot.teams.handlers import register_handlers
+        from bot.teams.runtime import TeamsRuntime
+
+    adapter = FastAPIAdapter(app=app)
+    sdk = build_app(svc.settings, cloud=cloud, token=token, adapter=adapter)
+    connector = Connector(sdk)
+    delivery = DeliveryLoop(svc, connector, delivery_interval)
+    runtime = TeamsRuntime(svc, sdk, connector, kick=delivery.kick)
+    register_handlers(sdk, runtime)
+
+    @asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        await sdk.initialize()  # registers POST /api/messages with the SDK's token validation
+        delivery.start()
+        try:
+            yield
+        finally:
+            await delivery.stop()
+
+    adapter.lifespans.append(lifespan)
+    app.state.teams = runtime
+    return runtime

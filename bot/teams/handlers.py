@@ -1,0 +1,205 @@
+"""The Teams activity handlers: a tenant gate in front of everything, messages, card actions, installs.
+
+Callbacks stay thin: decode the activity, call `commands`, render the Reply. Messages are the command language
+without the slash; card buttons and forms arrive as `adaptiveCard/action` invokes (Action.Execute) and run as the
+clicking user — the router authorises, exactly as for a typed command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from typing import Any
+
+from microsoft_teams.api import (
+    ActivityBase,
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionErrorResponse,
+    AdaptiveCardActionMessageResponse,
+    AdaptiveCardInvokeActivity,
+    InstalledActivity,
+    InvokeResponse,
+    MessageActivity,
+)
+from microsoft_teams.api.models import HttpError, InnerHttpError
+from microsoft_teams.apps import ActivityContext, App
+from microsoft_teams.apps.utils import extract_tenant_id
+from microsoft_teams.cards import AdaptiveCard
+
+from bot.teams import render
+from bot.teams.runtime import PLATFORM, TeamsRuntime
+from commands.home import home
+from commands.messages import t
+from commands.reply import Invocation, Reply
+from storage import teams as refs
+
+log = logging.getLogger(__name__)
+
+PERSONAL, CHANNEL = "personal", "channel"
+_TAG = re.compile(r"<[^>]*>")
+_LOG_SAFE = re.compile(r"[^A-Za-z0-9._:\-]")
+
+
+def user_id_of(account: Any) -> str:
+    """Users are their Entra object id (a GUID, compared in lower case); the Teams id only as a fallback."""
+    aad = getattr(account, "aad_object_id", None)
+    return aad.lower() if aad else str(getattr(account, "id", "") or "")
+
+
+def conversation_type(activity: ActivityBase) -> str:
+    return activity.conversation.conversation_type or PERSONAL
+
+
+def channel_of(activity: ActivityBase) -> str:
+    """A channel's own conversation id (a message in a thread carries `;messageid=…` after it)."""
+    data = getattr(activity, "channel_data", None)
+    channel = getattr(data, "channel", None) if data is not None else None
+    return (getattr(channel, "id", None) or activity.conversation.id).split(";")[0]
+
+
+def seen_in(activity: ActivityBase) -> list[refs.Seen]:
+    """The conversation references an activity carries: its sender's, and its channel's."""
+    service_url, tenant = activity.service_url or "", extract_tenant_id(activity) or ""
+    if not service_url:
+        return []
+    kind, sender, bot_id = conversation_type(activity), activity.from_, activity.recipient.id
+    out: list[refs.Seen] = []
+    user = user_id_of(sender)
+    if user and sender.aad_object_id:
+        out.append(refs.Seen(refs.USER, user, service_url, tenant,
+                             conversation_id=activity.conversation.id if kind == PERSONAL else None,
+                             teams_user_id=sender.id, bot_id=bot_id, display_name=(sender.name or "")[:128]))
+    if kind == CHANNEL:
+        channel = channel_of(activity)
+        out.append(refs.Seen(refs.CHANNEL, channel, service_url, tenant, conversation_id=channel, bot_id=bot_id))
+    return out
+
+
+def request_key(activity: ActivityBase) -> str | None:
+    """Teams activity ids are unique per conversation only; a platform retry repeats both."""
+    if not activity.id:
+        return None
+    return hashlib.sha256(f"{activity.conversation.id}|{activity.id}".encode()).hexdigest()[:40]
+
+
+def command_text(activity: MessageActivity, resolve: Any) -> str:
+    """The typed command: the bot's own @mention dropped, other mentions as `<@id>`, markup removed."""
+    text = activity.text or ""
+    placeholders: list[str] = []
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention" or not getattr(entity, "text", None):
+            continue
+        mentioned = entity.mentioned
+        if mentioned.id == activity.recipient.id:
+            value = ""
+        else:
+            user = mentioned.aad_object_id.lower() if mentioned.aad_object_id else resolve(mentioned.id)
+            value = f"<@{user}>" if user else "@" + (mentioned.name or mentioned.id)
+        placeholders.append(value)
+        text = text.replace(entity.text, f"\x00{len(placeholders) - 1}\x00", 1)
+    text = html.unescape(_TAG.sub(" ", text)).replace("\xa0", " ")
+    text = re.sub("\x00(\\d+)\x00", lambda m: placeholders[int(m.group(1))], text)
+    text = " ".join(text.split())
+    return text[1:].lstrip() if text.startswith("/") else text
+
+
+def _invocation(rt: TeamsRuntime, activity: ActivityBase, text: str, request_id: str | None) -> Invocation:
+    personal = conversation_type(activity) == PERSONAL
+    return Invocation(user_id=user_id_of(activity.from_), text=text, platform=PLATFORM,
+                      channel_id=None if personal else channel_of(activity),
+                      display_name=(activity.from_.name or "")[:128], request_id=request_id)
+
+
+async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, reply: Reply) -> str:
+    """In the 1:1 chat: the answer itself. Elsewhere: the answer in the 1:1 chat, a short note here.
+    Returns the note for an invoke response."""
+    if conversation_type(ctx.activity) == PERSONAL:
+        try:
+            await ctx.send(await rt.activity(reply))
+        except Exception as exc:  # noqa: BLE001 — the connector failed; Teams shows the user nothing more
+            log.warning("answer in the 1:1 chat failed (%s)", type(exc).__name__)
+        return render.fallback_text(reply)
+    delivered = await rt.send_private(inv.user_id, reply)
+    return t(rt.lang, "teams.answered_privately" if delivered else "teams.install_personally")
+
+
+def _refused() -> InvokeResponse[Any]:
+    return InvokeResponse(status=403)
+
+
+def register_handlers(app: App, rt: TeamsRuntime) -> None:
+    async def tenant_gate(ctx: ActivityContext[ActivityBase]) -> InvokeResponse[Any] | None:
+        """Only our own tenant: anything else is refused before a single row is read or written."""
+        tenant = extract_tenant_id(ctx.activity)
+        if not rt.tenant_id or tenant != rt.tenant_id:
+            log.warning("refused a Teams activity from tenant %s", _LOG_SAFE.sub("", str(tenant))[:64])
+            return _refused()
+        await rt.remember(seen_in(ctx.activity))
+        await ctx.next()
+        return None
+
+    async def on_message(ctx: ActivityContext[MessageActivity]) -> None:
+        activity = ctx.activity
+        if activity.value is not None and not (activity.text or "").strip():
+            return  # a legacy Action.Submit: our cards only use Action.Execute
+        text = command_text(activity, rt.resolve_teams_user)
+        inv = _invocation(rt, activity, text, request_key(activity))
+        note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
+        if conversation_type(activity) != PERSONAL:
+            await ctx.send(note)  # never the answer itself in a channel or group chat
+
+    async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
+        action = ctx.activity.value.action
+        data, verb = action.data or {}, action.verb
+        meta = render.meta(data)
+        if verb == render.FORM:
+            return await _submit_form(rt, ctx, meta, render.form_values(data))
+        if verb == render.RUN and isinstance(meta.get("cmd"), str):
+            command = meta["cmd"]
+        elif verb == render.REFER and isinstance(meta.get("ref"), str):
+            values = render.form_values(data)
+            command = f"case refer {meta['ref']} to={values.get('to', '').strip() or '—'}"
+            owner = values.get("owner", "").replace('"', "").strip()
+            if owner:
+                command += f' owner="{owner}"'
+        else:
+            return AdaptiveCardActionErrorResponse(status_code=400, value=HttpError(
+                code="BadRequest", message="unknown action",
+                inner_http_error=InnerHttpError(status_code=400, body=None)))
+        inv = _invocation(rt, ctx.activity, command, request_key(ctx.activity))
+        note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
+        return AdaptiveCardActionMessageResponse(value=render.cut(note, 200))
+
+    async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
+        if conversation_type(ctx.activity) != PERSONAL:
+            return  # installed in a team: channels get notices only, never a greeting with details
+        reply = await rt.work(home, user_id_of(ctx.activity.from_))
+        try:
+            await ctx.send(await rt.activity(reply))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("welcome in the 1:1 chat failed (%s)", type(exc).__name__)
+
+    app.use(tenant_gate)
+    app.on_message(on_message)
+    app.on_card_action_execute(on_card_action)
+    app.on_install_add(on_install)
+
+
+async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeActivity], meta: dict[str, Any],
+                       values: dict[str, str]) -> AdaptiveCardActionCardResponse:
+    """A form's submit: refused → the same card again with the errors on it (nothing stored); saved → the
+    card gives way to the answer."""
+    form = render.form_from(meta)
+    inv = _invocation(rt, ctx.activity, "", None)
+    result = await rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {})
+    if result.errors and form is not None:
+        card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
+    else:
+        reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
+        if result.errors:
+            reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
+        card = await rt.card(reply)
+    return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
+

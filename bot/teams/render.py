@@ -1,0 +1,302 @@
+"""Reply/Form → Adaptive Card (schema 1.5, the newest Teams renders), and submitted card data → form values.
+
+Pure functions (no I/O), beside bot/slack/render.py and fed by the same Reply values, so every surface — a
+private answer in the 1:1 chat, a channel notice, a reminder, a form — is rendered one way and can be checked
+against Teams' limits in tests. Buttons and forms use Action.Execute: a click arrives as an
+`adaptiveCard/action` invoke carrying the verb and our data, run as the clicking user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from commands.messages import t
+from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
+from storage.enums import Org
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+RUN, FORM, REFER = "koord.run", "koord.form", "koord.refer"  # Action.Execute verbs
+META = "koord"  # our routing data inside Action.Execute data; the card's inputs arrive beside it
+REFER_ACTION = "case.refer"
+
+MAX_CARD_CHARS = 24_000  # Teams refuses a message over ~28 KB; leave room for the activity around the card
+TEXT_CHUNK = 4_000
+SHORT_FIELD = 80
+MAX_ACTIONS = 6  # more are moved into an action set in the body
+INLINE_ATTACHMENT = 8_000
+TEXT_ATTACHMENTS = (".md", ".csv", ".txt", ".ics")
+
+_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|[^>]*)?>")
+_GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_SLACK_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mentioned_ids(reply: Reply) -> set[str]:
+    """Who a reply names, so the caller can look up display names for real Teams mentions."""
+    texts = [reply.title or "", reply.text, *(f.label + " " + f.value for f in reply.fields)]
+    return {m.group(1) for text in texts for m in _MENTION.finditer(text)}
+
+
+class _Mentions:
+    """`<@id>` → `<at>name</at>` plus the mention entity Teams needs to make it a real mention."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.entities: list[dict[str, Any]] = []
+        self._text_of: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        return _MENTION.sub(self._one, text)
+
+    def _one(self, match: re.Match[str]) -> str:
+        user_id = match.group(1)
+        if not _GUID.fullmatch(user_id):
+            return "@" + user_id
+        if user_id not in self._text_of:
+            name = (self.names.get(user_id) or user_id).replace("<", "").replace(">", "")
+            if any(t_ == f"<at>{name}</at>" for t_ in self._text_of.values()):
+                name = f"{name} ({user_id[:8]})"
+            self._text_of[user_id] = f"<at>{name}</at>"
+            self.entities.append({"type": "mention", "text": self._text_of[user_id],
+                                  "mentioned": {"id": user_id, "name": name}})
+        return self._text_of[user_id]
+
+
+def markdown(text: str) -> str:
+    """The catalog writes *bold* (Slack); an Adaptive Card would show that in italics."""
+    return _SLACK_BOLD.sub(r"**\1**", text)
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text or " ", "wrap": True, **style}
+
+
+def _chunks(text: str, limit: int = TEXT_CHUNK) -> list[str]:
+    """Split on line breaks where possible so long lists stay readable across blocks."""
+    out: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+def _field_elements(fields: list[FieldLine], mention: _Mentions) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    facts: list[dict[str, str]] = []
+
+    def flush() -> None:
+        if facts:
+            out.append({"type": "FactSet", "facts": list(facts)})
+            facts.clear()
+
+    for f in fields:
+        value = f.value or "—"
+        if "\n" not in value and len(f.label) + len(value) <= SHORT_FIELD and not _MENTION.search(value):
+            facts.append({"title": f.label, "value": value})
+            continue
+        flush()
+        out.append(_text(mention(f.label), weight="Bolder", spacing="Medium"))
+        out += [_text(markdown(mention(chunk)), spacing="None") for chunk in _chunks(value)]
+    flush()
+    return out
+
+
+def _attachment_elements(attachments: list[Attachment], lang: str) -> list[dict[str, Any]]:
+    """Bots cannot attach files to a Teams chat without a consent flow: small text files are shown inline."""
+    out: list[dict[str, Any]] = []
+    for a in attachments:
+        out.append(_text(t(lang, "teams.attachment", filename=a.filename, size=len(a.data)),
+                         weight="Bolder", spacing="Medium"))
+        texty = a.content_type.startswith("text/") or a.filename.lower().endswith(TEXT_ATTACHMENTS)
+        if texty and len(a.data) <= INLINE_ATTACHMENT:
+            out.append(_text(a.data.decode("utf-8", "replace"), fontType="Monospace", size="Small"))
+        else:
+            out.append(_text(t(lang, "teams.attachment_unavailable", filename=a.filename), isSubtle=True))
+    return out
+
+
+def _action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
+    if button.action_id == REFER_ACTION and button.value:
+        return refer_action(button, lang, orgs)
+    action: dict[str, Any] = {"type": "Action.Execute", "title": cut(button.label, 60), "verb": RUN,
+                              "data": {META: {"cmd": button.command}}}
+    if button.style:
+        action["style"] = "positive" if button.style == "primary" else "destructive"
+    return action
+
+
+def refer_action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
+    """The Refer… button opens an inline card that only assembles `case refer KE-… to=ORG [owner=…]`."""
+    return {"type": "Action.ShowCard", "title": cut(button.label, 60), "card": {
+        "type": "AdaptiveCard",
+        "body": [
+            _choice_set(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True), lang),
+            {"type": "Input.Text", "id": "owner", "label": t(lang, "field.owner"),
+             "placeholder": t(lang, "teams.owner_hint")},
+        ],
+        "actions": [{"type": "Action.Execute", "title": t(lang, "teams.refer_submit"), "verb": REFER,
+                     "style": "positive", "data": {META: {"ref": button.value}}}],
+    }}
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], entities: list[dict[str, Any]]
+          ) -> dict[str, Any]:
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if len(actions) > MAX_ACTIONS:
+        body.append({"type": "ActionSet", "actions": actions[MAX_ACTIONS:]})
+        actions = actions[:MAX_ACTIONS]
+    if actions:
+        card["actions"] = actions
+    if entities:
+        card["msteams"] = {"entities": entities}
+    return card
+
+
+def size(card: dict[str, Any]) -> int:
+    return len(json.dumps(card, ensure_ascii=False))
+
+
+def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
+               orgs: tuple[str, ...] = tuple(Org)) -> dict[str, Any]:
+    mention = _Mentions(names or {})
+    body: list[dict[str, Any]] = []
+    if reply.title:
+        body.append(_text(mention(reply.title), size="Medium", weight="Bolder"))
+    if reply.text:
+        body += [_text(markdown(mention(chunk))) for chunk in _chunks(reply.text)]
+    body += _field_elements(reply.fields, mention)
+    body += _attachment_elements(reply.attachments, lang)
+    actions = [_action(b, lang, orgs) for b in reply.buttons if b.command]
+    return _fit(_card(body, actions, mention.entities), lang)
+
+
+def _fit(card: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Drop trailing content until the card fits, and say so; the buttons always stay."""
+    if size(card) <= MAX_CARD_CHARS:
+        return card
+    overflow = [e for e in card["body"] if e.get("type") == "ActionSet"]
+    content = [e for e in card["body"] if e.get("type") != "ActionSet"]
+    note = _text(t(lang, "teams.truncated"), isSubtle=True)
+    while content and size({**card, "body": [*content, note, *overflow]}) > MAX_CARD_CHARS:
+        content.pop()
+    card["body"] = [*content, note, *overflow]
+    if "msteams" in card:
+        shown = json.dumps(card["body"], ensure_ascii=False)
+        entities = [e for e in card["msteams"]["entities"] if json.dumps(e["text"])[1:-1] in shown]
+        card["msteams"] = {"entities": entities}
+    return card
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification line beside the card: title and text only (channel notices carry no free text)."""
+    text = "\n".join(x for x in (reply.title, reply.text) if x) or " "
+    return cut(_MENTION.sub(lambda m: "@" + m.group(1)[:8], text).split("\n")[0], 200)
+
+
+def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet", "id": field.name, "label": field.label, "style": "compact",
+        "choices": [{"title": o, "value": o} for o in field.options], "isRequired": field.required,
+        "isMultiSelect": field.kind == "multiselect",
+    }
+    if field.required:
+        element["errorMessage"] = t(lang, "form.required")
+    if value:
+        element["value"] = value
+    return element
+
+
+def _input(field: FormField, lang: str, value: str | None) -> dict[str, Any]:
+    if field.kind in ("select", "multiselect") and field.options:
+        return _choice_set(field, lang, value)
+    element: dict[str, Any] = {"type": "Input.Text", "id": field.name,
+                               "label": ("🔒 " if field.never_stored else "") + field.label,
+                               "isRequired": field.required}
+    if field.required:
+        element["errorMessage"] = t(lang, "form.required")
+    if field.kind == "multiline":
+        element["isMultiline"] = True
+    if field.never_stored:
+        element["style"] = "Password"  # an identifier is typed once, never shown back
+    if field.options:
+        element["placeholder"] = cut(", ".join(field.options), 200)
+    if value:
+        element["value"] = value
+    return element
+
+
+def form_card(form: Form, lang: str, intro: str = "", values: dict[str, str] | None = None,
+              errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The form as a card; on a refused submission the same card again, with each error under its field.
+
+    Values are filled back in only where they were accepted: an identifier field never (it must not be sent
+    back to Teams), nor a field with an error (its text may be the very CPR number that was refused).
+    """
+    values, errors = values or {}, errors or {}
+    names = {f.name for f in form.fields}
+    body: list[dict[str, Any]] = [_text(form.title, size="Medium", weight="Bolder")]
+    if intro:
+        body.append(_text(intro, isSubtle=True))
+    if errors:
+        body.append(_text(t(lang, "teams.form_not_saved"), color="Attention", weight="Bolder"))
+        stray = [text for name, text in errors.items() if name not in names]
+        body += [_text(text, color="Attention") for text in stray]
+    for field in form.fields:
+        keep = values.get(field.name) if field.name not in errors and not field.never_stored else None
+        body.append(_input(field, lang, keep))
+        if field.name in errors:
+            body.append(_text(errors[field.name], color="Attention", spacing="None", size="Small"))
+        elif field.hint:
+            body.append(_text(field.hint, isSubtle=True, spacing="None", size="Small"))
+    # The form travels with its submit button, so a refused submission can show the same card again.
+    spec = json.loads(Reply(text="", form=form).to_json())["form"]
+    submit = {"type": "Action.Execute", "title": form.submit_label, "verb": FORM, "style": "positive",
+              "data": {META: {"form": form.form_id, "ctx": dict(form.context), "spec": spec, "intro": intro}}}
+    return _card(body, [submit], [])
+
+
+def form_from(data_meta: dict[str, Any]) -> Form | None:
+    """The form a submitted card was built from (see form_card); None when the data does not hold one."""
+    spec = data_meta.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    try:
+        return Reply.from_json(json.dumps({"text": "", "form": spec})).form
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def meta(data: dict[str, Any] | None) -> dict[str, Any]:
+    value = (data or {}).get(META)
+    return value if isinstance(value, dict) else {}
+
+
+def form_values(data: dict[str, Any] | None) -> dict[str, str]:
+    """Action.Execute data → {input id: text}; a multi-select arrives comma-separated already."""
+    out: dict[str, str] = {}
+    for key, value in (data or {}).items():
+        if key == META or value is None or isinstance(value, dict | list):
+            continue
+        out[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out

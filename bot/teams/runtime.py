@@ -1,0 +1,125 @@
+"""What every Teams handler shares: the services, the connector, and getting an answer to one person privately.
+
+Teams has no ephemeral messages, so a private answer always goes to the user's 1:1 chat with the bot; a command
+typed in a channel or group chat gets only a short "answered privately" there. Use cases and database steps run
+in threads: the event loop only receives activities and talks to the connector. Nothing here logs contents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from microsoft_teams.apps import App
+
+from bot.teams import reach, render
+from bot.teams.connector import Connector, message
+from commands.context import Services
+from commands.messages import t
+from commands.reply import FormResult, Invocation, Reply
+from commands.router import dispatch, submit_form
+from storage import teams as refs
+from storage.db import unit_of_work
+
+PLATFORM = "teams"
+NETWORK_ERRORS = (httpx.HTTPError, OSError, asyncio.TimeoutError)
+_SEEN_CACHE = 5000
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TeamsRuntime:
+    svc: Services
+    app: App
+    connector: Connector
+    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
+    _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        return self.svc.lang
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.svc.settings.teams_tenant_id or None
+
+    async def work(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, self.svc, *args)
+
+    async def dispatch(self, inv: Invocation) -> Reply:
+        try:
+            return await self.work(dispatch, inv)
+        except Exception as exc:  # noqa: BLE001 — dispatch never raises; this is the thread itself failing
+            return self._crashed(exc)
+        finally:
+            self.kick()
+
+    async def submit(self, inv: Invocation, form_id: str, values: dict[str, str],
+                     context: dict[str, str]) -> FormResult:
+        try:
+            return await self.work(submit_form, inv, form_id, values, context)
+        except Exception as exc:  # noqa: BLE001
+            return FormResult(reply=self._crashed(exc))
+        finally:
+            self.kick()
+
+    def _crashed(self, exc: BaseException) -> Reply:
+        error_id = secrets.token_hex(4)
+        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id)
+        return Reply(text=t(self.lang, "crash", error_id=error_id), ok=False)
+
+    # -- conversation references ---------------------------------------------------------------------------
+    async def remember(self, seen: list[refs.Seen]) -> None:
+        """Store where these users/channels can be reached; a repeat of what this process saw is skipped."""
+        fresh = [s for s in seen if self._seen.get((s.kind, s.key)) != s]
+        if not fresh:
+            return
+        now = self.svc.clock.now()
+        for s in fresh:
+            await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            if len(self._seen) >= _SEEN_CACHE:
+                self._seen.clear()
+            self._seen[(s.kind, s.key)] = s
+
+    def _names(self, ids: set[str]) -> dict[str, str]:
+        with unit_of_work(self.svc.engine) as session:
+            return refs.names(session, ids)
+
+    def resolve_teams_user(self, teams_user_id: str) -> str | None:
+        with unit_of_work(self.svc.engine) as session:
+            return refs.user_for_teams_id(session, teams_user_id)
+
+    async def card(self, reply: Reply) -> dict[str, Any]:
+        ids = render.mentioned_ids(reply)
+        names = await asyncio.to_thread(self._names, ids) if ids else {}
+        if reply.form is not None:
+            return render.form_card(reply.form, self.lang, reply.text)
+        return render.reply_card(reply, self.lang, names)
+
+    async def activity(self, reply: Reply) -> Any:
+        return message(await self.card(reply), render.fallback_text(reply))
+
+    async def send_private(self, user_id: str, reply: Reply) -> bool:
+        """Post a reply into the user's 1:1 chat; False when it cannot be reached."""
+        try:
+            where = await reach.personal(self.svc, self.connector, user_id)
+            if where is None:
+                log.warning("no 1:1 chat known for Teams user %s: the app is not installed for them", user_id)
+                return False
+            await self.connector.post(where[0], where[1], await self.activity(reply))
+            return True
+        except NETWORK_ERRORS as exc:
+            log.warning("private answer to Teams user %s failed (%s)", user_id, _status(exc))
+            return False
+
+
+def _status(exc: BaseException) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__

@@ -1,0 +1,140 @@
+"""Teams conversation references: where the bot can reach a user's 1:1 chat or a channel proactively.
+
+Only storage/ knows the schema; bot/teams calls these with its own unit of work. A reference holds ids and a
+service URL, never message contents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.db import unit_of_work
+from storage.models import Member, TeamsConversation
+
+USER, CHANNEL = "user", "channel"
+PLATFORM = "teams"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one incoming activity tells about where its sender (or its channel) can be reached."""
+
+    kind: str
+    key: str
+    service_url: str
+    tenant_id: str
+    conversation_id: str | None = None  # a user's 1:1 chat; None when seen only in a channel or group chat
+    teams_user_id: str | None = None
+    bot_id: str | None = None
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class Ref:
+    kind: str
+    key: str
+    conversation_id: str | None
+    service_url: str
+    tenant_id: str
+    teams_user_id: str | None
+    bot_id: str | None
+    display_name: str
+
+
+def _ref(row: TeamsConversation) -> Ref:
+    return Ref(row.kind, row.key, row.conversation_id, row.service_url, row.tenant_id, row.teams_user_id,
+               row.bot_id, row.display_name)
+
+
+def _apply(row: TeamsConversation, seen: Seen, now: datetime) -> bool:
+    """Copy what is new; a user's known 1:1 chat is never forgotten because they spoke in a channel."""
+    changes = {
+        "service_url": seen.service_url[:512],
+        "tenant_id": seen.tenant_id[:64],
+        "conversation_id": (seen.conversation_id or row.conversation_id or None),
+        "teams_user_id": seen.teams_user_id or row.teams_user_id,
+        "bot_id": seen.bot_id or row.bot_id,
+        "display_name": (seen.display_name or row.display_name or "")[:128],
+    }
+    changed = False
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        row.updated_at = now
+    return changed
+
+
+def remember(engine, seen: Seen, now: datetime) -> None:  # noqa: ANN001
+    """Insert or update one reference; writes only when something changed. Safe against a concurrent insert."""
+    for _attempt in range(2):
+        try:
+            with unit_of_work(engine) as session:
+                row = session.exec(select(TeamsConversation).where(
+                    TeamsConversation.kind == seen.kind, TeamsConversation.key == seen.key)).first()
+                if row is None:
+                    row = TeamsConversation(kind=seen.kind, key=seen.key[:256], service_url="", tenant_id="",
+                                            created_at=now, updated_at=now)
+                    _apply(row, seen, now)
+                    session.add(row)
+                elif _apply(row, seen, now):
+                    session.add(row)
+            return
+        except IntegrityError:
+            continue  # another request inserted the same reference meanwhile: update it instead
+
+
+def find(session: Session, kind: str, key: str) -> Ref | None:
+    row = session.exec(select(TeamsConversation).where(
+        TeamsConversation.kind == kind, TeamsConversation.key == key)).first()
+    return None if row is None else _ref(row)
+
+
+def set_conversation(engine, user_key: str, conversation_id: str, now: datetime) -> None:  # noqa: ANN001
+    """Record the 1:1 chat the bot opened with a user."""
+    with unit_of_work(engine) as session:
+        row = session.exec(select(TeamsConversation).where(
+            TeamsConversation.kind == USER, TeamsConversation.key == user_key)).first()
+        if row is not None and row.conversation_id != conversation_id:
+            row.conversation_id, row.updated_at = conversation_id[:512], now
+            session.add(row)
+
+
+def user_for_teams_id(session: Session, teams_user_id: str) -> str | None:
+    """The Entra object id behind a Teams user id ("29:…"), when that user has talked to the bot."""
+    return session.exec(select(TeamsConversation.key).where(
+        TeamsConversation.kind == USER, TeamsConversation.teams_user_id == teams_user_id)).first()
+
+
+def names(session: Session, user_ids: set[str]) -> dict[str, str]:
+    """Display names for mentions: what Teams told us, else the name given at `unit add … name=…`."""
+    if not user_ids:
+        return {}
+    found = {m.user_id: m.display_name for m in session.exec(
+        select(Member).where(col(Member.user_id).in_(user_ids))) if m.display_name}
+    for key, name in session.exec(select(TeamsConversation.key, TeamsConversation.display_name).where(
+            TeamsConversation.kind == USER, col(TeamsConversation.key).in_(user_ids))):
+        if name:
+            found[key] = name
+    return found
+
+
+def service_url_for(session: Session, tenant_id: str | None) -> str | None:
+    """Any service URL recently seen for this tenant: Teams serves a tenant's conversations from one region."""
+    stmt = select(TeamsConversation.service_url).order_by(col(TeamsConversation.updated_at).desc())
+    if tenant_id:
+        stmt = stmt.where(TeamsConversation.tenant_id == tenant_id)
+    return session.exec(stmt).first()
+
+
+def teams_members(session: Session, user_ids: set[str]) -> set[str]:
+    """Which of these outbox targets are active members on Teams."""
+    if not user_ids:
+        return set()
+    return set(session.exec(select(Member.user_id).where(
+        col(Member.user_id).in_(user_ids), Member.platform == PLATFORM, Member.active == True)))  # noqa: E712
