@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -14,13 +16,14 @@ from commands.errors import Refused, UsageError
 from commands.messages import t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
-from commands.tokenizer import TokenizeError, to_args, tokenize
+from commands.tokenizer import Args, TokenizeError, to_args, tokenize
 from storage import pii
 from storage.db import unit_of_work
 from storage.enums import Org, Role
 from storage.models import Case, Member, ProcessedRequest
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
 def load_usecases() -> None:
@@ -167,40 +170,50 @@ def _bootstrap_admin(ctx: Ctx) -> Member:
     return member
 
 
-def _with_member(svc: Services, inv: Invocation, fn, roles: frozenset[Role]) -> Reply:  # noqa: ANN001
-    with unit_of_work(svc.engine) as session:
-        ctx = Ctx(svc, session, inv)
-        return _authorise(ctx, roles) or fn(ctx)
-
-
-def _run(svc: Services, inv: Invocation, cmd: registry.Command, args) -> Reply:  # noqa: ANN001
-    assert cmd.handler is not None
-    refusal: Refused | None = None
+def _authorised(svc: Services, inv: Invocation, roles: frozenset[Role], body: Callable[[Ctx], R],
+                wrap: Callable[[Reply], R]) -> R:
+    """One unit of work: authorise, then run `body`. A Refused raised inside rolls everything back, and the
+    refusal is audited in a transaction of its own (so the audit entry survives the rollback)."""
     try:
         with unit_of_work(svc.engine) as session:
             ctx = Ctx(svc, session, inv)
-            denied = _authorise(ctx, cmd.roles)
-            if denied is not None:
-                return denied
-            if inv.request_id and not _first_delivery(session, ctx, inv.request_id):
-                return private(ctx.t("duplicate_request"))
-            case = None
-            if cmd.case_arg:
-                ref = case_ref(args.words[0] if args.words else None)
-                args.words = args.words[1:]
-                case = session.exec(select(Case).where(Case.ref == ref)).first()
-                assert ctx.actor is not None
-                if case is None or not access.can_see(session, ctx.actor, case):
-                    if case is None and access.sees_all_cases(ctx.actor):
-                        raise UsageError("unknown_case", ref=ref)
-                    # Same answer whether the case exists or not: no probing of references.
-                    return _refuse(ctx, "case", case_ref=ref, ref=ref)
-            return cmd.handler(ctx, args, case)
+            denied = _authorise(ctx, roles)
+            return wrap(denied) if denied is not None else body(ctx)
     except Refused as exc:
         refusal = exc
     with unit_of_work(svc.engine) as session:
-        ctx = Ctx(svc, session, inv)
-        return _refuse(ctx, refusal.key, case_ref=refusal.case_ref, **refusal.params)
+        return wrap(_refuse(Ctx(svc, session, inv), refusal.key, case_ref=refusal.case_ref, **refusal.params))
+
+
+def _reply(reply: Reply) -> Reply:
+    return reply
+
+
+def _with_member(svc: Services, inv: Invocation, fn: Callable[[Ctx], Reply], roles: frozenset[Role]) -> Reply:
+    return _authorised(svc, inv, roles, fn, _reply)
+
+
+def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> Reply:
+    handler = cmd.handler
+    assert handler is not None
+
+    def body(ctx: Ctx) -> Reply:
+        if inv.request_id and not _first_delivery(ctx.session, ctx, inv.request_id):
+            return private(ctx.t("duplicate_request"))
+        case = None
+        if cmd.case_arg:
+            ref = case_ref(args.words[0] if args.words else None)
+            args.words = args.words[1:]
+            case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+            assert ctx.actor is not None
+            if case is None or not access.can_see(ctx.session, ctx.actor, case):
+                if case is None and access.sees_all_cases(ctx.actor):
+                    raise UsageError("unknown_case", ref=ref)
+                # Same answer whether the case exists or not: no probing of references.
+                return _refuse(ctx, "case", case_ref=ref, ref=ref)
+        return handler(ctx, args, case)
+
+    return _authorised(svc, inv, cmd.roles, body, _reply)
 
 
 def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
@@ -229,23 +242,16 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
             errors[name] = pii_message(lang, value, findings, t(lang, "pii.where.field"))
     if errors:
         return FormResult(errors=errors)
-    refusal: Refused | None = None
+
+    def body(ctx: Ctx) -> FormResult:
+        result = spec.handler(ctx, values, context or {})
+        if result.errors:
+            ctx.session.rollback()
+        return result
+
     try:
-        with unit_of_work(svc.engine) as session:
-            ctx = Ctx(svc, session, inv)
-            denied = _authorise(ctx, spec.roles)
-            if denied is not None:
-                return FormResult(reply=denied)
-            result = spec.handler(ctx, values, context or {})
-            if result.errors:
-                session.rollback()
-            return result
-    except Refused as exc:
-        refusal = exc
+        return _authorised(svc, inv, spec.roles, body, lambda reply: FormResult(reply=reply))
     except UsageError as exc:
         return FormResult(reply=usage_reply(lang, exc, None))
     except Exception as exc:  # noqa: BLE001
         return FormResult(reply=_crash(lang, exc, None))
-    with unit_of_work(svc.engine) as session:
-        ctx = Ctx(svc, session, inv)
-        return FormResult(reply=_refuse(ctx, refusal.key, case_ref=refusal.case_ref, **refusal.params))
