@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.db import unit_of_work
-from storage.models import Member, TeamsConversation
+from storage.models import Member, OutboxMessage, TeamsConversation
 
 USER, CHANNEL = "user", "channel"
 PLATFORM = "teams"
+NO_REFERENCE = "no conversation reference"  # the outbox error of a row Teams cannot deliver yet
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,12 @@ def _apply(row: TeamsConversation, seen: Seen, now: datetime) -> bool:
     return changed
 
 
-def remember(engine, seen: Seen, now: datetime) -> None:  # noqa: ANN001
-    """Insert or update one reference; writes only when something changed. Safe against a concurrent insert."""
+def remember(engine, seen: Seen, now: datetime) -> bool:  # noqa: ANN001
+    """Insert or update one reference; writes only when something changed. Safe against a concurrent insert.
+
+    Returns True when this made the user or channel reachable for the first time: outbox rows that were
+    waiting for it are then released for delivery at once.
+    """
     for _attempt in range(2):
         try:
             with unit_of_work(engine) as session:
@@ -82,11 +88,29 @@ def remember(engine, seen: Seen, now: datetime) -> None:  # noqa: ANN001
                                             created_at=now, updated_at=now)
                     _apply(row, seen, now)
                     session.add(row)
-                elif _apply(row, seen, now):
-                    session.add(row)
-            return
+                    reachable = True
+                else:
+                    had_chat = bool(row.conversation_id or row.teams_user_id)
+                    if _apply(row, seen, now):
+                        session.add(row)
+                    reachable = not had_chat and bool(row.conversation_id or row.teams_user_id)
+                if reachable:
+                    _release(session, seen.kind, seen.key, now)
+            return reachable
         except IntegrityError:
             continue  # another request inserted the same reference meanwhile: update it instead
+    return False
+
+
+def _release(session: Session, kind: str, key: str, now: datetime) -> None:
+    """Rows held back for want of a reference are due now (a channel's rows name it logically: all of them)."""
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.state == "pending", OutboxMessage.error == NO_REFERENCE,
+                   OutboxMessage.target_kind == kind)
+            .values(next_attempt_at=now))
+    if kind == USER:
+        stmt = stmt.where(OutboxMessage.target == key)
+    session.exec(stmt)  # type: ignore[call-overload]
 
 
 def find(session: Session, kind: str, key: str) -> Ref | None:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlmodel import select
 
-from commands.agenda_build import build_for
+from commands.agenda_load import build_for
 from commands.context import Services
 from storage.db import unit_of_work
 from storage.models import Meeting

@@ -119,3 +119,12 @@ def test_uncompressed_pdf_shows_the_danish_footer_on_every_page():
     assert raw.startswith(b"%PDF") and pages >= 3
     assert raw.count("retsplejelovens § 115, stk. 2".encode("latin-1")) == pages
     assert "Punkt 199 - æøå".encode("latin-1") in raw
+
+
+def test_decisions_and_topics_survive_a_key_rotation(svc: Services):
+    a, _ = prepared(svc)
+    ok(svc, f'minutes {a} "Mentor tilbydes"')
+    ok(svc, f'meeting adhoc when="i morgen 14:00" topic="Akut vurdering" cases={a}')
+    assert "re-encrypted" in ok(svc, "unit keys rotate", user="ADMIN").text
+    assert "Mentor tilbydes" in ok(svc, "minutes show M-2026-001").text
+    assert ok(svc, "agenda M-2026-004").text.startswith("Topic (private only): Akut vurdering")
