@@ -1,4 +1,4 @@
-"""`python -m bot [console|serve|migrate|keys generate]` — see SPEC.md §8."""
+"""`python -m bot [console|serve|migrate|keys generate|teams-package]` — see SPEC.md §8."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     keys = sub.add_parser("keys", help="key helpers")
     keys.add_argument("action", choices=["generate"])
+    package = sub.add_parser("teams-package", help="zip the Teams app package (manifest and icons)")
+    package.add_argument("--out", default="koordinator-teams.zip", help="where to write the zip")
     return parser
 
 
@@ -30,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"PSEUDONYM_KEY={generate_key()}\nDATA_KEY={generate_key()}")
         return 0
+    if args.cmd == "teams-package":
+        from bot.teams.package import main as teams_package
+
+        return teams_package(settings, args.out)
     if args.cmd == "migrate":
         from storage.db import migrate
 

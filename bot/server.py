@@ -21,7 +21,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import calendar_feed
+from bot import calendar_feed, teams
 from bot.services import build_services
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
@@ -48,6 +48,9 @@ def slack_mode(settings: Settings) -> str:
 
 def config_problem(settings: Settings) -> str | None:
     """What keeps `serve` from starting, in words an operator can act on; None when all is well."""
+    teams_problem = teams.config_problem(settings)
+    if teams_problem:
+        return teams_problem
     wants_slack = bool(settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token)
     if wants_slack and not settings.slack_bot_token:
         return "SLACK_BOT_TOKEN (xoxb-…) is required for Slack (OAuth & Permissions → Bot User OAuth Token)."
@@ -126,12 +129,15 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
             return await handler.handle(request)
 
     calendar_feed.register(app, svc)
+    if teams.wanted(settings):
+        teams.register(app, svc, work=work, delivery_interval=delivery_interval)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         db = await asyncio.to_thread(_database_status, svc)
         ok = db["database"] == "ok"
-        return JSONResponse({"status": "ok" if ok else "degraded", **db, "slack": mode},
+        return JSONResponse({"status": "ok" if ok else "degraded", **db, "slack": mode,
+                             "teams": teams.auth_mode(settings) if teams.wanted(settings) else "off"},
                             status_code=200 if ok else 503)
 
     return app
@@ -171,6 +177,8 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
     mode = slack_mode(settings)
     where = {"http": "Slack over HTTP at POST /slack/events", "socket": "Slack over Socket Mode",
              "off": "no Slack"}[mode]
+    if teams.wanted(settings):
+        where += f", Teams at POST /api/messages ({teams.auth_mode(settings)})"
     print(f"koordinator: serving on port {settings.port} — {where}, GET /healthz", file=sys.stderr)
     # No access log: request paths can carry secrets (calendar feed tokens).
     app = create_app(svc, work_processes=WORK_PROCESSES, with_worker=with_worker)

@@ -4,7 +4,6 @@ through the Teams SDK and runs the Teams outbox dispatcher while the app lives. 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -13,11 +12,20 @@ from storage.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
-    from microsoft_teams.api.auth.credentials import TokenProvider
 
-    from bot.teams.runtime import TeamsRuntime
+    from bot.teams.runtime import Runner, TeamsRuntime
+    from bot.teams.sdk import CloudEnvironment, TokenProvider
     from commands.context import Services
+
+
+def auth_mode(settings: Settings) -> str:
+    """"jwt": Bot Framework tokens validated by the SDK; "dev": unauthenticated (KOORDINATOR_DEV=1, no
+    TEAMS_APP_ID — local testing only); "off": the SDK refuses every request."""
+    if settings.teams_app_id and settings.teams_app_password:
+        return "jwt"
+    if settings.koordinator_dev and not settings.teams_app_id:
+        return "dev"
+    return "off"
 
 
 def wanted(settings: Settings) -> bool:
@@ -41,27 +49,24 @@ def config_problem(settings: Settings) -> str | None:
     return None
 
 
-def register(app: FastAPI, svc: Services, *, cloud: CloudEnvironment | None = None,
-             token: TokenProvider | None = None, delivery_interval: float = 2.0) -> TeamsRuntime:
+def register(app: FastAPI, svc: Services, *, work: Runner | None = None, delivery_interval: float = 2.0,
+             cloud: CloudEnvironment | None = None, token: TokenProvider | None = None) -> TeamsRuntime:
     """Mount Teams on `app`; the route and the outbox loop start with the app's lifespan.
 
-    `cloud` (Microsoft's endpoints, e.g. where the token signing keys are) and `token` (the bot's outgoing
-    token) are for tests only.
+    `work` runs the use cases (the server's work pool, as for Slack); threads by default. `cloud` (Microsoft's
+    endpoints, e.g. where the token signing keys are) and `token` (the bot's outgoing token) are for tests only.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the SDK announces preview features we do not use when imported
-        from microsoft_teams.apps.http import FastAPIAdapter
-
-        from bot.teams.connector import Connector, build_app
-        from bot.teams.delivery import DeliveryLoop
-        from bot.teams.handlers import register_handlers
-        from bot.teams.runtime import TeamsRuntime
+    from bot.teams.connector import Connector, build_app
+    from bot.teams.delivery import DeliveryLoop
+    from bot.teams.handlers import register_handlers
+    from bot.teams.runtime import TeamsRuntime
+    from bot.teams.sdk import FastAPIAdapter
 
     adapter = FastAPIAdapter(app=app)
     sdk = build_app(svc.settings, cloud=cloud, token=token, adapter=adapter)
     connector = Connector(sdk)
     delivery = DeliveryLoop(svc, connector, delivery_interval)
-    runtime = TeamsRuntime(svc, sdk, connector, kick=delivery.kick)
+    runtime = TeamsRuntime(svc, sdk, connector, kick=delivery.kick, runner=work)
     register_handlers(sdk, runtime)
 
     @asynccontextmanager

@@ -11,32 +11,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from microsoft_teams.api import (
+from bot.teams import auth_mode
+from bot.teams.render import CARD_CONTENT_TYPE
+from bot.teams.sdk import (
     Account,
+    App,
     Attachment,
+    CloudEnvironment,
     ConversationAccount,
     CreateConversationParams,
+    FastAPIAdapter,
     MessageActivityInput,
+    TokenProvider,
 )
-from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
-from microsoft_teams.api.auth.credentials import TokenProvider
-from microsoft_teams.apps import App
-from microsoft_teams.apps.http import FastAPIAdapter
-
-from bot.teams.render import CARD_CONTENT_TYPE
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def auth_mode(settings: Settings) -> str:
-    """"jwt": Bot Framework tokens validated by the SDK; "dev": unauthenticated (KOORDINATOR_DEV=1, no
-    TEAMS_APP_ID — local testing only); "off": the SDK refuses every request."""
-    if settings.teams_app_id and settings.teams_app_password:
-        return "jwt"
-    if settings.koordinator_dev and not settings.teams_app_id:
-        return "dev"
-    return "off"
 
 
 def build_app(settings: Settings, *, adapter: FastAPIAdapter | None = None, cloud: CloudEnvironment | None = None,

@@ -165,7 +165,7 @@ async def _deliver_row(svc: Services, connector: Connector, row: _Row, channel: 
         delay = backoff(row.attempts + 4, MAX_CLIENT_ERROR_BACKOFF)
         log.warning("outbox row %s to %s %s: no Teams conversation reference (install the app for them), retry "
                     "in %ss", row.id, row.kind, row.target, int(delay.total_seconds()))
-        await asyncio.to_thread(_finish, svc, row.id, now, None, delay, "no conversation reference")
+        await asyncio.to_thread(_finish, svc, row.id, now, None, delay, refs.NO_REFERENCE)
         return False
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
@@ -240,7 +240,7 @@ async def deliver_pending(svc: Services, connector: Connector, *, now: datetime 
         outcome = await _deliver_row(svc, connector, row, channel, now)
         if outcome:
             sent += 1
-        elif outcome is False:
+        else:  # failed, or another worker has this target's row: its later rows wait, to keep the order
             plan.blocked.add(key)
     return sent
 

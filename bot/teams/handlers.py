@@ -7,29 +7,31 @@ clicking user — the router authorises, exactly as for a typed command.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import logging
 import re
 from typing import Any
 
-from microsoft_teams.api import (
+from bot.teams import render
+from bot.teams.runtime import PLATFORM, TeamsRuntime
+from bot.teams.sdk import (
     ActivityBase,
+    ActivityContext,
+    AdaptiveCard,
     AdaptiveCardActionCardResponse,
     AdaptiveCardActionErrorResponse,
     AdaptiveCardActionMessageResponse,
     AdaptiveCardInvokeActivity,
+    App,
+    HttpError,
+    InnerHttpError,
     InstalledActivity,
     InvokeResponse,
     MessageActivity,
+    extract_tenant_id,
 )
-from microsoft_teams.api.models import HttpError, InnerHttpError
-from microsoft_teams.apps import ActivityContext, App
-from microsoft_teams.apps.utils import extract_tenant_id
-from microsoft_teams.cards import AdaptiveCard
-
-from bot.teams import render
-from bot.teams.runtime import PLATFORM, TeamsRuntime
 from commands.home import home
 from commands.messages import t
 from commands.reply import Invocation, Reply
@@ -38,7 +40,8 @@ from storage import teams as refs
 log = logging.getLogger(__name__)
 
 PERSONAL, CHANNEL = "personal", "channel"
-_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\s*/?>|</(?:p|div)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")  # markup; `<@id>` (a typed mention) is not a tag
 _LOG_SAFE = re.compile(r"[^A-Za-z0-9._:\-]")
 
 
@@ -99,10 +102,9 @@ def command_text(activity: MessageActivity, resolve: Any) -> str:
             value = f"<@{user}>" if user else "@" + (mentioned.name or mentioned.id)
         placeholders.append(value)
         text = text.replace(entity.text, f"\x00{len(placeholders) - 1}\x00", 1)
-    text = html.unescape(_TAG.sub(" ", text)).replace("\xa0", " ")
-    text = re.sub("\x00(\\d+)\x00", lambda m: placeholders[int(m.group(1))], text)
-    text = " ".join(text.split())
-    return text[1:].lstrip() if text.startswith("/") else text
+    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", text))).replace("\xa0", " ")
+    text = re.sub("\x00(\\d+)\x00", lambda m: placeholders[int(m.group(1))], text).strip()
+    return text[1:].lstrip() if text.startswith("/") else text  # line breaks inside quoted text are kept
 
 
 def _invocation(rt: TeamsRuntime, activity: ActivityBase, text: str, request_id: str | None) -> Invocation:
@@ -117,7 +119,9 @@ async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, 
     Returns the note for an invoke response."""
     if conversation_type(ctx.activity) == PERSONAL:
         try:
-            await ctx.send(await rt.activity(reply))
+            answer = await rt.activity(reply)
+            answer.reply_to_id = ctx.activity.id  # as a Bot Framework reply does; Teams shows no quote for it
+            await ctx.send(answer)
         except Exception as exc:  # noqa: BLE001 — the connector failed; Teams shows the user nothing more
             log.warning("answer in the 1:1 chat failed (%s)", type(exc).__name__)
         return render.fallback_text(reply)
@@ -144,11 +148,14 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
         activity = ctx.activity
         if activity.value is not None and not (activity.text or "").strip():
             return  # a legacy Action.Submit: our cards only use Action.Execute
-        text = command_text(activity, rt.resolve_teams_user)
+        text = await asyncio.to_thread(command_text, activity, rt.resolve_teams_user)  # mentions: a DB read
         inv = _invocation(rt, activity, text, request_key(activity))
         note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
         if conversation_type(activity) != PERSONAL:
-            await ctx.send(note)  # never the answer itself in a channel or group chat
+            try:
+                await ctx.send(note)  # never the answer itself in a channel or group chat
+            except Exception as exc:  # noqa: BLE001 — the answer went out; a failed note must not cause a retry
+                log.warning("note in the channel failed (%s)", type(exc).__name__)
 
     async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
         action = ctx.activity.value.action
@@ -193,7 +200,9 @@ async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvoke
     card gives way to the answer."""
     form = render.form_from(meta)
     inv = _invocation(rt, ctx.activity, "", None)
-    result = await rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {})
+    raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
+    context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    result = await rt.submit(inv, str(meta.get("form", "")), values, context)
     if result.errors and form is not None:
         card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
     else:

@@ -27,17 +27,31 @@ def _service_url(svc: Services) -> str | None:
         return refs.service_url_for(session, svc.settings.teams_tenant_id)
 
 
+_opening: dict[str, asyncio.Lock] = {}
+
+
 async def personal(svc: Services, connector: Connector, user_id: str) -> Where | None:
     ref = await asyncio.to_thread(_find, svc, refs.USER, user_id)
-    if ref is None:
+    if ref is None or (not ref.conversation_id and not ref.teams_user_id):
         return None
     if ref.conversation_id:
         return ref.service_url, ref.conversation_id
-    if not ref.teams_user_id:
-        return None
-    conversation = await connector.open_personal(ref.service_url, ref.tenant_id, ref.teams_user_id, ref.bot_id)
-    await asyncio.to_thread(refs.set_conversation, svc.engine, user_id, conversation, svc.clock.now())
-    return ref.service_url, conversation
+    # An answer and a queued reminder may both need the chat at once: open it once (per process; Teams
+    # returns the same chat to a second process anyway).
+    lock = _opening.setdefault(user_id, asyncio.Lock())
+    try:
+        async with lock:
+            ref = await asyncio.to_thread(_find, svc, refs.USER, user_id)
+            assert ref is not None and ref.teams_user_id is not None
+            if ref.conversation_id:
+                return ref.service_url, ref.conversation_id
+            conversation = await connector.open_personal(ref.service_url, ref.tenant_id, ref.teams_user_id,
+                                                         ref.bot_id)
+            await asyncio.to_thread(refs.set_conversation, svc.engine, user_id, conversation, svc.clock.now())
+            return ref.service_url, conversation
+    finally:
+        if not lock.locked():
+            _opening.pop(user_id, None)
 
 
 async def channel(svc: Services, conversation_id: str) -> Where | None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-from microsoft_teams.apps import App
 
 from bot.teams import reach, render
 from bot.teams.connector import Connector, message
+from bot.teams.sdk import App
 from commands.context import Services
 from commands.messages import t
 from commands.reply import FormResult, Invocation, Reply
@@ -30,6 +30,7 @@ PLATFORM = "teams"
 NETWORK_ERRORS = (httpx.HTTPError, OSError, asyncio.TimeoutError)
 _SEEN_CACHE = 5000
 T = TypeVar("T")
+Runner = Callable[..., Awaitable[Any]]  # `await runner(fn, *args)` runs fn(svc, *args) somewhere else
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +40,7 @@ class TeamsRuntime:
     app: App
     connector: Connector
     kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
+    runner: Runner | None = None  # the server's work pool (bot.slack.work.Work); threads by default
     _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
 
     @property
@@ -50,6 +52,9 @@ class TeamsRuntime:
         return self.svc.settings.teams_tenant_id or None
 
     async def work(self, fn: Callable[..., T], *args: Any) -> T:
+        """A use case, off the event loop: `fn(svc, *args)`."""
+        if self.runner is not None:
+            return await self.runner(fn, *args)
         return await asyncio.to_thread(fn, self.svc, *args)
 
     async def dispatch(self, inv: Invocation) -> Reply:
@@ -81,11 +86,14 @@ class TeamsRuntime:
         if not fresh:
             return
         now = self.svc.clock.now()
+        released = False
         for s in fresh:
-            await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            released |= await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
             if len(self._seen) >= _SEEN_CACHE:
                 self._seen.clear()
             self._seen[(s.kind, s.key)] = s
+        if released:
+            self.kick()  # messages that waited for this user or channel can go now
 
     def _names(self, ids: set[str]) -> dict[str, str]:
         with unit_of_work(self.svc.engine) as session:
@@ -96,10 +104,10 @@ class TeamsRuntime:
             return refs.user_for_teams_id(session, teams_user_id)
 
     async def card(self, reply: Reply) -> dict[str, Any]:
-        ids = render.mentioned_ids(reply)
-        names = await asyncio.to_thread(self._names, ids) if ids else {}
         if reply.form is not None:
             return render.form_card(reply.form, self.lang, reply.text)
+        ids = render.mentioned_ids(reply)
+        names = await asyncio.to_thread(self._names, ids) if ids else {}
         return render.reply_card(reply, self.lang, names)
 
     async def activity(self, reply: Reply) -> Any:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def test_healthz_reports_database_and_slack_mode(server: AppServer) -> None:
     response = await server.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema": "current", "slack": "http"}
+    assert response.json() == {"status": "ok", "database": "ok", "schema": "current", "slack": "http", "teams": "off"}
 
 
 @pytest.mark.parametrize("overrides, message", [

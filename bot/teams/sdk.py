@@ -1,0 +1,45 @@
+"""The Teams SDK names this adapter uses, imported in one place.
+
+Importing the SDK announces preview features (an ExperimentalWarning) that koordinator does not use; it would
+greet every operator at start-up. Note that importing the SDK also loads a `.env` file from the working
+directory into the environment (python-dotenv): keep secrets out of such a file, or out of the working directory.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from microsoft_teams.common.experimental import ExperimentalWarning
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ExperimentalWarning)
+    from microsoft_teams.api import (
+        Account,
+        ActivityBase,
+        AdaptiveCardActionCardResponse,
+        AdaptiveCardActionErrorResponse,
+        AdaptiveCardActionMessageResponse,
+        AdaptiveCardInvokeActivity,
+        Attachment,
+        ConversationAccount,
+        CreateConversationParams,
+        InstalledActivity,
+        InvokeResponse,
+        MessageActivity,
+        MessageActivityInput,
+    )
+    from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
+    from microsoft_teams.api.auth.credentials import TokenProvider
+    from microsoft_teams.api.models import HttpError, InnerHttpError
+    from microsoft_teams.apps import ActivityContext, App
+    from microsoft_teams.apps.http import FastAPIAdapter
+    from microsoft_teams.apps.utils import extract_tenant_id
+    from microsoft_teams.cards import AdaptiveCard
+
+__all__ = [
+    "Account", "ActivityBase", "ActivityContext", "AdaptiveCard", "AdaptiveCardActionCardResponse",
+    "AdaptiveCardActionErrorResponse", "AdaptiveCardActionMessageResponse", "AdaptiveCardInvokeActivity", "App",
+    "Attachment", "CloudEnvironment", "ConversationAccount", "CreateConversationParams", "FastAPIAdapter",
+    "HttpError", "InnerHttpError", "InstalledActivity", "InvokeResponse", "MessageActivity", "MessageActivityInput",
+    "TokenProvider", "extract_tenant_id",
+]

@@ -1,0 +1,179 @@
+"""The outside world of a Teams bot, faked at the HTTP level on 127.0.0.1: Microsoft's token signing keys
+(an OpenID document and a JWKS with our own RSA test key) and the Bot Connector service (records every
+activity posted, updated, and every 1:1 chat opened; can answer 429 or 5xx). Our own code is never mocked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ISSUER = "https://api.botframework.com"  # what the Bot Connector service signs its tokens as
+KID = "koordinator-test-key"
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class FakeOpenId:
+    """Microsoft's OpenID metadata and signing keys. A thread of its own: the SDK fetches keys with a blocking
+    client from inside the event loop that also runs the fake connector."""
+
+    def __init__(self, key: rsa.RSAPrivateKey) -> None:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]}
+        self.fetches = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.endswith("/keys"):
+                    outer.fetches += 1
+                    body = outer.jwks
+                else:
+                    body = {"issuer": ISSUER, "jwks_uri": outer.url.replace("openidconfiguration", "keys"),
+                            "id_token_signing_alg_values_supported": ["RS256"]}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1/.well-known/openidconfiguration"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def sign(key: rsa.RSAPrivateKey, *, audience: str, service_url: str, issuer: str = ISSUER,
+         lifetime: int = 600) -> str:
+    """A Bot Framework token as the connector sends it with every activity."""
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "serviceurl": service_url, "iat": now, "nbf": now,
+              "exp": now + lifetime}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+
+
+OUTGOING_TOKEN = jwt.encode({"aud": "https://api.botframework.com", "exp": 4102444800}, "x" * 32,
+                            algorithm="HS256")
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation: str
+    body: dict[str, Any]
+    authorization: str
+    status: int = 200
+    activity_id: str = ""
+
+
+@dataclass
+class Failure:
+    remaining: int
+    status: int
+    retry_after: int | None
+    conversation: str | None
+
+
+@dataclass
+class FakeConnector:
+    calls: list[Call] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeConnector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def fail_next(self, n: int, status: int = 500, retry_after: int | None = None,
+                  conversation: str | None = None) -> None:
+        self.failures.append(Failure(n, status, retry_after, conversation))
+
+    # -- what was delivered --------------------------------------------------------------------------------
+    def posted(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        """Activities the connector accepted (POST), in order; failed attempts are only in `calls`."""
+        return [c.body for c in self.calls if c.method == "POST" and c.path == "activities" and c.status == 200
+                and (conversation is None or c.conversation == conversation)]
+
+    def updated(self, conversation: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == "PUT" and c.status == 200
+                and (conversation is None or c.conversation == conversation)]
+
+    def opened(self) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.path == "conversations" and c.status == 200]
+
+    def failed(self, conversation: str | None = None) -> int:
+        return sum(1 for c in self.calls
+                   if c.status != 200 and (conversation is None or c.conversation == conversation))
+
+    # -- the API ---------------------------------------------------------------------------------------------
+    def _failure(self, conversation: str) -> Failure | None:
+        for failure in self.failures:
+            if failure.remaining > 0 and failure.conversation in (None, conversation):
+                failure.remaining -= 1
+                return failure
+        return None
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        call = Call(request.method, "activities", conversation, await request.json(),
+                    request.headers.get("Authorization", ""))
+        self.calls.append(call)
+        failure = self._failure(conversation)
+        if failure is not None:
+            call.status = failure.status
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.json_response({"error": {"code": "Throttled" if failure.status == 429 else "ServiceError",
+                                                "message": "fake failure"}}, status=failure.status, headers=headers)
+        call.activity_id = request.match_info.get("activity") or f"act-{next(self._ids)}"
+        return web.json_response({"id": call.activity_id})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        call = Call("POST", "conversations", "", body, request.headers.get("Authorization", ""))
+        self.calls.append(call)
+        member = (body.get("members") or [{}])[0].get("id", "")
+        return web.json_response({"id": f"a:opened-{member}"})

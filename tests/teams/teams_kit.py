@@ -1,0 +1,202 @@
+"""Test-side plumbing: our FastAPI app with Teams registered, served by uvicorn on a random port, and a client
+that posts Activity JSON exactly as the Bot Connector does (signed Bearer token, serviceUrl → the fake)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
+from sqlmodel import Session, func, select
+from teams_fakes import OUTGOING_TOKEN, FakeConnector, FakeOpenId, sign
+
+from bot.teams import register
+from commands.context import Services
+from storage.clock import FixedClock
+from storage.crypto import Keys
+from storage.db import make_engine
+from storage.settings import Settings
+
+APP_ID = "11111111-2222-4333-8444-555555555555"
+BOT_ID = f"28:{APP_ID}"
+TENANT = "7a0f3c1e-0000-4000-8000-00000000c0de"
+OTHER_TENANT = "9b9b9b9b-0000-4000-8000-0000000ba0de"
+UNIT_CHANNEL = "19:unit-channel@thread.tacv2"
+SECRETARIAT_CHANNEL = "19:secretariat@thread.tacv2"
+TEAM = "19:team-general@thread.tacv2"
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class User:
+    aad: str
+    name: str
+
+    @property
+    def teams_id(self) -> str:
+        return f"29:{self.aad[:8]}-teams"
+
+    @property
+    def chat(self) -> str:
+        """The id of this user's 1:1 chat with the bot."""
+        return f"a:personal-{self.aad[:8]}"
+
+
+def user(n: int, name: str) -> User:
+    return User(f"{n:08x}-aaaa-4bbb-8ccc-{n:012x}", name)
+
+
+ADMIN = user(0xAD, "Ada Admin")
+
+
+async def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def make_svc(settings: Settings, clock: FixedClock) -> Services:
+    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
+    return Services(settings=settings, engine=make_engine(settings.database_url), keys=keys, clock=clock)
+
+
+def cloud_for(openid: FakeOpenId) -> CloudEnvironment:
+    return with_overrides(PUBLIC, openid_metadata_url=openid.url)
+
+
+class TeamsServer:
+    """A FastAPI app with `bot.teams.register` served by uvicorn inside the test's event loop."""
+
+    def __init__(self, svc: Services, connector: FakeConnector, openid: FakeOpenId | None,
+                 key: rsa.RSAPrivateKey | None, app: FastAPI | None = None) -> None:
+        self.svc, self.connector, self.key = svc, connector, key
+        self.app = app or FastAPI()
+        self.runtime = register(self.app, svc, cloud=cloud_for(openid) if openid else None,
+                                token=(lambda *_: OUTGOING_TOKEN) if openid else None, delivery_interval=0.05)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                                    lifespan="on"))
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TeamsServer:
+        self._task = asyncio.create_task(self.server.serve())
+        await wait_until(lambda: self.server.started or self._task.done(), what="uvicorn start")  # type: ignore[union-attr]
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    # -- activities ------------------------------------------------------------------------------------------
+    def activity(self, sender: User, *, kind: str = "message", channel: str | None = None,
+                 tenant: str = TENANT, **fields: Any) -> dict[str, Any]:
+        n = next(_ids)
+        if channel is None:
+            conversation = {"id": sender.chat, "conversationType": "personal", "tenantId": tenant}
+            channel_data: dict[str, Any] = {"tenant": {"id": tenant}}
+        else:
+            conversation = {"id": f"{channel};messageid={n}", "conversationType": "channel", "tenantId": tenant,
+                            "isGroup": True}
+            channel_data = {"tenant": {"id": tenant}, "team": {"id": TEAM}, "channel": {"id": channel}}
+        return {"type": kind, "id": f"{1700000000000 + n}", "timestamp": datetime.now(UTC).isoformat(),
+                "serviceUrl": self.connector.url, "channelId": "msteams",
+                "from": {"id": sender.teams_id, "name": sender.name, "aadObjectId": sender.aad},
+                "recipient": {"id": BOT_ID, "name": "koordinator"}, "conversation": conversation,
+                "channelData": channel_data, "locale": "en-US", **fields}
+
+    async def post(self, activity: dict[str, Any], *, token: str | None = "valid") -> httpx.Response:
+        headers = {}
+        if token == "valid":
+            assert self.key is not None
+            token = sign(self.key, audience=APP_ID, service_url=activity["serviceUrl"])
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.http.post("/api/messages", content=json.dumps(activity), headers={
+            "Content-Type": "application/json", **headers})
+
+    async def say(self, sender: User, text: str, *, channel: str | None = None, **kw: Any) -> str:
+        """Post a message; returns its activity id (the answer in a 1:1 chat carries it as replyToId)."""
+        activity = self.activity(sender, text=text, textFormat="plain", channel=channel)
+        response = await self.post(activity, **kw)
+        assert response.status_code == 200, response.text
+        return activity["id"]
+
+    async def click(self, sender: User, action: dict[str, Any], inputs: dict[str, Any] | None = None, *,
+                    channel: str | None = None) -> dict[str, Any]:
+        """An Action.Execute of a card we rendered, with the user's inputs; returns the invoke response body."""
+        assert action["type"] == "Action.Execute", action
+        value = {"action": {"type": "Action.Execute", "verb": action["verb"],
+                            "data": {**action.get("data", {}), **(inputs or {})}}, "trigger": "manual"}
+        response = await self.post(self.activity(sender, kind="invoke", name="adaptiveCard/action", value=value,
+                                                 channel=channel))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def cards(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a["content"] for a in activity.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+
+def card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    found = cards(activity)
+    assert len(found) == 1, activity
+    return found[0]
+
+
+def text_of(card: dict[str, Any]) -> str:
+    """Every human-visible string of a card (text blocks, facts, labels, button titles)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "value", "label", "placeholder"):
+                if isinstance(node.get(key), str):
+                    out.append(node[key])
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in card.items() if k != "msteams"})
+    return "\n".join(out)
+
+
+def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(card.get("actions") or [])
+    for element in card.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element["actions"]
+    return found
+
+
+def action(card: dict[str, Any], title: str) -> dict[str, Any]:
+    matches = [a for a in actions(card) if a.get("title", "").startswith(title)]
+    assert matches, f"no action {title!r} in {[a.get('title') for a in actions(card)]}"
+    return matches[0]
+
+
+def count(svc: Services, model: Any) -> int:
+    with Session(svc.engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()

@@ -1,0 +1,188 @@
+"""Adaptive Cards over real HTTP: the intake, lookup and subject forms (Action.Execute), errors shown on the
+card with nothing stored, buttons run as the clicking user, and every card fits what Teams renders."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from microsoft_teams.cards import AdaptiveCard
+from sqlmodel import Session, select
+from teams_fakes import FakeConnector
+from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, action, actions, card_of, count, text_of, user, wait_until
+
+from bot.teams import render
+from commands.reply import Attachment, Button, FieldLine, Reply
+from storage.models import AuditEntry, Case, OutboxMessage, Subject
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
+CPR = "010203-1234"
+GOOD = {"severity": "high", "track": "child", "source": "school", "district": "Nørrebro", "basis": "rpl115",
+        "indicators": "isolation,travel_intent", "received": "", "summary": "Bekymring fra skolen om isolation",
+        "subject1_age": "15-17", "subject1_identifier": ""}
+# Adaptive Cards 1.5, what Teams renders: no element of a later schema may slip in.
+ELEMENTS_1_5 = {"AdaptiveCard", "TextBlock", "FactSet", "ActionSet", "Container", "ColumnSet", "Column", "Image",
+                "RichTextBlock", "TextRun", "Input.Text", "Input.ChoiceSet", "Input.Date", "Input.Time",
+                "Input.Number", "Input.Toggle", "Action.Execute", "Action.ShowCard", "Action.OpenUrl",
+                "Action.ToggleVisibility", "Action.Submit", "Table", "TableRow", "TableCell"}
+
+
+def check_card(card: dict[str, Any]) -> None:
+    assert card["version"] == "1.5" and card["type"] == "AdaptiveCard"
+    AdaptiveCard.model_validate(card)
+    assert len(json.dumps(card, ensure_ascii=False)) <= render.MAX_CARD_CHARS
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("type"), str) and node["type"][0].isupper():
+                assert node["type"] in ELEMENTS_1_5, node["type"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in card.items() if k != "msteams"})
+
+
+async def open_form(teams: TeamsServer, connector: FakeConnector, command: str) -> dict[str, Any]:
+    asked = await teams.say(ADMIN, command)
+    card = card_of(next(a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked))
+    check_card(card)
+    return card
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["id"]: e for e in card["body"] if e["type"].startswith("Input.")}
+
+
+def shown_card(answer: dict[str, Any]) -> dict[str, Any]:
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+    check_card(answer["value"])
+    return answer["value"]
+
+
+async def test_intake_card_saves_the_concern_and_the_card_gives_way_to_the_answer(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    form = await open_form(teams, connector, "concern")
+    fields = inputs(form)
+    assert fields["district"]["choices"][1] == {"title": "Østerbro", "value": "Østerbro"}
+    assert fields["indicators"]["isMultiSelect"] is True and fields["summary"]["isMultiline"] is True
+    assert fields["subject1_identifier"]["style"] == "Password" and "🔒" in fields["subject1_identifier"]["label"]
+    answer = await teams.click(ADMIN, form["actions"][0], {**GOOD, "subject1_identifier": CPR,
+                                                           "subject2_age": "0-14"})
+    done = shown_card(answer)
+    assert "Registered as KE-2026-0001" in text_of(done) and not inputs(done)
+    with Session(teams.svc.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert sorted(s.linked for s in session.exec(select(Subject))) == [False, True]
+    assert case.indicators == "isolation,travel_intent"
+    notice = await wait_until(lambda: connector.posted(UNIT_CHANNEL), what="unit channel notice")
+    text = text_of(card_of(notice[0]))
+    assert "KE-2026-0001" in text and "isolation" not in text and "skolen" not in text
+    assert CPR not in json.dumps([c.body for c in connector.calls])
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"summary": f"Faderen har CPR {CPR}"}, "summary"),
+    ({"summary": "skriv til far@example.dk"}, "summary"),
+    ({"severity": ""}, "severity"),
+    ({"subject2_identifier": CPR}, "subject2_age"),
+    ({"subject1_identifier": "Ole"}, "subject1_identifier"),
+])
+async def test_a_refused_intake_shows_the_error_on_the_card_and_stores_nothing(
+        teams: TeamsServer, connector: FakeConnector, change: dict[str, str], field: str) -> None:
+    form = await open_form(teams, connector, "concern")
+    answer = shown_card(await teams.click(ADMIN, form["actions"][0], {**GOOD, "subject1_identifier": CPR,
+                                                                      **change}))
+    body = answer["body"]
+    assert body[2]["text"] == "The form was not saved. Correct the marked fields." and body[2]["color"] == "Attention"
+    position = next(i for i, e in enumerate(body) if e.get("id") == field)
+    assert body[position + 1]["color"] == "Attention"  # the error sits right under its field
+    assert "010203" not in json.dumps(answer)  # neither the refused text nor the identifier is sent back
+    kept = inputs(answer)
+    assert kept["district"]["value"] == "Nørrebro" and "value" not in kept[field]
+    assert answer["actions"][0]["verb"] == "koord.form"  # the corrected card can be submitted again
+    assert count(teams.svc, Case) == 0 and count(teams.svc, OutboxMessage) == 0
+    fixed = shown_card(await teams.click(ADMIN, answer["actions"][0], GOOD))
+    assert "Registered as KE-2026-0001" in text_of(fixed)
+
+
+async def test_lookup_card_requires_a_purpose_and_audits_the_lookup(teams: TeamsServer,
+                                                                   connector: FakeConnector) -> None:
+    form = await open_form(teams, connector, "concern lookup")
+    answer = shown_card(await teams.click(ADMIN, form["actions"][0], {"identifier": CPR, "purpose": ""}))
+    assert "required" in text_of(answer).lower() and CPR not in json.dumps(answer)
+    assert not _lookups(teams)
+    answer = shown_card(await teams.click(ADMIN, answer["actions"][0], {"identifier": CPR, "purpose": "Møde"}))
+    assert "no cases" in text_of(answer)
+    assert [(e.result, CPR in e.detail) for e in _lookups(teams)] == [("not_found", False)]
+
+
+def _lookups(teams: TeamsServer) -> list[AuditEntry]:
+    with Session(teams.svc.engine) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == "concern.lookup")))
+
+
+async def test_buttons_run_their_command_as_the_clicking_user(teams: TeamsServer, connector: FakeConnector) -> None:
+    stranger = user(0x5E, "Sam Stranger")
+    await teams.say(ADMIN, 'concern new severity=high track=child age=15-17 source=school district=Valby '
+                           'basis=rpl115 summary="Bekymring"')
+    notice = card_of((await wait_until(lambda: connector.posted(UNIT_CHANNEL), what="notice"))[0])
+    assert [a["title"] for a in actions(notice)] == ["Show", "Qualify", "Refer…"]
+    answer = await teams.click(ADMIN, action(notice, "Qualify"), channel=UNIT_CHANNEL)
+    assert answer == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                      "value": "Answered privately in your chat with koordinator."}
+    assert "is being qualified" in text_of(card_of(connector.posted(ADMIN.chat)[-1]))  # her known 1:1 chat
+    # the same button clicked by someone who is not a member runs as them: refused
+    await teams.click(stranger, action(notice, "Show"), channel=UNIT_CHANNEL)
+    assert "not a member" in text_of(card_of(connector.posted(f"a:opened-{stranger.teams_id}")[-1]))
+
+
+async def test_the_refer_button_opens_an_inline_card_that_refers_the_case(teams: TeamsServer,
+                                                                          connector: FakeConnector) -> None:
+    await teams.say(ADMIN, 'concern new severity=normal track=adult age=25+ source=police district=Valby '
+                           'basis=rpl115 summary="Bekymring"')
+    reply = card_of(connector.posted(ADMIN.chat)[-1])
+    await teams.say(ADMIN, "case qualify KE-2026-0001 level=preventive")
+    refer = action(reply, "Refer")
+    assert refer["type"] == "Action.ShowCard"
+    choices = [c["value"] for c in refer["card"]["body"][0]["choices"]]
+    assert "SOF" in choices and "POLICE" in choices
+    answer = await teams.click(ADMIN, refer["card"]["actions"][0], {"to": "SOF", "owner": ADMIN.aad.upper()})
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert "is referred to SOF" in text_of(card_of(connector.posted(ADMIN.chat)[-1]))
+    with Session(teams.svc.engine) as session:
+        assert session.exec(select(Case.state)).one() == "referred"
+
+
+def test_replies_render_within_teams_limits() -> None:
+    huge = Reply(title="Cases", text="\n".join(f"KE-2026-{n:04d} · new · high · child · SOF" for n in range(3000)),
+                 fields=[FieldLine("Summary", "x" * 9000), FieldLine("State", "new")],
+                 buttons=[Button(f"B{n}", "case.show", "", f"case show KE-2026-{n:04d}") for n in range(9)],
+                 attachments=[Attachment("agenda.md", "text/markdown", b"# Agenda\n- KE-2026-0001"),
+                              Attachment("report.pdf", "application/pdf", b"%PDF" + b"0" * 50_000)])
+    card = render.reply_card(huge, "en")
+    check_card(card)
+    assert card["body"][-2]["text"].startswith("… truncated")
+    assert len(actions(card)) == 9  # six as the card's actions, the rest in an action set
+    small = render.reply_card(Reply(text="x", attachments=huge.attachments), "en")
+    text = text_of(small)
+    assert "# Agenda" in text and "report.pdf" in text and "cannot be sent in Teams" in text
+    assert "%PDF" not in text
+
+
+async def test_the_subject_card_adds_a_linked_subject_without_storing_the_identifier(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    await teams.say(ADMIN, 'concern new severity=high track=child age=15-17 source=school district=Valby '
+                           'basis=rpl115 summary="Bekymring"')
+    form = await open_form(teams, connector, "case subject add KE-2026-0001")
+    assert form["actions"][0]["data"]["koord"]["ctx"] == {"case": "KE-2026-0001"}
+    refused = shown_card(await teams.click(ADMIN, form["actions"][0], {"age": "", "identifier": CPR}))
+    assert "value" not in inputs(refused)["identifier"] and CPR not in json.dumps(refused)
+    done = shown_card(await teams.click(ADMIN, refused["actions"][0], {"age": "25+", "identifier": CPR}))
+    assert "(25+) added to KE-2026-0001." in text_of(done)
+    with Session(teams.svc.engine) as session:
+        subjects = list(session.exec(select(Subject)))
+    assert sorted((s.age_band, s.linked) for s in subjects) == [("15-17", False), ("25+", True)]

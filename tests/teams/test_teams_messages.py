@@ -1,0 +1,180 @@
+"""Messages over real HTTP: every command answers in the 1:1 chat; a command typed in a channel is answered
+privately; the tenant gate and the SDK's token validation refuse strangers before anything is stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+from teams_fakes import FakeConnector, FakeOpenId, new_key, sign
+from teams_kit import (
+    ADMIN,
+    APP_ID,
+    OTHER_TENANT,
+    TENANT,
+    UNIT_CHANNEL,
+    TeamsServer,
+    card_of,
+    count,
+    text_of,
+    user,
+)
+
+from commands import registry
+from commands.router import load_usecases
+from storage.models import AuditEntry, Case, Member, ProcessedRequest, TeamsConversation
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
+BO = user(0xB0, "Bo Berg")
+CONCERN = ('concern new severity=high track=child age=15-17 source=school district=Nørrebro basis=rpl115 '
+           'summary="Eleven udtrykker støtte til vold"')
+
+
+def last_card_text(connector: FakeConnector, conversation: str) -> str:
+    return text_of(card_of(connector.posted(conversation)[-1]))
+
+
+async def test_every_command_answers_in_the_one_to_one_chat(teams: TeamsServer, connector: FakeConnector) -> None:
+    load_usecases()
+    paths = sorted(" ".join(path) for path in registry.COMMANDS)
+    assert len(paths) > 30
+    for path in paths:
+        asked = await teams.say(ADMIN, path)
+        answers = [a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked]
+        assert len(answers) == 1, path  # exactly one answer, in the 1:1 chat
+        text = text_of(card_of(answers[0]))
+        assert "Unknown command" not in text and "Something went wrong" not in text, (path, text)
+    intake = card_of(next(p for p in connector.posted(ADMIN.chat) if "Input.ChoiceSet" in str(p)))
+    assert intake["actions"][0]["verb"] == "koord.form"
+    assert not connector.posted(UNIT_CHANNEL)  # nothing of it reaches a channel but notices
+
+
+async def test_a_command_in_a_channel_is_answered_privately_and_the_channel_sees_only_a_note(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    await teams.say(ADMIN, CONCERN)
+    await teams.say(ADMIN, "case show KE-2026-0001", channel=UNIT_CHANNEL)
+    thread = [c.body for c in connector.calls if c.conversation.startswith(UNIT_CHANNEL + ";")]
+    assert [a.get("text") for a in thread] == ["Answered privately in your chat with koordinator."]
+    assert not thread[0].get("attachments")
+    answer = last_card_text(connector, ADMIN.chat)
+    assert "KE-2026-0001" in answer and "Eleven udtrykker" in answer  # details only in the 1:1 chat
+
+
+async def test_a_user_seen_only_in_a_channel_gets_a_one_to_one_chat_opened(teams: TeamsServer,
+                                                                          connector: FakeConnector) -> None:
+    await teams.say(ADMIN, f"unit add {BO.aad} role=member org=SSP")
+    await teams.say(BO, "case list", channel=UNIT_CHANNEL)
+    opened = connector.opened()
+    assert opened == [{"members": [{"id": BO.teams_id}], "tenantId": TENANT, "isGroup": False,
+                       "channelData": {"tenant": {"id": TENANT}}, "bot": {"id": f"28:{APP_ID}"}}]
+    chat = f"a:opened-{BO.teams_id}"  # his welcome, released by his first activity, may arrive there first
+    answers = [text_of(card_of(a)) for a in connector.posted(chat)]
+    assert any(text.startswith("No cases") or "KE-" in text for text in answers), answers
+    with Session(teams.svc.engine) as session:
+        refs = {(r.kind, r.key): r for r in session.exec(select(TeamsConversation))}
+    assert refs[("user", BO.aad)].conversation_id == chat and refs[("user", BO.aad)].teams_user_id == BO.teams_id
+    assert refs[("channel", UNIT_CHANNEL)].service_url == connector.url
+
+
+async def test_mentions_name_members_and_the_bots_own_mention_is_dropped(teams: TeamsServer,
+                                                                         connector: FakeConnector) -> None:
+    await teams.say(BO, "help")  # Bo has talked to the bot: his Teams id is known
+    text = "<at>koordinator</at> unit add <at>Bo Berg</at> role=member org=SSP"
+    entities = [{"type": "mention", "text": "<at>koordinator</at>", "mentioned": {"id": "28:" + APP_ID}},
+                {"type": "mention", "text": "<at>Bo Berg</at>", "mentioned": {"id": BO.teams_id, "name": "Bo"}}]
+    response = await teams.post(teams.activity(ADMIN, text=text, entities=entities, channel=UNIT_CHANNEL))
+    assert response.status_code == 200
+    with Session(teams.svc.engine) as session:
+        bo = session.exec(select(Member).where(Member.user_id == BO.aad)).one()
+    assert (bo.platform, bo.role, bo.org) == ("teams", "member", "SSP")
+    answer = card_of(connector.posted(f"a:opened-{ADMIN.teams_id}")[-1])  # Ada spoke only in the channel
+    assert "<at>Bo Berg</at> is now member (SSP)" in text_of(answer)
+    assert answer["msteams"]["entities"] == [{"type": "mention", "text": "<at>Bo Berg</at>",
+                                              "mentioned": {"id": BO.aad, "name": "Bo Berg"}}]
+    # an id typed in capitals is the same person
+    await teams.say(ADMIN, f"unit add {BO.aad.upper()} role=member org=VINK")
+    with Session(teams.svc.engine) as session:
+        assert session.exec(select(Member.org).where(Member.user_id == BO.aad)).one() == "VINK"
+
+
+async def test_a_stranger_is_refused_politely_in_private_and_the_attempt_is_audited(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    await teams.say(BO, "case list")
+    assert "not a member" in last_card_text(connector, BO.chat)
+    with Session(teams.svc.engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "access.denied")).one()
+    assert entry.actor == BO.aad
+
+
+async def test_a_retried_activity_is_acted_on_once(teams: TeamsServer, connector: FakeConnector) -> None:
+    activity = teams.activity(ADMIN, text=CONCERN)
+    for _ in range(2):
+        assert (await teams.post(activity)).status_code == 200
+    assert count(teams.svc, Case) == 1
+    assert "already been handled" in last_card_text(connector, ADMIN.chat)
+
+
+@pytest.mark.parametrize("forgery", ["other key", "no token", "expired", "wrong audience", "other issuer",
+                                     "other service url"])
+async def test_a_forged_activity_is_refused_with_401_and_nothing_is_stored(
+        teams: TeamsServer, connector: FakeConnector, forgery: str) -> None:
+    activity = teams.activity(ADMIN, text=CONCERN)
+    url = activity["serviceUrl"]
+    token = {
+        "other key": sign(new_key(), audience=APP_ID, service_url=url),
+        "no token": None,
+        "expired": sign(teams.key, audience=APP_ID, service_url=url, lifetime=-3600),  # type: ignore[arg-type]
+        "wrong audience": sign(teams.key, audience="someone-else", service_url=url),  # type: ignore[arg-type]
+        "other issuer": sign(teams.key, audience=APP_ID, service_url=url,  # type: ignore[arg-type]
+                             issuer="https://evil.example"),
+        "other service url": sign(teams.key, audience=APP_ID, service_url="https://evil.example/"),  # type: ignore[arg-type]
+    }[forgery]
+    response = await teams.post(activity, token=token)
+    assert response.status_code == 401
+    assert not connector.calls
+    for model in (Case, Member, TeamsConversation, AuditEntry, ProcessedRequest):
+        assert count(teams.svc, model) == 0, model
+
+
+async def test_an_activity_from_another_tenant_is_refused_with_403_and_nothing_is_stored(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    response = await teams.post(teams.activity(ADMIN, text=CONCERN, tenant=OTHER_TENANT))
+    assert response.status_code == 403
+    activity = teams.activity(ADMIN, kind="invoke", name="adaptiveCard/action", tenant=OTHER_TENANT,
+                              value={"action": {"type": "Action.Execute", "verb": "koord.run",
+                                                "data": {"koord": {"cmd": CONCERN}}}})
+    assert (await teams.post(activity)).status_code == 403
+    assert not connector.calls
+    for model in (Case, Member, TeamsConversation, AuditEntry, ProcessedRequest):
+        assert count(teams.svc, model) == 0, model
+
+
+async def test_dev_mode_accepts_unauthenticated_activities_from_the_configured_tenant_only(
+        teams_svc, connector: FakeConnector) -> None:  # noqa: ANN001
+    dev = teams_svc.settings.model_copy(update={"teams_app_id": None, "teams_app_password": None,
+                                                "koordinator_dev": True})
+    teams_svc.settings = dev
+    async with TeamsServer(teams_svc, connector, None, None) as server:
+        assert (await server.post(server.activity(ADMIN, text="help"), token=None)).status_code == 200
+        assert connector.posted(ADMIN.chat) and not connector.calls[0].authorization
+        refused = await server.post(server.activity(ADMIN, text=CONCERN, tenant=OTHER_TENANT), token=None)
+        assert refused.status_code == 403
+    assert count(teams_svc, Case) == 0
+
+
+async def test_with_an_app_id_the_dev_flag_never_switches_authentication_off(
+        teams_svc, connector: FakeConnector, openid: FakeOpenId, signing_key) -> None:  # noqa: ANN001
+    teams_svc.settings = teams_svc.settings.model_copy(update={"koordinator_dev": True})
+    async with TeamsServer(teams_svc, connector, openid, signing_key) as server:
+        assert (await server.post(server.activity(ADMIN, text=CONCERN), token=None)).status_code == 401
+    assert count(teams_svc, Case) == 0
+
+
+async def test_teams_mounts_on_the_servers_own_app_beside_health(
+        teams_svc, connector: FakeConnector, openid: FakeOpenId, signing_key) -> None:  # noqa: ANN001
+    from bot.server import create_app
+
+    app = create_app(teams_svc, delivery_interval=0.05)
+    async with TeamsServer(teams_svc, connector, openid, signing_key, app=app) as server:
+        assert (await server.http.get("/healthz")).json()["database"] == "ok"
+        await server.say(ADMIN, "help")
+        assert "koordinator — help" in last_card_text(connector, ADMIN.chat)
