@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
+from bot.loop import KickedLoop
 from bot.slack import render
 from bot.slack.clients import delivery_client
 from bot.slack.messaging import NETWORK_ERRORS, open_dm, upload
@@ -271,46 +272,18 @@ def delivery_pass(svc: Services, now: datetime | None = None) -> int:
     return asyncio.run(deliver_pending(svc, delivery_client(svc.settings), now=now, work=_Inline(svc)))
 
 
-class DeliveryLoop:
+class DeliveryLoop(KickedLoop):
     """Runs a delivery pass every `interval` seconds, and soon after a kick (after each command).
 
     The pass itself runs on the work pool (`delivery_pass`), one at a time; the server's event loop only
     schedules it.
     """
 
+    name = "slack-outbox"
+
     def __init__(self, svc: Services, work: Runner, interval: float = 2.0, coalesce: float = COALESCE_S) -> None:
+        super().__init__(interval, coalesce)
         self.svc, self.work = svc, work
-        self.interval, self.coalesce = interval, min(coalesce, interval)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def kick(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="slack-outbox")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
-            else:
-                await asyncio.sleep(self.coalesce)  # a burst of commands → one pass, not one per command
-            self._wake.clear()
-            try:
-                await self.work(delivery_pass, self.svc.clock.now())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the loop must outlive a database or Slack hiccup
-                log.error("outbox pass failed (%s)", type(exc).__name__)
+    async def one_pass(self) -> None:
+        await self.work(delivery_pass, self.svc.clock.now())

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from bot.loop import KickedLoop
 from bot.teams import reach, render
 from bot.teams.connector import Connector, build_app, message
 from bot.teams.runtime import NETWORK_ERRORS
@@ -258,43 +259,15 @@ async def deliver_with_settings(svc: Services) -> int:
     return await deliver_pending(svc, _outbound[key])
 
 
-class DeliveryLoop:
+class DeliveryLoop(KickedLoop):
     """Runs a delivery pass every `interval` seconds, and soon after a kick (after each command)."""
+
+    name = "teams-outbox"
 
     def __init__(self, svc: Services, connector: Connector, interval: float = 2.0,
                  coalesce: float = COALESCE_S) -> None:
+        super().__init__(interval, coalesce)
         self.svc, self.connector = svc, connector
-        self.interval, self.coalesce = interval, min(coalesce, interval)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def kick(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="teams-outbox")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
-            else:
-                await asyncio.sleep(self.coalesce)  # a burst of commands → one pass, not one per command
-            self._wake.clear()
-            try:
-                await deliver_pending(self.svc, self.connector)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the loop must outlive a database or connector hiccup
-                log.error("Teams outbox pass failed (%s)", type(exc).__name__)
+    async def one_pass(self) -> None:
+        await deliver_pending(self.svc, self.connector)

@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,20 +18,12 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.server import create_app
 from commands.context import Services
+from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 SIGNING_SECRET = "test-signing-secret"
 _ids = itertools.count(1)
 
 
-async def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class AppServer:

@@ -7,8 +7,6 @@ import asyncio
 import base64
 import itertools
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +25,7 @@ from storage.clock import FixedClock
 from storage.crypto import Keys
 from storage.db import make_engine
 from storage.settings import Settings
+from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
 BOT_ID = f"28:{APP_ID}"
@@ -60,15 +59,6 @@ def user(n: int, name: str) -> User:
 ADMIN = user(0xAD, "Ada Admin")
 
 
-async def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def make_svc(settings: Settings, clock: FixedClock) -> Services:
