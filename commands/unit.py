@@ -10,7 +10,7 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.parsing import case_ref, enum_value
 from commands.registry import command
-from commands.reply import FieldLine, Reply
+from commands.reply import Reply
 from commands.tokenizer import GUID, Args, user_ref
 from storage import audit, rekey
 from storage.enums import Org, Role
@@ -112,13 +112,3 @@ def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
     ctx.audit("keys.rotate", detail={"old": old, "new": new, "reencrypted": count})
     return Reply(text=ctx.t("keys.rotated", kid=new, count=count))
-
-
-def bootstrap_member(ctx_session, user_id: str, platform: str, now, role: Role = Role.admin) -> Member:  # noqa: ANN001
-    member = Member(user_id=user_id, platform=platform, role=role.value, org=Org.BIF.value, created_at=now)
-    ctx_session.add(member)
-    ctx_session.flush()
-    return member
-
-
-__all__ = ["FieldLine", "bootstrap_member"]
