@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from bot.text import chunks
 from commands.messages import t
 from commands.reply import Button, FieldLine, Form, FormField, Reply
 
@@ -52,28 +53,6 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
-def _chunks(text: str, limit: int) -> list[str]:
-    """Split on line breaks where possible so long lists stay readable across sections."""
-    out: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            out.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        out.append(current)
-    return out
-
-
 def _field_blocks(fields: list[FieldLine]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     group: list[dict[str, Any]] = []
@@ -91,7 +70,7 @@ def _field_blocks(fields: list[FieldLine]) -> list[dict[str, Any]]:
                 flush()
             continue
         flush()
-        for n, chunk in enumerate(_chunks(value, SECTION_TEXT - len(label) - 4)):
+        for n, chunk in enumerate(chunks(value, SECTION_TEXT - len(label) - 4)):
             blocks.append({"type": "section", "text": _mrkdwn(f"*{label}*\n{chunk}" if n == 0 else chunk)})
     flush()
     return blocks
@@ -118,7 +97,7 @@ def reply_blocks(reply: Reply, lang: str, max_blocks: int = MESSAGE_BLOCKS) -> l
     if reply.title:
         blocks.append({"type": "header", "text": _plain(reply.title, HEADER_TEXT)})
     if reply.text:
-        blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _chunks(escape(reply.text), SECTION_TEXT)]
+        blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in chunks(escape(reply.text), SECTION_TEXT)]
     blocks += _field_blocks(reply.fields)
     buttons = _button_blocks(reply.buttons)
     room = max_blocks - len(buttons)

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from bot.text import chunks
 from commands.messages import t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
@@ -79,28 +80,6 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text or " ", "wrap": True, **style}
 
 
-def _chunks(text: str, limit: int = TEXT_CHUNK) -> list[str]:
-    """Split on line breaks where possible so long lists stay readable across blocks."""
-    out: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            out.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        out.append(current)
-    return out
-
-
 def _field_elements(fields: list[FieldLine], mention: _Mentions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     facts: list[dict[str, str]] = []
@@ -117,7 +96,7 @@ def _field_elements(fields: list[FieldLine], mention: _Mentions) -> list[dict[st
             continue
         flush()
         out.append(_text(mention(f.label), weight="Bolder", spacing="Medium"))
-        out += [_text(markdown(mention(chunk)), spacing="None") for chunk in _chunks(value)]
+        out += [_text(markdown(mention(chunk)), spacing="None") for chunk in chunks(value, TEXT_CHUNK)]
     flush()
     return out
 
@@ -184,7 +163,7 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
     if reply.title:
         body.append(_text(mention(reply.title), size="Medium", weight="Bolder"))
     if reply.text:
-        body += [_text(markdown(mention(chunk))) for chunk in _chunks(reply.text)]
+        body += [_text(markdown(mention(chunk))) for chunk in chunks(reply.text, TEXT_CHUNK)]
     body += _field_elements(reply.fields, mention)
     body += _attachment_elements(reply.attachments, lang)
     actions = [_action(b, lang, orgs) for b in reply.buttons if b.command]
