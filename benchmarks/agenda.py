@@ -26,7 +26,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from commands.agenda_load import build_for  # noqa: E402
-from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
+from storage.db import make_engine, migrate, pg_schema, unit_of_work  # noqa: E402
 from storage.enums import OPEN_STATES  # noqa: E402
 from storage.models import Case, CaseCheck, CaseEvent, FollowUp, Meeting, Offer, Subject  # noqa: E402
 
@@ -136,17 +136,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(measure("SQLite", f"sqlite:///{tmp}/bench.db", size))
     if args.pg:
-        admin = make_engine(args.pg)
         for size in sizes:
-            schema = "bench_" + secrets.token_hex(3)  # a schema of our own, dropped afterwards
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                results.append(measure("PostgreSQL", f"{args.pg}?options=-csearch_path%3D{schema}", size))
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+            with pg_schema(args.pg, "bench") as url:
+                results.append(measure("PostgreSQL", url, size))
     print("\nAgenda build for one meeting (goal ≤ 200 ms at 10 000 open cases, constant query count)\n")
     print("| database | open cases | baseline SELECT of open cases | agenda build | queries | items | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from commands.context import Services  # noqa: E402
 from scheduler.sweep import sweep  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.crypto import Keys  # noqa: E402
-from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
+from storage.db import make_engine, migrate, pg_schema, unit_of_work  # noqa: E402
 from storage.models import Case, FollowUp, Member  # noqa: E402
 from storage.settings import Settings  # noqa: E402
 
@@ -89,15 +89,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results.append(measure("SQLite", f"sqlite:///{tmp}/bench.db", args.pending, args.due))
     if args.pg:
-        schema = "bench_" + secrets.token_hex(3)
-        admin = make_engine(args.pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            results.append(measure("PostgreSQL", f"{args.pg}?options=-csearch_path%3D{schema}", args.pending, args.due))
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with pg_schema(args.pg, "bench") as url:
+            results.append(measure("PostgreSQL", url, args.pending, args.due))
     print(f"\n{args.due} due among {args.pending} pending follow-ups, one sweep (goal ≤ 1 s)\n")
     print("| database | baseline SELECT of due rows | sweep (DMs queued in the outbox) | reminded | ratio |")
     print("|---|---:|---:|---:|---:|")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -96,3 +98,19 @@ def needs_migration(engine: Engine) -> bool:
 
 def has_tables(engine: Engine) -> bool:
     return bool(inspect(engine).get_table_names())
+
+
+@contextmanager
+def pg_schema(url: str, prefix: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for the duration (tests, benchmarks): yields `url` with its search_path set to
+    that schema, so concurrent runs against one server never meet; the schema is dropped afterwards."""
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,33 +17,39 @@ from sqlalchemy import text
 from commands.context import Services
 from storage.clock import FixedClock
 from storage.crypto import Keys
-from storage.db import make_engine, migrate
+from storage.db import make_engine, migrate, pg_schema
 from storage.models import SQLModel
 from storage.settings import Settings
 
 TEST_PSEUDONYM_KEY = base64.b64encode(b"p" * 32).decode()
 TEST_DATA_KEY = base64.b64encode(b"d" * 32).decode()
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+pytest.register_assert_rewrite("tests.scenario.seed")  # its comparisons explain themselves, as in a test module
 
 
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if PG_URL:
-        # A schema of our own, so concurrent test runs against the same server never meet.
-        schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
-        engine = make_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
-        migrate(url)
-        yield url
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+        with pg_schema(PG_URL, "test") as url:
+            migrate(url)
+            yield url
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     migrate(f"sqlite:///{path}")
     yield str(path)
+
+
+@pytest.fixture
+def second_db_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    """Another clean, migrated database, beside `db_url` (e.g. the console's run of a scenario)."""
+    if PG_URL:
+        with pg_schema(PG_URL, "test_second") as url:
+            migrate(url)
+            yield url
+        return
+    path = tmp_path / "second.db"
+    shutil.copy(_template, path)
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -80,12 +85,16 @@ def settings(db_url: str) -> Settings:
     return make_settings(db_url)
 
 
+def make_svc(settings: Settings, clock: FixedClock) -> Services:
+    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
+    return Services(settings=settings, engine=make_engine(settings.database_url), keys=keys, clock=clock)
+
+
 @pytest.fixture
 def svc(settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    engine = make_engine(settings.database_url)
-    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
-    yield Services(settings=settings, engine=engine, keys=keys, clock=clock)
-    engine.dispose()
+    services = make_svc(settings, clock)
+    yield services
+    services.engine.dispose()
 
 
 class ConsoleDriver:

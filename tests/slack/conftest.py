@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fake_slack import FakeSlack
-from slack_http import SIGNING_SECRET, AppServer
+from slack_http import ADMIN, SECRETARIAT_CHANNEL, SIGNING_SECRET, UNIT_CHANNEL, AppServer
 
 from commands.context import Services
 from storage.clock import FixedClock
-from storage.crypto import Keys
-from storage.db import make_engine
 from storage.settings import Settings
-
-UNIT_CHANNEL, SECRETARIAT_CHANNEL = "C0UNIT", "C0SEC"
-ADMIN = "UADMIN"
+from tests.conftest import make_svc
 
 
 @pytest.fixture
@@ -32,11 +27,6 @@ def slack_settings(settings: Settings, fake_slack: FakeSlack) -> Settings:
         "slack_bot_token": "xoxb-test", "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": fake_slack.base_url.rstrip("/"),  # the trailing slash is ours to add
         "unit_channel": UNIT_CHANNEL, "secretariat_channel": SECRETARIAT_CHANNEL, "admin_users": (ADMIN,)})
-
-
-def make_svc(settings: Settings, clock: FixedClock) -> Services:
-    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
-    return Services(settings=settings, engine=make_engine(settings.database_url), keys=keys, clock=clock)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from commands.context import Services
 from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 SIGNING_SECRET = "test-signing-secret"
+UNIT_CHANNEL, SECRETARIAT_CHANNEL = "C0UNIT", "C0SEC"
+ADMIN = "UADMIN"
 _ids = itertools.count(1)
-
-
 
 
 class AppServer:

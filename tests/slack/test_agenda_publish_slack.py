@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import UNIT_CHANNEL
 from fake_slack import FakeSlack
-from slack_http import AppServer, wait_until
+from slack_http import UNIT_CHANNEL, AppServer, wait_until
 from test_slash_commands import CONCERN, reply_to
 
 

@@ -9,9 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import UNIT_CHANNEL, make_svc
 from fake_slack import FakeSlack
-from slack_http import AppServer, wait_until
+from slack_http import UNIT_CHANNEL, AppServer, wait_until
 from sqlmodel import Session, col, select
 from test_slash_commands import CONCERN, reply_to
 
@@ -24,6 +23,7 @@ from storage import outbox
 from storage.db import unit_of_work
 from storage.models import Member, OutboxMessage
 from storage.settings import Settings
+from tests.conftest import make_svc
 
 REF = re.compile(r"KE-\d{4}-\d{4}")
 

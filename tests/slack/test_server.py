@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_svc
 from fake_slack import FakeSlack
 from slack_http import SIGNING_SECRET, AppServer, wait_until
 from test_slash_commands import CONCERN, SUMMARY, all_text, reply_to
@@ -23,6 +22,7 @@ from bot.slack.work import Work
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.settings import Settings
+from tests.conftest import make_svc
 
 ROOT = Path(__file__).resolve().parents[2]
 

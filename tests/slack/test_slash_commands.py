@@ -8,9 +8,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ADMIN, UNIT_CHANNEL
 from fake_slack import FakeSlack
-from slack_http import AppServer, wait_until
+from slack_http import ADMIN, UNIT_CHANNEL, AppServer, wait_until
 from slack_sdk.models.blocks import Block
 from sqlmodel import Session, func, select
 

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from teams_fakes import FakeConnector, FakeOpenId, new_key
-from teams_kit import ADMIN, APP_ID, SECRETARIAT_CHANNEL, TENANT, UNIT_CHANNEL, TeamsServer, make_svc
+from teams_kit import ADMIN, APP_ID, SECRETARIAT_CHANNEL, TENANT, UNIT_CHANNEL, TeamsServer
 
 from commands.context import Services
 from storage.clock import FixedClock
 from storage.settings import Settings
+from tests.conftest import make_svc
 
 
 @pytest.fixture(scope="session")

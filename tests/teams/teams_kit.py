@@ -4,7 +4,6 @@ that posts Activity JSON exactly as the Bot Connector does (signed Bearer token,
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 from dataclasses import dataclass
@@ -21,10 +20,6 @@ from teams_fakes import OUTGOING_TOKEN, FakeConnector, FakeOpenId, sign
 
 from bot.teams import register
 from commands.context import Services
-from storage.clock import FixedClock
-from storage.crypto import Keys
-from storage.db import make_engine
-from storage.settings import Settings
 from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
@@ -57,13 +52,6 @@ def user(n: int, name: str) -> User:
 
 
 ADMIN = user(0xAD, "Ada Admin")
-
-
-
-
-def make_svc(settings: Settings, clock: FixedClock) -> Services:
-    keys = Keys(base64.b64decode(settings.pseudonym_key or ""), base64.b64decode(settings.data_key or ""))
-    return Services(settings=settings, engine=make_engine(settings.database_url), keys=keys, clock=clock)
 
 
 def cloud_for(openid: FakeOpenId) -> CloudEnvironment:
