@@ -18,22 +18,18 @@ from sqlmodel import col, select
 
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Case, CaseEvent, Engagement, Member, MentorSession, Offer, Subject
-from storage.pseudonym import derived_pseudonym, format_pseudonym, normalise_identifier
-
-REF = "KE-2026-0001"
-FATHER_CPR = "150578-1235"
-SON_NAME, SON_BIRTH = "Yusuf Testesen", "12.05.2010"
-DAUGHTER_CPR = "030815-4321"
-SUMMARY = ("Hjemmebesøg (social bekymring for mindreårig pige): far og 16-årig bror udtaler støtte til IS "
-           "og ønske om udrejse.")
-MEMBERS = [  # user, role, org
-    ("sof", "member", "SOF"), ("police", "member", "POLICE"), ("ssp", "member", "SSP"),
-    ("vink", "member", "VINK"), ("krim", "member", "KRIM"), ("ekp", "member", "EKP"),
-    ("bif", "secretariat", "BIF"), ("coach", "mentor", "EKP"), ("mentor_son", "mentor", "EKP"),
-    ("mentor_girl", "mentor", "EKP"),
-]
-CHECKS = [("ssp", "SSP", "no"), ("vink", "VINK", "no"), ("police", "POLICE", "yes"), ("krim", "KRIM", "no"),
-          ("sof", "SOF", "yes"), ("ekp", "EKP", "no")]
+from storage.pseudonym import format_pseudonym
+from tests.scenario.seed import (
+    CHECKS,
+    DAUGHTER_CPR,
+    FATHER_CPR,
+    MEMBERS,
+    REF,
+    SON_BIRTH,
+    SON_NAME,
+    SUMMARY,
+    pseudonyms,
+)
 
 
 def frames(output: str) -> list[tuple[str, str]]:
@@ -65,12 +61,7 @@ def pretty(p: str) -> str:
 
 @pytest.fixture
 def people(svc):
-    keys = svc.keys.pseudonym_key
-    return {
-        "father": derived_pseudonym(keys, normalise_identifier(cpr=FATHER_CPR)),
-        "son": derived_pseudonym(keys, normalise_identifier(name=SON_NAME, birth_date=SON_BIRTH)),
-        "daughter": derived_pseudonym(keys, normalise_identifier(cpr=DAUGHTER_CPR)),
-    }
+    return pseudonyms(svc)
 
 
 def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people):

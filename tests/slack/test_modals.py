@@ -21,9 +21,10 @@ GOOD = {"severity": select("high"), "track": select("child"), "source": select("
         "subject1_age": select("15-17"), "subject1_identifier": text(None)}
 
 
-async def open_form(server: AppServer, fake: FakeSlack, command: str, text_: str, key: str) -> dict[str, Any]:
+async def open_form(server: AppServer, fake: FakeSlack, command: str, text_: str, key: str,
+                    user: str = "UADMIN") -> dict[str, Any]:
     before = len(fake.calls_to("views.open"))
-    await server.slash(command, text_, response_key=key)
+    await server.slash(command, text_, response_key=key, user=user)
     calls = await wait_until(lambda: fake.calls_to("views.open")[before:], what="views.open")
     view = calls[0].data["view"]
     View(**view).validate_json()
