@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.clock import Clock
 from storage.crypto import Vault
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage
 
 AAD = "outbox.payload"
 
@@ -116,3 +116,11 @@ def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
         .limit(limit)
     )
     return list(session.exec(stmt))
+
+
+def members_on(session: Session, platform: str, user_ids: set[str]) -> set[str]:
+    """Which of these DM targets are active members on `platform`: that platform's dispatcher delivers them."""
+    if not user_ids:
+        return set()
+    return set(session.exec(select(Member.user_id).where(
+        col(Member.user_id).in_(user_ids), Member.platform == platform, Member.active == True)))  # noqa: E712

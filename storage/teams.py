@@ -154,11 +154,3 @@ def service_url_for(session: Session, tenant_id: str | None) -> str | None:
     if tenant_id:
         stmt = stmt.where(TeamsConversation.tenant_id == tenant_id)
     return session.exec(stmt).first()
-
-
-def teams_members(session: Session, user_ids: set[str]) -> set[str]:
-    """Which of these outbox targets are active members on Teams."""
-    if not user_ids:
-        return set()
-    return set(session.exec(select(Member.user_id).where(
-        col(Member.user_id).in_(user_ids), Member.platform == PLATFORM, Member.active == True)))  # noqa: E712

@@ -13,7 +13,8 @@ from storage.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from bot.teams.runtime import Runner, TeamsRuntime
+    from bot.runtime import Runner
+    from bot.teams.runtime import TeamsRuntime
     from bot.teams.sdk import CloudEnvironment, TokenProvider
     from commands.context import Services
 

@@ -182,7 +182,7 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
         if conversation_type(ctx.activity) != PERSONAL:
             return  # installed in a team: channels get notices only, never a greeting with details
-        reply = await rt.work(home, user_id_of(ctx.activity.from_))
+        reply = await rt.run(home, user_id_of(ctx.activity.from_))
         try:
             await ctx.send(await rt.activity(reply))
         except Exception as exc:  # noqa: BLE001

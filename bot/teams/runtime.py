@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
+from bot.runtime import Runner, Runtime, T
 from bot.teams import reach, render
 from bot.teams.connector import Connector, message
 from bot.teams.sdk import App
 from commands.context import Services
-from commands.messages import t
-from commands.reply import FormResult, Invocation, Reply
-from commands.router import dispatch, submit_form
+from commands.reply import Invocation, Reply
+from commands.router import dispatch
 from storage import teams as refs
 from storage.db import unit_of_work
 
 PLATFORM = "teams"
 NETWORK_ERRORS = (httpx.HTTPError, OSError, asyncio.TimeoutError)
 _SEEN_CACHE = 5000
-T = TypeVar("T")
-Runner = Callable[..., Awaitable[Any]]  # `await runner(fn, *args)` runs fn(svc, *args) somewhere else
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class TeamsRuntime:
+class TeamsRuntime(Runtime):
     svc: Services
     app: App
     connector: Connector
@@ -44,40 +41,21 @@ class TeamsRuntime:
     _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
 
     @property
-    def lang(self) -> str:
-        return self.svc.lang
-
-    @property
     def tenant_id(self) -> str | None:
         return self.svc.settings.teams_tenant_id or None
 
-    async def work(self, fn: Callable[..., T], *args: Any) -> T:
-        """A use case, off the event loop: `fn(svc, *args)`."""
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self.runner is not None:
             return await self.runner(fn, *args)
         return await asyncio.to_thread(fn, self.svc, *args)
 
     async def dispatch(self, inv: Invocation) -> Reply:
         try:
-            return await self.work(dispatch, inv)
+            return await self.run(dispatch, inv)
         except Exception as exc:  # noqa: BLE001 — dispatch never raises; this is the thread itself failing
-            return self._crashed(exc)
+            return self.crashed(exc)
         finally:
             self.kick()
-
-    async def submit(self, inv: Invocation, form_id: str, values: dict[str, str],
-                     context: dict[str, str]) -> FormResult:
-        try:
-            return await self.work(submit_form, inv, form_id, values, context)
-        except Exception as exc:  # noqa: BLE001
-            return FormResult(reply=self._crashed(exc))
-        finally:
-            self.kick()
-
-    def _crashed(self, exc: BaseException) -> Reply:
-        error_id = secrets.token_hex(4)
-        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id)
-        return Reply(text=t(self.lang, "crash", error_id=error_id), ok=False)
 
     # -- conversation references ---------------------------------------------------------------------------
     async def remember(self, seen: list[refs.Seen]) -> None:
