@@ -68,7 +68,7 @@ class Row:
 class Claimed:
     payload: str  # the Reply, as JSON
     replaces: str | None  # the platform id of the message this row updates, when that one was sent
-    extra: Any = None  # what the platform looked up in the claim's transaction (Teams: mention names)
+    extra: Any = None  # what the platform looked up in the claim's transaction (Teams: names, files)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Hooks:
 
     platform: str  # Member.platform of the users whose DMs are this platform's
     replaceable: Callable[[str], bool] = bool  # can a sent message with this id be updated in place?
-    enrich: Callable[[Session, Reply], Any] | None = None  # → Claimed.extra
+    enrich: Callable[[Services, Session, OutboxMessage, Reply], Any] | None = None  # → Claimed.extra
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def _claim(svc: Services, row_id: int, now: datetime, hooks: Hooks) -> Claimed |
             if original is not None and original.state == "sent" and hooks.replaceable(original.external_id or ""):
                 replaces = original.external_id
         payload = outbox.payload(session, svc.vault, row)
-        extra = hooks.enrich(session, Reply.from_json(payload)) if hooks.enrich else None
+        extra = hooks.enrich(svc, session, row, Reply.from_json(payload)) if hooks.enrich else None
         return Claimed(payload, replaces, extra)
 
 

@@ -142,7 +142,7 @@ def send_draft(svc: Services, session: Session, meeting: Meeting, now: datetime)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
     reply.text = t(svc.lang, "agenda.draft_intro", ref=meeting.ref) + "\n\n" + reply.text
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}")
+    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     reply.buttons = [Button(t(svc.lang, "button.publish"), "agenda.publish", meeting.ref,
                             f"agenda publish {meeting.ref}", style="primary"),
                      Button(t(svc.lang, "button.hold"), "agenda.hold", meeting.ref, f"agenda hold {meeting.ref}")]
@@ -160,7 +160,7 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
     reply = to_reply(svc.lang, doc)
     if again:
         reply.text = t(svc.lang, "agenda.republished") + "\n" + reply.text
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}")
+    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     key = f"agenda-publish:{meeting.ref}" if automatic else None
     _enqueue(svc, session, "unit", reply, key)
     return agenda
@@ -194,7 +194,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
         reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
     if fmt:
-        reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}")
+        reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
                              if a.filename.endswith("." + fmt)]
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
     return reply

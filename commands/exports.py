@@ -87,7 +87,8 @@ def pdf(doc: Document, *, compress: bool = True) -> bytes:
     return bytes(out.output())
 
 
-def attachments(doc: Document, stem: str) -> list[Attachment]:
-    """`stem` names the file by meeting id only: nothing about a case goes into a file name."""
-    return [Attachment(f"{stem}.md", "text/markdown", markdown(doc)),
-            Attachment(f"{stem}.pdf", "application/pdf", pdf(doc))]
+def attachments(doc: Document, stem: str, again: str = "") -> list[Attachment]:
+    """`stem` names the file by meeting id only: nothing about a case goes into a file name. `again` is the
+    command that shows the document privately; with `format=` it gives each file again."""
+    return [Attachment(f"{stem}.md", "text/markdown", markdown(doc), f"{again} format=md" if again else ""),
+            Attachment(f"{stem}.pdf", "application/pdf", pdf(doc), f"{again} format=pdf" if again else "")]

@@ -42,6 +42,7 @@ class Attachment:
     filename: str
     content_type: str
     data: bytes
+    command: str = ""  # gives this file again, privately: for a channel that cannot carry files (Teams)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Reply:
     def to_json(self) -> str:
         data = asdict(self)
         data["attachments"] = [
-            {"filename": a.filename, "content_type": a.content_type, "data": a.data.hex()}
+            {"filename": a.filename, "content_type": a.content_type, "data": a.data.hex(), "command": a.command}
             for a in self.attachments
         ]
         return json.dumps(data, ensure_ascii=False)
@@ -96,7 +97,7 @@ class Reply:
             fields=[FieldLine(**f) for f in data.get("fields", [])],
             buttons=[Button(**b) for b in data.get("buttons", [])],
             attachments=[
-                Attachment(a["filename"], a["content_type"], bytes.fromhex(a["data"]))
+                Attachment(a["filename"], a["content_type"], bytes.fromhex(a["data"]), a.get("command", ""))
                 for a in data.get("attachments", [])
             ],
             form=None

@@ -333,3 +333,23 @@ class TeamsConversation(SQLModel, table=True):
     display_name: str = Field(default="", max_length=128)
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+
+
+class TeamsFile(SQLModel, table=True):
+    """A file offered in a Teams 1:1 chat (bot/teams/files.py), waiting for its user to save it.
+
+    A bot can put a file into a chat only through the user's OneDrive, after the user allowed it, so the file
+    waits here — encrypted (minutes carry decisions), under a random token that the card's button carries, for
+    the one user it was offered to — until `expires_at`. `key` makes offering the same file twice (a retried
+    outbox row) one offer.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    key: str | None = Field(default=None, max_length=128, unique=True)
+    user_id: str = Field(max_length=256, index=True)
+    content_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_kid: str = Field(max_length=32)
+    size: int
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts(index=True))

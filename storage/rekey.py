@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from storage.crypto import Vault
-from storage.models import Case, CaseEvent, FollowUp, Meeting, MentorSession, MinuteEntry, OutboxMessage
+from storage.models import (
+    Case,
+    CaseEvent,
+    FollowUp,
+    Meeting,
+    MentorSession,
+    MinuteEntry,
+    OutboxMessage,
+    TeamsFile,
+)
 
 # (model, ciphertext column, key-id column, associated data) — every encrypted field except audit purposes,
 # which stay under their (retired, still stored) key so the audit hash chain stays valid.
@@ -17,6 +26,7 @@ ENCRYPTED = (
     (FollowUp, "text_ct", "text_kid", "followup.text"),
     (Meeting, "topic_ct", "topic_kid", "meeting.topic"),
     (MinuteEntry, "text_ct", "text_kid", "minutes.text"),
+    (TeamsFile, "content_ct", "content_kid", "teams.file"),
 )
 
 

@@ -1,24 +1,30 @@
-"""Teams conversation references: where the bot can reach a user's 1:1 chat or a channel proactively.
+"""Teams conversation references: where the bot can reach a user's 1:1 chat or a channel proactively; and the
+files offered in a 1:1 chat until their user saves them.
 
 Only storage/ knows the schema; bot/teams calls these with its own unit of work. A reference holds ids and a
-service URL, never message contents.
+service URL, never message contents; an offered file is encrypted like all free text.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.crypto import Vault
 from storage.db import unit_of_work
-from storage.models import Member, OutboxMessage, TeamsConversation
+from storage.models import Member, OutboxMessage, TeamsConversation, TeamsFile
 
 USER, CHANNEL = "user", "channel"
 PLATFORM = "teams"
 NO_REFERENCE = "no conversation reference"  # the outbox error of a row Teams cannot deliver yet
+FILE_AAD = "teams.file"
+FILE_LIFETIME = timedelta(days=14)  # an offered file not saved by then is gone: ask for it again
 
 
 @dataclass(frozen=True)
@@ -154,3 +160,38 @@ def service_url_for(session: Session, tenant_id: str | None) -> str | None:
     if tenant_id:
         stmt = stmt.where(TeamsConversation.tenant_id == tenant_id)
     return session.exec(stmt).first()
+
+
+@dataclass(frozen=True)
+class OfferedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def offer_file(session: Session, vault: Vault, user_id: str, file: OfferedFile, now: datetime,
+               key: str | None = None) -> str:
+    """The token under which `user_id` (and only they) can save this file; the same token again for a `key`
+    offered before. Expired offers are deleted on the way."""
+    session.exec(delete(TeamsFile).where(col(TeamsFile.expires_at) <= now))  # type: ignore[call-overload]
+    if key is not None:
+        known = session.exec(select(TeamsFile.token).where(TeamsFile.key == key)).first()
+        if known is not None:
+            return known
+    plaintext = json.dumps({"filename": file.filename, "content_type": file.content_type, "data": file.data.hex()})
+    ct, kid = vault.encrypt(session, plaintext, FILE_AAD)
+    token = secrets.token_urlsafe(24)
+    session.add(TeamsFile(token=token, key=key, user_id=user_id, content_ct=ct, content_kid=kid,
+                          size=len(file.data), created_at=now, expires_at=now + FILE_LIFETIME))
+    session.flush()
+    return token
+
+
+def offered_file(session: Session, vault: Vault, token: str, user_id: str, now: datetime) -> OfferedFile | None:
+    """The file behind a token, for the user it was offered to while the offer lasts; None otherwise."""
+    row = session.exec(select(TeamsFile).where(TeamsFile.token == token, TeamsFile.user_id == user_id,
+                                               col(TeamsFile.expires_at) > now)).first()
+    if row is None:
+        return None
+    data = json.loads(vault.decrypt(session, row.content_ct, row.content_kid, FILE_AAD))
+    return OfferedFile(data["filename"], data["content_type"], bytes.fromhex(data["data"]))

@@ -9,6 +9,7 @@ connector's HTTP status says when to retry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -19,10 +20,12 @@ from bot.dispatch import COALESCE_S, Claimed, Failure, Hooks, Row
 from bot.loop import KickedLoop
 from bot.teams import reach, render
 from bot.teams.connector import Connector, build_app, message
+from bot.teams.files import offer_in
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
 from commands.reply import Reply
 from storage import teams as refs
+from storage.models import OutboxMessage
 
 GONE = (404,)  # the message to update no longer exists: post a new one
 
@@ -38,15 +41,26 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
         return None
 
 
-def _mention_names(session: Session, reply: Reply) -> dict[str, str]:
-    return refs.names(session, render.mentioned_ids(reply))
+@dataclass(frozen=True)
+class _Extra:
+    names: dict[str, str]  # for the mentions
+    files: list[str] | None  # a DM's files, offered to its user (None: a channel post)
+
+
+def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -> _Extra:
+    """In the claim's transaction: the mentioned members' names and, for a DM, the offer of its files (keyed by
+    the row, so a retried delivery offers the same files)."""
+    if row.target_kind != "user":
+        return _Extra(refs.names(session, render.mentioned_ids(reply)), None)
+    files = offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}") if reply.attachments else []
+    return _Extra(refs.names(session, render.mentioned_ids(reply)), files)
 
 
 class TeamsOut:
     """The Teams side of the dispatcher (bot.dispatch.Platform)."""
 
     title = "Teams"
-    hooks = Hooks(refs.PLATFORM, enrich=_mention_names)
+    hooks = Hooks(refs.PLATFORM, enrich=_enrich)
     network_errors = NETWORK_ERRORS
     channel_hint = " to its conversation id"
 
@@ -60,7 +74,9 @@ class TeamsOut:
         if where is None:
             raise Unreachable
         reply = Reply.from_json(claimed.payload)
-        activity = message(render.reply_card(reply, svc.lang, claimed.extra), render.fallback_text(reply))
+        extra: _Extra = claimed.extra
+        activity = message(render.reply_card(reply, svc.lang, extra.names, files=extra.files),
+                           render.fallback_text(reply))
         if claimed.replaces:
             try:  # e.g. a reminder whose buttons give way to "done"
                 return await self.connector.update(where[0], where[1], claimed.replaces, activity)

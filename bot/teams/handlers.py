@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from bot.teams import render
+from bot.teams import files, render
 from bot.teams.runtime import PLATFORM, TeamsRuntime
 from bot.teams.sdk import (
     ActivityBase,
@@ -25,6 +25,7 @@ from bot.teams.sdk import (
     AdaptiveCardActionMessageResponse,
     AdaptiveCardInvokeActivity,
     App,
+    FileConsentInvokeActivity,
     HttpError,
     InnerHttpError,
     InstalledActivity,
@@ -119,7 +120,7 @@ async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, 
     Returns the note for an invoke response."""
     if conversation_type(ctx.activity) == PERSONAL:
         try:
-            answer = await rt.activity(reply)
+            answer = await rt.activity(reply, inv.user_id)
             answer.reply_to_id = ctx.activity.id  # as a Bot Framework reply does; Teams shows no quote for it
             await ctx.send(answer)
         except Exception as exc:  # noqa: BLE001 — the connector failed; Teams shows the user nothing more
@@ -163,6 +164,8 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
         meta = render.meta(data)
         if verb == render.FORM:
             return await _submit_form(rt, ctx, meta, render.form_values(data))
+        if verb == render.FILE:
+            return await _offer_file(rt, ctx, files.token_of(data))
         if verb == render.RUN and isinstance(meta.get("cmd"), str):
             command = meta["cmd"]
         elif verb == render.REFER and isinstance(meta.get("ref"), str):
@@ -182,16 +185,31 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
         if conversation_type(ctx.activity) != PERSONAL:
             return  # installed in a team: channels get notices only, never a greeting with details
-        reply = await rt.run(home, user_id_of(ctx.activity.from_))
+        user_id = user_id_of(ctx.activity.from_)
+        reply = await rt.run(home, user_id)
         try:
-            await ctx.send(await rt.activity(reply))
+            await ctx.send(await rt.activity(reply, user_id))
         except Exception as exc:  # noqa: BLE001
             log.warning("welcome in the 1:1 chat failed (%s)", type(exc).__name__)
+
+    async def on_file_consent(ctx: ActivityContext[FileConsentInvokeActivity]) -> InvokeResponse[Any]:
+        """Allow on a file's consent card puts the file in the user's OneDrive; Decline leaves the offer as
+        it is (Save asks again)."""
+        value = ctx.activity.value
+        token = files.token_of(value.context)
+        if value.action == "accept" and token and conversation_type(ctx.activity) == PERSONAL:
+            answer = await files.save(rt.svc, user_id_of(ctx.activity.from_), token, value.upload_info)
+            try:
+                await ctx.send(answer)
+            except Exception as exc:  # noqa: BLE001 — the file is saved; only its card did not arrive
+                log.warning("the file card in the 1:1 chat failed (%s)", type(exc).__name__)
+        return InvokeResponse(status=200)
 
     app.use(tenant_gate)
     app.on_message(on_message)
     app.on_card_action_execute(on_card_action)
     app.on_install_add(on_install)
+    app.on_file_consent(on_file_consent)
 
 
 async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeActivity], meta: dict[str, Any],
@@ -209,6 +227,22 @@ async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvoke
         reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
         if result.errors:
             reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
-        card = await rt.card(reply)
+        card = await rt.card(reply, inv.user_id)
     return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
 
+
+
+async def _offer_file(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeActivity],
+                      token: str) -> AdaptiveCardActionMessageResponse:
+    """Save on a file: Teams' consent card, in the 1:1 chat (the only place a bot may hand over a file)."""
+    consent = None
+    if token and conversation_type(ctx.activity) == PERSONAL:
+        consent = await files.consent_request(rt.svc, user_id_of(ctx.activity.from_), token)
+    if consent is None:
+        return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_gone"))
+    try:
+        await ctx.send(consent)
+    except Exception as exc:  # noqa: BLE001 — Teams shows the user the note below either way
+        log.warning("the file consent card in the 1:1 chat failed (%s)", type(exc).__name__)
+        return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_failed", filename=""))
+    return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_offered"))

@@ -18,9 +18,11 @@ from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+FILE_CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-RUN, FORM, REFER = "koord.run", "koord.form", "koord.refer"  # Action.Execute verbs
+RUN, FORM, REFER, FILE = "koord.run", "koord.form", "koord.refer", "koord.file"  # Action.Execute verbs
 META = "koord"  # our routing data inside Action.Execute data; the card's inputs arrive beside it
 REFER_ACTION = "case.refer"
 
@@ -29,7 +31,7 @@ TEXT_CHUNK = 4_000
 SHORT_FIELD = 80
 MAX_ACTIONS = 6  # more are moved into an action set in the body
 INLINE_ATTACHMENT = 8_000
-TEXT_ATTACHMENTS = (".md", ".csv", ".txt", ".ics")
+TEXT_ATTACHMENTS = (".md", ".csv", ".txt")  # shown inline too, to read at once
 
 _MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|[^>]*)?>")
 _GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
@@ -101,18 +103,42 @@ def _field_elements(fields: list[FieldLine], mention: _Mentions) -> list[dict[st
     return out
 
 
-def _attachment_elements(attachments: list[Attachment], lang: str) -> list[dict[str, Any]]:
-    """Bots cannot attach files to a Teams chat without a consent flow: small text files are shown inline."""
-    out: list[dict[str, Any]] = []
-    for a in attachments:
-        out.append(_text(t(lang, "teams.attachment", filename=a.filename, size=len(a.data)),
-                         weight="Bolder", spacing="Medium"))
-        texty = a.content_type.startswith("text/") or a.filename.lower().endswith(TEXT_ATTACHMENTS)
-        if texty and len(a.data) <= INLINE_ATTACHMENT:
-            out.append(_text(a.data.decode("utf-8", "replace"), fontType="Monospace", size="Small"))
+def _attachments(attachments: list[Attachment], lang: str, files: list[str] | None
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Files: in a 1:1 chat (`files`: their offer tokens) a *Save* button each, which asks the user's consent
+    to put the file in their OneDrive (the only way a bot can hand over a file); in a channel a button that
+    gives the file privately (its command, run as the clicking user), or a note when there is none. Small text
+    files are shown inline as well."""
+    body: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    for n, a in enumerate(attachments):
+        body.append(_text(t(lang, "teams.attachment", filename=a.filename, size=len(a.data)),
+                          weight="Bolder", spacing="Medium"))
+        if a.filename.lower().endswith(TEXT_ATTACHMENTS) and len(a.data) <= INLINE_ATTACHMENT:
+            body.append(_text(a.data.decode("utf-8", "replace"), fontType="Monospace", size="Small"))
+        if files is not None and n < len(files):
+            actions.append({"type": "Action.Execute", "title": cut(t(lang, "teams.save_file", filename=a.filename), 60),
+                            "verb": FILE, "data": {META: {"file": files[n]}}})
+        elif files is None and a.command:
+            actions.append({"type": "Action.Execute", "verb": RUN, "data": {META: {"cmd": a.command}},
+                            "title": cut(t(lang, "teams.get_file", filename=a.filename), 60)})
         else:
-            out.append(_text(t(lang, "teams.attachment_unavailable", filename=a.filename), isSubtle=True))
-    return out
+            body.append(_text(t(lang, "teams.attachment_unavailable", filename=a.filename), isSubtle=True))
+    return body, actions
+
+
+def file_consent(filename: str, size: int, token: str, lang: str) -> dict[str, Any]:
+    """The attachment that asks the user to allow the file into their OneDrive; the token comes back."""
+    context = {META: {"file": token}}
+    return {"contentType": FILE_CONSENT_TYPE, "name": filename,
+            "content": {"description": t(lang, "teams.file_consent", filename=filename), "sizeInBytes": size,
+                        "acceptContext": context, "declineContext": context}}
+
+
+def file_info(content_url: str, name: str, unique_id: str, file_type: str) -> dict[str, Any]:
+    """The card of a file now in the user's OneDrive: open, preview or download it from the chat."""
+    return {"contentType": FILE_INFO_TYPE, "contentUrl": content_url, "name": name,
+            "content": {"uniqueId": unique_id, "fileType": file_type}}
 
 
 def _action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
@@ -157,7 +183,8 @@ def size(card: dict[str, Any]) -> int:
 
 
 def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
-               orgs: tuple[str, ...] = tuple(Org)) -> dict[str, Any]:
+               orgs: tuple[str, ...] = tuple(Org), files: list[str] | None = None) -> dict[str, Any]:
+    """`files`: the offer tokens of the reply's attachments in a 1:1 chat; None for a channel."""
     mention = _Mentions(names or {})
     body: list[dict[str, Any]] = []
     if reply.title:
@@ -165,8 +192,9 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
     if reply.text:
         body += [_text(markdown(mention(chunk))) for chunk in chunks(reply.text, TEXT_CHUNK)]
     body += _field_elements(reply.fields, mention)
-    body += _attachment_elements(reply.attachments, lang)
-    actions = [_action(b, lang, orgs) for b in reply.buttons if b.command]
+    files_body, file_actions = _attachments(reply.attachments, lang, files)
+    body += files_body
+    actions = [_action(b, lang, orgs) for b in reply.buttons if b.command] + file_actions
     return _fit(_card(body, actions, mention.entities), lang)
 
 

@@ -18,6 +18,7 @@ import httpx
 from bot.runtime import Runner, Runtime, T
 from bot.teams import reach, render
 from bot.teams.connector import Connector, message
+from bot.teams.files import offer
 from bot.teams.sdk import App
 from commands.context import Services
 from commands.reply import Invocation, Reply
@@ -81,15 +82,17 @@ class TeamsRuntime(Runtime):
         with unit_of_work(self.svc.engine) as session:
             return refs.user_for_teams_id(session, teams_user_id)
 
-    async def card(self, reply: Reply) -> dict[str, Any]:
+    async def card(self, reply: Reply, user_id: str) -> dict[str, Any]:
+        """The card of a reply in `user_id`'s 1:1 chat: their files are offered to them."""
         if reply.form is not None:
             return render.form_card(reply.form, self.lang, reply.text)
         ids = render.mentioned_ids(reply)
         names = await asyncio.to_thread(self._names, ids) if ids else {}
-        return render.reply_card(reply, self.lang, names)
+        files = await asyncio.to_thread(offer, self.svc, user_id, reply.attachments) if reply.attachments else []
+        return render.reply_card(reply, self.lang, names, files=files)
 
-    async def activity(self, reply: Reply) -> Any:
-        return message(await self.card(reply), render.fallback_text(reply))
+    async def activity(self, reply: Reply, user_id: str) -> Any:
+        return message(await self.card(reply, user_id), render.fallback_text(reply))
 
     async def send_private(self, user_id: str, reply: Reply) -> bool:
         """Post a reply into the user's 1:1 chat; False when it cannot be reached."""
@@ -98,7 +101,7 @@ class TeamsRuntime(Runtime):
             if where is None:
                 log.warning("no 1:1 chat known for Teams user %s: the app is not installed for them", user_id)
                 return False
-            await self.connector.post(where[0], where[1], await self.activity(reply))
+            await self.connector.post(where[0], where[1], await self.activity(reply, user_id))
             return True
         except NETWORK_ERRORS as exc:
             log.warning("private answer to Teams user %s failed (%s)", user_id, _status(exc))

@@ -23,6 +23,7 @@ with warnings.catch_warnings():
         Attachment,
         ConversationAccount,
         CreateConversationParams,
+        FileConsentInvokeActivity,
         InstalledActivity,
         InvokeResponse,
         MessageActivity,
@@ -40,6 +41,7 @@ __all__ = [
     "Account", "ActivityBase", "ActivityContext", "AdaptiveCard", "AdaptiveCardActionCardResponse",
     "AdaptiveCardActionErrorResponse", "AdaptiveCardActionMessageResponse", "AdaptiveCardInvokeActivity", "App",
     "Attachment", "CloudEnvironment", "ConversationAccount", "CreateConversationParams", "FastAPIAdapter",
-    "HttpError", "InnerHttpError", "InstalledActivity", "InvokeResponse", "MessageActivity", "MessageActivityInput",
+    "FileConsentInvokeActivity", "HttpError", "InnerHttpError", "InstalledActivity", "InvokeResponse",
+    "MessageActivity", "MessageActivityInput",
     "TokenProvider", "extract_tenant_id",
 ]

@@ -99,9 +99,20 @@ class Failure:
 
 
 @dataclass
+class Upload:
+    """A file put at an upload URL (in Teams: the user's OneDrive, pre-authorised, no bearer token)."""
+
+    name: str
+    data: bytes
+    headers: dict[str, str]
+
+
+@dataclass
 class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
+    upload_status: int = 201  # what the next uploads answer (e.g. 507 when the OneDrive is full)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -113,6 +124,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        app.router.add_put("/onedrive/upload/{name}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +139,12 @@ class FakeConnector:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def upload_info(self, name: str) -> dict[str, str]:
+        """What Teams sends when a user allows a file: where to put it, and where it will be."""
+        return {"name": name, "uploadUrl": f"{self.url}onedrive/upload/{name}",
+                "contentUrl": f"https://contoso.sharepoint.test/personal/me/Documents/Applications/{name}",
+                "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C8C", "fileType": name.rsplit(".", 1)[-1]}
 
     def fail_next(self, n: int, status: int = 500, retry_after: int | None = None,
                   conversation: str | None = None) -> None:
@@ -170,6 +188,10 @@ class FakeConnector:
                                                 "message": "fake failure"}}, status=failure.status, headers=headers)
         call.activity_id = request.match_info.get("activity") or f"act-{next(self._ids)}"
         return web.json_response({"id": call.activity_id})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads.append(Upload(request.match_info["name"], await request.read(), dict(request.headers)))
+        return web.json_response({"id": "drive-item"}, status=self.upload_status)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -167,10 +167,28 @@ def test_replies_render_within_teams_limits() -> None:
     check_card(card)
     assert card["body"][-2]["text"].startswith("… truncated")
     assert len(actions(card)) == 9  # six as the card's actions, the rest in an action set
-    small = render.reply_card(Reply(text="x", attachments=huge.attachments), "en")
+    small = render.reply_card(Reply(text="x", attachments=huge.attachments), "en")  # a channel: no files
     text = text_of(small)
-    assert "# Agenda" in text and "report.pdf" in text and "cannot be sent in Teams" in text
-    assert "%PDF" not in text
+    assert "# Agenda" in text and "report.pdf can only be sent in your chat with koordinator." in text
+    assert "%PDF" not in text and not actions(small)
+
+
+def test_files_are_saved_from_a_one_to_one_chat_and_fetched_privately_from_a_channel() -> None:
+    files = [Attachment("agenda-M-2026-001.md", "text/markdown", b"# Agenda", "agenda M-2026-001 format=md"),
+             Attachment("agenda-M-2026-001.pdf", "application/pdf", b"%PDF-1.4", "agenda M-2026-001 format=pdf")]
+    reply = Reply(text="Agenda", buttons=[Button("Show", "case.show", "", "case show KE-2026-0001")],
+                  attachments=files)
+    personal = render.reply_card(reply, "en", files=["tok-md", "tok-pdf"])
+    check_card(personal)
+    assert [(a["title"], a["verb"], a["data"]) for a in actions(personal)[1:]] == [
+        ("Save agenda-M-2026-001.md", render.FILE, {"koord": {"file": "tok-md"}}),
+        ("Save agenda-M-2026-001.pdf", render.FILE, {"koord": {"file": "tok-pdf"}})]
+    channel = render.reply_card(reply, "en")
+    check_card(channel)
+    assert [(a["title"], a["data"]) for a in actions(channel)[1:]] == [
+        ("Get agenda-M-2026-001.md privately", {"koord": {"cmd": "agenda M-2026-001 format=md"}}),
+        ("Get agenda-M-2026-001.pdf privately", {"koord": {"cmd": "agenda M-2026-001 format=pdf"}})]
+    assert "%PDF" not in json.dumps(personal) + json.dumps(channel)
 
 
 async def test_the_subject_card_adds_a_linked_subject_without_storing_the_identifier(

@@ -47,6 +47,7 @@ def test_the_manifest_names_only_real_commands_within_teams_limits() -> None:
     assert data["id"] == APP_ID and data["manifestVersion"] == "1.17"
     bot = data["bots"][0]
     assert bot["botId"] == APP_ID and set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    assert bot["supportsFiles"] is True  # files reach a 1:1 chat through the user's consent (bot/teams/files.py)
     commands = bot["commandLists"][0]["commands"]
     assert len(commands) <= 10
     for c in commands:
