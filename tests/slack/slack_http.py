@@ -4,7 +4,6 @@ signs them (v0 HMAC over `v0:{timestamp}:{body}`), form-encoded commands and `pa
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -12,12 +11,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from fake_slack import FakeSlack
 from slack_sdk.signature import SignatureVerifier
 
 from bot.server import create_app
 from commands.context import Services
+from tests.serving import Served
 from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 SIGNING_SECRET = "test-signing-secret"
@@ -26,29 +25,12 @@ ADMIN = "UADMIN"
 _ids = itertools.count(1)
 
 
-class AppServer:
+class AppServer(Served):
     """bot.server.create_app served by uvicorn inside the test's event loop."""
 
     def __init__(self, svc: Services, fake: FakeSlack, delivery_interval: float = 0.05) -> None:
         self.svc, self.fake = svc, fake
-        self.app = create_app(svc, delivery_interval=delivery_interval)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="on"))
-        self._task: asyncio.Task[None] | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> AppServer:
-        self._task = asyncio.create_task(self.server.serve())
-        await wait_until(lambda: self.server.started or self._task.done(), what="uvicorn start")  # type: ignore[union-attr]
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.http.aclose()
-        self.server.should_exit = True
-        if self._task is not None:
-            await self._task
+        super().__init__(create_app(svc, delivery_interval=delivery_interval))
 
     # -- signed requests -------------------------------------------------------------------------------
     async def post_signed(self, body: str, content_type: str, *, secret: str = SIGNING_SECRET,

@@ -17,6 +17,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.serving import start_site
+
 ISSUER = "https://api.botframework.com"  # what the Bot Connector service signs its tokens as
 KID = "koordinator-test-key"
 
@@ -125,11 +127,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
         app.router.add_put("/onedrive/upload/{name}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start_site(app)
         return self
 
     async def stop(self) -> None:

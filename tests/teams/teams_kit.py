@@ -3,7 +3,6 @@ that posts Activity JSON exactly as the Bot Connector does (signed Bearer token,
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
@@ -20,6 +18,7 @@ from teams_fakes import OUTGOING_TOKEN, FakeConnector, FakeOpenId, sign
 
 from bot.teams import register
 from commands.context import Services
+from tests.serving import Served
 from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests here)
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
@@ -58,31 +57,16 @@ def cloud_for(openid: FakeOpenId) -> CloudEnvironment:
     return with_overrides(PUBLIC, openid_metadata_url=openid.url)
 
 
-class TeamsServer:
+class TeamsServer(Served):
     """A FastAPI app with `bot.teams.register` served by uvicorn inside the test's event loop."""
 
     def __init__(self, svc: Services, connector: FakeConnector, openid: FakeOpenId | None,
                  key: rsa.RSAPrivateKey | None, app: FastAPI | None = None) -> None:
         self.svc, self.connector, self.key = svc, connector, key
-        self.app = app or FastAPI()
-        self.runtime = register(self.app, svc, cloud=cloud_for(openid) if openid else None,
+        app = app or FastAPI()
+        self.runtime = register(app, svc, cloud=cloud_for(openid) if openid else None,
                                 token=(lambda *_: OUTGOING_TOKEN) if openid else None, delivery_interval=0.05)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="on"))
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> TeamsServer:
-        self._task = asyncio.create_task(self.server.serve())
-        await wait_until(lambda: self.server.started or self._task.done(), what="uvicorn start")  # type: ignore[union-attr]
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.http.aclose()
-        self.server.should_exit = True
-        if self._task is not None:
-            await self._task
+        super().__init__(app)
 
     # -- activities ------------------------------------------------------------------------------------------
     def activity(self, sender: User, *, kind: str = "message", channel: str | None = None,
