@@ -46,6 +46,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "usage.unknown_subject": ("{ref} har ingen person med pseudonymet {subject}.",
                               "{ref} has no subject with pseudonym {subject}."),
     "usage.unknown_member": ("`{user}` er ikke medlem af enheden.", "`{user}` is not a member of the unit."),
+    "usage.not_a_teams_user": ("`{user}` er ingen Teams-bruger, jeg kender. @Nævn personen i en kanal, hvor personen er med, eller angiv personens Entra-objekt-id.",
+                               "`{user}` is no Teams user I know. @Mention them in a channel they are in, or give their Entra object id."),
     "usage.missing_user": ("Angiv en bruger (@bruger eller bruger-id).", "Name a user (@user or user id)."),
     "usage.bad_datetime": ("`{option}={value}` er ikke et tidspunkt. Skriv fx `2026-12-01 09:30` eller `i går 14:00`.",
                            "`{option}={value}` is not a time. Write e.g. `2026-12-01 09:30` or `yesterday 14:00`."),

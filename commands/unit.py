@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from commands import access
@@ -15,6 +17,8 @@ from commands.tokenizer import GUID, Args, user_ref
 from storage import audit, rekey
 from storage.enums import Org, Role
 from storage.models import Case, Member
+
+SLACK_ID = re.compile(r"[UW][A-Z0-9]{6,}")  # a Slack member id
 
 
 @command("unit members", "unit members", access.LEADS)
@@ -37,9 +41,15 @@ def _target(args: Args) -> str:
     return user_id
 
 
-def platform_of(user_id: str, default: str) -> str:
-    """A Teams user is named by their Entra object id (a GUID), which no other platform uses."""
-    return "teams" if GUID.fullmatch(user_id) else default
+def platform_of(user_id: str, default: str) -> str | None:
+    """A Teams user is named by their Entra object id (a GUID), which no other platform uses; typed on Teams,
+    anything else must be a Slack member id, or it names nobody (None): e.g. an @mention Teams could not
+    resolve to a person."""
+    if GUID.fullmatch(user_id):
+        return "teams"
+    if default == "teams":
+        return "slack" if SLACK_ID.fullmatch(user_id) else None
+    return default
 
 
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
@@ -54,8 +64,11 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
-        existing = Member(user_id=user_id, platform=platform_of(user_id, ctx.inv.platform), role=role.value,
-                          org=org.value, display_name=name, created_at=ctx.now())
+        platform = platform_of(user_id, ctx.inv.platform)
+        if platform is None:
+            raise UsageError("not_a_teams_user", user=user_id[:64])
+        existing = Member(user_id=user_id, platform=platform, role=role.value, org=org.value, display_name=name,
+                          created_at=ctx.now())
     else:
         existing.role, existing.org, existing.active = role.value, org.value, True
         existing.display_name = name or existing.display_name

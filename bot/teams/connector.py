@@ -91,3 +91,12 @@ class Connector:
         params = CreateConversationParams(members=[Account(id=teams_user_id)], tenant_id=tenant_id, **extra)
         created = await self.app.api.clone(service_url=service_url).conversations.create(params)
         return created.id
+
+    async def member(self, service_url: str, conversation_id: str, teams_user_id: str) -> tuple[str, str] | None:
+        """A member of a conversation by their Teams id: (Entra object id, name); None when Teams does not say
+        (not a member there, or no object id)."""
+        api = self.app.api.clone(service_url=service_url)
+        account = await api.conversations.members(conversation_id).get(teams_user_id)
+        if not account.aad_object_id:
+            return None
+        return account.aad_object_id.lower(), account.name or ""

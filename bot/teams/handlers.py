@@ -88,6 +88,40 @@ def request_key(activity: ActivityBase) -> str | None:
     return hashlib.sha256(f"{activity.conversation.id}|{activity.id}".encode()).hexdigest()[:40]
 
 
+def _mentioned(activity: MessageActivity) -> list[Any]:
+    """The people an activity @mentions (the bot itself left out)."""
+    return [e.mentioned for e in activity.entities or []
+            if getattr(e, "type", None) == "mention" and getattr(e, "text", None)
+            and e.mentioned.id != activity.recipient.id]
+
+
+async def mentioned_users(rt: TeamsRuntime, activity: MessageActivity) -> dict[str, str]:
+    """Teams ids of the mentioned people → their Entra object ids. Teams' mention carries only the Teams id, so
+    a person the bot has not met yet is looked up among the conversation's members — and remembered, so the bot
+    can open a 1:1 chat with them later (`unit add @Anna` works before Anna has written to the bot)."""
+    found: dict[str, str] = {}
+    seen: list[refs.Seen] = []
+    for mentioned in _mentioned(activity):
+        if mentioned.aad_object_id or mentioned.id in found:
+            continue
+        user = await asyncio.to_thread(rt.resolve_teams_user, mentioned.id)
+        if user is None and activity.service_url and conversation_type(activity) != PERSONAL:
+            try:
+                member = await rt.connector.member(activity.service_url, channel_of(activity), mentioned.id)
+            except Exception as exc:  # noqa: BLE001 — unresolved, the mention stays a name and the command says so
+                log.warning("a mentioned member could not be looked up (%s)", type(exc).__name__)
+                member = None
+            if member is not None:
+                user = member[0]
+                seen.append(refs.Seen(refs.USER, user, activity.service_url, extract_tenant_id(activity) or "",
+                                      teams_user_id=mentioned.id, bot_id=activity.recipient.id,
+                                      display_name=(member[1] or mentioned.name or "")[:128]))
+        if user is not None:
+            found[mentioned.id] = user
+    await rt.remember(seen)
+    return found
+
+
 def command_text(activity: MessageActivity, resolve: Any) -> str:
     """The typed command: the bot's own @mention dropped, other mentions as `<@id>`, markup removed."""
     text = activity.text or ""
@@ -149,7 +183,7 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
         activity = ctx.activity
         if activity.value is not None and not (activity.text or "").strip():
             return  # a legacy Action.Submit: our cards only use Action.Execute
-        text = await asyncio.to_thread(command_text, activity, rt.resolve_teams_user)  # mentions: a DB read
+        text = command_text(activity, (await mentioned_users(rt, activity)).get)
         inv = _invocation(rt, activity, text, request_key(activity))
         note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
         if conversation_type(activity) != PERSONAL:

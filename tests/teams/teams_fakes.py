@@ -114,6 +114,7 @@ class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    members: dict[str, dict[str, str]] = field(default_factory=dict)  # Teams id → the member, as Teams lists them
     upload_status: int = 201  # what the next uploads answer (e.g. 507 when the OneDrive is full)
     port: int = 0
 
@@ -127,6 +128,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
         app.router.add_put("/onedrive/upload/{name}", self._upload)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self._runner, self.port = await start_site(app)
         return self
 
@@ -186,6 +188,19 @@ class FakeConnector:
                                                 "message": "fake failure"}}, status=failure.status, headers=headers)
         call.activity_id = request.match_info.get("activity") or f"act-{next(self._ids)}"
         return web.json_response({"id": call.activity_id})
+
+    def add_member(self, teams_id: str, aad: str, name: str) -> None:
+        self.members[teams_id] = {"id": teams_id, "name": name, "aadObjectId": aad, "tenantId": "t",
+                                  "userPrincipalName": "x@example.test"}
+
+    async def _member(self, request: web.Request) -> web.Response:
+        call = Call("GET", "members", request.match_info["conversation"], {}, request.headers.get("Authorization", ""))
+        self.calls.append(call)
+        member = self.members.get(request.match_info["member"])
+        if member is None:
+            call.status = 404
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}}, status=404)
+        return web.json_response(member)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads.append(Upload(request.match_info["name"], await request.read(), dict(request.headers)))

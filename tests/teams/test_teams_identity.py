@@ -40,6 +40,7 @@ def test_a_guid_names_a_teams_user_in_lower_case() -> None:
     assert user_ref("U123ABC") == "U123ABC"  # Slack ids keep their case
     assert [t.value for t in tokenize(f"unit add <@{GUID}> role=member")][2] == GUID
     assert platform_of(GUID, "slack") == "teams" and platform_of("U123", "slack") == "slack"
+    assert platform_of("U0123ABCD", "teams") == "slack" and platform_of("Anna", "teams") is None
 
 
 def message(text: str, entities: list[dict] | None = None) -> MessageActivity:

@@ -3,6 +3,8 @@ privately; the tenant gate and the SDK's token validation refuse strangers befor
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import Session, select
 from teams_fakes import FakeConnector, FakeOpenId, new_key, sign
@@ -17,6 +19,7 @@ from teams_kit import (
     count,
     text_of,
     user,
+    wait_until,
 )
 
 from commands import registry
@@ -94,6 +97,35 @@ async def test_mentions_name_members_and_the_bots_own_mention_is_dropped(teams: 
     await teams.say(ADMIN, f"unit add {BO.aad.upper()} role=member org=VINK")
     with Session(teams.svc.engine) as session:
         assert session.exec(select(Member.org).where(Member.user_id == BO.aad)).one() == "VINK"
+
+
+async def test_a_mentioned_person_the_bot_never_met_is_looked_up_among_the_channels_members(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    anna = user(0xA1, "Anna Andersen")
+    connector.add_member(anna.teams_id, anna.aad.upper(), "Anna Andersen")  # Teams writes object ids as it likes
+    text = "<at>koordinator</at> unit add <at>Anna Andersen</at> role=member org=SOF"
+    entities = [{"type": "mention", "text": "<at>koordinator</at>", "mentioned": {"id": "28:" + APP_ID}},
+                {"type": "mention", "text": "<at>Anna Andersen</at>",
+                 "mentioned": {"id": anna.teams_id, "name": "Anna"}}]
+    response = await teams.post(teams.activity(ADMIN, text=text, entities=entities, channel=UNIT_CHANNEL))
+    assert response.status_code == 200
+    [lookup] = [c for c in connector.calls if c.path == "members"]
+    assert lookup.conversation == UNIT_CHANNEL and lookup.authorization.startswith("Bearer ")
+    with Session(teams.svc.engine) as session:
+        member = session.exec(select(Member).where(Member.user_id == anna.aad)).one()
+        ref = session.exec(select(TeamsConversation).where(TeamsConversation.key == anna.aad)).one()
+    assert (member.platform, member.org) == ("teams", "SOF")
+    assert (ref.teams_user_id, ref.display_name) == (anna.teams_id, "Anna Andersen")
+    # her welcome DM opens the 1:1 chat with her, though she has never written to the bot
+    welcome = await wait_until(lambda: connector.posted(f"a:opened-{anna.teams_id}"), what="Anna's welcome")
+    assert "You have been added to the coordination unit" in text_of(card_of(welcome[0]))
+
+    ghost = {"type": "mention", "text": "<at>Nobody</at>", "mentioned": {"id": "29:not-here", "name": "Nobody"}}
+    await teams.post(teams.activity(ADMIN, text="unit add <at>Nobody</at> role=member org=SOF", entities=[ghost],
+                                    channel=UNIT_CHANNEL))
+    answer = await wait_until(lambda: [a for a in connector.posted() if "Nobody" in json.dumps(a)], what="refusal")
+    assert "`Nobody` is no Teams user I know. @Mention them in a channel they are in" in text_of(card_of(answer[-1]))
+    assert count(teams.svc, Member) == 2  # Ada and Anna: an unresolved mention names nobody
 
 
 async def test_a_stranger_is_refused_politely_in_private_and_the_attempt_is_audited(
