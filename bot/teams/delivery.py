@@ -50,10 +50,10 @@ class _Extra:
 def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -> _Extra:
     """In the claim's transaction: the mentioned members' names and, for a DM, the offer of its files (keyed by
     the row, so a retried delivery offers the same files)."""
+    names = refs.names(session, render.mentioned_ids(reply))
     if row.target_kind != "user":
-        return _Extra(refs.names(session, render.mentioned_ids(reply)), None)
-    files = offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}") if reply.attachments else []
-    return _Extra(refs.names(session, render.mentioned_ids(reply)), files)
+        return _Extra(names, None)
+    return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"))
 
 
 class TeamsOut:

@@ -177,10 +177,10 @@ async def test_with_slack_configured_channel_posts_are_left_to_slack(
                   teams_svc.clock.now())
     run(teams_svc, f"unit add {BO.aad} role=member org=SSP")
     run(teams_svc, CONCERN)
-    run(teams_svc, "unit add USLACK role=member org=VINK")  # a Slack member's welcome is not ours either
+    run(teams_svc, "unit add U0SLACK01 role=member org=VINK")  # a Slack member's welcome is not ours either
     teams_svc.settings = teams_svc.settings.model_copy(update={
         "slack_bot_token": "xoxb-test", "slack_signing_secret": "s"})
     assert await deliver_pending(teams_svc, connector_for(teams_svc, openid)) == 1
     assert len(connector.posted(BO.chat)) == 1 and not connector.posted(UNIT_CHANNEL)
     assert {(r.target, r.state) for r in rows(teams_svc)} == {(BO.aad, "sent"), ("unit", "pending"),
-                                                              ("USLACK", "pending")}
+                                                              ("U0SLACK01", "pending")}
