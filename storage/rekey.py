@@ -15,6 +15,7 @@ from storage.models import (
     OutboxMessage,
     TeamsFile,
 )
+from storage.teams import FILE_AAD
 
 # (model, ciphertext column, key-id column, associated data) — every encrypted field except audit purposes,
 # which stay under their (retired, still stored) key so the audit hash chain stays valid.
@@ -26,7 +27,7 @@ ENCRYPTED = (
     (FollowUp, "text_ct", "text_kid", "followup.text"),
     (Meeting, "topic_ct", "topic_kid", "meeting.topic"),
     (MinuteEntry, "text_ct", "text_kid", "minutes.text"),
-    (TeamsFile, "content_ct", "content_kid", "teams.file"),
+    (TeamsFile, "content_ct", "content_kid", FILE_AAD),
 )
 
 

@@ -169,11 +169,15 @@ class OfferedFile:
     data: bytes
 
 
-def offer_file(session: Session, vault: Vault, user_id: str, file: OfferedFile, now: datetime,
-               key: str | None = None) -> str:
-    """The token under which `user_id` (and only they) can save this file; the same token again for a `key`
-    offered before. Expired offers are deleted on the way."""
+def offer_files(session: Session, vault: Vault, user_id: str, files: list[OfferedFile], now: datetime,
+                key: str | None = None) -> list[str]:
+    """The tokens under which `user_id` (and only they) can save these files, in order; with `key`, the same
+    tokens again when these files were offered before. Expired offers are deleted on the way."""
     session.exec(delete(TeamsFile).where(col(TeamsFile.expires_at) <= now))  # type: ignore[call-overload]
+    return [_offer(session, vault, user_id, file, now, f"{key}:{n}" if key else None) for n, file in enumerate(files)]
+
+
+def _offer(session: Session, vault: Vault, user_id: str, file: OfferedFile, now: datetime, key: str | None) -> str:
     if key is not None:
         known = session.exec(select(TeamsFile.token).where(TeamsFile.key == key)).first()
         if known is not None:

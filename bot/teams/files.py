@@ -34,10 +34,8 @@ def offer_in(session: Session, svc: Services, user_id: str, attachments: list[At
              key: str | None = None) -> list[str]:
     """Offer each file to `user_id` inside the caller's unit of work; their tokens, in order. With `key`, a
     second offer of the same files (a retried delivery) gives the same tokens."""
-    now = svc.clock.now()
-    return [refs.offer_file(session, svc.vault, user_id, refs.OfferedFile(a.filename, a.content_type, a.data), now,
-                            key=f"{key}:{n}" if key else None)
-            for n, a in enumerate(attachments)]
+    files = [refs.OfferedFile(a.filename, a.content_type, a.data) for a in attachments]
+    return refs.offer_files(session, svc.vault, user_id, files, svc.clock.now(), key) if files else []
 
 
 def offer(svc: Services, user_id: str, attachments: list[Attachment]) -> list[str]:

@@ -265,7 +265,6 @@ async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvoke
     return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
 
 
-
 async def _offer_file(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeActivity],
                       token: str) -> AdaptiveCardActionMessageResponse:
     """Save on a file: Teams' consent card, in the 1:1 chat (the only place a bot may hand over a file)."""
@@ -278,5 +277,6 @@ async def _offer_file(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeA
         await ctx.send(consent)
     except Exception as exc:  # noqa: BLE001 — Teams shows the user the note below either way
         log.warning("the file consent card in the 1:1 chat failed (%s)", type(exc).__name__)
-        return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_failed", filename=""))
+        filename = consent.attachments[0].name or ""  # consent_request builds exactly one
+        return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_failed", filename=filename))
     return AdaptiveCardActionMessageResponse(value=t(rt.lang, "teams.file_offered"))
