@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TextIO
 
 from sqlmodel import select
@@ -25,7 +27,30 @@ CANCEL = "."
 SWEEP_SECONDS = 30
 
 
-def render(reply: Reply) -> str:
+def save_files(reply: Reply, files_dir: str | None) -> list[str]:
+    """Write every file the reply carries into FILES_DIR (never over an earlier file, readable by the owner
+    only: minutes and agendas are sensitive); the paths, in order."""
+    if not files_dir or not reply.attachments:
+        return []
+    folder = Path(files_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for a in reply.attachments:
+        stem, suffix = os.path.splitext(Path(a.filename).name or "file")
+        for n in range(1, 10_000):
+            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as f:
+                f.write(a.data)
+            paths.append(str(path))
+            break
+    return paths
+
+
+def render(reply: Reply, saved: list[str] | None = None) -> str:
     lines: list[str] = []
     if reply.title:
         lines.append(f"== {reply.title} ==")
@@ -36,8 +61,9 @@ def render(reply: Reply) -> str:
         lines.append(f"  {f.label.ljust(width)} : {f.value}")
     if reply.buttons:
         lines.append("  " + "  ".join(f"[{b.label}: {b.command}]" for b in reply.buttons if b.command))
-    for a in reply.attachments:
-        lines.append(f"  (📎 {a.filename}, {len(a.data)} bytes)")
+    for n, a in enumerate(reply.attachments):
+        where = f" → {saved[n]}" if saved and n < len(saved) else ""
+        lines.append(f"  (📎 {a.filename}, {len(a.data)} bytes{where})")
     return "\n".join(lines)
 
 
@@ -68,7 +94,10 @@ class Console:
         self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))
 
     def show_private(self, reply: Reply) -> None:
-        self.say(_framed(t(self.lang, "console.private"), render(reply)))
+        self.say(_framed(t(self.lang, "console.private"), self._render(reply)))
+
+    def _render(self, reply: Reply) -> str:
+        return render(reply, save_files(reply, self.svc.settings.files_dir))
 
     def deliver_outbox(self) -> None:
         """The worker runs in-process: sweep due follow-ups and agendas, then print what is queued."""
@@ -79,7 +108,7 @@ class Console:
 
     def handle(self, text: str) -> None:
         reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
-        self.show_private(reply) if reply.private else self.say(render(reply))
+        self.show_private(reply) if reply.private else self.say(self._render(reply))
         if reply.form is not None:
             self.fill(reply.form)
         self.deliver_outbox()
@@ -155,7 +184,7 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                           else t(lang, "console.dm", user=f"@{row.target}"))
                 if row.replaces_id is not None:
                     header += " " + t(lang, "console.updated")
-                claimed.append((row.id, _framed(header, render(reply))))  # type: ignore[arg-type]
+                claimed.append((row.id, _framed(header, render(reply, save_files(reply, svc.settings.files_dir)))))  # type: ignore[arg-type]
         if not claimed:
             return count
         for row_id, text in claimed:

@@ -11,6 +11,7 @@ from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
 from commands.reply import Button
+from commands.reports import facts
 from commands.tokenizer import Args, user_ref
 from storage.enums import VISITATION_HOURS, CaseState, Severity
 from storage.models import Case, CaseEvent, Member, Subject
@@ -39,6 +40,7 @@ def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = Non
     ctx.session.add(event)
     ctx.session.add(case)
     ctx.session.flush()
+    facts.touch(ctx.session, case.id, ctx.settings.tz)
     return event
 
 

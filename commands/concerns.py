@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -121,7 +122,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
                 track=intake.track.value, source=intake.source.value, district=intake.district,
                 basis=intake.basis.value, indicators=",".join(intake.indicators),
                 received_at=received, deadline_at=received, created_at=now, updated_at=now,  # type: ignore[arg-type]
-                reporter_id=ctx.actor.id if ctx.actor else None)
+                reporter_id=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
     case.deadline_at = case.received_at + deadline_for(case)
     case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
     ctx.session.add(case)

@@ -1,4 +1,4 @@
-"""help [command], and the commands of later releases (they answer "not available yet")."""
+"""help [command]."""
 
 from __future__ import annotations
 
@@ -6,16 +6,10 @@ from commands import access, registry
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.messages import has
-from commands.registry import command, later
+from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.models import Case
-
-for _path, _usage in (
-    ("report kpi", "report kpi [year=…]"),
-    ("report annual", "report annual year=… [format=md|csv|pdf]"),
-):
-    later(_path, _usage)
 
 
 def _describe(ctx: Ctx, cmd: registry.Command) -> str:

@@ -42,6 +42,7 @@ def load_usecases() -> None:
         offers,
         unit,
     )
+    from commands.reports import handlers  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:

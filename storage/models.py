@@ -58,6 +58,7 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     close_reason: str | None = Field(default=None, max_length=16)
+    fact_key: str | None = Field(default=None, unique=True, index=True, max_length=32)  # its rows in storage/facts.py
 
 
 class CaseCheck(SQLModel, table=True):
@@ -353,3 +354,6 @@ class TeamsFile(SQLModel, table=True):
     size: int
     created_at: datetime = Field(sa_column=_ts())
     expires_at: datetime = Field(sa_column=_ts(index=True))
+
+
+import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)

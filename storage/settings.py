@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     public_url: str | None = None
     bot_language: str = "da"
     retention_days: int = 730
+    files_dir: str = "koordinator-files"  # the console writes every file a reply carries here
     port: int = 3000
     koordinator_dev: bool = False
     keys_file: str | None = None

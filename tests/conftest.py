@@ -80,6 +80,14 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Copenhagen
 
 
+@pytest.fixture(autouse=True)
+def _files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The console writes reply files to FILES_DIR: in tests, into the test's own folder."""
+    folder = tmp_path / "files"
+    monkeypatch.setenv("FILES_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return make_settings(db_url)

@@ -1,0 +1,153 @@
+"""`report kpi` and `report annual` (secretariat, admin), and the monthly digest the worker posts."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from commands import access
+from commands.common import only_options
+from commands.context import Ctx, Services
+from commands.errors import UsageError
+from commands.registry import command
+from commands.reply import FieldLine, Invocation, Reply
+from commands.reports import annual, documents, kpi, texts  # noqa: F401  (texts: the catalog entries)
+from commands.reports.suppression import count, pct
+from commands.tokenizer import Args
+from scheduler.calendar import is_working_day
+from storage.db import unit_of_work
+from storage.models import Case, OutboxMessage
+
+FORMATS = ("md", "csv", "pdf")
+
+
+def _year(raw: str) -> int:
+    if not re.fullmatch(r"\d{4}", raw.strip()) or not 2000 <= int(raw) <= 2100:
+        raise UsageError("report_year", value=raw[:20])
+    return int(raw)
+
+
+def _date(raw: str, option: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise UsageError("report_date", option=option, value=raw[:20]) from None
+
+
+def period(ctx: Ctx, args: Args) -> tuple[date, date]:
+    """year=YYYY, or from=… to=… (local calendar days, both included); default: this year."""
+    opts = args.options
+    if "year" in opts and ("from" in opts or "to" in opts):
+        raise UsageError("report_period")
+    if "year" in opts:
+        year = _year(opts["year"])
+        return date(year, 1, 1), date(year, 12, 31)
+    today = ctx.local(ctx.now()).date()
+    start = _date(opts["from"], "from") if "from" in opts else date(today.year, 1, 1)
+    end = _date(opts["to"], "to") if "to" in opts else (date(start.year, 12, 31) if "from" in opts
+                                                        else date(today.year, 12, 31))
+    if start > end:
+        raise UsageError("report_order")
+    return start, end
+
+
+def day(lang: str, value: date) -> str:
+    return format_date(value, "d. MMM y" if lang == "da" else "d MMM y", locale=lang)
+
+
+def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
+    pending = ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""
+    if r.den == 0:
+        return ctx.t("report.kpi.empty", name=ctx.t(f"report.kpi.{name}"), pending=pending)
+    return ctx.t("report.kpi.line", name=ctx.t(f"report.kpi.{name}"), num=r.num, den=r.den,
+                 pct=documents.suppression.percent(r.pct or 0.0, ctx.lang),
+                 target=documents.target_text(name, r.target),
+                 verdict=ctx.t("report.met" if r.met else "report.not_met"), pending=pending)
+
+
+def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", f"{ctx.t('report.open_now')}: {k.open_now}", ""]
+    for name in kpi.KPI_NAMES:
+        lines.append(_ratio_line(ctx, name, k.ratios[name]))
+        if name == "visitation":
+            for sev, r in k.visitation_by_severity.items():
+                if r.den or r.pending:
+                    lines.append(ctx.t("report.kpi.severity", severity=documents.label(ctx.lang, "severity", sev),
+                                       num=r.num, den=r.den,
+                                       pct=documents.suppression.percent(r.pct, ctx.lang) if r.pct is not None
+                                       else "–",
+                                       pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
+    return Reply(title=ctx.t("report.kpi.title", start=day(ctx.lang, k.start), end=day(ctx.lang, k.end)),
+                 text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
+
+
+@command("report kpi", "report kpi [year=YYYY | from=YYYY-MM-DD to=YYYY-MM-DD]", access.LEADS)
+def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"year", "from", "to"})
+    start, end = period(ctx, args)
+    k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.settings.tz)
+    ctx.audit("report.kpi", detail={"from": start.isoformat(), "to": end.isoformat(), "format": "reply"})
+    return kpi_reply(ctx, k)
+
+
+@command("report annual", "report annual year=YYYY [format=md|csv|pdf]", access.LEADS)
+def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"year", "format"})
+    if "year" not in args.options:
+        raise UsageError("missing_option", option="year", choices="2026")
+    year = _year(args.options["year"])
+    fmt = args.options.get("format", "md").strip().lower()
+    if fmt not in FORMATS:
+        raise UsageError("report_format", value=fmt[:20])
+    data = annual.build(ctx.session, year, ctx.now(), ctx.settings.tz, ctx.settings.districts)
+    doc = documents.shown(data, ctx.lang)
+    files = documents.attachments(doc, fmt, ctx.t("report.annual.file", year=year))
+    ctx.audit("report.annual", detail={"from": f"{year}-01-01", "to": f"{year}-12-31", "format": fmt})
+    text = ctx.t("report.annual.done", year=year, format=fmt)
+    if data.kpis.concerns == 0:
+        text += "\n" + ctx.t("report.annual.empty", year=year)
+    return Reply(text=text, attachments=files)
+
+
+def digest_due(svc: Services, now: datetime) -> str | None:
+    """The month whose digest is due at `now` ("YYYY-MM"): from 08:00 on its first working day, all month."""
+    local = now.astimezone(svc.settings.tz)
+    first = local.date().replace(day=1)
+    while not is_working_day(first, svc.settings.holiday_categories):
+        first += timedelta(days=1)
+    if local.date() < first or (local.date() == first and local.hour < 8):
+        return None
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def monthly_digest(svc: Services, now: datetime) -> bool:
+    """Post the year-to-date targets to the secretariat channel once per month (suppressed aggregates)."""
+    month = digest_due(svc, now)
+    if month is None:
+        return False
+    end = date.fromisoformat(month + "-01") - timedelta(days=1)
+    start = date(end.year, 1, 1)
+    try:
+        with unit_of_work(svc.engine) as session:
+            ctx = Ctx(svc, session, Invocation(user_id="koordinator", text="", platform="worker"))
+            key = f"report.digest:{month}"
+            if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None:
+                return False
+            k = kpi.compute(session, start, end, now, svc.settings.tz)
+            lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
+            for name in kpi.KPI_NAMES:
+                r = k.ratios[name]
+                lines.append(ctx.t("report.digest.line", name=ctx.t(f"report.kpi.{name}"),
+                                   pct=pct(r.num, r.den, ctx.lang), target=documents.target_text(name, r.target),
+                                   pending=ctx.t("report.kpi.pending", count=count(r.pending)) if r.pending else ""))
+            ctx.post_channel("secretariat", Reply(title=ctx.t("report.digest.title", start=day(ctx.lang, start),
+                                                              end=day(ctx.lang, end)), text="\n".join(lines)),
+                             dedupe_key=key)
+            ctx.audit("report.digest", detail={"from": start.isoformat(), "to": end.isoformat(), "format": "post"})
+    except IntegrityError:
+        return False  # another worker posted it in the same instant
+    return True

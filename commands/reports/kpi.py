@@ -1,0 +1,124 @@
+"""The unit's five targets (SPEC.md §5, the seed's effektmål) computed from the fact store for a period of
+local calendar days. Which events count in a period is written down in docs/reports.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.enums import Severity
+from storage.facts import ReportCase, ReportEngagement, ReportOffer
+
+COURSES = ("mentor", "parent_coach")  # the seed's voluntary 1-1 courses
+KPI_NAMES = ("acceptance", "reoffer_3m", "reoffer_6m", "education_12m", "not_at_risk_6m", "visitation")
+TARGETS: dict[str, float] = {"acceptance": 0.60, "reoffer_3m": 1.0, "reoffer_6m": 1.0, "education_12m": 0.70,
+                             "not_at_risk_6m": 0.70, "visitation": 1.0}
+
+
+@dataclass
+class Ratio:
+    num: int = 0
+    den: int = 0
+    pending: int = 0
+    target: float = 1.0
+
+    def add(self, verdict: bool | None) -> None:
+        if verdict is None:
+            self.pending += 1
+        else:
+            self.den += 1
+            self.num += int(verdict)
+
+    @property
+    def pct(self) -> float | None:
+        return None if self.den == 0 else 100.0 * self.num / self.den
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.den == 0 else self.num / self.den >= self.target - 1e-9
+
+
+@dataclass
+class Kpis:
+    start: date
+    end: date
+    concerns: int = 0
+    open_now: int = 0
+    ratios: dict[str, Ratio] = field(default_factory=dict)
+    visitation_by_severity: dict[str, Ratio] = field(default_factory=dict)
+
+
+def _add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:
+    """Calendar months in local wall-clock time (the reminder rules do the same)."""
+    return (instant.astimezone(tz) + relativedelta(months=months)).astimezone(instant.tzinfo)
+
+
+def visitation_verdict(c: ReportCase, now: datetime) -> bool | None:
+    """Met/missed at the first referral; an open case past its deadline has missed it; a case closed without
+    referral (no local action needed) is not counted (None, like one still within its deadline)."""
+    if c.referred_at is not None:
+        return bool(c.deadline_met)
+    if c.closed_on is None and now > c.deadline_at:
+        return False
+    return None
+
+
+def reoffer_verdicts(declined: ReportOffer, later: list[ReportOffer], now: datetime, tz: ZoneInfo
+                     ) -> tuple[bool | None, bool | None]:
+    """Within 3 months: offered again by then. Within 6 months: offered again twice by then (at the 3- and the
+    6-month follow-ups), or once and accepted. None: still open, pending."""
+    assert declined.responded_at is not None
+    t3, t6 = _add_months(declined.responded_at, 3, tz), _add_months(declined.responded_at, 6, tz)
+    by3 = [o for o in later if o.offered_at <= t3]
+    by6 = [o for o in later if o.offered_at <= t6]
+    v3 = True if by3 else (None if now <= t3 else False)
+    done6 = len(by6) >= 2 or any(o.response == "accepted" for o in by6)
+    v6 = True if done6 else (None if now <= t6 else False)
+    return v3, v6
+
+
+def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo) -> Kpis:
+    """Five queries, whatever the number of cases."""
+    k = Kpis(start, end)
+    k.ratios = {name: Ratio(target=TARGETS[name]) for name in KPI_NAMES}
+    k.visitation_by_severity = {s.value: Ratio(target=1.0) for s in Severity}
+    cases = session.execute(select(ReportCase).where(ReportCase.received_on.between(start, end))).scalars().all()  # type: ignore[attr-defined]
+    k.concerns = len(cases)
+    for c in cases:
+        if c.referred_at is None and c.closed_on is not None:
+            continue  # closed without referral: no local action was needed
+        verdict = visitation_verdict(c, now)
+        k.ratios["visitation"].add(verdict)
+        k.visitation_by_severity.setdefault(c.severity, Ratio()).add(verdict)
+    k.open_now = session.execute(select(func.count()).select_from(ReportCase)
+                                 .where(ReportCase.closed_on.is_(None))).scalar_one()  # type: ignore[union-attr]
+    offered = session.execute(select(ReportOffer.response).where(
+        ReportOffer.offered_on.between(start, end), ReportOffer.kind.in_(COURSES))).scalars().all()  # type: ignore[attr-defined]
+    for response in offered:
+        if response != "withdrawn":
+            k.ratios["acceptance"].add(None if response == "pending" else response == "accepted")
+    declined_keys = (select(ReportOffer.fact_key).where(
+        ReportOffer.response == "declined", ReportOffer.kind.in_(COURSES),  # type: ignore[attr-defined]
+        ReportOffer.responded_on.between(start, end)))  # type: ignore[union-attr]
+    related = session.execute(select(ReportOffer).where(
+        ReportOffer.fact_key.in_(declined_keys), ReportOffer.kind.in_(COURSES))  # type: ignore[attr-defined]
+        .order_by(ReportOffer.offered_at)).scalars().all()
+    for d in related:
+        if d.response != "declined" or d.responded_on is None or not start <= d.responded_on <= end:
+            continue
+        later = [o for o in related if o.fact_key == d.fact_key and o.subject_n == d.subject_n
+                 and o.id != d.id and o.offered_at > d.responded_at]  # type: ignore[operator]
+        v3, v6 = reoffer_verdicts(d, later, now, tz)
+        k.ratios["reoffer_3m"].add(v3)
+        k.ratios["reoffer_6m"].add(v6)
+    ended = session.execute(select(ReportEngagement).where(
+        ReportEngagement.ended_on.between(start, end), ReportEngagement.kind == "mentor")).scalars().all()  # type: ignore[union-attr]
+    for g in ended:
+        k.ratios["education_12m"].add(g.in_education_12m)
+        k.ratios["not_at_risk_6m"].add(g.not_at_risk_6m)
+    return k
