@@ -16,8 +16,7 @@ from commands.context import Services
 from commands.messages import t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form
-from scheduler.meetings import meeting_tick
-from scheduler.sweep import sweep
+from scheduler.worker import due_now
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Org, Role
@@ -102,8 +101,7 @@ class Console:
     def deliver_outbox(self) -> None:
         """The worker runs in-process: sweep due follow-ups and agendas, then print what is queued."""
         with self._lock:
-            sweep(self.svc, self.svc.clock.now())
-            meeting_tick(self.svc, self.svc.clock.now())
+            due_now(self.svc)
             print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:

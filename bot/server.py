@@ -28,8 +28,7 @@ from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
 from bot.slack.work import Work
 from commands.context import Services
-from scheduler.sweep import sweep_now
-from scheduler.worker import SWEEP_SECONDS
+from scheduler.worker import SWEEP_SECONDS, due_now
 from storage.crypto import KeyError_
 from storage.db import needs_migration
 from storage.settings import Settings
@@ -144,12 +143,12 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
 
 
 def _start_sweeper(work: Work) -> AsyncIOScheduler:
-    """The follow-up sweep every 30 s on the running loop; the sweep itself runs on the work pool."""
+    """The worker's jobs (sweep, meetings, digest) every 30 s on the running loop, run on the work pool."""
     scheduler = AsyncIOScheduler()
 
     async def job() -> None:
         try:
-            await work(sweep_now)
+            await work(due_now)
         except Exception as exc:  # noqa: BLE001 — the next run retries
             log.error("sweep failed: %s", type(exc).__name__)
 

@@ -12,6 +12,7 @@ from commands import access
 from commands.cases import deadline_text
 from commands.context import Ctx, Services
 from commands.reply import Button, FieldLine, Invocation, Reply
+from commands.reports.handlers import year_kpis
 from storage.db import unit_of_work
 from storage.enums import OPEN_STATES, CaseState
 from storage.models import Case, Engagement, Member
@@ -40,6 +41,7 @@ def home(svc: Services, user_id: str) -> Reply:
                 .order_by(col(Case.deadline_at)).limit(MAX_LINES + 1)))
             reply.fields.append(FieldLine(ctx.t("home.overdue", count=min(len(overdue), MAX_LINES)),
                                           _deadlines(ctx, overdue) or ctx.t("home.none")))
+            reply.fields.append(year_kpis(ctx))
         reply.buttons = [Button(ctx.t("button.show") + f" {c.ref}", "case.show", c.ref, f"case show {c.ref}")
                          for c in (upcoming or mine)[:MAX_BUTTONS]]
         if access.role_of(member) in access.STAFF:

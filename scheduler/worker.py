@@ -14,6 +14,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
+from commands.reports.handlers import monthly_digest
 from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
 DELIVERY_SECONDS = 3
 MEETINGS_SECONDS = 60
+DIGEST_SECONDS = 600
 
 
 async def deliver(svc: Services) -> int:
@@ -31,10 +33,21 @@ async def deliver(svc: Services) -> int:
 
 
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
-    """One sweep as of `now` (follow-ups, then meetings and agendas), then one delivery pass."""
+    """Every job due as of `now` (follow-ups, meetings and agendas, the monthly digest), then one delivery pass."""
     result = await asyncio.to_thread(sweep, svc, now)
     await asyncio.to_thread(meeting_tick, svc, now)
+    await asyncio.to_thread(monthly_digest, svc, now)
     return result, await deliver(svc)
+
+
+def due_now(svc: Services) -> SweepResult:
+    """Every job as of the service clock, in one call: the in-process worker of a server running alone (a
+    module-level function, so it can be sent to a work process)."""
+    now = svc.clock.now()
+    result = sweep(svc, now)
+    meeting_tick(svc, now)
+    monthly_digest(svc, now)
+    return result
 
 
 def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
@@ -50,6 +63,12 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
         except Exception as exc:  # noqa: BLE001
             log.error("meetings failed: %s", type(exc).__name__)
 
+    async def digest_job() -> None:
+        try:
+            await asyncio.to_thread(monthly_digest, svc, svc.clock.now())
+        except Exception as exc:  # noqa: BLE001
+            log.error("digest failed: %s", type(exc).__name__)
+
     async def deliver_job() -> None:
         try:
             await deliver(svc)
@@ -61,6 +80,8 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
     scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
     scheduler.add_job(meetings_job, "interval", seconds=MEETINGS_SECONDS, id="meetings",
                       next_run_time=datetime.now(), **opts)
+    scheduler.add_job(digest_job, "interval", seconds=DIGEST_SECONDS, id="digest", next_run_time=datetime.now(),
+                      **opts)
 
 
 async def run_forever(svc: Services) -> None:

@@ -85,6 +85,15 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
                  text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
 
 
+def year_kpis(ctx: Ctx) -> FieldLine:
+    """This year's targets for the secretariat's home page (exact: only the secretariat sees it)."""
+    today = ctx.local(ctx.now()).date()
+    k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.settings.tz)
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}"]
+    lines += [_ratio_line(ctx, name, k.ratios[name]) for name in kpi.KPI_NAMES]
+    return FieldLine(ctx.t("report.home", year=today.year), "\n".join(lines))
+
+
 @command("report kpi", "report kpi [year=YYYY | from=YYYY-MM-DD to=YYYY-MM-DD]", access.LEADS)
 def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"year", "from", "to"})
