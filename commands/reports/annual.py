@@ -7,12 +7,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.reports import kpi
+from commands.reports.kpi import CASE
 from storage.enums import AgeBand, CloseReason, Level, OfferKind, Severity, Source, Track
 from storage.facts import ReportCase, ReportOffer, ReportSubject
 
@@ -68,9 +70,9 @@ def _table(key: str, codes: list[str], now: Counter[str], before: Counter[str] |
                  None if before is None else [before.get(x, 0) for x in labels], total)
 
 
-def _cases(session: Session, year: int) -> list[ReportCase]:
-    return list(session.execute(select(ReportCase).where(
-        ReportCase.received_on.between(date(year, 1, 1), date(year, 12, 31)))).scalars())  # type: ignore[attr-defined]
+def _cases(session: Session, year: int) -> list[Any]:
+    in_year = CASE.c.received_on.between(date(year, 1, 1), date(year, 12, 31))
+    return list(session.execute(select(*CASE.c).where(in_year)))
 
 
 def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: tuple[str, ...]) -> Annual:
@@ -84,7 +86,7 @@ def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: t
                           [sum(1 for c in before if c.received_on.month == m) for m in range(1, 13)]
                           if has_before else None))
 
-    def tally(rows: list[ReportCase], attr: str) -> Counter[str]:
+    def tally(rows: list[Any], attr: str) -> Counter[str]:
         return Counter((getattr(c, attr) or UNSET) for c in rows)
 
     def tab(key: str, attr: str, codes: list[str]) -> Table:
@@ -102,8 +104,7 @@ def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: t
                Counter(i for c in before for i in c.indicators.split(",") if i) if has_before else None,
                total=False),
     ]
-    closed = list(session.execute(select(ReportCase).where(
-        ReportCase.closed_on.between(date(year - 1, 1, 1), end))).scalars())  # type: ignore[union-attr]
+    closed = list(session.execute(select(*CASE.c).where(CASE.c.closed_on.between(date(year - 1, 1, 1), end))))
     this_year = [c for c in closed if c.closed_on is not None and c.closed_on >= start]
     last_year = [c for c in closed if c.closed_on is not None and c.closed_on < start]
     report.tables.append(_table("closures", [r.value for r in CloseReason], tally(this_year, "close_reason"),

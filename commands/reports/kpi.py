@@ -3,8 +3,10 @@ local calendar days. Which events count in a period is written down in docs/repo
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session
 from storage.enums import Severity
 from storage.facts import ReportCase, ReportEngagement, ReportOffer
 
+CASE, OFFER, ENGAGEMENT = (ReportCase.__table__, ReportOffer.__table__,  # type: ignore[attr-defined]
+                           ReportEngagement.__table__)  # type: ignore[attr-defined]  # rows, not ORM objects: speed
 COURSES = ("mentor", "parent_coach")  # the seed's voluntary 1-1 courses
 KPI_NAMES = ("acceptance", "reoffer_3m", "reoffer_6m", "education_12m", "not_at_risk_6m", "visitation")
 TARGETS: dict[str, float] = {"acceptance": 0.60, "reoffer_3m": 1.0, "reoffer_6m": 1.0, "education_12m": 0.70,
@@ -58,7 +62,7 @@ def _add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:
     return (instant.astimezone(tz) + relativedelta(months=months)).astimezone(instant.tzinfo)
 
 
-def visitation_verdict(c: ReportCase, now: datetime) -> bool | None:
+def visitation_verdict(c: Any, now: datetime) -> bool | None:
     """Met/missed at the first referral; an open case past its deadline has missed it; a case closed without
     referral (no local action needed) is not counted (None, like one still within its deadline)."""
     if c.referred_at is not None:
@@ -68,7 +72,7 @@ def visitation_verdict(c: ReportCase, now: datetime) -> bool | None:
     return None
 
 
-def reoffer_verdicts(declined: ReportOffer, later: list[ReportOffer], now: datetime, tz: ZoneInfo
+def reoffer_verdicts(declined: Any, later: list[Any], now: datetime, tz: ZoneInfo
                      ) -> tuple[bool | None, bool | None]:
     """Within 3 months: offered again by then. Within 6 months: offered again twice by then (at the 3- and the
     6-month follow-ups), or once and accepted. None: still open, pending."""
@@ -87,7 +91,7 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
     k = Kpis(start, end)
     k.ratios = {name: Ratio(target=TARGETS[name]) for name in KPI_NAMES}
     k.visitation_by_severity = {s.value: Ratio(target=1.0) for s in Severity}
-    cases = session.execute(select(ReportCase).where(ReportCase.received_on.between(start, end))).scalars().all()  # type: ignore[attr-defined]
+    cases = session.execute(select(*CASE.c).where(CASE.c.received_on.between(start, end))).all()
     k.concerns = len(cases)
     for c in cases:
         if c.referred_at is None and c.closed_on is not None:
@@ -105,19 +109,20 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
     declined_keys = (select(ReportOffer.fact_key).where(
         ReportOffer.response == "declined", ReportOffer.kind.in_(COURSES),  # type: ignore[attr-defined]
         ReportOffer.responded_on.between(start, end)))  # type: ignore[union-attr]
-    related = session.execute(select(ReportOffer).where(
-        ReportOffer.fact_key.in_(declined_keys), ReportOffer.kind.in_(COURSES))  # type: ignore[attr-defined]
-        .order_by(ReportOffer.offered_at)).scalars().all()
+    related = session.execute(select(*OFFER.c).where(
+        OFFER.c.fact_key.in_(declined_keys), OFFER.c.kind.in_(COURSES)).order_by(OFFER.c.offered_at)).all()
+    per_person: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for o in related:
+        per_person[(o.fact_key, o.subject_n)].append(o)
     for d in related:
         if d.response != "declined" or d.responded_on is None or not start <= d.responded_on <= end:
             continue
-        later = [o for o in related if o.fact_key == d.fact_key and o.subject_n == d.subject_n
-                 and o.id != d.id and o.offered_at > d.responded_at]  # type: ignore[operator]
+        later = [o for o in per_person[(d.fact_key, d.subject_n)] if o.id != d.id and o.offered_at > d.responded_at]
         v3, v6 = reoffer_verdicts(d, later, now, tz)
         k.ratios["reoffer_3m"].add(v3)
         k.ratios["reoffer_6m"].add(v6)
-    ended = session.execute(select(ReportEngagement).where(
-        ReportEngagement.ended_on.between(start, end), ReportEngagement.kind == "mentor")).scalars().all()  # type: ignore[union-attr]
+    ended = session.execute(select(*ENGAGEMENT.c).where(
+        ENGAGEMENT.c.ended_on.between(start, end), ENGAGEMENT.c.kind == "mentor")).all()
     for g in ended:
         k.ratios["education_12m"].add(g.in_education_12m)
         k.ratios["not_at_risk_6m"].add(g.not_at_risk_6m)

@@ -19,7 +19,7 @@ CPH = ZoneInfo("Europe/Copenhagen")
 ACCEPTANCE = ('concern new severity=high track=child age=15-17 source=school district=Nørrebro basis=rpl115 '
               'summary="Udtaler støtte til IS"\ncase list\n')
 DROPPED = ("PSEUDONYM_KEY", "DATA_KEY", "DATABASE_URL", "TEST_DATABASE_URL", "ADMIN_USERS", "BOT_LANGUAGE",
-           "KEYS_FILE", "KOORDINATOR_DEV")
+           "KEYS_FILE", "KOORDINATOR_DEV", "FILES_DIR")
 
 
 def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -109,3 +109,18 @@ def test_a_form_cut_short_by_end_of_input_stores_nothing(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr
     assert "Form cancelled; nothing was stored." in done.stdout
     assert cases_in(tmp_path) == 0
+
+
+def test_the_annual_report_pdf_is_written_to_the_files_folder(tmp_path):
+    """The README's console on SQLite: `report annual … format=pdf` writes a PDF with its charts to
+    ./koordinator-files/ and prints the path; asking again never overwrites the first file."""
+    done = console(tmp_path, ACCEPTANCE + "report annual year=2026 format=pdf\nreport annual year=2026 format=pdf\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    first, second = tmp_path / "koordinator-files" / "aarsrapport-2026.pdf", \
+        tmp_path / "koordinator-files" / "aarsrapport-2026-2.pdf"
+    assert "koordinator-files/aarsrapport-2026.pdf" in done.stdout and "aarsrapport-2026-2.pdf" in done.stdout
+    assert first.read_bytes().startswith(b"%PDF") and second.read_bytes().startswith(b"%PDF")
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600
+    from pypdf import PdfReader
+
+    assert len([i for page in PdfReader(first).pages for i in page.images]) == 3
