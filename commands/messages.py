@@ -491,3 +491,8 @@ def t(lang: str, key: str, **params: Any) -> str:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text
+
+
+# Each domain package keeps its part of the catalog beside its code; imported here, so CATALOG is whole
+# whichever module is imported first.
+from commands.reports import texts as _reports_texts  # noqa: E402,F401

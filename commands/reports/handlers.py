@@ -122,13 +122,17 @@ def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=text, attachments=files)
 
 
+DIGEST_CATCH_UP = timedelta(days=3)
+
+
 def digest_due(svc: Services, now: datetime) -> str | None:
-    """The month whose digest is due at `now` ("YYYY-MM"): from 08:00 on its first working day, all month."""
+    """The month whose digest is due at `now` ("YYYY-MM"): from 08:00 on its first working day; a worker that
+    was down then catches up within 3 days, but a deployment started mid-month waits for the next month."""
     local = now.astimezone(svc.settings.tz)
     first = local.date().replace(day=1)
     while not is_working_day(first, svc.settings.holiday_categories):
         first += timedelta(days=1)
-    if local.date() < first or (local.date() == first and local.hour < 8):
+    if local.date() < first or (local.date() == first and local.hour < 8) or local.date() > first + DIGEST_CATCH_UP:
         return None
     return f"{local.year:04d}-{local.month:02d}"
 
