@@ -11,11 +11,9 @@ in the proportions of a running unit (most open cases referred, active or in fol
 
 from __future__ import annotations
 
-import argparse
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, insert, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
+from benchmarks.common import each_database  # noqa: E402
 from commands.agenda_load import build_for  # noqa: E402
-from storage.db import make_engine, migrate, pg_schema, unit_of_work  # noqa: E402
+from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
 from storage.enums import OPEN_STATES  # noqa: E402
 from storage.models import Case, CaseCheck, CaseEvent, FollowUp, Meeting, Offer, Subject  # noqa: E402
 
@@ -126,19 +125,7 @@ def measure(label: str, url: str, count: int) -> tuple[str, int, float, float, i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="empty string: skip")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            results.append(measure("SQLite", f"sqlite:///{tmp}/bench.db", size))
-    if args.pg:
-        for size in sizes:
-            with pg_schema(args.pg, "bench") as url:
-                results.append(measure("PostgreSQL", url, size))
+    results = each_database(measure)
     print("\nAgenda build for one meeting (goal ≤ 200 ms at 10 000 open cases, constant query count)\n")
     print("| database | open cases | baseline SELECT of open cases | agenda build | queries | items | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -13,11 +13,9 @@ engagements). Goals (issue 10): `report kpi` within 3× the baseline at 10 000 c
 
 from __future__ import annotations
 
-import argparse
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,12 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
+from benchmarks.common import each_database  # noqa: E402
 from commands.context import Services  # noqa: E402
 from commands.reply import Invocation  # noqa: E402
 from commands.router import dispatch  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.crypto import Keys  # noqa: E402
-from storage.db import make_engine, migrate, pg_schema, unit_of_work  # noqa: E402
+from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
 from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportSubject  # noqa: E402
 from storage.models import Member  # noqa: E402
 from storage.settings import Settings  # noqa: E402
@@ -131,19 +130,7 @@ def measure(label: str, url: str, count: int) -> tuple[str, int, float, float, i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="empty string: skip")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            results.append(measure("SQLite", f"sqlite:///{tmp}/bench.db", size))
-    if args.pg:
-        for size in sizes:
-            with pg_schema(args.pg, "bench") as url:
-                results.append(measure("PostgreSQL", url, size))
+    results = each_database(measure)
     print("\nReports over the fact store, year 2026 of two (goal at 10 000 cases: kpi ≤ 3× baseline, PDF ≤ 3 s)\n")
     print("| database | cases | baseline SELECT of the year's facts | report kpi | ratio | queries "
           "| report annual format=pdf | queries |")

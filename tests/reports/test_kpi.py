@@ -78,21 +78,23 @@ def test_a_target_with_no_cases_says_so_instead_of_zero_percent(year: Year) -> N
     assert "0 %" not in text and "0.0 %" not in text
 
 
+def declined_on_10_march(svc, clock, *more: tuple[str, str]) -> Year:
+    """C6 alone: received 2 Mar, referred, a mentor offer made 9 Mar and declined 10 Mar; then `more`."""
+    y = Year(svc, clock).seed()
+    for when, action in (("2026-03-02 10:00", "receive"), ("2026-03-02 20:00", "refer"),
+                         ("2026-03-09 10:00", "case offer {ref} subject={p} kind=mentor"),
+                         ("2026-03-10 10:00", "case respond {ref} subject={p} kind=mentor declined"), *more):
+        y.at(when)
+        y._act("C6", action)
+    return y
+
+
 def test_a_cohort_not_yet_judged_is_pending_not_a_miss(svc, clock) -> None:
     """A decline is pending until its 3 (6) months have run; then, without a re-offer, a miss. An ended mentor
     course is pending until its outcome check is answered."""
-    y = Year(svc, clock).seed()
-    y.at("2026-03-02 10:00")
-    y._act("C6", "receive")
-    y.at("2026-03-02 20:00")
-    y._act("C6", "refer")
-    for when, text in (("2026-03-09 10:00", "case offer {ref} subject={p} kind=mentor"),
-                       ("2026-03-10 10:00", "case respond {ref} subject={p} kind=mentor declined"),
-                       ("2026-03-16 10:00", "case offer {ref} subject={p} kind=parent_coach"),
-                       ("2026-03-17 10:00", "case respond {ref} subject={p} kind=parent_coach accepted"),
-                       ("2026-05-29 10:00", "mentor end {ref} subject={p}")):
-        y.at(when)
-        y._act("C6", text)
+    y = declined_on_10_march(svc, clock, ("2026-03-16 10:00", "case offer {ref} subject={p} kind=parent_coach"),
+                             ("2026-03-17 10:00", "case respond {ref} subject={p} kind=parent_coach accepted"),
+                             ("2026-05-29 10:00", "mentor end {ref} subject={p}"))
 
     def ratio(name: str, now: str) -> str:
         y.at(now)
@@ -107,15 +109,7 @@ def test_a_cohort_not_yet_judged_is_pending_not_a_miss(svc, clock) -> None:
 
 
 def test_an_unanswered_outcome_check_is_pending_and_a_missing_reoffer_a_miss_only_when_due(svc, clock) -> None:
-    y = Year(svc, clock).seed()
-    y.at("2026-03-02 10:00")
-    y._act("C6", "receive")
-    y.at("2026-03-02 20:00")
-    y._act("C6", "refer")
-    for when, text in (("2026-03-09 10:00", "case offer {ref} subject={p} kind=mentor"),
-                       ("2026-03-10 10:00", "case respond {ref} subject={p} kind=mentor declined")):
-        y.at(when)
-        y._act("C6", text)
+    y = declined_on_10_march(svc, clock)
     y.at("2026-06-09 10:00")  # 10 Mar + 3 months = 10 Jun: not yet run
     text = kpi_text(y, "report kpi year=2026")
     assert "re-offered within 3 months: no cases yet, 1 pending" in text
