@@ -27,6 +27,7 @@ from commands.meetkit import (
     require_open,
     series_invitation,
     series_of,
+    series_ref,
     title,
     visible_meetings,
     weekday,
@@ -49,8 +50,9 @@ SERIES_USAGE = ('meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time
 
 
 def _line(ctx: Ctx, meeting: Meeting, series: MeetingSeries | None) -> str:
+    name = title(ctx.lang, meeting, series) + (f" ({series_ref(series)})" if series is not None else "")
     return ctx.t("meeting.line", ref=meeting.ref, day=weekday(ctx.lang, meeting.starts_at, ctx.settings.tz),
-                 when=when_text(ctx, meeting), name=title(ctx.lang, meeting, series), state=meeting.state,
+                 when=when_text(ctx, meeting), name=name, state=meeting.state,
                  agenda=ctx.t(f"agenda.status.{status(meeting)}"))
 
 
@@ -144,9 +146,11 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                            created_by=ctx.actor.id if ctx.actor else None, created_at=ctx.now())
     ctx.session.add(series)
     ctx.session.flush()
+    series.ref = f"S-{series.id}"
+    ctx.session.add(series)
     created = materialise(ctx.session, series, ctx.now(), ctx.settings.meeting_horizon_days,
                           ctx.settings.holiday_categories)
-    ctx.audit("meeting.series_add", detail={"series": series.id, "rrule": rule, "policy": policy,
+    ctx.audit("meeting.series_add", detail={"series": series.ref, "rrule": rule, "policy": policy,
                                             "meetings": len(created)})
     upcoming = [_line(ctx, m, series) for m in created[:6]]
     exceptions = _exceptions(ctx, series, ctx.now() + timedelta(days=ctx.settings.meeting_horizon_days))
