@@ -245,10 +245,11 @@ def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> tuple[list[Meetin
     return kept, dropped, created
 
 
-def _tell(ctx: Ctx, series: MeetingSeries, dropped: list[Meeting], changed: list[Meeting], dm: str,
+def _tell(ctx: Ctx, series: MeetingSeries, rows: tuple[list[Meeting], list[Meeting]], dm: str,
           notice: str, **params: str) -> list[Attachment]:
     """One update to every fixed participant (a REQUEST, and a CANCEL per dropped meeting); an invited ad hoc
     participant gets their meeting's own cancellation or update; the unit channel a one-line notice."""
+    dropped, changed = rows
     update = series_update(ctx.svc, ctx.session, series, ctx.now(), dropped)
     for member in fixed_participants(ctx.session):
         if member.user_id != ctx.inv.user_id:
@@ -307,7 +308,7 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     params = {"ref": series_ref(series), "name": name, "date": f"{day:%Y-%m-%d}", "rule": words,
               "dropped": _refs(ctx, dropped), "next": upcoming}
     changed = [m for m in kept if m.sequence > 0]
-    update = _tell(ctx, series, dropped, changed, "series.changed_dm", "series.changed_notice", **params)
+    update = _tell(ctx, series, (dropped, changed), "series.changed_dm", "series.changed_notice", **params)
     ctx.audit("meeting.series_edit", detail={"series": series_ref(series), "from": f"{day:%Y-%m-%d}",
                                              "changes": changes, "rrule": rule, "kept": [m.ref for m in kept],
                                              "dropped": [m.ref for m in dropped],
@@ -339,7 +340,7 @@ def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.flush()
     params = {"ref": series_ref(series), "name": series.name, "date": f"{day:%Y-%m-%d}",
               "dropped": _refs(ctx, dropped)}
-    update = _tell(ctx, series, dropped, [], "series.ended_dm", "series.ended_notice", **params)
+    update = _tell(ctx, series, (dropped, []), "series.ended_dm", "series.ended_notice", **params)
     ctx.audit("meeting.series_end", detail={"series": series_ref(series), "from": f"{day:%Y-%m-%d}",
                                             "dropped": [m.ref for m in dropped], "sequence": series.sequence})
     return Reply(title=series.name, text=ctx.t("series.ended", **params), attachments=update)
