@@ -28,6 +28,7 @@ from commands.meetkit import (
     series_invitation,
     series_of,
     series_ref,
+    series_update,
     title,
     visible_meetings,
     weekday,
@@ -263,13 +264,19 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     require_open(meeting)
     meeting.state, meeting.sequence = "cancelled", meeting.sequence + 1
     ctx.session.add(meeting)
+    series = series_of(ctx.session, meeting)
+    if series is not None:  # the series' event changes too: its calendars get the instance's CANCEL
+        series.sequence += 1
+        ctx.session.add(series)
     ctx.session.flush()
     when = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
     cancellation = meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())
+    in_series = (series_update(ctx.svc, ctx.session, series, ctx.now(), [meeting])[1] if series is not None
+                 else cancellation)
     for member in participants(ctx.session, meeting):
         if member.user_id != ctx.inv.user_id:
             ctx.send_dm(member.user_id, Reply(text=ctx.t("meeting.cancel_dm", ref=meeting.ref, when=when),
-                                              attachments=[cancellation]))
+                                              attachments=[in_series if is_fixed(member) else cancellation]))
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.cancel_notice", ref=meeting.ref, when=when)))
     ctx.audit("meeting.cancel", detail={"meeting": meeting.ref})
-    return Reply(text=ctx.t("meeting.cancelled", ref=meeting.ref, when=when), attachments=[cancellation])
+    return Reply(text=ctx.t("meeting.cancelled", ref=meeting.ref, when=when), attachments=[in_series])

@@ -243,3 +243,13 @@ def test_series_list_says_the_rule_in_danish(svc: Services):
     da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
     text = ok(da, "meeting series list").text
     assert "hver anden torsdag kl. 9.00" in text and "helligdage springes over" in text and "aktiv" in text
+
+
+def test_cancelling_one_meeting_of_a_series_cancels_that_instance_of_the_series_event(svc: Services):
+    seed(svc)
+    ok(svc, SERIES.replace(" start=2027-01-07", ""))
+    mark = len(queued(svc))
+    ok(svc, "meeting cancel M-2026-002")
+    [(method, uid, sequence, rid)] = member_invitations(svc, "SSP1", mark)
+    assert (method, sequence, rid) == ("CANCEL", 1, "2026-12-10T09:00:00+01:00")
+    assert uid.startswith("series-1.")
