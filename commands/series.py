@@ -54,14 +54,17 @@ END_USAGE = "meeting series end S-… [from=YYYY-MM-DD]"
 MOVE_USAGE = 'meeting move M-… when="…"'
 
 
-def series_by_ref(ctx: Ctx, raw: str | None) -> MeetingSeries:
+def series_by_ref(ctx: Ctx, raw: str | None, *, lock: bool = False) -> MeetingSeries:
     if not raw:
         raise UsageError("missing_series")
     match = SERIES_REF.match(raw.strip())
     if not match:
         raise UsageError("bad_series_ref", value=raw[:20])
     ref = f"S-{int(match.group(1))}"
-    series = ctx.session.exec(select(MeetingSeries).where(MeetingSeries.ref == ref)).first()
+    stmt = select(MeetingSeries).where(MeetingSeries.ref == ref)
+    if lock and ctx.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # as materialise() does: no worker extends the old rule meanwhile
+    series = ctx.session.exec(stmt).first()
     if series is None:
         raise UsageError("unknown_series", ref=ref)
     return series
@@ -270,7 +273,7 @@ def _refs(ctx: Ctx, meetings: list[Meeting]) -> str:
 @command("meeting series edit", EDIT_USAGE, access.LEADS)
 def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"name", "rrule", "time", "duration", "holidays", "from"}, words=1)
-    series = series_by_ref(ctx, args.words[0] if args.words else None)
+    series = series_by_ref(ctx, args.words[0] if args.words else None, lock=True)
     changes = sorted(set(args.options) - {"from"})
     if not changes:
         raise UsageError("series_nothing")
@@ -320,7 +323,7 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 @command("meeting series end", END_USAGE, access.LEADS)
 def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"from"}, words=1)
-    series = series_by_ref(ctx, args.words[0] if args.words else None)
+    series = series_by_ref(ctx, args.words[0] if args.words else None, lock=True)
     tz = ZoneInfo(series.tz)
     day = _from_day(ctx, args, series)
     cut = _cut(ctx, day, tz)

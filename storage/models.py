@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -318,7 +318,7 @@ class Publication(SQLModel, table=True):
     version: int
     published_at: datetime = Field(sa_column=_ts())
     published_by: int | None = Field(default=None, foreign_key="member.id")
-    refs: str = Field(default="", max_length=8000)  # comma-separated case references (categorical)
+    refs: str = Field(default="", sa_column=Column(Text, nullable=False))  # comma-separated case references
     text_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     text_kid: str = Field(max_length=32)
     md_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('published_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_by', sa.Integer(), nullable=True),
-    sa.Column('refs', sqlmodel.sql.sqltypes.AutoString(length=8000), nullable=False),
+    sa.Column('refs', sa.Text(), nullable=False),
     sa.Column('text_ct', sa.LargeBinary(), nullable=False),
     sa.Column('text_kid', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('md_ct', sa.LargeBinary(), nullable=False),
