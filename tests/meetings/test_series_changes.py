@@ -253,3 +253,35 @@ def test_cancelling_one_meeting_of_a_series_cancels_that_instance_of_the_series_
     [(method, uid, sequence, rid)] = member_invitations(svc, "SSP1", mark)
     assert (method, sequence, rid) == ("CANCEL", 1, "2026-12-10T09:00:00+01:00")
     assert uid.startswith("series-1.")
+
+
+def test_moving_an_ad_hoc_meeting_updates_its_own_event_and_its_agenda_times_follow(svc: Services):
+    seed(svc)
+    ok(svc, 'meeting adhoc when="2026-11-27 14:00" duration=60m topic="Akut"')
+    ok(svc, "meeting invite M-2026-001 BUF1")
+    svc.clock.instant = local(2026, 11, 25, 15, 0)
+    assert meeting_tick(svc, svc.clock.now()).drafts == 1  # the draft for 27 November went out
+    mark = len(queued(svc))
+    ok(svc, 'meeting move M-2026-001 when="2026-12-02 14:00"')
+    [(method, uid, sequence, _rid)] = member_invitations(svc, "BUF1", mark)
+    assert (method, sequence) == ("REQUEST", 1) and uid.startswith("m-2026-001.")
+    moved = meeting(svc, "M-2026-001")
+    assert (moved.starts_at, moved.ends_at) == (local(2026, 12, 2, 14, 0), local(2026, 12, 2, 15, 0))
+    assert meeting_tick(svc, local(2026, 11, 30, 15, 0)).drafts == 1  # 48 h before the new time
+    assert meeting_tick(svc, local(2026, 12, 1, 15, 0)).published == 1  # 24 h before
+    shown = ok(svc, "agenda M-2026-001").text
+    assert "Published version 1" in shown
+
+
+def test_a_dropped_meeting_tells_its_invited_ad_hoc_participant_and_an_ended_series_shows_no_phantom(svc: Services):
+    seed(svc)
+    ok(svc, SERIES.replace(" start=2027-01-07", ""))
+    ok(svc, "meeting invite M-2026-002 BUF1")
+    mark = len(queued(svc))
+    ok(svc, "meeting series end S-1 from=2026-11-24")
+    assert [m for m in member_invitations(svc, "BUF1", mark) if m[0] == "CANCEL"][0][1].startswith("m-2026-002.")
+    assert all(m.state == "cancelled" for m in meetings(svc))
+    token = token_of(ok(svc, "meeting feed", user="SSP1").text)
+    feed = calendar_for_token(svc, token)
+    assert feed is not None and expanded(feed, date(2026, 1, 1), date(2028, 1, 1)) == []
+    assert "ended" in ok(svc, "meeting series list").text
