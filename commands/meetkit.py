@@ -227,5 +227,12 @@ def instance_update(svc: Services, session: Session, meeting: Meeting, now: date
     return ics_attachment(f"{meeting.ref}.ics", data)
 
 
+def single_update(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
+    """A meeting with its own UID (ad hoc, or a series meeting as an invited ad hoc participant knows it)."""
+    data = ics.calendar([ics.single_event(single(svc, meeting, series_of(session, meeting)), now)],
+                        method="REQUEST", around=now.date())
+    return ics_attachment(f"{meeting.ref}.ics", data)
+
+
 def series_ref(series: MeetingSeries) -> str:
     return series.ref or f"S-{series.id}"

@@ -21,7 +21,6 @@ from commands.errors import UsageError
 from commands.meetings import _duration, _time
 from commands.meetkit import (
     fixed_participants,
-    ics_attachment,
     instance_update,
     invited,
     is_fixed,
@@ -32,7 +31,7 @@ from commands.meetkit import (
     series_of,
     series_ref,
     series_update,
-    single,
+    single_update,
     title,
     weekday,
     when_text,
@@ -42,7 +41,7 @@ from commands.parsing import natural_datetime
 from commands.registry import command
 from commands.reply import Attachment, Reply
 from commands.tokenizer import Args
-from scheduler import ics, recurrence
+from scheduler import recurrence
 from scheduler.materialise import meeting_ref, occurrences, series_start_local
 from storage.models import Case, Meeting, MeetingSeries
 
@@ -207,8 +206,11 @@ def _drop(meeting: Meeting) -> None:
     meeting.state, meeting.sequence = "cancelled", meeting.sequence + 1
 
 
-def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> tuple[list[Meeting], list[Meeting], list[Meeting]]:
-    """Rows from `cut` on against the (already changed) series: (kept, dropped, created)."""
+Plan = tuple[list[Meeting], list[Meeting], list[Meeting], list[Meeting]]
+
+
+def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> Plan:
+    """Rows from `cut` on against the (already changed) series: (kept, dropped, created, kept but retimed)."""
     tz = ZoneInfo(series.tz)
     rows = _ahead(ctx, series, cut)
     by_day: dict[date, Meeting] = {}
@@ -218,6 +220,7 @@ def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> tuple[list[Meetin
     duration = timedelta(minutes=series.duration_min)
     kept: list[Meeting] = []
     created: list[Meeting] = []
+    retimed: list[Meeting] = []
     matched: set[int | None] = set()
     for occ in occurrences(series, series.dtstart, horizon, ctx.settings.holiday_categories):
         if occ.start is None:
@@ -233,6 +236,7 @@ def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> tuple[list[Meetin
             matched.add(row.id)
             if (row.starts_at, row.ends_at) != (start, start + duration):
                 row.sequence += 1
+                retimed.append(row)
             row.starts_at, row.ends_at = start, start + duration
             row.original_start = recurrence.to_utc(occ.original)
             kept.append(row)
@@ -245,7 +249,7 @@ def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> tuple[list[Meetin
     series.sequence += 1
     ctx.session.add(series)
     ctx.session.flush()
-    return kept, dropped, created
+    return kept, dropped, created, retimed
 
 
 def _tell(ctx: Ctx, series: MeetingSeries, rows: tuple[list[Meeting], list[Meeting]], dm: str,
@@ -305,13 +309,12 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("rrule_empty")
     series.name, series.rrule, series.duration_min, series.holiday_policy = name, rule, minutes, policy
     series.dtstart = recurrence.to_utc(first)
-    kept, dropped, created = _replan(ctx, series, _cut(ctx, day, tz))
+    kept, dropped, created, retimed = _replan(ctx, series, _cut(ctx, day, tz))
     words = _rule_of(ctx, series)
     upcoming = ", ".join(_meeting_short(ctx, m) for m in _upcoming(ctx, series, 3)) or ctx.t("none")
     params = {"ref": series_ref(series), "name": name, "date": f"{day:%Y-%m-%d}", "rule": words,
               "dropped": _refs(ctx, dropped), "next": upcoming}
-    changed = [m for m in kept if m.sequence > 0]
-    update = _tell(ctx, series, (dropped, changed), "series.changed_dm", "series.changed_notice", **params)
+    update = _tell(ctx, series, (dropped, retimed), "series.changed_dm", "series.changed_notice", **params)
     ctx.audit("meeting.series_edit", detail={"series": series_ref(series), "from": f"{day:%Y-%m-%d}",
                                              "changes": changes, "rrule": rule, "kept": [m.ref for m in kept],
                                              "dropped": [m.ref for m in dropped],
@@ -366,6 +369,7 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if starts == meeting.starts_at:
         raise UsageError("meeting_same_time", ref=meeting.ref)
     old = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    was = meeting.starts_at
     meeting.ends_at = starts + (meeting.ends_at - meeting.starts_at)
     meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
     if meeting.published_at is None:
@@ -378,22 +382,16 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.flush()
     new = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
     fixed_update = (instance_update(ctx.svc, ctx.session, meeting, ctx.now()) if series is not None
-                    else _single_update(ctx, meeting))
+                    else single_update(ctx.svc, ctx.session, meeting, ctx.now()))
     name = title(ctx.lang, meeting, series)
     for member in participants(ctx.session, meeting):
         if member.user_id == ctx.inv.user_id:
             continue
-        attachment = fixed_update if is_fixed(member) else _single_update(ctx, meeting)
+        attachment = fixed_update if is_fixed(member) else single_update(ctx.svc, ctx.session, meeting, ctx.now())
         ctx.send_dm(member.user_id, Reply(text=ctx.t("meeting.moved_dm", ref=meeting.ref, name=name, old=old, new=new),
                                           attachments=[attachment]))
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.moved_notice", ref=meeting.ref, old=old, new=new)))
-    ctx.audit("meeting.move", detail={"meeting": meeting.ref, "from": ctx.fmt(meeting.original_start or None),
+    ctx.audit("meeting.move", detail={"meeting": meeting.ref, "from": ctx.fmt(was),
                                       "to": ctx.fmt(starts), "sequence": meeting.sequence})
     return Reply(text=ctx.t("meeting.moved_to", ref=meeting.ref, old=old, new=new), attachments=[fixed_update])
 
-
-def _single_update(ctx: Ctx, meeting: Meeting) -> Attachment:
-    """A meeting with its own UID (ad hoc, or a series meeting seen by an invited ad hoc participant)."""
-    data = ics.calendar([ics.single_event(single(ctx.svc, meeting, series_of(ctx.session, meeting)), ctx.now())],
-                        method="REQUEST", around=ctx.now().date())
-    return ics_attachment(f"{meeting.ref}.ics", data)
