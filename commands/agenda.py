@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, exports
+from commands import access, exports, published
 from commands.agenda_build import SECTIONS, Agenda, Item
 from commands.agenda_load import build_for
 from commands.common import only_options
@@ -151,19 +151,23 @@ def send_draft(svc: Services, session: Session, meeting: Meeting, now: datetime)
     session.add(meeting)
 
 
-def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *, automatic: bool) -> Agenda:
+def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *, automatic: bool,
+            by: int | None = None) -> tuple[Agenda, int]:
+    """Send the agenda to the unit channel and freeze it as sent (the next version); version 2 and later
+    are announced as an updated agenda."""
     agenda = build_agenda(svc, session, meeting, now)
-    again = meeting.published_at is not None
     meeting.published_at, meeting.held = now, False
     session.add(meeting)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
-    if again:
-        reply.text = t(svc.lang, "agenda.republished") + "\n" + reply.text
     reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+    version = published.freeze(svc, session, meeting, "agenda", reply.text, reply.attachments,
+                               [item.case.ref for item in agenda.items()], now, by)
+    if version > 1:
+        reply.text = t(svc.lang, "agenda.republished", version=version) + "\n" + reply.text
     key = f"agenda-publish:{meeting.ref}" if automatic else None
     _enqueue(svc, session, "unit", reply, key)
-    return agenda
+    return agenda, version
 
 
 # Commands -------------------------------------------------------------------------------------------------
@@ -189,6 +193,9 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("bad_choice", option="format", value=fmt, choices="md, pdf")
     meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
+    frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")
+    if frozen is not None:
+        return _published_view(ctx, meeting, agenda, frozen, fmt)
     doc = document(ctx.svc, ctx.session, meeting, agenda, ctx.now())
     reply = to_reply(ctx.lang, doc)
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
@@ -197,6 +204,32 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
                              if a.filename.endswith("." + fmt)]
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
+    return reply
+
+
+def _published_view(ctx: Ctx, meeting: Meeting, agenda: Agenda, frozen: published.Frozen, fmt: str) -> Reply:
+    """The agenda as it was sent, untouched, and apart from it what a new publication would change."""
+    now_refs = [item.case.ref for item in agenda.items()]
+    added = [r for r in now_refs if r not in frozen.refs]
+    dropped = [r for r in frozen.refs if r not in now_refs]
+    since = [ctx.t("agenda.since_title")]
+    if added:
+        since.append(ctx.t("agenda.since_added", refs=", ".join(added)))
+    if dropped:
+        since.append(ctx.t("agenda.since_dropped", refs=", ".join(dropped)))
+    if not added and not dropped:
+        since = [ctx.t("agenda.since_none")]
+    head = ctx.t("agenda.frozen", version=frozen.version, when=ctx.fmt(frozen.published_at))
+    text = "\n\n".join([head, frozen.text, "\n".join(since)])
+    if meeting.topic_ct is not None:
+        text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + text
+    reply = Reply(title=t(ctx.lang, "agenda.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)), text=text)
+    if fmt:
+        reply.attachments = [a for a in published.frozen_attachments(frozen, f"agenda-{meeting.ref}",
+                                                                      f"agenda {meeting.ref}")
+                             if a.filename.endswith("." + fmt)]
+    ctx.audit("agenda.view", detail={"meeting": meeting.ref, "version": frozen.version,
+                                     "added": len(added), "dropped": len(dropped)})
     return reply
 
 
@@ -284,7 +317,8 @@ def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(meeting)
-    agenda = publish(ctx.svc, ctx.session, meeting, ctx.now(), automatic=False)
-    ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items())})
+    agenda, version = publish(ctx.svc, ctx.session, meeting, ctx.now(), automatic=False,
+                              by=ctx.actor.id if ctx.actor else None)
+    ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items()), "version": version})
     return Reply(text=ctx.t("agenda.published", ref=meeting.ref, count=len(agenda.items()),
-                            when=when_text(ctx, meeting)))
+                            when=when_text(ctx, meeting)) + " " + ctx.t("agenda.version", version=version))

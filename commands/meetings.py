@@ -27,6 +27,8 @@ from commands.meetkit import (
     require_open,
     series_invitation,
     series_of,
+    series_ref,
+    series_update,
     title,
     visible_meetings,
     weekday,
@@ -49,8 +51,9 @@ SERIES_USAGE = ('meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time
 
 
 def _line(ctx: Ctx, meeting: Meeting, series: MeetingSeries | None) -> str:
+    name = title(ctx.lang, meeting, series) + (f" ({series_ref(series)})" if series is not None else "")
     return ctx.t("meeting.line", ref=meeting.ref, day=weekday(ctx.lang, meeting.starts_at, ctx.settings.tz),
-                 when=when_text(ctx, meeting), name=title(ctx.lang, meeting, series), state=meeting.state,
+                 when=when_text(ctx, meeting), name=name, state=meeting.state,
                  agenda=ctx.t(f"agenda.status.{status(meeting)}"))
 
 
@@ -144,9 +147,11 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                            created_by=ctx.actor.id if ctx.actor else None, created_at=ctx.now())
     ctx.session.add(series)
     ctx.session.flush()
+    series.ref = f"S-{series.id}"
+    ctx.session.add(series)
     created = materialise(ctx.session, series, ctx.now(), ctx.settings.meeting_horizon_days,
                           ctx.settings.holiday_categories)
-    ctx.audit("meeting.series_add", detail={"series": series.id, "rrule": rule, "policy": policy,
+    ctx.audit("meeting.series_add", detail={"series": series.ref, "rrule": rule, "policy": policy,
                                             "meetings": len(created)})
     upcoming = [_line(ctx, m, series) for m in created[:6]]
     exceptions = _exceptions(ctx, series, ctx.now() + timedelta(days=ctx.settings.meeting_horizon_days))
@@ -259,13 +264,19 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     require_open(meeting)
     meeting.state, meeting.sequence = "cancelled", meeting.sequence + 1
     ctx.session.add(meeting)
+    series = series_of(ctx.session, meeting)
+    if series is not None:  # the series' event changes too: its calendars get the instance's CANCEL
+        series.sequence += 1
+        ctx.session.add(series)
     ctx.session.flush()
     when = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
     cancellation = meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())
+    in_series = (series_update(ctx.svc, ctx.session, series, ctx.now(), [meeting])[1] if series is not None
+                 else cancellation)
     for member in participants(ctx.session, meeting):
         if member.user_id != ctx.inv.user_id:
             ctx.send_dm(member.user_id, Reply(text=ctx.t("meeting.cancel_dm", ref=meeting.ref, when=when),
-                                              attachments=[cancellation]))
+                                              attachments=[in_series if is_fixed(member) else cancellation]))
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.cancel_notice", ref=meeting.ref, when=when)))
     ctx.audit("meeting.cancel", detail={"meeting": meeting.ref})
-    return Reply(text=ctx.t("meeting.cancelled", ref=meeting.ref, when=when), attachments=[cancellation])
+    return Reply(text=ctx.t("meeting.cancelled", ref=meeting.ref, when=when), attachments=[in_series])

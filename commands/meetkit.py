@@ -134,17 +134,29 @@ def single(svc: Services, meeting: Meeting, series: MeetingSeries | None) -> ics
 
 
 def series_calendar(svc: Services, session: Session, series: MeetingSeries, now: datetime) -> ics.Series:
-    """The series as one RRULE with EXDATEs (skipped holidays, cancelled meetings) and moved instances.
+    """The series as one event: its current RRULE with EXDATEs (skipped holidays, cancelled meetings) and
+    overrides for moved instances; meetings held under an earlier rule (before an edit) are RDATEs.
 
     Within the materialised range the meeting rows decide; beyond it the rule and the holiday policy do.
     The RRULE is bounded at the feed horizon, so a calendar never shows an instance we have not checked.
+    One UID for the series' whole life, so an edit reaches a calendar as an update of the same event.
     """
     tz = ZoneInfo(series.tz)
     horizon = now + FEED_HORIZON
-    rows = {m.original_start: m for m in session.exec(select(Meeting).where(Meeting.series_id == series.id))}
+    all_rows = list(session.exec(select(Meeting).where(Meeting.series_id == series.id)
+                                 .order_by(col(Meeting.original_start))))
+    rows = {m.original_start: m for m in all_rows}
     exdates: list[datetime] = []
     moved: list[ics.Moved] = []
+    rdates: list[datetime] = []
     duration = timedelta(minutes=series.duration_min)
+    for row in all_rows:
+        if row.original_start is None or row.original_start >= series.dtstart or row.state == "cancelled":
+            continue
+        original = row.original_start.astimezone(tz)
+        rdates.append(original)
+        if row.starts_at != row.original_start or row.ends_at - row.starts_at != duration:
+            moved.append(ics.Moved(original, row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)))
     last: datetime | None = None
     for occ in occurrences(series, series.dtstart, horizon, svc.settings.holiday_categories):
         original = occ.original.astimezone(tz)
@@ -153,15 +165,18 @@ def series_calendar(svc: Services, session: Session, series: MeetingSeries, now:
         if row is not None:
             if row.state == "cancelled":
                 exdates.append(original)
-            elif row.starts_at != row.original_start:
+            elif row.starts_at != row.original_start or row.ends_at - row.starts_at != duration:
                 moved.append(ics.Moved(original, row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)))
         elif original < series.materialised_until or occ.start is None:
             exdates.append(original)
         elif occ.moved:
             moved.append(ics.Moved(original, occ.start, occ.start + duration))
+    if last is None:  # ended before its current rule began: DTSTART must not stand as a meeting
+        exdates.append(series_start_local(series))
     until = last if last is not None else series_start_local(series)
     return ics.Series(series_uid(svc, series), series_start_local(series), duration, series.rrule,
-                      until.astimezone(ZoneInfo("UTC")), series.name, tuple(exdates), tuple(moved))
+                      until.astimezone(ZoneInfo("UTC")), series.name, tuple(exdates), tuple(moved),
+                      series.sequence, tuple(rdates))
 
 
 def ics_attachment(name: str, data: bytes) -> Attachment:
@@ -183,3 +198,41 @@ def series_invitation(svc: Services, session: Session, series: MeetingSeries, no
 
 def topic_of(ctx: Ctx, meeting: Meeting) -> str:
     return ctx.decrypt(meeting.topic_ct, meeting.topic_kid, TOPIC_AAD)
+
+
+def series_update(svc: Services, session: Session, series: MeetingSeries, now: datetime,
+                  dropped: list[Meeting]) -> list[Attachment]:
+    """What a change sends to a fixed participant (RFC 5546): the whole series as one METHOD:REQUEST (same
+    UID, higher SEQUENCE), and one METHOD:CANCEL per meeting the change dropped."""
+    cal = series_calendar(svc, session, series, now)
+    out = [ics_attachment(f"series-{series.id}.ics",
+                          ics.calendar(ics.series_events(cal, now), method="REQUEST", around=now.date()))]
+    tz = ZoneInfo(series.tz)
+    for meeting in dropped:
+        original = (meeting.original_start or meeting.starts_at).astimezone(tz)
+        data = ics.calendar([ics.instance_cancel(cal, original, now)], method="CANCEL", around=now.date())
+        out.append(ics_attachment(f"{meeting.ref}.ics", data))
+    return out
+
+
+def instance_update(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
+    """One moved meeting of a series, as an update of that instance (RECURRENCE-ID) of the series' event."""
+    series = series_of(session, meeting)
+    assert series is not None and meeting.original_start is not None
+    tz = ZoneInfo(series.tz)
+    cal = series_calendar(svc, session, series, now)
+    moved = ics.Moved(meeting.original_start.astimezone(tz), meeting.starts_at.astimezone(tz),
+                      meeting.ends_at.astimezone(tz))
+    data = ics.calendar([ics.instance_override(cal, moved, now)], method="REQUEST", around=now.date())
+    return ics_attachment(f"{meeting.ref}.ics", data)
+
+
+def single_update(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
+    """A meeting with its own UID (ad hoc, or a series meeting as an invited ad hoc participant knows it)."""
+    data = ics.calendar([ics.single_event(single(svc, meeting, series_of(session, meeting)), now)],
+                        method="REQUEST", around=now.date())
+    return ics_attachment(f"{meeting.ref}.ics", data)
+
+
+def series_ref(series: MeetingSeries) -> str:
+    return series.ref or f"S-{series.id}"

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from commands import access, exports
+from commands import access, exports, published
 from commands.common import add_event, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -135,6 +135,8 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("meeting.close", detail={"meeting": meeting.ref, "decisions": len(entries), "followups": followups})
     doc = _document(ctx, meeting, entries)
     reply = _private_reply(ctx, doc, meeting.ref)
+    published.freeze(ctx.svc, ctx.session, meeting, "minutes", reply.text, reply.attachments,
+                     [case.ref for _entry, case in entries], ctx.now(), ctx.actor.id if ctx.actor else None)
     reply.text = ctx.t("minutes.closed", ref=meeting.ref, count=len(entries), followups=followups) + "\n\n" + reply.text
     return reply
 
@@ -150,6 +152,12 @@ def _private_reply(ctx: Ctx, doc: exports.Document, ref: str) -> Reply:
 def minutes_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
+    frozen = published.latest(ctx.svc, ctx.session, meeting, "minutes")
+    if frozen is not None:  # closed: the minutes as compiled then, not rebuilt
+        ctx.audit("minutes.view", detail={"meeting": meeting.ref, "version": frozen.version})
+        return Reply(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
+                     text=ctx.t("minutes.frozen", when=ctx.fmt(frozen.published_at)) + "\n\n" + frozen.text,
+                     attachments=published.frozen_attachments(frozen, f"minutes-{meeting.ref}"))
     entries = _entries(ctx, meeting)
     ctx.audit("minutes.view", detail={"meeting": meeting.ref, "decisions": len(entries)})
     return _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)

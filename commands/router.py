@@ -40,6 +40,7 @@ def load_usecases() -> None:
         mentors,
         minutes,
         offers,
+        series,
         unit,
     )
     from commands.reports import handlers  # noqa: F401

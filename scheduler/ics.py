@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar, Event, vRecur
 
 PRODID = "-//koordinator//meetings//DA"
+ORGANIZER = "mailto:noreply@koordinator.invalid"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Series:
     exdates: tuple[datetime, ...] = ()
     moved: tuple[Moved, ...] = field(default_factory=tuple)
     sequence: int = 0
+    rdates: tuple[datetime, ...] = ()  # meetings held under an earlier rule of the series (before DTSTART)
 
 
 def _event(uid: str, stamp: datetime, summary: str, start: datetime, end: datetime, sequence: int) -> Event:
@@ -70,6 +72,8 @@ def series_events(series: Series, stamp: datetime) -> list[Event]:
     main = _event(series.uid, stamp, series.summary, series.dtstart, series.dtstart + series.duration,
                   series.sequence)
     main.add("rrule", _rule(series.rrule, series.until))
+    if series.rdates:
+        main.add("rdate", sorted(series.rdates))
     if series.exdates:
         main.add("exdate", sorted(series.exdates))
     out = [main]
@@ -78,6 +82,21 @@ def series_events(series: Series, stamp: datetime) -> list[Event]:
         ev.add("recurrence-id", moved.original)
         out.append(ev)
     return out
+
+
+def instance_override(series: Series, moved: Moved, stamp: datetime) -> Event:
+    """One instance of a series, as an iTIP update sends it: the series' UID with a RECURRENCE-ID."""
+    ev = _event(series.uid, stamp, series.summary, moved.start, moved.end, series.sequence)
+    ev.add("recurrence-id", moved.original)
+    return ev
+
+
+def instance_cancel(series: Series, original: datetime, stamp: datetime) -> Event:
+    """A dropped instance of a series (METHOD:CANCEL): its UID, its RECURRENCE-ID, STATUS:CANCELLED."""
+    ev = _event(series.uid, stamp, series.summary, original, original + series.duration, series.sequence)
+    ev.add("recurrence-id", original)
+    ev.add("status", "CANCELLED")
+    return ev
 
 
 def single_event(single: Single, stamp: datetime) -> Event:
@@ -94,6 +113,9 @@ def calendar(events: list[Event], *, name: str | None = None, method: str = "PUB
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
+    if method in ("REQUEST", "CANCEL"):  # iTIP (RFC 5546) wants an organizer on every component
+        for ev in events:
+            ev.add("organizer", ORGANIZER, parameters={"CN": "koordinator"})
     if name:
         cal.add("x-wr-calname", name)
     for ev in events:

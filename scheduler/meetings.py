@@ -74,7 +74,7 @@ def meeting_tick(svc: Services, now: datetime) -> MeetingTickResult:
                 meeting = session.get(Meeting, meeting_id)
                 assert meeting is not None
                 session.refresh(meeting)
-                meeting.published_at = None  # publish() sets it and says whether this is a re-publication
+                meeting.published_at = None  # publish() sets it as it freezes the version it sends
                 publish(svc, session, meeting, now, automatic=True)
                 result.published += 1
     if result.drafts or result.published or result.materialised:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -209,11 +209,14 @@ class FollowUp(SQLModel, table=True):
 
 
 class MeetingSeries(SQLModel, table=True):
-    """A recurring meeting (SPEC.md §3). `dtstart` is the first occurrence; the rule runs in `tz` wall time."""
+    """A recurring meeting (SPEC.md §3). `dtstart` is the first occurrence of the current rule (an edit moves
+    it to the edit's date; the meetings before it are rows that keep their times); the rule runs in `tz` wall
+    time. `sequence` is the iCalendar SEQUENCE of the series' one calendar event, raised on every change."""
 
     __tablename__ = "meetingseries"
 
     id: int | None = Field(default=None, primary_key=True)
+    ref: str | None = Field(default=None, unique=True, max_length=16)  # S-N, shown to users
     name: str = Field(max_length=128)
     rrule: str = Field(max_length=512)  # RFC 5545 RRULE without DTSTART; UNTIL normalised to UTC
     tz: str = Field(max_length=64)
@@ -223,6 +226,7 @@ class MeetingSeries(SQLModel, table=True):
     channel: str = Field(default="unit", max_length=32)
     active: bool = True
     materialised_until: datetime = Field(sa_column=_ts())
+    sequence: int = 0
     created_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=_ts())
 
@@ -301,6 +305,27 @@ class MinuteEntry(SQLModel, table=True):
     followup_id: int | None = Field(default=None, foreign_key="followup.id")
     author_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=_ts())
+
+
+class Publication(SQLModel, table=True):
+    """A published agenda or closed minutes, frozen as sent: the chat text, the Markdown and the PDF
+    (encrypted, since minutes hold decisions), and the case references it listed, per version."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "kind", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    kind: str = Field(max_length=16)  # "agenda" | "minutes"
+    version: int
+    published_at: datetime = Field(sa_column=_ts())
+    published_by: int | None = Field(default=None, foreign_key="member.id")
+    refs: str = Field(default="", sa_column=Column(Text, nullable=False))  # comma-separated case references
+    text_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text_kid: str = Field(max_length=32)
+    md_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    md_kid: str = Field(max_length=32)
+    pdf_ct: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pdf_kid: str = Field(max_length=32)
 
 
 class CalendarFeed(SQLModel, table=True):

@@ -13,6 +13,7 @@ from storage.models import (
     MentorSession,
     MinuteEntry,
     OutboxMessage,
+    Publication,
     TeamsFile,
 )
 from storage.teams import FILE_AAD
@@ -28,6 +29,9 @@ ENCRYPTED = (
     (Meeting, "topic_ct", "topic_kid", "meeting.topic"),
     (MinuteEntry, "text_ct", "text_kid", "minutes.text"),
     (TeamsFile, "content_ct", "content_kid", FILE_AAD),
+    (Publication, "text_ct", "text_kid", "publication.text"),
+    (Publication, "md_ct", "md_kid", "publication.md"),
+    (Publication, "pdf_ct", "pdf_kid", "publication.pdf"),
 )
 
 

@@ -105,3 +105,19 @@ def test_danish_console(svc):
     assert "Tom database: admin er oprettet som admin." in text
     assert "┌─ privat" in text and "Ingen sager (open)." in text
     assert "Formularen er afbrudt; intet er gemt." in text
+
+
+def test_a_series_changed_moved_and_ended_at_the_console_carries_the_calendar_updates(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "unit add <@ann> role=member org=SSP",
+                      'meeting series add name="Koordineringsmøde" rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH" '
+                      "time=09:00 duration=90m holidays=skip",
+                      'meeting series edit S-1 rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"',
+                      'meeting move M-2026-004 when="2026-12-09 10:00"',
+                      "meeting series end S-1 from=2027-02-01", "meeting series list",
+                      "meeting series end S-1 from=2027-06-01")
+    assert "every other Tuesday at 09:00" in out and "M-2026-004 is moved" in out
+    assert "S-1 · Koordineringsmøde" in out and "ends 2027-01-" in out
+    assert out.count("┌─ DM to @ann") >= 4  # the invitation and three updates
+    assert "has no meetings from" in out  # ending it again is refused, nothing changed
+    assert "(📎 series-1.ics" in out and "(📎 M-2026-001.ics" in out  # the update and a dropped Thursday
