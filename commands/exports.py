@@ -40,14 +40,14 @@ def markdown(doc: Document) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
     return text.translate(_LATIN1_FIXES).encode("latin-1", "replace").decode("latin-1")
 
 
 class _Pdf(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self._footer_text = _latin1(footer)
+        self._footer_text = latin1(footer)
 
     def footer(self) -> None:  # fpdf2 calls this on every page
         self.set_y(-16)
@@ -65,25 +65,31 @@ def _line(out: FPDF, text: str) -> None:
         out.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def pdf(doc: Document, *, compress: bool = True) -> bytes:
-    out = _Pdf(doc.footer)
+def start_pdf(title: str, footer: str, meta: list[str], *, compress: bool = True) -> FPDF:
+    """An A4 document with the purpose footer and page number on every page, its title and meta lines begun."""
+    out = _Pdf(footer)
     out.set_compression(compress)
-    out.set_title(_latin1(doc.title))
+    out.set_title(latin1(title))
     out.set_creator("koordinator")
     out.set_auto_page_break(auto=True, margin=22)
     out.add_page()
     out.set_font("Helvetica", "B", 14)
-    out.multi_cell(0, 7, _latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
+    out.multi_cell(0, 7, latin1(title), new_x="LMARGIN", new_y="NEXT")
     out.set_font("Helvetica", "", 9)
-    for line in doc.meta:
-        out.multi_cell(0, 4.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    for line in meta:
+        out.multi_cell(0, 4.5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+    return out
+
+
+def pdf(doc: Document, *, compress: bool = True) -> bytes:
+    out = start_pdf(doc.title, doc.footer, doc.meta, compress=compress)
     for heading, rows in doc.sections:
         out.ln(3)
         out.set_font("Helvetica", "B", 11)
-        out.multi_cell(0, 6, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
+        out.multi_cell(0, 6, latin1(heading), new_x="LMARGIN", new_y="NEXT")
         out.set_font("Helvetica", "", 8)
         for row in rows or ["-"]:
-            _line(out, _latin1(f"- {row}"))
+            _line(out, latin1(f"- {row}"))
     return bytes(out.output())
 
 

@@ -6,28 +6,20 @@ import io
 
 from fpdf.fonts import FontFace
 
-from commands.exports import _latin1, _Pdf
+from commands.exports import latin1, start_pdf
 from commands.reports.documents import Shown
 
 _HEAD = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))
 
 
 def pdf(doc: Shown) -> bytes:
-    out = _Pdf(doc.footer)
-    out.set_title(_latin1(doc.title))
-    out.set_creator("koordinator")
-    out.set_auto_page_break(auto=True, margin=22)
-    out.add_page()
-    out.set_font("Helvetica", "B", 14)
-    out.multi_cell(0, 7, _latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
-    out.set_font("Helvetica", "", 9)
-    out.multi_cell(0, 4.5, _latin1(doc.meta), new_x="LMARGIN", new_y="NEXT")
+    out = start_pdf(doc.title, doc.footer, [doc.meta])
     for section in doc.sections:
         out.ln(3)
         if out.will_page_break(6 + 5 * min(len(section.rows) + 1, 6)):
             out.add_page()
         out.set_font("Helvetica", "B", 11)
-        out.multi_cell(0, 6, _latin1(section.title), new_x="LMARGIN", new_y="NEXT")
+        out.multi_cell(0, 6, latin1(section.title), new_x="LMARGIN", new_y="NEXT")
         out.set_font("Helvetica", "", 8)
         first = 0.46 if len(section.header) > 4 else 0.5
         rest = (1 - first) / max(len(section.header) - 1, 1)
@@ -38,7 +30,7 @@ def pdf(doc: Shown) -> bytes:
             for row in [section.header, *section.rows]:
                 cells = table.row()
                 for value in row:
-                    cells.cell(_latin1(value))
+                    cells.cell(latin1(value))
     for name, _title, png in doc.charts:
         out.ln(3)
         if out.will_page_break(85):
@@ -47,5 +39,5 @@ def pdf(doc: Shown) -> bytes:
     out.ln(3)
     out.set_font("Helvetica", "I", 7.5)
     for note in doc.notes:
-        out.multi_cell(0, 3.8, _latin1(note.replace("`", "")), new_x="LMARGIN", new_y="NEXT")
+        out.multi_cell(0, 3.8, latin1(note.replace("`", "")), new_x="LMARGIN", new_y="NEXT")
     return bytes(out.output())
