@@ -20,6 +20,7 @@ from commands.reports.suppression import count, pct
 from commands.tokenizer import Args
 from scheduler.calendar import is_working_day
 from storage.db import unit_of_work
+from storage.facts import ReportCase
 from storage.models import Case, OutboxMessage
 
 FORMATS = ("md", "csv", "pdf")
@@ -150,6 +151,8 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
             key = f"report.digest:{month}"
             if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None:
                 return False
+            if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
+                return False  # a unit with no case yet (a fresh install) gets no empty digest
             k = kpi.compute(session, start, end, now, svc.settings.tz)
             lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
             for name in kpi.KPI_NAMES:

@@ -59,6 +59,12 @@ def test_small_numbers_in_the_digest_are_hidden(svc) -> None:
         assert not re.match(r"[1-4](\D|$)", value), line
 
 
+def test_a_unit_without_any_case_gets_no_empty_digest(svc) -> None:
+    seed_members(svc)
+    assert not monthly_digest(svc, local(2026, 12, 1, 9, 0).astimezone(ZoneInfo("UTC")))
+    assert not [t for _k, target, t in sent(svc) if target == "secretariat"]
+
+
 def test_two_workers_at_the_same_instant_post_one_digest(svc) -> None:
     seed_members(svc)
     concerns(svc, 6, 11)
