@@ -11,7 +11,7 @@ from typing import TextIO
 from sqlmodel import select
 
 from commands.context import Services
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form
 from scheduler.meetings import meeting_tick
@@ -64,7 +64,7 @@ class Console:
                                    org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
                 self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
-            role = member.role if member else "—"
+            role = label(self.lang, "role", member.role) if member else "—"
         self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))
 
     def show_private(self, reply: Reply) -> None:
@@ -88,7 +88,7 @@ class Console:
         label = field.label + (" *" if field.required else "")
         if field.options:
             label += f" [{t(self.lang, 'console.choices')}: " + ", ".join(
-                f"{i}={o}" for i, o in enumerate(field.options, 1)) + "]"
+                f"{i}={field.option_label(i - 1)}" for i, _o in enumerate(field.options, 1)) + "]"
         if field.hint:
             label += f" ({field.hint})"
         prompt = label + ": "
@@ -151,8 +151,8 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                 if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
                     continue
                 reply = Reply.from_json(outbox.payload(session, svc.vault, row))
-                header = (t(lang, "console.channel", channel=row.target) if row.target_kind == "channel"
-                          else t(lang, "console.dm", user=f"@{row.target}"))
+                header = (t(lang, "console.channel", channel=label(lang, "channel", row.target))
+                          if row.target_kind == "channel" else t(lang, "console.dm", user=f"@{row.target}"))
                 if row.replaces_id is not None:
                     header += " " + t(lang, "console.updated")
                 claimed.append((row.id, _framed(header, render(reply))))  # type: ignore[arg-type]

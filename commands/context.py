@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Invocation, Reply
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock
@@ -52,6 +52,10 @@ class Ctx:
 
     def t(self, key: str, **kw: Any) -> str:
         return t(self.lang, key, **kw)
+
+    def label(self, kind: str, code: object) -> str:
+        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish)."""
+        return label(self.lang, kind, code)
 
     def now(self) -> datetime:
         return self.svc.clock.now()

@@ -74,4 +74,4 @@ def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     settle_state(ctx, case)
     ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})
     return Reply(text=ctx.t("mentor.ended", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            kind=engagement.kind))
+                            kind=ctx.label("offer_kind", engagement.kind)))

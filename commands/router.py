@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from commands import access, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
-from commands.messages import t
+from commands.messages import choice, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
@@ -55,7 +55,11 @@ def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -
 
 
 def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Reply:
-    text = t(lang, f"usage.{exc.key}", **exc.params)
+    params = dict(exc.params)
+    if params.get("labels_kind") and isinstance(params.get("choices"), str):  # `child (barn)`, not just `child`
+        params["choices"] = ", ".join(choice(lang, str(params["labels_kind"]), c)
+                                      for c in str(params["choices"]).split(", "))
+    text = t(lang, f"usage.{exc.key}", **params)
     if cmd is not None:
         text += "\n" + t(lang, "usage.line", usage=cmd.usage)
     return private(text, ok=False)

@@ -26,7 +26,8 @@ def members(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
     rows = ctx.session.exec(select(Member).where(Member.active == True)  # noqa: E712
                             .order_by(col(Member.role), col(Member.org), col(Member.user_id)))
-    lines = [ctx.t("members.line", user=mention(m), role=m.role, org=m.org, name=m.display_name or "—")
+    lines = [ctx.t("members.line", user=mention(m), role=ctx.label("role", m.role), org=ctx.label("org", m.org),
+                   name=m.display_name or "—")
              for m in rows]
     return Reply(title=ctx.t("members.title"), text="\n".join(lines) or ctx.t("members.empty"))
 
@@ -75,8 +76,9 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.add(existing)
     ctx.session.flush()
     ctx.audit("unit.add", detail={"user": user_id, "role": role.value, "org": org.value})
-    ctx.send_dm(user_id, Reply(text=ctx.t("members.welcome", role=role.value, org=org.value)))
-    return Reply(text=ctx.t("members.added", user=mention(existing), role=role.value, org=org.value))
+    role_word, org_word = ctx.label("role", role.value), ctx.label("org", org.value)
+    ctx.send_dm(user_id, Reply(text=ctx.t("members.welcome", role=role_word, org=org_word)))
+    return Reply(text=ctx.t("members.added", user=mention(existing), role=role_word, org=org_word))
 
 
 @command("unit remove", "unit remove @user", access.LEADS)

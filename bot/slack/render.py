@@ -137,12 +137,12 @@ def decode_metadata(raw: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _option(value: str) -> dict[str, Any]:
-    return {"text": _plain(value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
+def _option(value: str, text: str | None = None) -> dict[str, Any]:
+    return {"text": _plain(text or value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
 
 
 def _element(field: FormField) -> dict[str, Any]:
-    options = [_option(o) for o in field.options]
+    options = [_option(o, field.option_label(i)) for i, o in enumerate(field.options)]
     if field.kind == "select" and 0 < len(options) <= OPTIONS:
         return {"type": "static_select", "action_id": field.name, "options": options}
     if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:

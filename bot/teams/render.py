@@ -224,7 +224,8 @@ def fallback_text(reply: Reply) -> str:
 def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet", "id": field.name, "label": field.label, "style": "compact",
-        "choices": [{"title": o, "value": o} for o in field.options], "isRequired": field.required,
+        "choices": [{"title": field.option_label(i), "value": o}
+                    for i, o in enumerate(field.options)], "isRequired": field.required,
         "isMultiSelect": field.kind == "multiselect",
     }
     if field.required:

@@ -102,6 +102,6 @@ def test_danish_console(svc):
     out = io.StringIO()
     Console(da, "admin", out, iter(["case list", "concern", "."])).run()
     text = out.getvalue()
-    assert "Tom database: admin er oprettet som admin." in text
-    assert "┌─ privat" in text and "Ingen sager (open)." in text
+    assert "Tom database: admin er oprettet som administrator." in text
+    assert "┌─ privat" in text and "Ingen sager (åbne)." in text
     assert "Formularen er afbrudt; intet er gemt." in text

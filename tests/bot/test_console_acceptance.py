@@ -57,7 +57,7 @@ def test_the_acceptance_line_through_a_real_pipe(tmp_path):
     due = datetime.strptime(deadline, "%Y-%m-%d %H:%M").replace(tzinfo=CPH)
     assert before + timedelta(hours=48) - timedelta(minutes=1) <= due <= after + timedelta(hours=48)
     listing = done.stdout[done.stdout.index("> case list"):]
-    assert re.search(rf"{ref} · new · high · child · — · 0 d · frist {re.escape(deadline)} \(om 4[78] t\)", listing)
+    assert re.search(rf"{ref} · ny · høj · barn · — · 0 d · frist {re.escape(deadline)} \(om 4[78] t\)", listing)
     # no keys in the environment: generated once into a private file, with a warning
     keys = tmp_path / "koordinator.keys.json"
     assert keys.exists() and stat.S_IMODE(keys.stat().st_mode) == 0o600
@@ -73,7 +73,7 @@ def test_a_cpr_number_in_the_summary_is_refused_and_nothing_is_stored(tmp_path):
     assert "Afvist — intet er gemt" in done.stdout and "et CPR-nummer" in done.stdout
     assert "identifikationsfeltet" in done.stdout  # says where it belongs instead
     assert "Registreret som" not in done.stdout
-    assert "Ingen sager (open)." in done.stdout
+    assert "Ingen sager (åbne)." in done.stdout
     assert cases_in(tmp_path) == 0
     for path in tmp_path.glob("koordinator.db*"):
         data = path.read_bytes()
