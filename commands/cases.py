@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlmodel import col, or_, select
 
@@ -58,6 +59,8 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
             shown = format_pseudonym(value)
         elif key in ("mentor", "owner") and isinstance(value, str):
             shown = f"<@{value}>"
+        elif key == "deadline" and isinstance(value, str):
+            shown = ctx.fmt(datetime.fromisoformat(value))
         else:
             shown = ctx.label(kind, value) if kind else str(value)
         parts.append(f"{ctx.label('event_key', key)}={shown}")
@@ -67,10 +70,8 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.referred_at is not None:
         return ctx.t("deadline.met" if case.deadline_met else "deadline.missed")
-    hours = (case.deadline_at - ctx.now()).total_seconds() / 3600
-    if hours < 0:
-        return ctx.t("deadline.overdue", deadline=ctx.fmt(case.deadline_at), hours=int(-hours))
-    return ctx.t("deadline.left", deadline=ctx.fmt(case.deadline_at), hours=int(hours))
+    key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
+    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), relative=ctx.fmt_until(case.deadline_at))
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
@@ -126,7 +127,7 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
                   started=ctx.fmt(engagement.started_at),
                   sessions=len(sessions), last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
-            reply.fields.append(FieldLine(ctx.local(entry.held_at).strftime("%Y-%m-%d"),
+            reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
                                           ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "mentor"})
     return reply

@@ -493,6 +493,8 @@ def t(lang: str, key: str, **params: Any) -> str:
         return text
 
 CATALOG["help.choices"] = ("`{option}=`: {choices}", "`{option}=`: {choices}")
+CATALOG["deadline.left_until"] = ("{deadline} ({relative})", "{deadline} ({relative})")
+CATALOG["deadline.overdue_since"] = ("{deadline} (OVERSKREDET {relative})", "{deadline} (OVERDUE, {relative})")
 
 # Words for the command language's codes (SPEC §8: a user types `track=child` and reads *barn*).
 # kind → code → (da, en). The command language keeps its codes; replies, cards, posts and DMs show these.
