@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -10,6 +12,7 @@ from typing import TextIO
 
 from sqlmodel import select
 
+from commands import platforms
 from commands.context import Services
 from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
@@ -19,7 +22,7 @@ from scheduler.sweep import sweep
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Org, Role
-from storage.models import Member
+from storage.models import Member, OutboxMessage
 
 CANCEL = "."
 SWEEP_SECONDS = 30
@@ -52,6 +55,7 @@ class Console:
         self.secret_prompt = secret_prompt
         self.lang = svc.lang
         self._lock = threading.Lock()
+        self._shown: set[int] = set()  # outbox rows whose copy this console has printed
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -60,7 +64,8 @@ class Console:
         """On an empty database the console user becomes admin, so a newcomer can try everything."""
         with unit_of_work(self.svc.engine) as session:
             if session.exec(select(Member.id)).first() is None:
-                session.add(Member(user_id=self.user_id, platform="console", role=Role.admin.value,
+                platform = platforms.by_shape(self.user_id, self.svc.settings) or "console"
+                session.add(Member(user_id=self.user_id, platform=platform, role=Role.admin.value,
                                    org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
                 self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
@@ -75,7 +80,11 @@ class Console:
         with self._lock:
             sweep(self.svc, self.svc.clock.now())
             meeting_tick(self.svc, self.svc.clock.now())
-            print_outbox(self.svc, self.out)
+            if platforms.configured(self.svc.settings):  # beside Slack or Teams: they deliver, we show a copy
+                show_copies(self.svc, self.out, self._shown)
+                deliver_through_platforms(self.svc, self.out)
+            else:
+                print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:
         reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
@@ -140,6 +149,46 @@ class Console:
             self.handle(text)
 
 
+def _header(lang: str, row: OutboxMessage) -> str:
+    header = (t(lang, "console.channel", channel=label(lang, "channel", row.target))
+              if row.target_kind == "channel" else t(lang, "console.dm", user=f"@{row.target}"))
+    if row.replaces_id is not None:
+        header += " " + t(lang, "console.updated")
+    return header
+
+
+def show_copies(svc: Services, out: TextIO, shown: set[int]) -> int:
+    """Beside Slack or Teams: print a copy of each queued post and DM once, and leave the row to the
+    platform's delivery — printing it delivers nothing, so it is not marked sent."""
+    lang = svc.lang
+    via = ", ".join(sorted(platforms.configured(svc.settings)))
+    copies: list[str] = []
+    with unit_of_work(svc.engine) as session:
+        for row in outbox.unsent(session):
+            if row.id in shown:
+                continue
+            shown.add(row.id)  # type: ignore[arg-type]
+            reply = Reply.from_json(outbox.payload(session, svc.vault, row))
+            header = _header(lang, row) + " " + t(lang, "console.copy", platforms=via)
+            copies.append(_framed(header, render(reply)))
+    for text in copies:
+        print(text, file=out, flush=True)
+    return len(copies)
+
+
+def deliver_through_platforms(svc: Services, out: TextIO) -> int:
+    """The console's own delivery pass through the configured platforms' clients (as the worker would)."""
+    from bot.delivery import deliver_pending
+
+    try:
+        return asyncio.run(deliver_pending(svc))
+    except Exception:  # noqa: BLE001 — the rows stay queued; the next pass or the worker sends them
+        logging.getLogger(__name__).warning("delivery through the platform failed; messages stay queued",
+                                            exc_info=True)
+        print(t(svc.lang, "console.not_delivered"), file=out, flush=True)
+        return 0
+
+
 def print_outbox(svc: Services, out: TextIO) -> int:
     """In the console every queued post and DM is printed, marked as such, and marked sent."""
     lang, count = svc.lang, 0
@@ -151,11 +200,7 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                 if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
                     continue
                 reply = Reply.from_json(outbox.payload(session, svc.vault, row))
-                header = (t(lang, "console.channel", channel=label(lang, "channel", row.target))
-                          if row.target_kind == "channel" else t(lang, "console.dm", user=f"@{row.target}"))
-                if row.replaces_id is not None:
-                    header += " " + t(lang, "console.updated")
-                claimed.append((row.id, _framed(header, render(reply))))  # type: ignore[arg-type]
+                claimed.append((row.id, _framed(_header(lang, row), render(reply))))  # type: ignore[arg-type]
         if not claimed:
             return count
         for row_id, text in claimed:

@@ -493,6 +493,21 @@ def t(lang: str, key: str, **params: Any) -> str:
         return text
 
 CATALOG["help.choices"] = ("`{option}=`: {choices}", "`{option}=`: {choices}")
+CATALOG["usage.user_platform"] = (
+    "`{user}` er hverken et Slack-medlems-id (U… eller W…) eller en Teams-brugers id (GUID). Her bruges {platforms}: "
+    "@nævn personen, eller angiv personens id på den platform.",
+    "`{user}` is neither a Slack member id (U… or W…) nor a Teams user id (GUID). This deployment uses {platforms}: "
+    "@mention the person, or give their id on that platform.")
+CATALOG["members.unreachable"] = ("⚠ kan ikke nås ({platform} er ikke sat op her)",
+                                  "⚠ unreachable ({platform} is not configured here)")
+CATALOG["unreachable.notice"] = (
+    "Direkte beskeder til {user} kan ikke leveres: {platform} er ikke sat op her. Beskederne venter; ret medlemmet "
+    "med `unit add` (et id fra en platform, enheden bruger), eller sæt {platform} op.",
+    "Direct messages to {user} cannot be delivered: {platform} is not configured here. They are kept waiting; fix "
+    "the member with `unit add` (an id on a platform the unit uses), or configure {platform}.")
+CATALOG["console.copy"] = ("(kopi — leveres via {platforms})", "(copy — delivered by {platforms})")
+CATALOG["console.not_delivered"] = ("(kunne ikke levere nu; beskederne venter på næste forsøg)",
+                                    "(could not deliver now; the messages wait for the next attempt)")
 CATALOG["deadline.left_until"] = ("{deadline} ({relative})", "{deadline} ({relative})")
 CATALOG["deadline.overdue_since"] = ("{deadline} (OVERSKREDET {relative})", "{deadline} (OVERDUE, {relative})")
 

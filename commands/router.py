@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, registry
+from commands import access, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.messages import choice, t
@@ -153,7 +153,7 @@ def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
         return _refuse(ctx, "unknown_user")
     ctx.actor = member
     if access.role_of(member) not in roles:
-        return _refuse(ctx, "role", role=member.role)
+        return _refuse(ctx, "role", role=ctx.label("role", member.role))
     return None
 
 
@@ -162,7 +162,8 @@ def _bootstrap_admin(ctx: Ctx) -> Member:
     PostgreSQL) finds the row the other one made instead of failing on the unique user id."""
     try:
         with ctx.session.begin_nested():
-            member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
+            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
+            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
                             org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
             ctx.session.add(member)
             ctx.session.flush()
