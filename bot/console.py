@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -28,7 +29,15 @@ CANCEL = "."
 SWEEP_SECONDS = 30
 
 
+_MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
+
+
 def render(reply: Reply) -> str:
+    """Terminal text; a platform mention (`<@U123>`) reads as a person is written in a terminal, `@U123`."""
+    return _MENTION.sub(r"@\1", _render(reply))
+
+
+def _render(reply: Reply) -> str:
     lines: list[str] = []
     if reply.title:
         lines.append(f"== {reply.title} ==")

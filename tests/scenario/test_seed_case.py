@@ -80,7 +80,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     assert "Empty database: admin was created as admin." in out
     assert private(out).count("is now") == len(MEMBERS)
     assert "You have been added to the coordination unit as mentor (EKP)." in dms(out, "mentor_son")[0]
-    assert "<@bif> · secretariat · BIF" in private(say("admin", "unit members"))
+    assert "@bif · secretariat · BIF" in private(say("admin", "unit members"))
 
     # --- the concern arrives from social services and the police (intake form, identifiers) ----------
     out = say("sof", "concern",
@@ -123,7 +123,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     # --- referral within 48 h, with an owner ---------------------------------------------------------
     clock.advance(hours=6)
     out = say("bif", f"case refer {REF} to=SOF owner=<@sof>")
-    assert f"{REF} is referred to SOF (owner <@sof>). Visitation deadline met." in private(out)
+    assert f"{REF} is referred to SOF (owner @sof). Visitation deadline met." in private(out)
     assert f"{REF} referred to SOF · deadline met" in posts(out, "unit")
     assert f"You are the owner of {REF} (referred to SOF). See it with `case show {REF}`." in dms(out, "sof")
 
@@ -144,7 +144,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     out = say("sof", f"case assign {REF} subject={father} kind=parent_coach mentor=<@coach>",
               f"case assign {REF} subject={son} kind=mentor mentor=<@mentor_son>",
               f"case assign {REF} subject={daughter} kind=mentor mentor=<@mentor_girl>")
-    assert f"<@mentor_son> is assigned to {son} (mentor) in {REF}." in private(out)
+    assert f"@mentor_son is assigned to {son} (mentor) in {REF}." in private(out)
     assert (f"You are assigned to {daughter} (mentor) in {REF}. Log each session with "
             f"`mentor log {REF} subject={daughter} \"…\"`.") in dms(out, "mentor_girl")
     assert dms(out, "coach")

@@ -51,7 +51,7 @@ async def test_a_concern_registered_in_the_console_reaches_the_unit_channel_on_s
 async def test_unit_add_with_a_slack_id_in_the_console_makes_a_slack_member_whose_reminder_reaches_slack(
         slack_svc: Services, fake_slack: FakeSlack, clock: FixedClock) -> None:
     out = await say(slack_svc, ADMIN, "unit add U0123ABCD role=member org=SOF", CONCERN)
-    assert "<@U0123ABCD> is now member (SOF)." in out
+    assert "@U0123ABCD is now member (SOF)." in out
     assert member(slack_svc, "U0123ABCD").platform == "slack"  # type: ignore[union-attr]
     await wait_until(lambda: fake_slack.posted("DU0123ABCD"), what="the welcome DM on Slack")
     await say(slack_svc, "U0123ABCD", 'followup add KE-2026-0001 due="2026-11-24 09:00" "Ring til skolen"')
@@ -73,7 +73,7 @@ async def test_dms_no_platform_can_deliver_tell_the_secretariat_once(
         slack_svc: Services, fake_slack: FakeSlack) -> None:
     out = await say(slack_svc, ADMIN, f"unit add {TEAMS_USER} role=member org=SSP", "unit members")
     assert member(slack_svc, TEAMS_USER).platform == "teams"  # type: ignore[union-attr]  # a GUID: Teams
-    assert f"<@{TEAMS_USER}> · member · SSP · — · ⚠ unreachable (teams is not configured here)" in out
+    assert f"@{TEAMS_USER} · member · SSP · — · ⚠ unreachable (teams is not configured here)" in out
     notices = await wait_until(lambda: fake_slack.posted(SECRETARIAT_CHANNEL), what="the secretariat notice")
     assert f"Direct messages to <@{TEAMS_USER}> cannot be delivered" in str(notices[0])
     assert "coordination unit" not in str(notices[0])  # who, not what
