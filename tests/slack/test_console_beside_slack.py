@@ -80,3 +80,12 @@ async def test_dms_no_platform_can_deliver_tell_the_secretariat_once(
     await say(slack_svc, ADMIN, f"unit add {TEAMS_USER} role=member org=SOF", "case list")
     await asyncio.sleep(0.2)
     assert len(fake_slack.posted(SECRETARIAT_CHANNEL)) == 1  # told once
+
+
+async def test_the_first_console_user_of_a_slack_deployment_is_a_slack_member(
+        slack_svc: Services, fake_slack: FakeSlack) -> None:
+    out = await asyncio.to_thread(ConsoleDriver(slack_svc).run, "U0FIRST", "unit add U0SECOND role=member org=SSP",
+                                  bootstrap=True)
+    assert "Empty database: U0FIRST was created as admin." in out
+    assert member(slack_svc, "U0FIRST").platform == "slack"  # type: ignore[union-attr]
+    await wait_until(lambda: fake_slack.posted("DU0SECOND"), what="the welcome DM on Slack")
