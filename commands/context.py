@@ -71,6 +71,12 @@ class Ctx:
     def fmt_day(self, instant: datetime | None) -> str:
         return "—" if instant is None else timefmt.day(self.local(instant), self.lang)
 
+    def num(self, value: float) -> str:
+        return timefmt.number(value, self.lang)
+
+    def pct(self, fraction: float, digits: int = 0) -> str:
+        return timefmt.percent(fraction, self.lang, digits)
+
     def fmt_until(self, instant: datetime) -> str:
         """How far off an instant is, from the clock's now: `om 47 timer`, `for 3 timer siden`."""
         return timefmt.relative(instant - self.now(), self.lang)

@@ -1,4 +1,4 @@
-"""Dates and times as a reader of the language writes them (Babel), always in the unit's time zone.
+"""Dates, times and numbers as a reader of the language writes them (Babel); times in the unit's time zone.
 
 Danish: `3. dec. 2026 kl. 19.37`, `om 47 timer`. English keeps the ISO-like `2026-12-03 19:37`, unambiguous
 for the unit's English readers; its relative forms are Babel's (`in 47 hours`). Storage and the command
@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_decimal, format_percent
 
 DATETIME = {"da": "d. MMM y 'kl.' HH.mm", "en": "yyyy-MM-dd HH:mm"}
 DATE = {"da": "d. MMM y", "en": "yyyy-MM-dd"}
@@ -40,3 +41,15 @@ def relative(delta: timedelta, lang: str) -> str:
     whole = timedelta(seconds=(seconds // size) * size * (1 if delta.total_seconds() >= 0 else -1))
     return format_timedelta(whole, granularity=unit, threshold=10**9, add_direction=True,
                             locale=LOCALE[_lang(lang)])
+
+
+def number(value: float, lang: str) -> str:
+    """`1.234,5` (da), `1,234.5` (en)."""
+    return format_decimal(value, locale=LOCALE[_lang(lang)])
+
+
+def percent(fraction: float, lang: str, digits: int = 0) -> str:
+    """A share as a percentage: `62 %` (da, with a no-break space), `62%` (en); `digits` decimals."""
+    number_part = "#,##0" + ("." + "0" * digits if digits else "")
+    sign = "\u00a0%" if _lang(lang) == "da" else "%"
+    return format_percent(fraction, number_part + sign, locale=LOCALE[_lang(lang)])

@@ -12,7 +12,7 @@ import pytest
 
 from bot.slack.render import message
 from bot.teams.render import reply_card
-from commands.timefmt import day, relative, when
+from commands.timefmt import day, number, percent, relative, when
 from tests.commands.cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, run, seed_admin
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -35,6 +35,11 @@ def test_danish_and_english_instants():
 ])
 def test_relative_forms(delta, da, en):
     assert (relative(delta, "da"), relative(delta, "en")) == (da, en)
+
+
+def test_numbers_and_percentages():
+    assert (number(1234.5, "da"), number(1234.5, "en")) == ("1.234,5", "1,234.5")
+    assert (percent(0.7, "da"), percent(0.7, "en"), percent(0.6251, "da", 1)) == ("70\u00a0%", "70%", "62,5\u00a0%")
 
 
 @pytest.fixture
