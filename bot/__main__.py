@@ -1,4 +1,4 @@
-"""`python -m bot [console|serve|migrate|keys generate|teams-package]` — see SPEC.md §8."""
+"""`python -m bot [console|serve|migrate|keys generate|teams-package|docs]` — see docs/admin.md."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     keys = sub.add_parser("keys", help="key helpers")
     keys.add_argument("action", choices=["generate"])
+    docs = sub.add_parser("docs", help="write the command reference (docs/commands.md) from the command table")
+    docs.add_argument("--out", default=None, help="where to write it (default: docs/commands.md in the repository)")
     package = sub.add_parser("teams-package", help="zip the Teams app package (manifest and icons)")
     package.add_argument("--out", default="koordinator-teams.zip", help="where to write the zip")
     return parser
@@ -31,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         from storage.crypto import generate_key
 
         print(f"PSEUDONYM_KEY={generate_key()}\nDATA_KEY={generate_key()}")
+        return 0
+    if args.cmd == "docs":
+        from pathlib import Path
+
+        from commands.reference import write
+
+        print(write(Path(args.out) if args.out else None))
         return 0
     if args.cmd == "teams-package":
         from bot.teams.package import main as teams_package

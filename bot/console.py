@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -12,15 +15,16 @@ from typing import TextIO
 
 from sqlmodel import select
 
+from commands import platforms
 from commands.context import Services
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form
 from scheduler.worker import due_now
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Org, Role
-from storage.models import Member
+from storage.models import Member, OutboxMessage
 
 CANCEL = "."
 SWEEP_SECONDS = 30
@@ -49,7 +53,15 @@ def save_files(reply: Reply, files_dir: str | None) -> list[str]:
     return paths
 
 
+_MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
+
+
 def render(reply: Reply, saved: list[str] | None = None) -> str:
+    """Terminal text; a platform mention (`<@U123>`) reads as a person is written in a terminal, `@U123`."""
+    return _MENTION.sub(r"@\1", _render(reply, saved))
+
+
+def _render(reply: Reply, saved: list[str] | None = None) -> str:
     lines: list[str] = []
     if reply.title:
         lines.append(f"== {reply.title} ==")
@@ -77,6 +89,7 @@ class Console:
         self.secret_prompt = secret_prompt
         self.lang = svc.lang
         self._lock = threading.Lock()
+        self._shown: set[int] = set()  # outbox rows whose copy this console has printed
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -85,28 +98,33 @@ class Console:
         """On an empty database the console user becomes admin, so a newcomer can try everything."""
         with unit_of_work(self.svc.engine) as session:
             if session.exec(select(Member.id)).first() is None:
-                session.add(Member(user_id=self.user_id, platform="console", role=Role.admin.value,
+                platform = platforms.by_shape(self.user_id, self.svc.settings) or "console"
+                session.add(Member(user_id=self.user_id, platform=platform, role=Role.admin.value,
                                    org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
                 self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
-            role = member.role if member else "—"
+            role = label(self.lang, "role", member.role) if member else "—"
         self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))
 
     def show_private(self, reply: Reply) -> None:
-        self.say(_framed(t(self.lang, "console.private"), self._render(reply)))
+        self.say(_framed(t(self.lang, "console.private"), self._text(reply)))
 
-    def _render(self, reply: Reply) -> str:
+    def _text(self, reply: Reply) -> str:
         return render(reply, save_files(reply, self.svc.settings.files_dir))
 
     def deliver_outbox(self) -> None:
         """The worker runs in-process: sweep due follow-ups and agendas, then print what is queued."""
         with self._lock:
             due_now(self.svc)
-            print_outbox(self.svc, self.out)
+            if platforms.configured(self.svc.settings):  # beside Slack or Teams: they deliver, we show a copy
+                show_copies(self.svc, self.out, self._shown)
+                deliver_through_platforms(self.svc, self.out)
+            else:
+                print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:
         reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
-        self.show_private(reply) if reply.private else self.say(self._render(reply))
+        self.show_private(reply) if reply.private else self.say(self._text(reply))
         if reply.form is not None:
             self.fill(reply.form)
         self.deliver_outbox()
@@ -115,7 +133,7 @@ class Console:
         label = field.label + (" *" if field.required else "")
         if field.options:
             label += f" [{t(self.lang, 'console.choices')}: " + ", ".join(
-                f"{i}={o}" for i, o in enumerate(field.options, 1)) + "]"
+                f"{i}={field.option_label(i - 1)}" for i, _o in enumerate(field.options, 1)) + "]"
         if field.hint:
             label += f" ({field.hint})"
         prompt = label + ": "
@@ -167,6 +185,46 @@ class Console:
             self.handle(text)
 
 
+def _header(lang: str, row: OutboxMessage) -> str:
+    header = (t(lang, "console.channel", channel=label(lang, "channel", row.target))
+              if row.target_kind == "channel" else t(lang, "console.dm", user=f"@{row.target}"))
+    if row.replaces_id is not None:
+        header += " " + t(lang, "console.updated")
+    return header
+
+
+def show_copies(svc: Services, out: TextIO, shown: set[int]) -> int:
+    """Beside Slack or Teams: print a copy of each queued post and DM once, and leave the row to the
+    platform's delivery — printing it delivers nothing, so it is not marked sent."""
+    lang = svc.lang
+    via = ", ".join(sorted(platforms.configured(svc.settings)))
+    copies: list[str] = []
+    with unit_of_work(svc.engine) as session:
+        for row in outbox.unsent(session):
+            if row.id in shown:
+                continue
+            shown.add(row.id)  # type: ignore[arg-type]
+            reply = Reply.from_json(outbox.payload(session, svc.vault, row))
+            header = _header(lang, row) + " " + t(lang, "console.copy", platforms=via)
+            copies.append(_framed(header, render(reply)))
+    for text in copies:
+        print(text, file=out, flush=True)
+    return len(copies)
+
+
+def deliver_through_platforms(svc: Services, out: TextIO) -> int:
+    """The console's own delivery pass through the configured platforms' clients (as the worker would)."""
+    from bot.delivery import deliver_pending
+
+    try:
+        return asyncio.run(deliver_pending(svc))
+    except Exception as exc:  # noqa: BLE001 — the rows stay queued; the next pass or the worker sends them
+        logging.getLogger(__name__).warning("delivery through the platform failed (%s); messages stay queued",
+                                            type(exc).__name__)
+        print(t(svc.lang, "console.not_delivered"), file=out, flush=True)
+        return 0
+
+
 def print_outbox(svc: Services, out: TextIO) -> int:
     """In the console every queued post and DM is printed, marked as such, and marked sent."""
     lang, count = svc.lang, 0
@@ -178,11 +236,8 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                 if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
                     continue
                 reply = Reply.from_json(outbox.payload(session, svc.vault, row))
-                header = (t(lang, "console.channel", channel=row.target) if row.target_kind == "channel"
-                          else t(lang, "console.dm", user=f"@{row.target}"))
-                if row.replaces_id is not None:
-                    header += " " + t(lang, "console.updated")
-                claimed.append((row.id, _framed(header, render(reply, save_files(reply, svc.settings.files_dir)))))  # type: ignore[arg-type]
+                claimed.append((row.id, _framed(_header(lang, row),  # type: ignore[arg-type]
+                                                render(reply, save_files(reply, svc.settings.files_dir)))))
         if not claimed:
             return count
         for row_id, text in claimed:

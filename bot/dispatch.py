@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runner
 from commands.context import Services
+from commands.platforms import notify_unreachable
 from commands.reply import Reply
 from storage import outbox
 from storage.db import unit_of_work
@@ -241,6 +242,8 @@ async def deliver(svc: Services, platform: Platform, *, now: datetime | None = N
     """
     now = now or svc.clock.now()
     work = work or InThread(svc)
+    if platform.owns_channels:  # one platform per deployment tells the secretariat of DMs nobody can deliver
+        await work(notify_unreachable)
     plan = await work(_plan, now, platform.hooks)
     sent = 0
     for row in plan.due:

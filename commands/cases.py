@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlmodel import col, or_, select
 
@@ -16,11 +17,12 @@ from commands.common import (
     only_options,
     subjects_of,
 )
-from commands.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token
+from commands.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.lifecycle import missing_checks
 from commands.mentors import NOTE_AAD
+from commands.messages import labels
 from commands.parsing import case_ref, enum_value
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
@@ -38,13 +40,38 @@ def _days_open(ctx: Ctx, case: Case) -> int:
     return max(0, (end - case.received_at).days)
 
 
+# A timeline entry's values in words: which label kind each key's value takes (per event kind where it differs).
+_EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org",
+                 "level": "level", "reason": "close_reason", "kind": "offer_kind", "response": "response",
+                 "from": "state", "to": "state", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
+                 "deadline_met": "yes_no", "outcome": "yes_no"}
+_EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
+                    ("outcome", "kind"): "followup_kind"}
+
+
+def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
+    parts = []
+    for key, value in sorted(data.items()):
+        if value is None:
+            continue
+        kind = _EVENT_OVERRIDES.get((event_kind, key), _EVENT_VALUES.get(key))
+        if key == "subject" and isinstance(value, str) and len(value) == 8:
+            shown = format_pseudonym(value)
+        elif key in ("mentor", "owner") and isinstance(value, str):
+            shown = f"<@{value}>"
+        elif key == "deadline" and isinstance(value, str):
+            shown = ctx.fmt(datetime.fromisoformat(value))
+        else:
+            shown = ctx.label(kind, value) if kind else str(value)
+        parts.append(f"{ctx.label('event_key', key)}={shown}")
+    return " ".join(parts)
+
+
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.referred_at is not None:
         return ctx.t("deadline.met" if case.deadline_met else "deadline.missed")
-    hours = (case.deadline_at - ctx.now()).total_seconds() / 3600
-    if hours < 0:
-        return ctx.t("deadline.overdue", deadline=ctx.fmt(case.deadline_at), hours=int(-hours))
-    return ctx.t("deadline.left", deadline=ctx.fmt(case.deadline_at), hours=int(hours))
+    key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
+    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), relative=ctx.fmt_until(case.deadline_at))
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
@@ -72,13 +99,14 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     cases = list(ctx.session.exec(stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
                                   .limit(LIST_LIMIT + 1)))
     if not cases:
-        return Reply(text=ctx.t("list.empty", which=which))
-    lines = [ctx.t("list.line", ref=c.ref, state=c.state, severity=c.severity, track=c.track,
-                   org=c.responsible_org or "—", days=_days_open(ctx, c), deadline=deadline_text(ctx, c))
+        return Reply(text=ctx.t("list.empty", which=ctx.label("list_filter", which)))
+    lines = [ctx.t("list.line", ref=c.ref, state=ctx.label("state", c.state),
+                   severity=ctx.label("severity", c.severity), track=ctx.label("track", c.track),
+                   org=ctx.label("org", c.responsible_org), days=_days_open(ctx, c), deadline=deadline_text(ctx, c))
              for c in cases[:LIST_LIMIT]]
     if len(cases) > LIST_LIMIT:
         lines.append(ctx.t("list.more", limit=LIST_LIMIT))
-    return Reply(text="\n".join(lines), title=ctx.t("list.title", which=which))
+    return Reply(text="\n".join(lines), title=ctx.t("list.title", which=ctx.label("list_filter", which)))
 
 
 def _mentor_view(ctx: Ctx, case: Case) -> Reply:
@@ -93,11 +121,13 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
             MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.actor.id)
             .order_by(col(MentorSession.held_at).desc())))
         reply.fields.append(FieldLine(
-            f"{format_pseudonym(subject.pseudonym)} · {engagement.kind} · {subject.age_band}",
-            ctx.t("show.engagement", state=engagement.state, started=ctx.fmt(engagement.started_at),
+            f"{format_pseudonym(subject.pseudonym)} · {ctx.label('offer_kind', engagement.kind)} · "
+            f"{ctx.label('age', subject.age_band)}",
+            ctx.t("show.engagement", state=ctx.label("engagement_state", engagement.state),
+                  started=ctx.fmt(engagement.started_at),
                   sessions=len(sessions), last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
-            reply.fields.append(FieldLine(ctx.local(entry.held_at).strftime("%Y-%m-%d"),
+            reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
                                           ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "mentor"})
     return reply
@@ -111,47 +141,51 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         return _mentor_view(ctx, case)
     leads = ctx.actor.role in (Role.admin, Role.secretariat)
     f = FieldLine
-    reply = Reply(title=case.ref, text=ctx.t("show.intro", ref=case.ref, state=case.state),
+    reply = Reply(title=case.ref, text=ctx.t("show.intro", ref=case.ref, state=ctx.label("state", case.state)),
                   buttons=case_buttons(ctx, case)[1:])
     reply.fields += [
-        f(ctx.t("field.severity"), case.severity), f(ctx.t("field.track"), case.track),
-        f(ctx.t("field.level"), case.level or "—"), f(ctx.t("field.source"), case.source),
-        f(ctx.t("field.district"), case.district), f(ctx.t("field.basis"), case.basis),
-        f(ctx.t("field.indicators"), case.indicators.replace(",", ", ") or "—"),
+        f(ctx.t("field.severity"), ctx.label("severity", case.severity)),
+        f(ctx.t("field.track"), ctx.label("track", case.track)),
+        f(ctx.t("field.level"), ctx.label("level", case.level)),
+        f(ctx.t("field.source"), ctx.label("source", case.source)),
+        f(ctx.t("field.district"), case.district), f(ctx.t("field.basis"), ctx.label("basis", case.basis)),
+        f(ctx.t("field.indicators"), labels(ctx.lang, "indicator", case.indicators)),
         f(ctx.t("field.received"), ctx.fmt(case.received_at)),
         f(ctx.t("field.deadline"), deadline_text(ctx, case)),
-        f(ctx.t("field.responsible"), case.responsible_org or "—"),
+        f(ctx.t("field.responsible"), ctx.label("org", case.responsible_org)),
         f(ctx.t("field.owner"), mention(member_by_id(ctx, case.owner_id))),
         f(ctx.t("field.days_open"), str(_days_open(ctx, case))),
     ]
     if case.close_reason:
-        reply.fields.append(f(ctx.t("field.close_reason"), case.close_reason))
+        reply.fields.append(f(ctx.t("field.close_reason"), ctx.label("close_reason", case.close_reason)))
     for subject in subjects_of(ctx, case):
         flags = [ctx.t("subject.linked")] if subject.linked else []
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
         reply.fields.append(f(ctx.t("field.subject"), " · ".join(
-            [format_pseudonym(subject.pseudonym), subject.age_band, *flags])))
+            [format_pseudonym(subject.pseudonym), ctx.label("age", subject.age_band), *flags])))
     if case.state in (CaseState.new, CaseState.qualifying):
-        reply.fields.append(f(ctx.t("field.missing_checks"), ", ".join(missing_checks(ctx, case)) or ctx.t("none")))
+        missing = ", ".join(ctx.label("org", o) for o in missing_checks(ctx, case))
+        reply.fields.append(f(ctx.t("field.missing_checks"), missing or ctx.t("none")))
     pseudonyms = {s.id: format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case)}
     for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id).order_by(col(Offer.id))):
-        label = f"{pseudonyms.get(offer.subject_id)} · {offer.kind} · {offer.state}"
-        reply.fields.append(f(ctx.t("field.offer"), label))
+        line = (f"{pseudonyms.get(offer.subject_id)} · {ctx.label('offer_kind', offer.kind)} · "
+                f"{ctx.label('offer_state', offer.state)}")
+        reply.fields.append(f(ctx.t("field.offer"), line))
     for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
-        reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · {eng.kind} · "
-                              f"{mention(member_by_id(ctx, eng.mentor_id))} · {eng.state}"))
+        reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · "
+                              f"{ctx.label('offer_kind', eng.kind)} · {mention(member_by_id(ctx, eng.mentor_id))} · "
+                              f"{ctx.label('engagement_state', eng.state)}"))
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
-        data = json.loads(event.data)
-        detail = " ".join(f"{k}={v}" for k, v in sorted(data.items()) if v is not None)
+        detail = event_detail(ctx, event.kind, json.loads(event.data))
         text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
         reply.fields.append(f(f"{ctx.fmt(event.at)} {mention(actors.get(event.actor_id))}",
-                              " — ".join(x for x in (f"{event.kind} {detail}".strip(), text) if x)))
+                              " — ".join(x for x in (f"{ctx.label('event', event.kind)} {detail}".strip(), text) if x)))
     ctx.audit("case.view", case_ref=case.ref)
     return reply
 
@@ -171,7 +205,8 @@ def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 
 def subject_form(ctx: Ctx, ref: str) -> Form:
     return Form("case.subject", ctx.t("form.subject", ref=ref), (
-        FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True),
+        FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True,
+                  option_labels=words(ctx, "age", tuple(AgeBand))),
         FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
     ), ctx.t("form.submit"), {"case": ref})
 
@@ -179,7 +214,7 @@ def subject_form(ctx: Ctx, ref: str) -> Form:
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
     ctx.audit("case.subject_add", case_ref=case.ref)
     return Reply(text=ctx.t("subject.added", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            age=subject.age_band))
+                            age=ctx.label("age", subject.age_band)))
 
 
 @command("case subject add", "case subject add KE-… age=… [identifier via form]", access.STAFF, case_arg=True)

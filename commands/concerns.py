@@ -133,7 +133,8 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
         add_subject(ctx, case, age, identifier_token(ctx, identifier) if identifier else None)
     ctx.audit("case.create", case_ref=case.ref)
     ctx.post_channel("unit", Reply(
-        text=ctx.t("concern.notice", ref=case.ref, severity=case.severity, track=case.track,
+        text=ctx.t("concern.notice", ref=case.ref, severity=ctx.label("severity", case.severity),
+                   track=ctx.label("track", case.track),
                    deadline=ctx.fmt(case.deadline_at)),
         fields=[FieldLine(ctx.t("field.subjects"), str(len(intake.ages)))],
         buttons=case_buttons(ctx, case)))
@@ -164,21 +165,31 @@ def concern_new(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return created_reply(ctx, case)
 
 
+def words(ctx: Ctx, kind: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """A select's options as the reader's words (the submitted value stays the code)."""
+    return tuple(ctx.label(kind, str(code)) for code in codes)
+
+
 def intake_form(ctx: Ctx) -> Form:
     s = ctx.settings
     fields = [
-        FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True),
-        FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True),
-        FormField("source", ctx.t("field.source"), "select", tuple(Source), required=True),
+        FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True,
+                  option_labels=words(ctx, "severity", tuple(Severity))),
+        FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True,
+                  option_labels=words(ctx, "track", tuple(Track))),
+        FormField("source", ctx.t("field.source"), "select", tuple(Source), required=True,
+                  option_labels=words(ctx, "source", tuple(Source))),
         FormField("district", ctx.t("field.district"), "select", s.districts, required=True),
-        FormField("basis", ctx.t("field.basis"), "select", tuple(Basis), required=True),
-        FormField("indicators", ctx.t("field.indicators"), "multiselect", s.indicators),
+        FormField("basis", ctx.t("field.basis"), "select", tuple(Basis), required=True,
+                  option_labels=words(ctx, "basis", tuple(Basis))),
+        FormField("indicators", ctx.t("field.indicators"), "multiselect", s.indicators,
+                  option_labels=words(ctx, "indicator", s.indicators)),
         FormField("received", ctx.t("field.received"), "datetime", hint=ctx.t("hint.received")),
         FormField("summary", ctx.t("field.summary"), "multiline", required=True, hint=ctx.t("hint.summary")),
     ]
     for n in range(1, MAX_SUBJECTS_IN_FORM + 1):
         fields.append(FormField(f"subject{n}_age", ctx.t("field.subject_age", n=n), "select", tuple(AgeBand),
-                                required=n == 1))
+                                required=n == 1, option_labels=words(ctx, "age", tuple(AgeBand))))
         fields.append(FormField(f"subject{n}_identifier", ctx.t("field.subject_identifier", n=n), "text",
                                 hint=ctx.t("hint.identifier"), never_stored=True))
     return Form("concern.intake", ctx.t("form.intake"), tuple(fields), ctx.t("form.submit"))

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from commands.messages import t
+from commands import timefmt
+from commands.messages import label, t
 from commands.reply import Invocation, Reply
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock
@@ -53,6 +54,10 @@ class Ctx:
     def t(self, key: str, **kw: Any) -> str:
         return t(self.lang, key, **kw)
 
+    def label(self, kind: str, code: object) -> str:
+        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish)."""
+        return label(self.lang, kind, code)
+
     def now(self) -> datetime:
         return self.svc.clock.now()
 
@@ -60,7 +65,21 @@ class Ctx:
         return instant.astimezone(self.settings.tz)
 
     def fmt(self, instant: datetime | None) -> str:
-        return "—" if instant is None else self.local(instant).strftime("%Y-%m-%d %H:%M")
+        """An instant as the reader's language writes it, in the unit's time zone (`3. dec. 2026 kl. 19.37`)."""
+        return "—" if instant is None else timefmt.when(self.local(instant), self.lang)
+
+    def fmt_day(self, instant: datetime | None) -> str:
+        return "—" if instant is None else timefmt.day(self.local(instant), self.lang)
+
+    def num(self, value: float) -> str:
+        return timefmt.number(value, self.lang)
+
+    def pct(self, fraction: float, digits: int = 0) -> str:
+        return timefmt.percent(fraction, self.lang, digits)
+
+    def fmt_until(self, instant: datetime) -> str:
+        """How far off an instant is, from the clock's now: `om 47 timer`, `for 3 timer siden`."""
+        return timefmt.relative(instant - self.now(), self.lang)
 
     def audit(self, action: str, *, case_ref: str | None = None, result: str = "ok",
               detail: dict[str, Any] | None = None, purpose: str | None = None) -> None:

@@ -64,12 +64,13 @@ def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         stmt = stmt.where(FollowUp.assignee_id == ctx.actor.id)
     rows = list(ctx.session.exec(stmt.order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(100)))
     if not rows:
-        return Reply(text=ctx.t("followup.empty", which=which))
+        return Reply(text=ctx.t("followup.empty", which=ctx.label("list_filter", which)))
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({f.assignee_id for f, _ in rows if f.assignee_id})))}
-    lines = [ctx.t("followup.line", id=f.id, kind=f.kind, ref=ref, due=ctx.fmt(f.due_at), state=f.state,
+    lines = [ctx.t("followup.line", id=f.id, kind=ctx.label("followup_kind", f.kind), ref=ref, due=ctx.fmt(f.due_at),
+                   state=ctx.label("followup_state", f.state),
                    assignee=mention(members.get(f.assignee_id))) for f, ref in rows]
-    return Reply(title=ctx.t("followup.title", which=which), text="\n".join(lines))
+    return Reply(title=ctx.t("followup.title", which=ctx.label("list_filter", which)), text="\n".join(lines))
 
 
 @command("followup done", "followup done F-… [outcome=yes|no]", access.EVERYONE)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 from commands import access, registry
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.messages import has
+from commands.messages import choice, has, t
+from commands.parsing import LABEL_KINDS, OPTION_KINDS
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.models import Case
+
+
+def choices(lang: str, cmd: registry.Command) -> list[str]:
+    """Each coded option of the usage line with its choices as the reader's words: `child (barn)`."""
+    lines = []
+    for option in dict.fromkeys(re.findall(r"\b([a-z_]+)=", cmd.usage)):
+        enum = OPTION_KINDS.get(option)
+        if enum is not None:
+            kind = LABEL_KINDS[enum]
+            words = ", ".join(choice(lang, kind, e.value) for e in enum)
+            lines.append(t(lang, "help.choices", option=option, choices=words))
+    return lines
 
 
 def _describe(ctx: Ctx, cmd: registry.Command) -> str:
@@ -32,7 +47,7 @@ def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     cmd, size = registry.find(words)
     whole_group = len(words) == 1 and len(registry.in_group(words[0])) > 1  # `help agenda`: all agenda commands
     if cmd is not None and size == len(words) and not whole_group:
-        return Reply(title=cmd.name, text=_describe(ctx, cmd))
+        return Reply(title=cmd.name, text="\n".join([_describe(ctx, cmd), *choices(ctx.lang, cmd)]))
     if words[0] in registry.GROUPS:
         commands = registry.in_group(words[0])
         return Reply(title=words[0], text="\n".join(_describe(ctx, c) for c in commands))

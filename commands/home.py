@@ -31,7 +31,8 @@ def home(svc: Services, user_id: str) -> Reply:
             return Reply(title=ctx.t("home.title"), text=ctx.t("home.unknown"), ok=False)
         ctx.actor = member
         mine = _my_open_cases(ctx, member)
-        reply = Reply(title=ctx.t("home.title"), text=ctx.t("home.intro", role=member.role, org=member.org))
+        reply = Reply(title=ctx.t("home.title"), text=ctx.t("home.intro", role=ctx.label("role", member.role),
+                                                                    org=ctx.label("org", member.org)))
         reply.fields.append(FieldLine(ctx.t("home.mine", count=len(mine)), _lines(ctx, mine) or ctx.t("home.none")))
         upcoming = sorted((c for c in mine if c.state in AWAITING_REFERRAL), key=lambda c: c.deadline_at)
         reply.fields.append(FieldLine(ctx.t("home.deadlines"), _deadlines(ctx, upcoming) or ctx.t("home.none")))
@@ -61,7 +62,8 @@ def _my_open_cases(ctx: Ctx, member: Member) -> list[Case]:
 
 
 def _lines(ctx: Ctx, cases: list[Case]) -> str:
-    lines = [f"{c.ref} · {c.state} · {c.severity} · {c.track} · {c.responsible_org or '—'}"
+    lines = [f"{c.ref} · {ctx.label('state', c.state)} · {ctx.label('severity', c.severity)} · "
+             f"{ctx.label('track', c.track)} · {ctx.label('org', c.responsible_org)}"
              for c in cases[:MAX_LINES]]
     if len(cases) > MAX_LINES:
         lines.append(ctx.t("list.more", limit=MAX_LINES))
@@ -69,7 +71,8 @@ def _lines(ctx: Ctx, cases: list[Case]) -> str:
 
 
 def _deadlines(ctx: Ctx, cases: list[Case]) -> str:
-    lines = [f"{c.ref} · {c.severity} · {c.track} · {deadline_text(ctx, c)}" for c in cases[:MAX_LINES]]
+    lines = [f"{c.ref} · {ctx.label('severity', c.severity)} · {ctx.label('track', c.track)} · {deadline_text(ctx, c)}"
+             for c in cases[:MAX_LINES]]
     if len(cases) > MAX_LINES:
         lines.append(ctx.t("list.more", limit=MAX_LINES))
     return "\n".join(lines)

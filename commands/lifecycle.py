@@ -33,6 +33,10 @@ def missing_checks(ctx: Ctx, case: Case) -> list[str]:
     return [org.value for org in CHECKING_ORGS if org.value not in done]
 
 
+def _orgs(ctx: Ctx, codes: list[str]) -> str:
+    return ", ".join(ctx.label("org", code) for code in codes)
+
+
 def _start_qualifying(ctx: Ctx, case: Case) -> None:
     if case.state == CaseState.new:
         transition(ctx, case, CaseState.qualifying, {CaseState.new})
@@ -53,8 +57,8 @@ def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         add_event(ctx, case, "level", {"level": level.value})
     ctx.audit("case.qualify", case_ref=case.ref, detail={"level": case.level})
     missing = missing_checks(ctx, case)
-    return Reply(text=ctx.t("case.qualifying", ref=case.ref, level=case.level or "—"), fields=[
-        FieldLine(ctx.t("field.missing_checks"), ", ".join(missing) or ctx.t("none")),
+    return Reply(text=ctx.t("case.qualifying", ref=case.ref, level=ctx.label("level", case.level)), fields=[
+        FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing) or ctx.t("none")),
     ])
 
 
@@ -79,8 +83,8 @@ def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     add_event(ctx, case, "checked", {"org": org.value, "found": found})
     ctx.audit("case.checked", case_ref=case.ref, detail={"org": org.value})
     missing = missing_checks(ctx, case)
-    return Reply(text=ctx.t("case.checked", ref=case.ref, org=org.value), fields=[
-        FieldLine(ctx.t("field.missing_checks"), ", ".join(missing) or ctx.t("none")),
+    return Reply(text=ctx.t("case.checked", ref=case.ref, org=ctx.label("org", org.value)), fields=[
+        FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing) or ctx.t("none")),
     ])
 
 
@@ -104,15 +108,15 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     add_event(ctx, case, "referred", {"to": org.value, "owner": owner.user_id if owner else None,
                                       "deadline_met": case.deadline_met})
     ctx.audit("case.refer", case_ref=case.ref, detail={"to": org.value, "deadline_met": case.deadline_met})
-    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=org.value,
+    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org.value),
                                               met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed"))))
     if owner is not None and owner.user_id != ctx.inv.user_id:
-        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=org.value)))
+        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=ctx.label("org", org.value))))
     missing = missing_checks(ctx, case)
-    reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=org.value, owner=mention(owner),
+    reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=ctx.label("org", org.value), owner=mention(owner),
                              met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed")))
     if missing:
-        reply.fields.append(FieldLine(ctx.t("field.missing_checks"), ", ".join(missing)))
+        reply.fields.append(FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing)))
     return reply
 
 
@@ -134,8 +138,9 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ctx.session.add(case)
     rules.case_closed(ctx.session, case, ctx.now())
     ctx.audit("case.close", case_ref=case.ref, detail={"reason": reason.value})
-    ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason.value)))
-    return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason.value))
+    reason_word = ctx.label("close_reason", reason.value)
+    ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason_word)))
+    return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason_word))
 
 
 @command("case reopen", "case reopen KE-…", access.STAFF, case_arg=True)

@@ -58,7 +58,7 @@ def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     add_event(ctx, case, "mentor_session", {"subject": subject.pseudonym, "kind": engagement.kind})
     ctx.audit("mentor.log", case_ref=case.ref, detail={"kind": engagement.kind})
     return Reply(text=ctx.t("mentor.logged", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            date=ctx.local(held).strftime("%Y-%m-%d")))
+                            date=ctx.fmt_day(held)))
 
 
 @command("mentor end", "mentor end KE-… subject=PSEUDONYM [kind=KIND]", MENTOR_AND_STAFF, case_arg=True)
@@ -74,4 +74,4 @@ def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     settle_state(ctx, case)
     ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})
     return Reply(text=ctx.t("mentor.ended", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            kind=engagement.kind))
+                            kind=ctx.label("offer_kind", engagement.kind)))

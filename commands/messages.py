@@ -168,16 +168,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "case.reopened": ("{ref} er genåbnet og kvalificeres igen. Ny visitationsfrist: {deadline}.",
                       "{ref} is reopened for qualification. New visitation deadline: {deadline}."),
     "reopen.notice": ("{ref} genåbnet", "{ref} reopened"),
-    "offer.made": ("Tilbud om `{kind}` til {subject} i {ref} er registreret.", "Offer of `{kind}` to {subject} in {ref} recorded."),
-    "offer.accepted": ("{subject} har taget imod `{kind}` ({ref}). Tilknyt en mentor med `case assign`.",
-                       "{subject} accepted `{kind}` ({ref}). Assign a mentor with `case assign`."),
-    "offer.declined": ("{subject} har takket nej til `{kind}` ({ref}). Tilbuddet gentages efter 3 og 6 måneder.",
-                       "{subject} declined `{kind}` ({ref}). The offer is made again after 3 and 6 months."),
+    "offer.made": ("Tilbud om {kind} til {subject} i {ref} er registreret.", "Offer of {kind} to {subject} in {ref} recorded."),
+    "offer.accepted": ("{subject} har taget imod {kind} ({ref}). Tilknyt en mentor med `case assign`.",
+                       "{subject} accepted {kind} ({ref}). Assign a mentor with `case assign`."),
+    "offer.declined": ("{subject} har takket nej til {kind} ({ref}). Tilbuddet gentages efter 3 og 6 måneder.",
+                       "{subject} declined {kind} ({ref}). The offer is made again after 3 and 6 months."),
     "assign.dm": ("Du er tilknyttet {subject} ({kind}) i {ref}. Log hvert møde med `mentor log {ref} subject={subject} \"…\"`.",
                   "You are assigned to {subject} ({kind}) in {ref}. Log each session with `mentor log {ref} subject={subject} \"…\"`."),
     "assign.done": ("{mentor} er tilknyttet {subject} ({kind}) i {ref}.", "{mentor} is assigned to {subject} ({kind}) in {ref}."),
     "mentor.logged": ("Møde den {date} med {subject} ({ref}) er logget.", "Session on {date} with {subject} ({ref}) logged."),
-    "mentor.ended": ("Forløbet `{kind}` for {subject} i {ref} er afsluttet.", "The `{kind}` engagement of {subject} in {ref} has ended."),
+    "mentor.ended": ("Forløbet {kind} for {subject} i {ref} er afsluttet.", "The {kind} engagement of {subject} in {ref} has ended."),
     "note.added": ("Notat tilføjet til {ref}.", "Note added to {ref}."),
     "subject.added": ("{subject} ({age}) er tilføjet til {ref}.", "{subject} ({age}) added to {ref}."),
     "subject.linked": ("koblet", "linked"), "subject.repeat": ("MULIG GENTAGELSE", "POSSIBLE REPEAT"),
@@ -251,7 +251,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "console.dm": ("DM til {user}", "DM to {user}"),
     "console.welcome": ("koordinator-konsol — du er {user} ({role}). Skriv `help`, afslut med Ctrl-D.",
                         "koordinator console — you are {user} ({role}). Type `help`, quit with Ctrl-D."),
-    "console.first_admin": ("Tom database: {user} er oprettet som admin.", "Empty database: {user} was created as admin."),
+    "console.first_admin": ("Tom database: {user} er oprettet som administrator.", "Empty database: {user} was created as admin."),
     "console.form_cancel": ("(skriv . for at afbryde)", "(type . to cancel)"),
     "console.form_cancelled": ("Formularen er afbrudt; intet er gemt.", "Form cancelled; nothing was stored."),
     "console.choices": ("valg", "choices"),
@@ -557,6 +557,128 @@ def t(lang: str, key: str, **params: Any) -> str:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text
+
+CATALOG["help.choices"] = ("`{option}=`: {choices}", "`{option}=`: {choices}")
+CATALOG["usage.user_platform"] = (
+    "`{user}` er hverken et Slack-medlems-id (U… eller W…) eller en Teams-brugers id (GUID). Her bruges {platforms}: "
+    "@nævn personen, eller angiv personens id på den platform.",
+    "`{user}` is neither a Slack member id (U… or W…) nor a Teams user id (GUID). This deployment uses {platforms}: "
+    "@mention the person, or give their id on that platform.")
+CATALOG["members.unreachable"] = ("⚠ kan ikke nås ({platform} er ikke sat op her)",
+                                  "⚠ unreachable ({platform} is not configured here)")
+CATALOG["unreachable.notice"] = (
+    "Direkte beskeder til {user} kan ikke leveres: {platform} er ikke sat op her. Beskederne venter; ret medlemmet "
+    "med `unit add` (et id fra en platform, enheden bruger), eller sæt {platform} op.",
+    "Direct messages to {user} cannot be delivered: {platform} is not configured here. They are kept waiting; fix "
+    "the member with `unit add` (an id on a platform the unit uses), or configure {platform}.")
+CATALOG["console.copy"] = ("(kopi — leveres via {platforms})", "(copy — delivered by {platforms})")
+CATALOG["console.not_delivered"] = ("(kunne ikke levere nu; beskederne venter på næste forsøg)",
+                                    "(could not deliver now; the messages wait for the next attempt)")
+CATALOG["deadline.left_until"] = ("{deadline} ({relative})", "{deadline} ({relative})")
+CATALOG["deadline.overdue_since"] = ("{deadline} (OVERSKREDET {relative})", "{deadline} (OVERDUE, {relative})")
+
+# Words for the command language's codes (SPEC §8: a user types `track=child` and reads *barn*).
+# kind → code → (da, en). The command language keeps its codes; replies, cards, posts and DMs show these.
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "role": {"admin": ("administrator", "admin"), "secretariat": ("sekretariat", "secretariat"),
+             "member": ("medlem", "member"), "adhoc": ("ad hoc-deltager", "adhoc"),
+             "mentor": ("mentor", "mentor")},
+    # English keeps the orgs' short names, which the unit's English speakers use as names.
+    "org": {"SSP": ("SSP", "SSP"), "VINK": ("VINK", "VINK"), "POLICE": ("Politiet", "POLICE"),
+            "KRIM": ("Kriminalforsorgen", "KRIM"), "SOF": ("Socialforvaltningen", "SOF"), "EKP": ("EKP", "EKP"),
+            "BUF": ("BUF", "BUF"), "PSYCH": ("Regionspsykiatrien", "PSYCH"), "BIF": ("Sekretariatet", "BIF"),
+            "OTHER": ("Anden myndighed", "OTHER")},
+    "severity": {"critical": ("kritisk", "critical"), "high": ("høj", "high"), "normal": ("normal", "normal")},
+    "track": {"child": ("barn", "child"), "adult": ("voksen", "adult"),
+              "adult_psych": ("voksen med psykiatriske problemer", "adult with psychiatric problems"),
+              "crime": ("kriminalitet", "crime")},
+    "age": {"0-14": ("0-14 år", "0-14"), "15-17": ("15-17 år", "15-17"), "18-24": ("18-24 år", "18-24"),
+            "25+": ("25+ år", "25+")},
+    "source": {"school": ("skole", "school"), "daycare": ("dagtilbud", "daycare"), "club": ("klub", "club"),
+               "social": ("socialforvaltning", "social services"), "police": ("politi", "police"),
+               "prison": ("fængsel", "prison"), "psychiatry": ("psykiatri", "psychiatry"),
+               "family": ("familie", "family"), "citizen": ("borger", "citizen"), "hotline": ("hotline", "hotline"),
+               "national_hotline": ("national hotline", "national hotline"), "other": ("andet", "other")},
+    "basis": {"rpl115": ("retsplejelovens § 115", "Administration of Justice Act §115"),
+              "rpl115a": ("retsplejelovens § 115 a", "Administration of Justice Act §115a"),
+              "dbl8": ("databeskyttelseslovens § 8, værdispringsreglen", "Data Protection Act §8, value-leap rule"),
+              "consent": ("samtykke", "consent")},
+    "level": {"preventive": ("forebyggende", "preventive"), "pre_emptive": ("foregribende", "pre-emptive"),
+              "intervening": ("indgribende", "intervening")},
+    "state": {"new": ("ny", "new"), "qualifying": ("kvalificeres", "qualifying"), "referred": ("visiteret", "referred"),
+              "active": ("aktiv", "active"), "follow_up": ("opfølgning", "follow-up"), "closed": ("lukket", "closed")},
+    "offer_kind": {"mentor": ("mentor", "mentor"), "parent_coach": ("forældrecoach", "parent coach"),
+                   "parent_course": ("forældrekursus", "parent course"), "exit": ("exitprogram", "exit programme"),
+                   "prison": ("fængsels- og løsladelsesforløb", "prison and release programme"),
+                   "other": ("andet tilbud", "other offer")},
+    "offer_state": {"pending": ("afventer svar", "pending"), "accepted": ("taget imod", "accepted"),
+                    "declined": ("afslået", "declined"), "withdrawn": ("trukket tilbage", "withdrawn")},
+    "engagement_state": {"active": ("aktivt", "active"), "ended": ("afsluttet", "ended")},
+    "close_reason": {"unfounded": ("ubegrundet", "unfounded"),
+                     "normal_system": ("overdraget til det almindelige system", "handed to the ordinary system"),
+                     "pet": ("overdraget til PET", "handed to the security service (PET)"),
+                     "moved": ("fraflyttet", "moved away"), "completed": ("gennemført", "completed"),
+                     "other": ("anden årsag", "other reason")},
+    "followup_kind": {"visitation": ("visitation", "visitation"), "review": ("statusgennemgang", "status review"),
+                      "reoffer": ("nyt tilbud", "offer again"), "mentor_checkin": ("mentortjek", "mentor check-in"),
+                      "assess_6m": ("6-måneders-vurdering", "6-month check"),
+                      "outcome_12m": ("12-måneders-opfølgning", "12-month outcome"),
+                      "agenda": ("dagsordenspunkt", "agenda item"), "step": ("arbejdsgangstrin", "procedure step"),
+                      "custom": ("egen opfølgning", "own follow-up")},
+    "followup_state": {"pending": ("venter", "pending"), "sent": ("sendt", "sent"), "done": ("udført", "done"),
+                       "snoozed": ("udsat", "snoozed"), "cancelled": ("annulleret", "cancelled")},
+    "meeting_state": {"scheduled": ("planlagt", "scheduled"), "cancelled": ("aflyst", "cancelled"),
+                      "closed": ("lukket", "closed")},
+    "yes_no": {"yes": ("ja", "yes"), "no": ("nej", "no"), "True": ("ja", "yes"), "False": ("nej", "no")},
+    "response": {"accepted": ("taget imod", "accepted"), "declined": ("afslået", "declined")},
+    "channel": {"unit": ("enheden", "unit"), "secretariat": ("sekretariatet", "secretariat")},
+    "list_filter": {"open": ("åbne", "open"), "mine": ("mine", "mine"), "overdue": ("overskredne", "overdue"),
+                    "closed": ("lukkede", "closed"), "all": ("alle", "all")},
+    "indicator": {"extremist_statements": ("ekstremistiske udtalelser", "extremist statements"),
+                  "travel_intent": ("udrejseønske", "intent to travel"),
+                  "violence_support": ("støtte til vold", "support for violence"),
+                  "online_propaganda": ("propaganda på nettet", "online propaganda"),
+                  "isolation": ("isolation", "isolation"), "school_absence": ("skolefravær", "school absence")},
+    "event": {"received": ("modtaget", "received"), "subject_added": ("person tilføjet", "subject added"),
+              "checked": ("registertjek", "register check"), "level": ("niveau", "level"),
+              "state": ("status", "state"), "referred": ("visiteret", "referred"), "offer": ("tilbud", "offer"),
+              "offer_response": ("svar på tilbud", "offer answered"), "assigned": ("mentor tilknyttet", "mentor assigned"),
+              "mentor_session": ("mentormøde", "mentor session"), "engagement_ended": ("forløb afsluttet", "engagement ended"),
+              "note": ("notat", "note"), "decision": ("beslutning", "decision"), "followup": ("opfølgning", "follow-up"),
+              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted")},
+    "event_key": {"severity": ("alvor", "severity"), "track": ("spor", "track"), "source": ("kilde", "source"),
+                  "subject": ("person", "subject"), "age": ("aldersgruppe", "age band"), "linked": ("koblet", "linked"),
+                  "org": ("myndighed", "authority"), "found": ("fund", "found"), "level": ("niveau", "level"),
+                  "from": ("fra", "from"), "to": ("til", "to"), "reason": ("årsag", "reason"),
+                  "kind": ("type", "kind"), "response": ("svar", "response"), "consent": ("samtykke", "consent"),
+                  "mentor": ("mentor", "mentor"), "owner": ("sagsejer", "owner"),
+                  "deadline_met": ("frist overholdt", "deadline met"), "meeting": ("møde", "meeting"),
+                  "due": ("frist", "due"), "id": ("nr.", "no."), "outcome": ("udfald", "outcome"),
+                  "deadline": ("frist", "deadline")},
+}
+
+
+def label(lang: str, kind: str, code: object) -> str:
+    """The word for a code of the command language (`label("da", "track", "child")` → "barn").
+    An unknown kind or code is shown as it is (a unit's own district or indicator, say)."""
+    if code is None:
+        return "—"
+    entry = LABELS.get(kind, {}).get(str(code))
+    if entry is None:
+        return str(code)
+    return entry[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def labels(lang: str, kind: str, codes: str | None, sep: str = ", ") -> str:
+    """A comma-separated list of codes as words ("extremist_statements,isolation" → two words)."""
+    parts = [p for p in (codes or "").split(",") if p.strip()]
+    return sep.join(label(lang, kind, p.strip()) for p in parts) if parts else "—"
+
+
+def choice(lang: str, kind: str, code: str) -> str:
+    """A choice as help and usage errors list it: the code a user types, with its word (`child (barn)`)."""
+    word = label(lang, kind, code)
+    return code if word.lower() == code.lower() or word.startswith(code + " ") else f"{code} ({word})"
 
 
 # Each domain package keeps its part of the catalog beside its code; imported here, so CATALOG is whole

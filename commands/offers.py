@@ -61,7 +61,7 @@ def offer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     add_event(ctx, case, "offer", {"subject": subject.pseudonym, "kind": kind.value})
     ctx.audit("case.offer", case_ref=case.ref, detail={"kind": kind.value})
     return Reply(text=ctx.t("offer.made", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            kind=kind.value))
+                            kind=ctx.label("offer_kind", kind.value)))
 
 
 @command("case respond", "case respond KE-… subject=PSEUDONYM kind=KIND accepted|declined [consent=yes]",
@@ -98,7 +98,8 @@ def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     settle_state(ctx, case)
     ctx.audit("case.respond", case_ref=case.ref, detail={"kind": kind.value, "response": answer})
     key = "offer.accepted" if answer == "accepted" else "offer.declined"
-    return Reply(text=ctx.t(key, ref=case.ref, subject=format_pseudonym(subject.pseudonym), kind=kind.value))
+    return Reply(text=ctx.t(key, ref=case.ref, subject=format_pseudonym(subject.pseudonym),
+                            kind=ctx.label("offer_kind", kind.value)))
 
 
 def engagement_for(ctx: Ctx, case: Case, subject: Subject, kind: OfferKind | None,
@@ -132,7 +133,7 @@ def assign(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     rules.mentor_assigned(ctx.session, engagement, ctx.now())
     add_event(ctx, case, "assigned", {"subject": subject.pseudonym, "kind": kind.value, "mentor": mentor.user_id})
     ctx.audit("case.assign", case_ref=case.ref, detail={"kind": kind.value, "mentor": mentor.user_id})
-    ctx.send_dm(mentor.user_id, Reply(text=ctx.t("assign.dm", ref=case.ref, kind=kind.value,
+    ctx.send_dm(mentor.user_id, Reply(text=ctx.t("assign.dm", ref=case.ref, kind=ctx.label("offer_kind", kind.value),
                                                  subject=format_pseudonym(subject.pseudonym))))
     return Reply(text=ctx.t("assign.done", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            kind=kind.value, mentor=mention(mentor)))
+                            kind=ctx.label("offer_kind", kind.value), mentor=mention(mentor)))

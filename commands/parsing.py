@@ -10,24 +10,40 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from commands.errors import UsageError
+from storage import enums
 from storage.pseudonym import parse_pseudonym
 
 E = TypeVar("E", bound=StrEnum)
+# Which words of the catalog (`messages.LABELS`) a vocabulary's codes are shown with.
+LABEL_KINDS: dict[type[StrEnum], str] = {
+    enums.Role: "role", enums.Org: "org", enums.Severity: "severity", enums.Track: "track", enums.AgeBand: "age",
+    enums.Source: "source", enums.Basis: "basis", enums.Level: "level", enums.CloseReason: "close_reason",
+    enums.OfferKind: "offer_kind", enums.OfferState: "offer_state", enums.CaseState: "state",
+}
+# An option name in a usage line → the kind of its choices (for `help <command>`).
+OPTION_KINDS: dict[str, type[StrEnum]] = {
+    "severity": enums.Severity, "track": enums.Track, "age": enums.AgeBand, "source": enums.Source,
+    "basis": enums.Basis, "level": enums.Level, "reason": enums.CloseReason, "kind": enums.OfferKind,
+    "org": enums.Org, "to": enums.Org, "role": enums.Role,
+}
 CASE_REF = re.compile(r"KE-(\d{4})-(\d{4})$", re.IGNORECASE)
 
 
 def enum_value(enum: type[E], raw: str | None, option: str) -> E:
+    kind = LABEL_KINDS.get(enum, "")
     if raw is None or raw == "":
-        raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum))
+        raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum), labels_kind=kind)
     for member in enum:
         if member.value.lower() == raw.strip().lower():
             return member
-    raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(e.value for e in enum))
+    raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(e.value for e in enum),
+                     labels_kind=kind)
 
 
 def enum_list(enum: type[E], raw: str | None, option: str) -> list[E]:
     if not raw:
-        raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum))
+        raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum),
+                         labels_kind=LABEL_KINDS.get(enum, ""))
     return [enum_value(enum, part, option) for part in raw.split(",") if part.strip()]
 
 

@@ -54,6 +54,10 @@ class FormField:
     required: bool = False
     hint: str = ""
     never_stored: bool = False  # identifier fields: used once for a token, never stored or logged
+    option_labels: tuple[str, ...] = ()  # the words shown for `options` (same order); empty: the codes
+
+    def option_label(self, index: int) -> str:
+        return self.option_labels[index] if index < len(self.option_labels) else self.options[index]
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ class Reply:
                 form_id=form["form_id"],
                 title=form["title"],
                 fields=tuple(
-                    FormField(**{**f, "options": tuple(f.get("options", ()))}) for f in form["fields"]
+                    FormField(**{**f, "options": tuple(f.get("options", ())),
+                                 "option_labels": tuple(f.get("option_labels", ()))}) for f in form["fields"]
                 ),
                 submit_label=form["submit_label"],
                 context=form.get("context", {}),

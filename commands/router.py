@@ -10,10 +10,10 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, registry
+from commands import access, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
-from commands.messages import t
+from commands.messages import choice, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
@@ -57,7 +57,11 @@ def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -
 
 
 def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Reply:
-    text = t(lang, f"usage.{exc.key}", **exc.params)
+    params = dict(exc.params)
+    if params.get("labels_kind") and isinstance(params.get("choices"), str):  # `child (barn)`, not just `child`
+        params["choices"] = ", ".join(choice(lang, str(params["labels_kind"]), c)
+                                      for c in str(params["choices"]).split(", "))
+    text = t(lang, f"usage.{exc.key}", **params)
     if cmd is not None:
         text += "\n" + t(lang, "usage.line", usage=cmd.usage)
     return private(text, ok=False)
@@ -151,7 +155,7 @@ def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
         return _refuse(ctx, "unknown_user")
     ctx.actor = member
     if access.role_of(member) not in roles:
-        return _refuse(ctx, "role", role=member.role)
+        return _refuse(ctx, "role", role=ctx.label("role", member.role))
     return None
 
 
@@ -160,7 +164,8 @@ def _bootstrap_admin(ctx: Ctx) -> Member:
     PostgreSQL) finds the row the other one made instead of failing on the unique user id."""
     try:
         with ctx.session.begin_nested():
-            member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
+            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
+            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
                             org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
             ctx.session.add(member)
             ctx.session.flush()

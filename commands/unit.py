@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, platforms
 from commands.common import mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.parsing import case_ref, enum_value
 from commands.registry import command
 from commands.reply import Reply
-from commands.tokenizer import GUID, Args, user_ref
+from commands.tokenizer import Args, user_ref
 from storage import audit, rekey
 from storage.enums import Org, Role
 from storage.models import Case, Member
-
-SLACK_ID = re.compile(r"[UW][A-Z0-9]{6,}")  # a Slack member id
 
 
 @command("unit members", "unit members", access.LEADS)
@@ -26,7 +22,10 @@ def members(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
     rows = ctx.session.exec(select(Member).where(Member.active == True)  # noqa: E712
                             .order_by(col(Member.role), col(Member.org), col(Member.user_id)))
-    lines = [ctx.t("members.line", user=mention(m), role=m.role, org=m.org, name=m.display_name or "—")
+    lines = [ctx.t("members.line", user=mention(m), role=ctx.label("role", m.role), org=ctx.label("org", m.org),
+                   name=m.display_name or "—")
+             + ("" if platforms.reachable(m.platform, ctx.settings)
+                else " · " + ctx.t("members.unreachable", platform=m.platform))
              for m in rows]
     return Reply(title=ctx.t("members.title"), text="\n".join(lines) or ctx.t("members.empty"))
 
@@ -41,15 +40,16 @@ def _target(args: Args) -> str:
     return user_id
 
 
-def platform_of(user_id: str, default: str) -> str | None:
-    """A Teams user is named by their Entra object id (a GUID), which no other platform uses; typed on Teams,
-    anything else must be a Slack member id, or it names nobody (None): e.g. an @mention Teams could not
-    resolve to a person."""
-    if GUID.fullmatch(user_id):
-        return "teams"
-    if default == "teams":
-        return "slack" if SLACK_ID.fullmatch(user_id) else None
-    return default
+def platform_of(ctx: Ctx, user_id: str) -> str:
+    """The platform the id names by its shape (commands.platforms); an id that names none is refused: on
+    Teams most likely an @mention Teams could not resolve to a person."""
+    platform = platforms.by_shape(user_id, ctx.settings)
+    if platform is None:
+        if ctx.inv.platform == "teams":
+            raise UsageError("not_a_teams_user", user=user_id[:64])
+        raise UsageError("user_platform", user=user_id[:64],
+                         platforms=", ".join(sorted(platforms.configured(ctx.settings))))
+    return platform
 
 
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
@@ -64,9 +64,7 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
-        platform = platform_of(user_id, ctx.inv.platform)
-        if platform is None:
-            raise UsageError("not_a_teams_user", user=user_id[:64])
+        platform = platform_of(ctx, user_id)
         existing = Member(user_id=user_id, platform=platform, role=role.value, org=org.value, display_name=name,
                           created_at=ctx.now())
     else:
@@ -75,8 +73,9 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.add(existing)
     ctx.session.flush()
     ctx.audit("unit.add", detail={"user": user_id, "role": role.value, "org": org.value})
-    ctx.send_dm(user_id, Reply(text=ctx.t("members.welcome", role=role.value, org=org.value)))
-    return Reply(text=ctx.t("members.added", user=mention(existing), role=role.value, org=org.value))
+    role_word, org_word = ctx.label("role", role.value), ctx.label("org", org.value)
+    ctx.send_dm(user_id, Reply(text=ctx.t("members.welcome", role=role_word, org=org_word)))
+    return Reply(text=ctx.t("members.added", user=mention(existing), role=role_word, org=org_word))
 
 
 @command("unit remove", "unit remove @user", access.LEADS)

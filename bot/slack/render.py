@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from bot.text import chunks
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Button, FieldLine, Form, FormField, Reply
 
 ACTION_PREFIX = "koord."
@@ -137,12 +137,12 @@ def decode_metadata(raw: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _option(value: str) -> dict[str, Any]:
-    return {"text": _plain(value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
+def _option(value: str, text: str | None = None) -> dict[str, Any]:
+    return {"text": _plain(text or value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
 
 
 def _element(field: FormField) -> dict[str, Any]:
-    options = [_option(o) for o in field.options]
+    options = [_option(o, field.option_label(i)) for i, o in enumerate(field.options)]
     if field.kind == "select" and 0 < len(options) <= OPTIONS:
         return {"type": "static_select", "action_id": field.name, "options": options}
     if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:
@@ -192,7 +192,8 @@ def refer_modal(ref: str, lang: str, orgs: tuple[str, ...], metadata: dict[str, 
         "close": _plain(t(lang, "slack.cancel"), MODAL_TITLE),
         "private_metadata": encode_metadata({**metadata, "ref": ref}),
         "blocks": [
-            input_block(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True)),
+            input_block(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True,
+                                  option_labels=tuple(label(lang, "org", o) for o in orgs))),
             {"type": "input", "block_id": "owner", "optional": True,
              "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
              "element": {"type": "users_select", "action_id": "owner"}},

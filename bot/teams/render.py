@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bot.text import chunks
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
 
@@ -156,7 +156,8 @@ def refer_action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, 
     return {"type": "Action.ShowCard", "title": cut(button.label, 60), "card": {
         "type": "AdaptiveCard",
         "body": [
-            _choice_set(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True), lang),
+            _choice_set(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True,
+                                  option_labels=tuple(label(lang, "org", o) for o in orgs)), lang),
             {"type": "Input.Text", "id": "owner", "label": t(lang, "field.owner"),
              "placeholder": t(lang, "teams.owner_hint")},
         ],
@@ -224,7 +225,8 @@ def fallback_text(reply: Reply) -> str:
 def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet", "id": field.name, "label": field.label, "style": "compact",
-        "choices": [{"title": o, "value": o} for o in field.options], "isRequired": field.required,
+        "choices": [{"title": field.option_label(i), "value": o}
+                    for i, o in enumerate(field.options)], "isRequired": field.required,
         "isMultiSelect": field.kind == "multiselect",
     }
     if field.required:

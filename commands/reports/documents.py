@@ -39,11 +39,10 @@ class Shown:
 
 
 def label(lang: str, kind: str, code: str) -> str:
-    """A code in the reader's words where the catalog has them (commands.messages.label), else the code."""
+    """A code in the reader's words (a unit's own district or indicator stays as it is)."""
     if code == UNSET:
         return messages.t(lang, "report.unset")
-    words = getattr(messages, "label", None)
-    return str(words(lang, kind, code)) if callable(words) else code
+    return messages.label(lang, kind, code)
 
 
 def target_text(name: str, target: float) -> str:

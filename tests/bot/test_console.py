@@ -25,7 +25,7 @@ def test_first_user_on_an_empty_database_becomes_admin(console):
     out = console.run("newcomer", "unit members", bootstrap=True)
     assert "Empty database: newcomer was created as admin." in out
     assert "you are newcomer (admin)" in out
-    assert "<@newcomer> · admin · BIF" in out
+    assert "@newcomer · admin · BIF" in out
 
 
 def test_second_user_is_not_made_admin(console):
@@ -97,13 +97,20 @@ def test_posts_and_dms_are_printed_once_and_marked_sent(console, svc):
     assert "DM to @ann" not in console.run("admin", "case list")
 
 
+def test_mentions_read_as_people_are_written_in_a_terminal(console):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "unit add <@ann|Ann> role=member org=SSP", "unit audit verify", "unit members")
+    assert "@ann is now member (SSP)." in out and "@admin · admin · BIF" in out
+    assert "<@" not in out.replace("> unit add <@ann|Ann>", "")
+
+
 def test_danish_console(svc):
     da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
     out = io.StringIO()
     Console(da, "admin", out, iter(["case list", "concern", "."])).run()
     text = out.getvalue()
-    assert "Tom database: admin er oprettet som admin." in text
-    assert "┌─ privat" in text and "Ingen sager (open)." in text
+    assert "Tom database: admin er oprettet som administrator." in text
+    assert "┌─ privat" in text and "Ingen sager (åbne)." in text
     assert "Formularen er afbrudt; intet er gemt." in text
 
 

@@ -101,9 +101,9 @@ def danish(svc):
 
 def test_bot_language_da_gives_danish_text(danish):
     reply = run(danish, ADMIN, SEVERITY_HIGH_CONCERN)
-    assert reply.text.startswith("Registreret som KE-2026-0001. Visitationsfrist (48 t): 2026-11-25 10:00")
+    assert reply.text.startswith("Registreret som KE-2026-0001. Visitationsfrist (48 t): 25. nov. 2026 kl. 10.00")
     assert "Brug:" in run(danish, ADMIN, "case list later").text
-    assert "Sager (open)" in (run(danish, ADMIN, "case list").title or "")
+    assert "Sager (åbne)" in (run(danish, ADMIN, "case list").title or "")
     refused = dispatch(danish, Invocation("U_STRANGER", "case list"))
     assert "Du er ikke medlem af koordineringsenheden" in refused.text
     pii = run(danish, ADMIN, SEVERITY_HIGH_CONCERN.replace("IS", "IS, ring 22 33 44 55"))

@@ -80,7 +80,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     assert "Empty database: admin was created as admin." in out
     assert private(out).count("is now") == len(MEMBERS)
     assert "You have been added to the coordination unit as mentor (EKP)." in dms(out, "mentor_son")[0]
-    assert "<@bif> · secretariat · BIF" in private(say("admin", "unit members"))
+    assert "@bif · secretariat · BIF" in private(say("admin", "unit members"))
 
     # --- the concern arrives from social services and the police (intake form, identifiers) ----------
     out = say("sof", "concern",
@@ -98,7 +98,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     assert [v for label, v in fields(show) if label == "Subject"] == [
         f"{pretty(people['father'])} · 25+ · linked", f"{pretty(people['son'])} · 15-17 · linked",
         f"{pretty(people['daughter'])} · 0-14 · linked"]
-    assert SUMMARY in show and "extremist_statements, travel_intent" in show
+    assert SUMMARY in show and "extremist statements, intent to travel" in show
 
     # an unrelated concern from the police, to prove the mentors' need-to-know later
     say("police", "concern new severity=normal track=adult age=18-24 source=police district=Valby basis=rpl115 "
@@ -117,13 +117,13 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     say("vink", f'case note {REF} "Hjemmebesøg med VINK og DKS: far og søn bekræfter udtalelserne. '
                 f'Begge børn mangler skolegang."')
     out = say("bif", f"case qualify {REF} level=pre_emptive")
-    assert f"{REF} is being qualified. Level: pre_emptive." in private(out)
+    assert f"{REF} is being qualified. Level: pre-emptive." in private(out)
     assert ("Register checks missing", "none") in fields(private(out))
 
     # --- referral within 48 h, with an owner ---------------------------------------------------------
     clock.advance(hours=6)
     out = say("bif", f"case refer {REF} to=SOF owner=<@sof>")
-    assert f"{REF} is referred to SOF (owner <@sof>). Visitation deadline met." in private(out)
+    assert f"{REF} is referred to SOF (owner @sof). Visitation deadline met." in private(out)
     assert f"{REF} referred to SOF · deadline met" in posts(out, "unit")
     assert f"You are the owner of {REF} (referred to SOF). See it with `case show {REF}`." in dms(out, "sof")
 
@@ -139,12 +139,12 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     out = say("sof", f"case respond {REF} subject={father} kind=parent_coach accepted consent=yes",
               f"case respond {REF} subject={son} kind=mentor accepted",
               f"case respond {REF} subject={daughter} kind=mentor accepted")
-    assert f"{father} accepted `parent_coach` ({REF})." in private(out)
-    assert f"{daughter} accepted `mentor` ({REF})." in private(out)
+    assert f"{father} accepted parent coach ({REF})." in private(out)
+    assert f"{daughter} accepted mentor ({REF})." in private(out)
     out = say("sof", f"case assign {REF} subject={father} kind=parent_coach mentor=<@coach>",
               f"case assign {REF} subject={son} kind=mentor mentor=<@mentor_son>",
               f"case assign {REF} subject={daughter} kind=mentor mentor=<@mentor_girl>")
-    assert f"<@mentor_son> is assigned to {son} (mentor) in {REF}." in private(out)
+    assert f"@mentor_son is assigned to {son} (mentor) in {REF}." in private(out)
     assert (f"You are assigned to {daughter} (mentor) in {REF}. Log each session with "
             f"`mentor log {REF} subject={daughter} \"…\"`.") in dms(out, "mentor_girl")
     assert dms(out, "coach")
@@ -190,15 +190,16 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     say("mentor_girl", f"mentor end {REF} subject={daughter}")
     assert case_state(svc) == "active"
     out = say("mentor_son", f"mentor end {REF} subject={son}")
-    assert f"The `mentor` engagement of {son} in {REF} has ended." in private(out)
+    assert f"The mentor engagement of {son} in {REF} has ended." in private(out)
     assert case_state(svc) == "follow_up"
     out = say("bif", f"case close {REF} reason=normal_system")
-    assert f"{REF} is closed (normal_system)." in private(out)
-    assert f"{REF} closed · normal_system" in posts(out, "unit")
+    assert f"{REF} is closed (handed to the ordinary system)." in private(out)
+    assert f"{REF} closed · handed to the ordinary system" in posts(out, "unit")
     show = private(say("bif", f"case show {REF}"))
     assert f"{REF} · closed" in show
     shown = dict(fields(show))
-    assert (shown["Close reason"], shown["Visitation deadline"], shown["Days open"]) == ("normal_system", "met", "273")
+    assert (shown["Close reason"], shown["Visitation deadline"], shown["Days open"]) == (
+        "handed to the ordinary system", "met", "273")
     assert "The audit log is intact" in private(say("admin", "unit audit verify"))
 
     # --- what the database holds -----------------------------------------------------------------------

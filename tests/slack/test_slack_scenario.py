@@ -87,7 +87,8 @@ async def test_the_seed_case_through_slack_leaves_the_same_state_as_through_the_
     def channel_posts() -> list[str]:
         return [all_text(body) for body in fake_slack.posted() if str(body.get("channel", "")).startswith("C")]
 
-    await wait_until(lambda: any(f"{REF} closed · normal_system" in p for p in channel_posts()), what="close notice")
+    await wait_until(lambda: any(f"{REF} closed · handed to the ordinary system" in p for p in channel_posts()),
+                     what="close notice")
     for body in channel_posts():
         for secret in (*seed.PRIVATE, *seed.SECRETS):
             assert secret not in body, body

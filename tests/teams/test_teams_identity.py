@@ -11,8 +11,8 @@ import pytest
 from bot.teams import config_problem, wanted
 from bot.teams.handlers import command_text
 from bot.teams.sdk import MessageActivity
+from commands.platforms import by_shape
 from commands.tokenizer import tokenize, user_ref
-from commands.unit import platform_of
 from storage import pii
 from storage.settings import Settings
 
@@ -39,8 +39,10 @@ def test_a_guid_names_a_teams_user_in_lower_case() -> None:
     assert user_ref(GUID.upper()) == GUID and user_ref(f"<@{GUID.upper()}>") == GUID and user_ref(f"@{GUID}") == GUID
     assert user_ref("U123ABC") == "U123ABC"  # Slack ids keep their case
     assert [t.value for t in tokenize(f"unit add <@{GUID}> role=member")][2] == GUID
-    assert platform_of(GUID, "slack") == "teams" and platform_of("U123", "slack") == "slack"
-    assert platform_of("U0123ABCD", "teams") == "slack" and platform_of("Anna", "teams") is None
+    teams = Settings(teams_app_id="app", teams_app_password="secret")  # a Teams deployment
+    assert by_shape(GUID, teams) == "teams" and by_shape("U123", teams) == "slack"
+    assert by_shape("U0123ABCD", teams) == "slack" and by_shape("Anna", teams) is None
+    assert by_shape("Anna", Settings()) == "console"  # no platform configured: the console's own users
 
 
 def message(text: str, entities: list[dict] | None = None) -> MessageActivity:

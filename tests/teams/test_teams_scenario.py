@@ -74,7 +74,8 @@ async def test_the_seed_case_through_teams_leaves_the_same_state_as_through_the_
         return [text_of(card_of(c.body)) for c in connector.calls if c.conversation.startswith(UNIT_CHANNEL)
                 and c.body.get("attachments")]
 
-    await wait_until(lambda: any(f"{REF} closed · normal_system" in p for p in channel_posts()), what="close notice")
+    await wait_until(lambda: any(f"{REF} closed · handed to the ordinary system" in p for p in channel_posts()),
+                     what="close notice")
     for body in channel_posts():
         for secret in (*PRIVATE, *SECRETS):
             assert secret not in body, body

@@ -1,0 +1,67 @@
+"""Dates and times for the reader's language (Babel): `3. dec. 2026 kl. 19.37` and `om 47 timer` in Danish,
+in every reply, Block Kit message and Adaptive Card; the command language still reads ISO."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.slack.render import message
+from bot.teams.render import reply_card
+from commands.timefmt import day, number, percent, relative, when
+from tests.commands.cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, run, seed_admin
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+def test_danish_and_english_instants():
+    instant = datetime(2026, 12, 3, 18, 37, tzinfo=UTC).astimezone(CPH)
+    assert when(instant, "da") == "3. dec. 2026 kl. 19.37"
+    assert when(instant, "en") == "2026-12-03 19:37"
+    assert day(instant, "da") == "3. dec. 2026"
+    summer = datetime(2026, 7, 1, 7, 5, tzinfo=UTC).astimezone(CPH)
+    assert when(summer, "da") == "1. jul. 2026 kl. 09.05"
+
+
+@pytest.mark.parametrize(("delta", "da", "en"), [
+    (timedelta(hours=47, minutes=59), "om 47 timer", "in 47 hours"),
+    (timedelta(hours=-3, minutes=-10), "for 3 timer siden", "3 hours ago"),
+    (timedelta(days=5, hours=2), "om 5 dage", "in 5 days"),
+    (timedelta(minutes=20), "om 20 minutter", "in 20 minutes"),
+])
+def test_relative_forms(delta, da, en):
+    assert (relative(delta, "da"), relative(delta, "en")) == (da, en)
+
+
+def test_numbers_and_percentages():
+    assert (number(1234.5, "da"), number(1234.5, "en")) == ("1.234,5", "1,234.5")
+    assert (percent(0.7, "da"), percent(0.7, "en"), percent(0.6251, "da", 1)) == ("70\u00a0%", "70%", "62,5\u00a0%")
+
+
+@pytest.fixture
+def danish(svc):
+    da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
+    seed_admin(da)
+    return da
+
+
+def test_danish_replies_blocks_and_cards_write_dates_the_danish_way(danish):
+    ok(danish, ADMIN, SEVERITY_HIGH_CONCERN)
+    show = ok(danish, ADMIN, "case show KE-2026-0001")
+    fields = {f.label: f.value for f in show.fields}
+    assert fields["Modtaget"] == "23. nov. 2026 kl. 10.00"
+    assert fields["Visitationsfrist"] == "25. nov. 2026 kl. 10.00 (om 48 timer)"
+    blocks = json.dumps(message(show, "da"), ensure_ascii=False)
+    card = json.dumps(reply_card(show, "da"), ensure_ascii=False)
+    for rendered in (blocks, card):
+        assert "25. nov. 2026 kl. 10.00 (om 48 timer)" in rendered and "2026-11-25" not in rendered
+
+
+def test_the_command_language_still_takes_iso(danish):
+    reply = ok(danish, ADMIN, SEVERITY_HIGH_CONCERN.replace("summary=", 'received="2026-11-22 09:30" summary='))
+    assert "24. nov. 2026 kl. 09.30" in reply.text  # 48 h from the ISO time typed
+    assert not run(danish, ADMIN, 'followup add KE-2026-0001 due="3. dec. 2026" "x"').ok

@@ -1,0 +1,32 @@
+"""docs/commands.md is the command table written out: a stale file fails here (run `python -m bot docs`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.__main__ import main
+from commands import reference, registry
+from commands.router import load_usecases
+
+
+def test_the_checked_in_command_reference_is_current() -> None:
+    expected = reference.render()
+    actual = reference.default_path().read_text(encoding="utf-8")
+    assert actual == expected, "docs/commands.md is stale: run `python -m bot docs` and commit the file"
+
+
+def test_every_command_is_in_both_languages_with_its_roles() -> None:
+    load_usecases()
+    text = reference.render()
+    danish, english = text.split("## Commands (en)")
+    for cmd in registry.COMMANDS.values():
+        first_usage = cmd.usage.split(" | ")[0].strip()
+        assert f"`{first_usage}`" in danish and f"`{first_usage}`" in english, cmd.name
+    assert "Roller: `admin` (administrator)" in danish and "Roles: `admin`" in english
+    assert "`track=`: child (barn)" in danish
+
+
+def test_the_reference_is_the_same_every_time(tmp_path: Path) -> None:
+    out = tmp_path / "commands.md"
+    assert main(["docs", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == reference.render() == reference.render()
