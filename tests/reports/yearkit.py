@@ -20,6 +20,7 @@ from storage.clock import FixedClock
 from storage.db import unit_of_work
 from storage.enums import Org, Role
 from storage.models import Case, Engagement, FollowUp, Member, Subject
+from storage.pseudonym import format_pseudonym
 
 CPH = ZoneInfo("Europe/Copenhagen")
 ADMIN = "U_ADMIN"
@@ -208,7 +209,8 @@ class Year:
         elif action == "unfounded":
             self.ok(f"case close {self.refs[name]} reason=unfounded")
         else:
-            self.ok(action.format(ref=self.refs[name], p=self.pseudonym[name]))
+            # typed as a user would, `7KQ2-M9XD`: eight bare digits could read as a phone number to the PII guard
+            self.ok(action.format(ref=self.refs[name], p=format_pseudonym(self.pseudonym[name])))
 
     def _answer_outcomes(self) -> None:
         for name, kind, answer in OUTCOMES:
