@@ -14,6 +14,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
+from commands.retention.handlers import run as retention_run
 from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
 DELIVERY_SECONDS = 3
 MEETINGS_SECONDS = 60
+RETENTION_SECONDS = 3600  # erasure is due from 00:00 on its day: checked hourly, idempotent
 
 
 async def deliver(svc: Services) -> int:
@@ -31,9 +33,11 @@ async def deliver(svc: Services) -> int:
 
 
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
-    """One sweep as of `now` (follow-ups, then meetings and agendas), then one delivery pass."""
+    """Every job due as of `now` (follow-ups, meetings and agendas, retention), then one delivery pass."""
     result = await asyncio.to_thread(sweep, svc, now)
     await asyncio.to_thread(meeting_tick, svc, now)
+    erased, _notice = await asyncio.to_thread(retention_run, svc, now)
+    result.erased = len(erased)
     return result, await deliver(svc)
 
 
@@ -50,6 +54,12 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
         except Exception as exc:  # noqa: BLE001
             log.error("meetings failed: %s", type(exc).__name__)
 
+    async def retention_job() -> None:
+        try:
+            await asyncio.to_thread(retention_run, svc, svc.clock.now())
+        except Exception as exc:  # noqa: BLE001
+            log.error("retention failed: %s", type(exc).__name__)
+
     async def deliver_job() -> None:
         try:
             await deliver(svc)
@@ -60,6 +70,8 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
     scheduler.add_job(sweep_job, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=datetime.now(), **opts)
     scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
     scheduler.add_job(meetings_job, "interval", seconds=MEETINGS_SECONDS, id="meetings",
+                      next_run_time=datetime.now(), **opts)
+    scheduler.add_job(retention_job, "interval", seconds=RETENTION_SECONDS, id="retention",
                       next_run_time=datetime.now(), **opts)
 
 

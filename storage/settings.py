@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Copenhagen"
     public_url: str | None = None
     bot_language: str = "da"
-    retention_days: int = 730
+    retention_days: int = Field(default=730, ge=1)  # a closed case is erased this many days after closing
+    retention_days_unfounded: int = Field(default=180, ge=1)  # … when it closed as unfounded
     files_dir: str = "koordinator-files"  # the console writes every file a reply carries here
     port: int = 3000
     koordinator_dev: bool = False

@@ -1,0 +1,64 @@
+"""The data lifecycle's part of the one message catalog (merged into commands.messages.CATALOG on import)."""
+
+from __future__ import annotations
+
+from commands.messages import CATALOG
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "help.group.subject": ("registrerede personers rettigheder: indsigt og sletning (admin)",
+                           "data subjects' rights: access and erasure (admin)"),
+    "help.case.hold": ("admin: udsæt sletningen af en sag, fx mens en indsigtsanmodning eller klage behandles",
+                       "admin: suspend a case's erasure, e.g. while an access request or complaint is open"),
+    "help.case.release": ("admin: ophæv en tilbageholdelse; sagen slettes igen efter reglerne",
+                          "admin: lift a hold; the case is erased by the rules again"),
+    "help.unit.retention": ("tilbageholdte sager, og hvilke lukkede sager der slettes hvornår",
+                            "held cases, and which closed cases are erased when"),
+    "help.subject.export": ("admin: privat formular (identifikator og formål) → én fil med alt om personen",
+                            "admin: private form (identifier and purpose) → one file with everything on the person"),
+    "help.subject.erase": ("admin: privat formular → slet personen i alle sager, efter en bekræftelse",
+                           "admin: private form → erase the person across all cases, after a confirmation"),
+    "usage.case_erased": ("{ref} blev slettet {day} (opbevaringsfristen): en slettet sag kan ikke genåbnes eller "
+                          "ændres.",
+                          "{ref} was erased on {day} (retention): an erased case cannot be reopened or changed."),
+    "usage.hold_reason": ('Angiv en begrundelse: `reason="…"` (fx en verserende indsigtsanmodning).',
+                          'Give a reason: `reason="…"` (e.g. an open access request).'),
+    "usage.already_held": ("{ref} er allerede tilbageholdt siden {since}. Ophæv først med `case release {ref}`.",
+                           "{ref} is already on hold since {since}. Lift it first with `case release {ref}`."),
+    "usage.not_held": ("{ref} er ikke tilbageholdt.", "{ref} is not on hold."),
+    "hold.done": ("{ref} er tilbageholdt: den slettes ikke, før holdet ophæves (`case release {ref}`).",
+                  "{ref} is on hold: it will not be erased until the hold is lifted (`case release {ref}`)."),
+    "hold.released": ("Holdet på {ref} er ophævet. {due}", "The hold on {ref} is lifted. {due}"),
+    "hold.due": ("Sagen slettes {day}.", "The case is erased on {day}."),
+    "hold.due_open": ("Sagen er åben; fristen løber fra lukningen.", "The case is open; the clock runs from closing."),
+    "field.hold": ("Tilbageholdt", "On hold"),
+    "field.erasure": ("Slettes", "Erased on"),
+    "hold.line": ("siden {since} af {by}: {reason}", "since {since} by {by}: {reason}"),
+    "tombstone": ("{ref} · slettet {day}", "{ref} · erased {day}"),
+    "tombstone.show": ("Sagen er slettet efter reglerne om opbevaring; kun referencen og anonyme "
+                       "rapporttal er tilbage.",
+                       "The case was erased under the retention rules; only the reference and anonymous report "
+                       "figures remain."),
+    "list.held": ("tilbageholdt", "on hold"),
+    "retention.title": ("Opbevaring og sletning", "Retention and erasure"),
+    "retention.rules": ("Lukkede sager slettes {days} dage efter lukning ({unfounded} dage for grundløse).",
+                        "Closed cases are erased {days} days after closing ({unfounded} days for unfounded ones)."),
+    "retention.holds": ("Tilbageholdt", "On hold"),
+    "retention.due": ("Slettes", "To be erased"),
+    "retention.due_line": ("{day}: {ref}", "{day}: {ref}"),
+    "retention.more": ("… og {count} til", "… and {count} more"),
+    "retention.notice.title": ("Sletning i {month}", "Erasure in {month}"),
+    "retention.notice": ("Disse sager slettes i {month} efter reglerne om opbevaring (hold dem med "
+                         "`case hold KE-… reason=\"…\"`): {refs}",
+                         "These cases will be erased in {month} under the retention rules (hold one with "
+                         "`case hold KE-… reason=\"…\"`): {refs}"),
+    "audit.redacted": ("{count} poster om slettede sager er renset for detaljer (opbevaring); deres digest "
+                       "står stadig i kæden.",
+                       "{count} entries about erased cases were redacted by retention; their digests remain in the "
+                       "chain."),
+    "keys.master_note": ("PSEUDONYM_KEY kan ikke skiftes: identifikatorer gemmes aldrig, så pseudonymerne kan "
+                         "ikke beregnes igen.",
+                         "PSEUDONYM_KEY cannot be rotated: identifiers are never stored, so pseudonyms cannot be "
+                         "derived again."),
+}
+
+CATALOG.update(TEXTS)
