@@ -59,9 +59,9 @@ def test_a_case_is_erased_on_its_day_and_not_before(svc, clock):
     r = rich_case(svc, clock)
     closed = case_of(svc, r.ref).closed_at
     assert closed is not None
-    at(clock, "2028-11-21 23:59")  # closed 23 Nov 2026 (local) + 730 days = 23 Nov 2028
+    at(clock, "2028-11-21 23:59")  # closed 23 Nov 2026 (local) + 730 days = 22 Nov 2028 (a leap year between)
     assert erase.erase_due(svc, clock.now()) == []
-    at(clock, "2028-11-23 00:00")
+    at(clock, "2028-11-22 00:00")
     assert erase.erase_due(svc, clock.now()) == [r.ref]
     assert erase.erase_due(svc, clock.now()) == []  # idempotent
 
