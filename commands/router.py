@@ -45,6 +45,7 @@ def load_usecases() -> None:
     )
     from commands.reports import handlers  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401
+    from commands.retention import subjects  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:

@@ -80,13 +80,28 @@ def _mentions(payload: str, needles: list[str]) -> bool:
     return any(n.encode() in a.data for a in reply.attachments for n in needles)
 
 
-def _outbox_rows(session: Session, svc: Services, case: Case, needles: list[str]) -> list[int]:
+def outbox_rows(session: Session, svc: Services, since: datetime, needles: list[str]) -> list[int]:
     """Messages that name the case or its subjects (queued or sent: a sent one can still be updated)."""
     ids = []
-    for row in session.exec(select(OutboxMessage).where(col(OutboxMessage.created_at) >= case.received_at)):
+    for row in session.exec(select(OutboxMessage).where(col(OutboxMessage.created_at) >= since)):
         if _mentions(outbox.payload(session, svc.vault, row), needles):
             ids.append(row.id)
     return [i for i in ids if i is not None]
+
+
+def drop_messages(session: Session, message_ids: list[int]) -> tuple[int, int]:
+    """Delete these outbox rows and the Teams file offers made from them; (files, messages) deleted."""
+    if not message_ids:
+        return 0, 0
+    session.exec(update(OutboxMessage).where(col(OutboxMessage.replaces_id).in_(message_ids))  # type: ignore[call-overload]
+                 .values(replaces_id=None))
+    session.exec(update(FollowUp).where(col(FollowUp.last_message_id).in_(message_ids))  # type: ignore[call-overload]
+                 .values(last_message_id=None))
+    files = 0
+    for mid in message_ids:
+        files += session.exec(delete(TeamsFile).where(col(TeamsFile.key).like(f"outbox:{mid}:%"))).rowcount  # type: ignore[call-overload]
+    messages = session.exec(delete(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids))).rowcount  # type: ignore[call-overload]
+    return files, messages
 
 
 def erase_case(session: Session, svc: Services, case: Case, now: datetime, *, why: str = "retention",
@@ -105,24 +120,13 @@ def erase_case(session: Session, svc: Services, case: Case, now: datetime, *, wh
                             for p in (s.pseudonym, format_pseudonym(s.pseudonym))]
     engagement_ids = list(session.exec(select(Engagement.id).where(Engagement.case_id == cid)))
     followup_ids = list(session.exec(select(FollowUp.id).where(FollowUp.case_id == cid)))
-    message_ids = _outbox_rows(session, svc, case, needles)
+    message_ids = outbox_rows(session, svc, case.received_at, needles)
 
     def gone(stmt) -> int:  # noqa: ANN001
         return session.exec(stmt).rowcount  # type: ignore[call-overload,no-any-return]
 
     counts: dict[str, int] = {}
-    if message_ids:
-        session.exec(update(OutboxMessage).where(col(OutboxMessage.replaces_id).in_(message_ids))  # type: ignore[call-overload]
-                     .values(replaces_id=None))
-        session.exec(update(FollowUp).where(col(FollowUp.last_message_id).in_(message_ids))  # type: ignore[call-overload]
-                     .values(last_message_id=None))
-        files = 0
-        for mid in message_ids:
-            files += gone(delete(TeamsFile).where(col(TeamsFile.key).like(f"outbox:{mid}:%")))
-        counts["files"] = files
-        counts["messages"] = gone(delete(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids)))
-    else:
-        counts["files"] = counts["messages"] = 0
+    counts["files"], counts["messages"] = drop_messages(session, message_ids)
     if followup_ids:
         session.exec(update(MinuteEntry).where(col(MinuteEntry.followup_id).in_(followup_ids))  # type: ignore[call-overload]
                      .values(followup_id=None))

@@ -55,6 +55,50 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "står stadig i kæden.",
                        "{count} entries about erased cases were redacted by retention; their digests remain in the "
                        "chain."),
+    "field.state": ("Status", "State"),
+    "subject.form.export": ("Indsigt: alt om en person", "Access: everything on a person"),
+    "subject.form.erase": ("Sletning af en person", "Erasure of a person"),
+    "subject.hint.purpose": ("Fx: indsigtsanmodning modtaget 2. dec., j.nr. … (gemmes krypteret i auditloggen)",
+                             "E.g.: access request received 2 Dec, file no. … (kept encrypted in the audit log)"),
+    "subject.field.confirm": ("Skriv {word} for at bekræfte", "Type {word} to confirm"),
+    "subject.hint.confirm": ("Lad feltet stå tomt første gang: så ser du, hvad der slettes.",
+                             "Leave it empty the first time: you then see what will be erased."),
+    "subject.export.opened": ("Formularen til indsigt er åbnet privat. Identifikatoren gemmes ikke.",
+                              "The access form is open, privately. The identifier is not stored."),
+    "subject.erase.opened": ("Formularen til sletning er åbnet privat. Identifikatoren gemmes ikke.",
+                             "The erasure form is open, privately. The identifier is not stored."),
+    "subject.none": ("Enheden har ingen sager om denne person (eller personen blev registreret uden "
+                     "identifikator).",
+                     "The unit holds no case on this person (or the person was registered without an identifier)."),
+    "subject.export.title": ("Indsigt: oplysninger om en registreret person", "Access: data held on a person"),
+    "subject.export.footer": ("Til den juridiske medarbejders gennemgang før udlevering (databeskyttelsesforordningen "
+                              "art. 15). Oplysninger om andre personer skal fjernes før udlevering.",
+                              "For the legal officer's review before it is handed out (GDPR art. 15). Remove "
+                              "information on other persons before handing it out."),
+    "subject.export.meta": ("Pseudonym {subject} · udarbejdet {made} · sager: {cases}",
+                            "Pseudonym {subject} · made {made} · cases: {cases}"),
+    "subject.export.review": ("Sagsresumé, noter og beslutninger gælder hele sagen og kan nævne andre; "
+                              "andre personers tilbud, forløb og pseudonymer er udeladt.",
+                              "Summaries, notes and decisions belong to the whole case and may mention others; "
+                              "other persons' offers, engagements and pseudonyms are left out."),
+    "subject.export.others": ("Sagen vedrører {count} andre personer (ikke nævnt her).",
+                              "The case concerns {count} other persons (not named here)."),
+    "subject.export.consent": ("samtykke", "consent"),
+    "subject.export.case": ("sagen", "the case"),
+    "subject.export.texts": ("fritekst", "free text"),
+    "subject.export.timeline": ("tidslinje", "timeline"),
+    "subject.export.offers": ("tilbud og forløb", "offers and engagements"),
+    "subject.export.logs": ("mentorlog og opfølgninger", "mentor log and follow-ups"),
+    "subject.export.seen": ("hvem har set eller ændret sagen (auditlog)", "who saw or changed the case (audit log)"),
+    "subject.export.done": ("Indsigtsfilen er lavet ({count} sager): Markdown og PDF. Gennemgå den før udlevering.",
+                            "The access file is made ({count} cases): Markdown and PDF. Review it before handing "
+                            "it out."),
+    "subject.erase.preview": ("Slettes helt (sager kun om personen): {whole}. Personen fjernes fra: {shared}. "
+                              "Skriv {word} og indsend igen for at slette.",
+                              "Erased entirely (cases only about this person): {whole}. The person is removed "
+                              "from: {shared}. Type {word} and submit again to erase."),
+    "subject.erase.done": ("Personen er slettet. Sager slettet helt: {whole}. Fjernet fra: {shared}.",
+                           "The person is erased. Cases erased entirely: {whole}. Removed from: {shared}."),
     "keys.master_note": ("PSEUDONYM_KEY kan ikke skiftes: identifikatorer gemmes aldrig, så pseudonymerne kan "
                          "ikke beregnes igen.",
                          "PSEUDONYM_KEY cannot be rotated: identifiers are never stored, so pseudonyms cannot be "
