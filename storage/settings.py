@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = None
     pseudonym_key: str | None = None
     data_key: str | None = None
+    data_key_previous: str | None = None  # the old master key while `python -m bot keys rotate-master` runs
     admin_users: CommaList = ()
     unit_channel: str | None = None
     secretariat_channel: str | None = None
