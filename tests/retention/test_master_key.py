@@ -12,7 +12,7 @@ from retkit import ok, rich_case, seed
 from sqlmodel import select
 
 from commands.context import Services
-from storage.crypto import Keys, KeyError_, Vault
+from storage.crypto import KeyError_, Keys, Vault
 from storage.db import unit_of_work
 from storage.masterkey import rotate_master
 from storage.models import AuditEntry, DataKey
