@@ -99,10 +99,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                               "from: {shared}. Type {word} and submit again to erase."),
     "subject.erase.done": ("Personen er slettet. Sager slettet helt: {whole}. Fjernet fra: {shared}.",
                            "The person is erased. Cases erased entirely: {whole}. Removed from: {shared}."),
-    "keys.master_note": ("PSEUDONYM_KEY kan ikke skiftes: identifikatorer gemmes aldrig, så pseudonymerne kan "
-                         "ikke beregnes igen.",
-                         "PSEUDONYM_KEY cannot be rotated: identifiers are never stored, so pseudonyms cannot be "
-                         "derived again."),
 }
 
 CATALOG.update(TEXTS)
