@@ -1,4 +1,5 @@
-"""The one audit writer. Append-only and hash-chained: each entry's hash covers the previous hash."""
+"""The one audit writer. Append-only and hash-chained: each entry's hash covers the previous hash and a digest of
+the entry's content, so retention can redact an entry's detail without breaking the chain (docs/privacy.md)."""
 
 from __future__ import annotations
 

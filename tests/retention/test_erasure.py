@@ -88,6 +88,7 @@ def test_erasure_removes_free_text_subjects_and_links_and_keeps_a_tombstone(svc,
         if name != "other_summary":
             assert secret not in texts, name
     assert r.secrets["other_summary"] in texts  # case B is not touched
+    assert r.y not in texts and format_pseudonym(r.y) not in texts and r.ref not in texts
     for _kind, _target, reply in outbox_messages(svc):
         shown = reply_text(reply)
         assert r.ref not in shown and r.y not in shown and format_pseudonym(r.y) not in shown
