@@ -17,9 +17,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "admin: private form (identifier and purpose) → one file with everything on the person"),
     "help.subject.erase": ("admin: privat formular → slet personen i alle sager, efter en bekræftelse",
                            "admin: private form → erase the person across all cases, after a confirmation"),
-    "usage.case_erased": ("{ref} blev slettet {day} (opbevaringsfristen): en slettet sag kan ikke genåbnes eller "
-                          "ændres.",
-                          "{ref} was erased on {day} (retention): an erased case cannot be reopened or changed."),
+    "usage.case_erased": ("{ref} blev slettet {day}: en slettet sag kan ikke genåbnes eller ændres.",
+                          "{ref} was erased on {day}: an erased case cannot be reopened or changed."),
     "usage.hold_reason": ('Angiv en begrundelse: `reason="…"` (fx en verserende indsigtsanmodning).',
                           'Give a reason: `reason="…"` (e.g. an open access request).'),
     "usage.already_held": ("{ref} er allerede tilbageholdt siden {since}. Ophæv først med `case release {ref}`.",

@@ -22,6 +22,7 @@ from storage.models import AuditEntry, Case
 from tests.commands.cmdkit import dump_values
 from tests.conftest import make_settings, make_svc
 from tests.reports.yearkit import ADMIN, CASES, EXPECTED, REFERRALS, Year, local
+from tests.retention.retkit import sqlite_bytes
 
 CPH = ZoneInfo("Europe/Copenhagen")
 YEARS = (2025, 2026)
@@ -83,7 +84,7 @@ COMPLETED = {"C5": date(2026, 3, 2), "C4": date(2026, 4, 6), "C6": date(2026, 6,
              "C2": date(2026, 8, 10)}
 
 
-def test_three_years_erase_each_case_on_its_day_with_every_report_unchanged(svc, clock, second_db_url):
+def test_three_years_erase_each_case_on_its_day_with_every_report_unchanged(svc, clock, db_url, second_db_url):
     year = NightlyYear(svc, clock).build()
     control_svc = make_svc(make_settings(second_db_url), FixedClock(clock.now()))
     control = Year(control_svc, control_svc.clock).build()  # type: ignore[arg-type]
@@ -128,7 +129,10 @@ def test_three_years_erase_each_case_on_its_day_with_every_report_unchanged(svc,
     assert report.ok and report.redacted > 0
     assert sorted(erasures) == sorted(year.erased_on)  # each case erased once
     values = "\n".join(str(v) for _t, _c, v in dump_values(svc))
+    raw = sqlite_bytes(db_url) if db_url.startswith("sqlite") else b""
     for name, pseudonym in year.pseudonym.items():
         assert (pseudonym in values) == (year.refs[name] not in year.erased_on), name
+        if year.refs[name] in year.erased_on:
+            assert pseudonym.encode() not in raw, name
     control_svc.engine.dispose()
     _ = control
