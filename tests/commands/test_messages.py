@@ -13,11 +13,10 @@ from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, run, seed_admin
 
 from commands.messages import CATALOG, LANGS, t
 from commands.reply import Invocation
-from commands.router import dispatch, load_usecases
+from commands.router import dispatch
 from storage.pii import Kind
 from storage.pseudonym import ErrorCode
 
-load_usecases()  # the domain packages (reports, retention) add their texts to the catalog when imported
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for room in ("bot", "commands", "scheduler", "storage") for p in (ROOT / room).rglob("*.py")
            if "migrations" not in p.parts]
