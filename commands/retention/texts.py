@@ -33,10 +33,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.erasure": ("Slettes", "Erased on"),
     "hold.line": ("siden {since} af {by}: {reason}", "since {since} by {by}: {reason}"),
     "tombstone": ("{ref} · slettet {day}", "{ref} · erased {day}"),
-    "tombstone.show": ("Sagen er slettet efter reglerne om opbevaring; kun referencen og anonyme "
-                       "rapporttal er tilbage.",
-                       "The case was erased under the retention rules; only the reference and anonymous report "
-                       "figures remain."),
+    "tombstone.show": ("Sagen er slettet (opbevaringsfrist eller sletning af en person); kun referencen og "
+                       "anonyme rapporttal er tilbage.",
+                       "The case was erased (retention, or erasure of a person); only the reference and anonymous "
+                       "report figures remain."),
     "list.held": ("tilbageholdt", "on hold"),
     "retention.title": ("Opbevaring og sletning", "Retention and erasure"),
     "retention.rules": ("Lukkede sager slettes {days} dage efter lukning ({unfounded} dage for grundløse).",
