@@ -1,4 +1,4 @@
-"""`python -m bot [console|serve|migrate|keys generate|teams-package|docs]` — see docs/admin.md."""
+"""`python -m bot [console|serve|migrate|keys generate|keys rotate-master|teams-package|docs]` — see docs/admin.md."""
 
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--as", dest="user", default="console", help="platform user id to act as")
     sub.add_parser("serve", help="HTTP server for Slack and Teams")
     sub.add_parser("migrate", help="apply database migrations")
-    keys = sub.add_parser("keys", help="key helpers")
-    keys.add_argument("action", choices=["generate"])
+    keys = sub.add_parser(
+        "keys", help="key helpers",
+        description="generate: print a fresh PSEUDONYM_KEY and DATA_KEY. rotate-master: re-wrap every data key "
+                    "under a new DATA_KEY while DATA_KEY_PREVIOUS holds the old one (resumable; servers keep "
+                    "serving when they have both). PSEUDONYM_KEY cannot be rotated: identifiers are never stored, "
+                    "so pseudonyms cannot be derived again under a new key.")
+    keys.add_argument("action", choices=["generate", "rotate-master"])
     docs = sub.add_parser("docs", help="write the command reference (docs/commands.md) from the command table")
     docs.add_argument("--out", default=None, help="where to write it (default: docs/commands.md in the repository)")
     package = sub.add_parser("teams-package", help="zip the Teams app package (manifest and icons)")
@@ -25,10 +30,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _rotate_master(settings: Settings) -> int:
+    from bot.services import build_services
+    from storage.crypto import KeyError_
+    from storage.masterkey import rotate_master
+
+    try:
+        svc = build_services(settings, allow_generated_keys=False)
+        done = rotate_master(svc.engine, svc.vault, svc.clock, has_previous=svc.keys.previous_master is not None)
+    except KeyError_ as exc:
+        print(f"rotate-master: {exc}", file=sys.stderr)
+        return 2
+    print(f"rotate-master: {done.rewrapped} data keys re-wrapped, {done.already} already under the new DATA_KEY "
+          f"({done.total} in all). Remove DATA_KEY_PREVIOUS now. PSEUDONYM_KEY cannot be rotated.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    if args.cmd == "keys" and args.action == "rotate-master":
+        return _rotate_master(settings)
     if args.cmd == "keys":
         from storage.crypto import generate_key
 

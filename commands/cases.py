@@ -26,6 +26,7 @@ from commands.messages import labels
 from commands.parsing import case_ref, enum_value
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.retention import handlers as retention
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, AgeBand, CaseState, Role
 from storage.models import Case, CaseEvent, Engagement, Member, MentorSession, Offer, Subject
@@ -100,13 +101,19 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                   .limit(LIST_LIMIT + 1)))
     if not cases:
         return Reply(text=ctx.t("list.empty", which=ctx.label("list_filter", which)))
-    lines = [ctx.t("list.line", ref=c.ref, state=ctx.label("state", c.state),
-                   severity=ctx.label("severity", c.severity), track=ctx.label("track", c.track),
-                   org=ctx.label("org", c.responsible_org), days=_days_open(ctx, c), deadline=deadline_text(ctx, c))
-             for c in cases[:LIST_LIMIT]]
+    lines = [_list_line(ctx, c) for c in cases[:LIST_LIMIT]]
     if len(cases) > LIST_LIMIT:
         lines.append(ctx.t("list.more", limit=LIST_LIMIT))
     return Reply(text="\n".join(lines), title=ctx.t("list.title", which=ctx.label("list_filter", which)))
+
+
+def _list_line(ctx: Ctx, c: Case) -> str:
+    if c.erased_at is not None:
+        return retention.tombstone(ctx, c)
+    line = ctx.t("list.line", ref=c.ref, state=ctx.label("state", c.state), severity=ctx.label("severity", c.severity),
+                 track=ctx.label("track", c.track), org=ctx.label("org", c.responsible_org), days=_days_open(ctx, c),
+                 deadline=deadline_text(ctx, c))
+    return line + (f" · ⏸ {ctx.t('list.held')}" if c.hold_at is not None else "")
 
 
 def _mentor_view(ctx: Ctx, case: Case) -> Reply:
@@ -137,6 +144,9 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
 def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None and ctx.actor is not None
     only_options(args, set())
+    if case.erased_at is not None:
+        ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
+        return Reply(title=case.ref, text=retention.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
     if ctx.actor.role == Role.mentor:
         return _mentor_view(ctx, case)
     leads = ctx.actor.role in (Role.admin, Role.secretariat)
@@ -158,6 +168,10 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ]
     if case.close_reason:
         reply.fields.append(f(ctx.t("field.close_reason"), ctx.label("close_reason", case.close_reason)))
+    if case.hold_at is not None:
+        reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
+    elif case.state == CaseState.closed:
+        reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
     for subject in subjects_of(ctx, case):
         flags = [ctx.t("subject.linked")] if subject.linked else []
         if leads and subject.possible_repeat:

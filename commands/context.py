@@ -29,7 +29,7 @@ class Services:
     vault: Vault = field(init=False)
 
     def __post_init__(self) -> None:
-        self.vault = Vault(self.keys.master_key, self.clock)
+        self.vault = Vault(self.keys.master_key, self.clock, self.keys.previous_master)
 
     @property
     def lang(self) -> str:

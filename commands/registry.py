@@ -39,7 +39,8 @@ class FormSpec:
 
 COMMANDS: dict[tuple[str, ...], Command] = {}
 FORMS: dict[str, FormSpec] = {}
-GROUPS = ("concern", "case", "mentor", "meeting", "agenda", "minutes", "followup", "report", "unit", "help")
+GROUPS = ("concern", "case", "mentor", "meeting", "agenda", "minutes", "followup", "report", "unit", "subject",
+          "help")
 
 
 def command(path: str, usage: str, roles: frozenset[Role] = EVERYONE, *, case_arg: bool = False

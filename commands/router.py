@@ -24,6 +24,7 @@ from storage.models import Case, Member, ProcessedRequest
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looked at, not changed or reopened
 
 
 def load_usecases() -> None:
@@ -44,6 +45,8 @@ def load_usecases() -> None:
         unit,
     )
     from commands.reports import handlers  # noqa: F401
+    from commands.retention import handlers as retention  # noqa: F401
+    from commands.retention import subjects  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:
@@ -218,6 +221,8 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
                     raise UsageError("unknown_case", ref=ref)
                 # Same answer whether the case exists or not: no probing of references.
                 return _refuse(ctx, "case", case_ref=ref, ref=ref)
+            if case.erased_at is not None and cmd.path not in ERASED_OK:
+                raise UsageError("case_erased", ref=ref, day=ctx.local(case.erased_at).date().isoformat())
         return handler(ctx, args, case)
 
     return _authorised(svc, inv, cmd.roles, body, _reply)

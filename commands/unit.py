@@ -105,7 +105,10 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         report = audit.verify(ctx.session)
         ctx.audit("audit.verify", result="ok" if report.ok else "broken")
         if report.ok:
-            return Reply(text=ctx.t("audit.verified", count=report.entries))
+            text = ctx.t("audit.verified", count=report.entries)
+            if report.redacted:
+                text += " " + ctx.t("audit.redacted", count=report.redacted)
+            return Reply(text=text)
         return Reply(text=ctx.t("audit.broken", entry=report.broken_at), ok=False)
     ref = case_ref(args.words[0] if args.words else None)
     entries = audit.for_case(ctx.session, ref)

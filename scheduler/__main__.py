@@ -22,7 +22,8 @@ def _instant(text: str) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler")
     sub = parser.add_subparsers(dest="cmd")
-    tick = sub.add_parser("tick", help="run one sweep and one delivery pass, then exit")
+    tick = sub.add_parser("tick", help="run every job due at that instant (sweep, meetings, retention) and one "
+                                       "delivery pass, then exit")
     tick.add_argument("--now", type=_instant, default=None, help="the instant to sweep as of (ISO-8601 with zone)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "tick":
         result, delivered = asyncio.run(run_tick(svc, clock.now()))
         print(f"swept as of {clock.now().isoformat()}: {result.reminded} reminded, {result.deferred} deferred, "
-              f"{delivered} delivered")
+              f"{result.erased} erased, {delivered} delivered")
         return 0
     asyncio.run(run_forever(svc))
     return 0

@@ -32,6 +32,7 @@ FOLLOWUP_TEXT_AAD = "followup.text"
 class SweepResult:
     reminded: int = 0
     deferred: int = 0
+    erased: int = 0  # cases erased by the retention job in the same tick
 
 
 def followup_buttons(svc: Services, followup: FollowUp, case: Case) -> list[Button]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
 from commands.reports.handlers import monthly_digest
+from commands.retention.handlers import run as retention_run
 from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
 
@@ -23,6 +25,7 @@ SWEEP_SECONDS = 30
 DELIVERY_SECONDS = 3
 MEETINGS_SECONDS = 60
 DIGEST_SECONDS = 600
+RETENTION_SECONDS = 3600  # erasure is due from 00:00 on its day: checked hourly, idempotent
 
 
 async def deliver(svc: Services) -> int:
@@ -33,9 +36,12 @@ async def deliver(svc: Services) -> int:
 
 
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
-    """Every job due as of `now` (follow-ups, meetings and agendas, the monthly digest), then one delivery pass."""
+    """Every job due as of `now` (follow-ups, meetings and agendas, retention, the monthly digest), then one
+    delivery pass."""
     result = await asyncio.to_thread(sweep, svc, now)
     await asyncio.to_thread(meeting_tick, svc, now)
+    erased, _notice = await asyncio.to_thread(retention_run, svc, now)
+    result.erased = len(erased)
     await asyncio.to_thread(monthly_digest, svc, now)
     return result, await deliver(svc)
 
@@ -46,28 +52,28 @@ def due_now(svc: Services) -> SweepResult:
     now = svc.clock.now()
     result = sweep(svc, now)
     meeting_tick(svc, now)
+    result.erased = len(retention_run(svc, now)[0])
     monthly_digest(svc, now)
     return result
 
 
+def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Services
+             ) -> Callable[[], Awaitable[None]]:
+    """One job on the work thread as of the service clock; a failure is logged and the next run retries."""
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(job, svc, svc.clock.now())
+        except Exception as exc:  # noqa: BLE001 — keep the worker alive
+            log.error("%s failed: %s", name, type(exc).__name__)
+
+    return run
+
+
 def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
-    async def sweep_job() -> None:
-        try:
-            await asyncio.to_thread(sweep, svc, svc.clock.now())
-        except Exception as exc:  # noqa: BLE001 — keep the worker alive; the next run retries
-            log.error("sweep failed: %s", type(exc).__name__)
-
-    async def meetings_job() -> None:
-        try:
-            await asyncio.to_thread(meeting_tick, svc, svc.clock.now())
-        except Exception as exc:  # noqa: BLE001
-            log.error("meetings failed: %s", type(exc).__name__)
-
-    async def digest_job() -> None:
-        try:
-            await asyncio.to_thread(monthly_digest, svc, svc.clock.now())
-        except Exception as exc:  # noqa: BLE001
-            log.error("digest failed: %s", type(exc).__name__)
+    sweep_job = _guarded("sweep", sweep, svc)
+    meetings_job = _guarded("meetings", meeting_tick, svc)
+    digest_job = _guarded("digest", monthly_digest, svc)
+    retention_job = _guarded("retention", retention_run, svc)
 
     async def deliver_job() -> None:
         try:
@@ -82,6 +88,8 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
                       next_run_time=datetime.now(), **opts)
     scheduler.add_job(digest_job, "interval", seconds=DIGEST_SECONDS, id="digest", next_run_time=datetime.now(),
                       **opts)
+    scheduler.add_job(retention_job, "interval", seconds=RETENTION_SECONDS, id="retention",
+                      next_run_time=datetime.now(), **opts)
 
 
 async def run_forever(svc: Services) -> None:

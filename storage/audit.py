@@ -1,4 +1,5 @@
-"""The one audit writer. Append-only and hash-chained: each entry's hash covers the previous hash."""
+"""The one audit writer. Append-only and hash-chained: each entry's hash covers the previous hash and a digest of
+the entry's content, so retention can redact an entry's detail without breaking the chain (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from storage.models import AuditEntry
 GENESIS = "0" * 64
 
 
-def _digest(entry: AuditEntry) -> str:
+def content_digest(entry: AuditEntry) -> str:
+    """The digest of what an entry says. The chain links these digests, so an entry's detail and purpose can
+    later be redacted (retention) while the chain still proves that nothing was added, removed or reordered."""
     body = json.dumps(
         {
             "at": entry.at.isoformat(),
@@ -32,7 +35,11 @@ def _digest(entry: AuditEntry) -> str:
         sort_keys=True,
         ensure_ascii=False,
     )
-    return hashlib.sha256((entry.prev_hash + body).encode()).hexdigest()
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def chain_digest(prev_hash: str, content_hash: str) -> str:
+    return hashlib.sha256((prev_hash + content_hash).encode()).hexdigest()
 
 
 def record(
@@ -63,10 +70,16 @@ def record(
     )
     if purpose:
         entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, "audit.purpose")
-    entry.hash = _digest(entry)
+    entry.content_hash = content_digest(entry)
+    entry.hash = chain_digest(entry.prev_hash, entry.content_hash)
     session.add(entry)
     session.flush()
     return entry
+
+
+REDACTED_DETAIL = "{}"
+REDACTIONS = ("retention", "subject")  # why; either way a later `case.erase` entry records the erasure
+ERASE = "case.erase"
 
 
 @dataclass(frozen=True)
@@ -74,17 +87,49 @@ class ChainReport:
     ok: bool
     entries: int
     broken_at: int | None = None
+    redacted: int = 0  # entries whose detail/purpose retention or a subject erasure removed
+
+
+def redact(session: Session, case_ref: str, why: str = "retention") -> int:
+    """Remove detail and purpose from every entry about this case; their content digests stay in the chain.
+    The caller then writes the `case.erase` entry that `verify` pairs them with."""
+    count = 0
+    for entry in session.exec(select(AuditEntry).where(AuditEntry.case_ref == case_ref,
+                                                        col(AuditEntry.redacted).is_(None))):
+        if entry.action == ERASE:
+            continue
+        entry.detail, entry.purpose_ct, entry.purpose_kid, entry.redacted = REDACTED_DETAIL, None, None, why
+        session.add(entry)
+        count += 1
+    session.flush()
+    return count
 
 
 def verify(session: Session) -> ChainReport:
+    """The chain of digests is unbroken; every unredacted entry matches its digest; every redacted entry is
+    blank and belongs to a case that a later `case.erase` entry says was erased."""
     prev = GENESIS
-    count = 0
+    count = redacted = 0
+    pending: dict[str, list[int]] = {}
     for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.id))):
         count += 1
-        if entry.prev_hash != prev or _digest(entry) != entry.hash:
-            return ChainReport(False, count, entry.id)
+        if entry.prev_hash != prev or chain_digest(prev, entry.content_hash) != entry.hash:
+            return ChainReport(False, count, entry.id, redacted)
+        if entry.redacted is None:
+            if content_digest(entry) != entry.content_hash:
+                return ChainReport(False, count, entry.id, redacted)
+            if entry.action == ERASE and entry.case_ref:
+                pending.pop(entry.case_ref, None)
+        else:
+            if (entry.redacted not in REDACTIONS or entry.detail != REDACTED_DETAIL
+                    or entry.purpose_ct is not None or not entry.case_ref):
+                return ChainReport(False, count, entry.id, redacted)
+            pending.setdefault(entry.case_ref, []).append(entry.id or 0)
+            redacted += 1
         prev = entry.hash
-    return ChainReport(True, count)
+    if pending:  # redacted without an erasure recorded after it
+        return ChainReport(False, count, min(min(ids) for ids in pending.values()), redacted)
+    return ChainReport(True, count, None, redacted)
 
 
 def for_case(session: Session, case_ref: str) -> list[AuditEntry]:

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
@@ -36,6 +37,7 @@ class Keys:
     pseudonym_key: bytes
     master_key: bytes
     generated: bool = False  # True when taken from a local, generated key file
+    previous_master: bytes | None = None  # DATA_KEY_PREVIOUS: data keys still wrapped by it stay readable
 
 
 def generate_key() -> str:
@@ -63,8 +65,10 @@ def local_keys_path(settings: Settings) -> Path:
 
 def load_keys(settings: Settings, *, allow_generate: bool = True) -> Keys:
     """Keys from the environment; for local runs, generated once into a private (0600) file."""
+    previous = _decode("DATA_KEY_PREVIOUS", settings.data_key_previous) if settings.data_key_previous else None
     if settings.pseudonym_key and settings.data_key:
-        return Keys(_decode("PSEUDONYM_KEY", settings.pseudonym_key), _decode("DATA_KEY", settings.data_key))
+        return Keys(_decode("PSEUDONYM_KEY", settings.pseudonym_key), _decode("DATA_KEY", settings.data_key),
+                    previous_master=previous)
     if settings.pseudonym_key or settings.data_key:
         raise KeyError_("set both PSEUDONYM_KEY and DATA_KEY, or neither")
     if not allow_generate:
@@ -87,21 +91,34 @@ def load_keys(settings: Settings, *, allow_generate: bool = True) -> Keys:
 class Vault:
     """AES-GCM for free text. `aad` names the field, so a ciphertext cannot be moved to another field."""
 
-    def __init__(self, master_key: bytes, clock: Clock) -> None:
+    def __init__(self, master_key: bytes, clock: Clock, previous: bytes | None = None) -> None:
         self._master = AESGCM(master_key)
+        self._previous = AESGCM(previous) if previous else None
         self._clock = clock
         self._deks: dict[str, AESGCM] = {}
 
+    def unwrap_raw(self, kid: str, wrapped: bytes) -> tuple[bytes, bool]:
+        """The data key, and whether the current master wrapped it (False: DATA_KEY_PREVIOUS did)."""
+        aad = b"dek:" + kid.encode()
+        try:
+            return self._master.decrypt(wrapped[:NONCE], wrapped[NONCE:], aad), True
+        except InvalidTag:
+            if self._previous is None:
+                raise
+            return self._previous.decrypt(wrapped[:NONCE], wrapped[NONCE:], aad), False
+
+    def wrap_raw(self, kid: str, raw: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE)
+        return nonce + self._master.encrypt(nonce, raw, b"dek:" + kid.encode())
+
     def _unwrap(self, row: DataKey) -> AESGCM:
         if row.kid not in self._deks:
-            raw = self._master.decrypt(row.wrapped[:NONCE], row.wrapped[NONCE:], b"dek:" + row.kid.encode())
-            self._deks[row.kid] = AESGCM(raw)
+            self._deks[row.kid] = AESGCM(self.unwrap_raw(row.kid, row.wrapped)[0])
         return self._deks[row.kid]
 
     def _new_dek(self, session: Session) -> DataKey:
         kid = "k" + secrets.token_hex(6)
-        nonce = secrets.token_bytes(NONCE)
-        wrapped = nonce + self._master.encrypt(nonce, secrets.token_bytes(32), b"dek:" + kid.encode())
+        wrapped = self.wrap_raw(kid, secrets.token_bytes(32))
         row = DataKey(kid=kid, wrapped=wrapped, active=True, created_at=self._clock.now())
         session.add(row)
         session.flush()

@@ -59,6 +59,11 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     close_reason: str | None = Field(default=None, max_length=16)
     fact_key: str | None = Field(default=None, unique=True, index=True, max_length=32)  # its rows in storage/facts.py
+    erased_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: a tombstone (retention)
+    hold_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: erasure suspended
+    hold_by: int | None = Field(default=None, foreign_key="member.id")
+    hold_reason_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    hold_reason_kid: str | None = Field(default=None, max_length=32)
 
 
 class CaseCheck(SQLModel, table=True):
@@ -130,7 +135,8 @@ class CaseEvent(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only, hash-chained: `hash` covers this entry's fields and `prev_hash`."""
+    """Append-only, hash-chained: `content_hash` digests this entry's fields, `hash` covers `content_hash` and
+    `prev_hash`. Retention may redact an entry's detail and purpose (`redacted` says why); its digest stays."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=_ts())
@@ -142,7 +148,9 @@ class AuditEntry(SQLModel, table=True):
     purpose_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     purpose_kid: str | None = Field(default=None, max_length=32)
     prev_hash: str = Field(max_length=64)
+    content_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
+    redacted: str | None = Field(default=None, max_length=16)  # "retention" | "subject": detail/purpose removed
 
 
 class DataKey(SQLModel, table=True):

@@ -22,6 +22,7 @@ from storage.teams import FILE_AAD
 # which stay under their (retired, still stored) key so the audit hash chain stays valid.
 ENCRYPTED = (
     (Case, "summary_ct", "summary_kid", "case.summary"),
+    (Case, "hold_reason_ct", "hold_reason_kid", "case.hold"),
     (CaseEvent, "text_ct", "text_kid", "event.text"),
     (MentorSession, "note_ct", "note_kid", "mentor.note"),
     (OutboxMessage, "payload_ct", "payload_kid", "outbox.payload"),

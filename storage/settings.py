@@ -52,13 +52,15 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = None
     pseudonym_key: str | None = None
     data_key: str | None = None
+    data_key_previous: str | None = None  # the old master key while `python -m bot keys rotate-master` runs
     admin_users: CommaList = ()
     unit_channel: str | None = None
     secretariat_channel: str | None = None
     timezone: str = "Europe/Copenhagen"
     public_url: str | None = None
     bot_language: str = "da"
-    retention_days: int = 730
+    retention_days: int = Field(default=730, ge=1)  # a closed case is erased this many days after closing
+    retention_days_unfounded: int = Field(default=180, ge=1)  # … when it closed as unfounded
     files_dir: str = "koordinator-files"  # the console writes every file a reply carries here
     port: int = 3000
     koordinator_dev: bool = False

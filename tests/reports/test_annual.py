@@ -72,8 +72,8 @@ def test_small_districts_are_hidden_and_the_complementary_cell_too(year: Year) -
     assert cell(table, section, "Nørrebro", "2026") == "12"
     assert cell(table, section, "Total", "2026") == "23"
     # Tracks: adult_psych 1 and crime 1 hide each other badly (2 = 1 + 1): a third cell goes too.
-    assert [cell(table, "Cases by track", t, "2026") for t in ("child", "adult", "adult with psychiatric problems", "crime")] == \
-        ["x", "14", "<5", "<5"]
+    tracks = ("child", "adult", "adult with psychiatric problems", "crime")
+    assert [cell(table, "Cases by track", t, "2026") for t in tracks] == ["x", "14", "<5", "<5"]
 
 
 def test_no_exported_cell_holds_a_count_from_1_to_4(year: Year) -> None:
