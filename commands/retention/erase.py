@@ -33,6 +33,7 @@ from storage.models import (
     MinuteEntry,
     Offer,
     OutboxMessage,
+    Publication,
     Subject,
     TeamsFile,
 )
@@ -133,6 +134,11 @@ def erase_case(session: Session, svc: Services, case: Case, now: datetime, *, wh
     counts["minutes"] = gone(delete(MinuteEntry).where(MinuteEntry.case_id == cid))
     counts["agenda"] = (gone(delete(AgendaItem).where(AgendaItem.case_id == cid))
                         + gone(delete(AgendaEdit).where(AgendaEdit.case_id == cid)))
+    # A frozen agenda or minutes that listed the case cannot be redacted without changing what was sent:
+    # that version goes with the case (the meeting stays; docs/privacy.md).
+    listing = [p.id for p in session.exec(select(Publication).where(col(Publication.refs).contains(case.ref)))
+               if case.ref in p.refs.split(",")]
+    counts["publications"] = gone(delete(Publication).where(col(Publication.id).in_(listing))) if listing else 0
     counts["followups"] = gone(delete(FollowUp).where(FollowUp.case_id == cid))
     counts["mentor_logs"] = (gone(delete(MentorSession).where(col(MentorSession.engagement_id).in_(engagement_ids)))
                              if engagement_ids else 0)

@@ -93,7 +93,12 @@ def rich_case(svc: Services, clock: FixedClock, tag: str = "A") -> Rich:
     reply = ok(svc, f'meeting adhoc when="2026-11-24 10:00" duration=60m topic="Ekstra møde" cases={r.ref}')
     meeting = re.search(r"M-\d{4}-\d{3}", reply.text)
     assert meeting is not None
+    ok(svc, f"agenda publish {meeting.group(0)}")  # frozen as sent: it lists the case
     ok(svc, f'minutes {r.ref} "{r.secrets["minute"]}" meeting={meeting.group(0)}')
+    today = clock.instant
+    at(clock, "2026-11-24 10:30")
+    ok(svc, f"meeting close {meeting.group(0)}")  # the minutes, frozen with the decision
+    clock.instant = today  # the rest of the case's course keeps its dates (closed 23 November)
     ok(svc, f"mentor end {r.ref} subject={x}")
     ok(svc, f"case close {r.ref} reason=completed")
     r.other = intake(svc, r.secrets["other_summary"], [PERSON_X])

@@ -24,6 +24,7 @@ from storage.models import (
     MentorSession,
     MinuteEntry,
     Offer,
+    Publication,
     Subject,
 )
 from storage.pseudonym import format_pseudonym
@@ -77,7 +78,12 @@ def test_erasure_removes_free_text_subjects_and_links_and_keeps_a_tombstone(svc,
     before = case_of(svc, r.ref)
     assert before.id is not None and rows_for(svc, before.id)["Subject"] == 2
     facts_before = facts(svc)
+    with unit_of_work(svc.engine) as session:
+        frozen = [p.kind for p in session.exec(select(Publication)) if r.ref in p.refs.split(",")]
+    assert sorted(frozen) == ["agenda", "minutes"]
     _erase(svc, clock, r)
+    with unit_of_work(svc.engine) as session:
+        assert not [p for p in session.exec(select(Publication)) if r.ref in p.refs.split(",")]
     after = case_of(svc, r.ref)
     assert after.summary_ct is None and after.fact_key is None and after.erased_at is not None
     assert after.severity == after.track == after.district == "" and after.close_reason is None
