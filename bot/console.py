@@ -19,8 +19,9 @@ from commands.router import dispatch, submit_form
 from scheduler.worker import due_now
 from storage import outbox
 from storage.db import unit_of_work
-from storage.enums import Org, Role
+from storage.enums import Role
 from storage.models import Member
+from storage.profile import store as profile_store
 
 CANCEL = "."
 SWEEP_SECONDS = 30
@@ -86,7 +87,8 @@ class Console:
         with unit_of_work(self.svc.engine) as session:
             if session.exec(select(Member.id)).first() is None:
                 session.add(Member(user_id=self.user_id, platform="console", role=Role.admin.value,
-                                   org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
+                                   org=profile_store.profile(session, self.svc.settings).secretariat_org,
+                                   display_name=self.user_id, created_at=self.svc.clock.now()))
                 self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
             role = member.role if member else "—"

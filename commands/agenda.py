@@ -38,13 +38,15 @@ from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, AgendaItem, Case, Meeting
+from storage.profile import store as profile_store
 from storage.pseudonym import format_pseudonym
 
 CHANNEL_ITEMS_PER_SECTION = 25
 
 
 def build_agenda(svc: Services, session: Session, meeting: Meeting, now: datetime, *, persist: bool = True) -> Agenda:
-    agenda = build_for(session, meeting, now, svc.settings.review_days, svc.settings.offer_pending_days)
+    agenda = build_for(session, meeting, now, svc.settings.review_days, svc.settings.offer_pending_days,
+                       profile_store.profile(session, svc.settings))
     if persist:
         _snapshot(session, meeting, agenda)
     return agenda

@@ -19,7 +19,7 @@ from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
 from storage import pii
 from storage.db import unit_of_work
-from storage.enums import Org, Role
+from storage.enums import Role
 from storage.models import Case, Member, ProcessedRequest
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def load_usecases() -> None:
         offers,
         unit,
     )
+    from commands.profile import handlers as profile_handlers  # noqa: F401
+    from commands.profile import steps  # noqa: F401
     from commands.reports import handlers  # noqa: F401
 
 
@@ -160,7 +162,8 @@ def _bootstrap_admin(ctx: Ctx) -> Member:
     try:
         with ctx.session.begin_nested():
             member = Member(user_id=ctx.inv.user_id, platform=ctx.inv.platform, role=Role.admin.value,
-                            org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
+                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
+                            created_at=ctx.now())
             ctx.session.add(member)
             ctx.session.flush()
     except IntegrityError:

@@ -59,6 +59,7 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     close_reason: str | None = Field(default=None, max_length=16)
     fact_key: str | None = Field(default=None, unique=True, index=True, max_length=32)  # its rows in storage/facts.py
+    procedure_version: int | None = None  # the profile version whose procedure its checklist follows
 
 
 class CaseCheck(SQLModel, table=True):
@@ -357,3 +358,4 @@ class TeamsFile(SQLModel, table=True):
 
 
 import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
+import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)

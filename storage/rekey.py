@@ -15,6 +15,7 @@ from storage.models import (
     OutboxMessage,
     TeamsFile,
 )
+from storage.profile.tables import CaseStep
 from storage.teams import FILE_AAD
 
 # (model, ciphertext column, key-id column, associated data) — every encrypted field except audit purposes,
@@ -28,6 +29,7 @@ ENCRYPTED = (
     (Meeting, "topic_ct", "topic_kid", "meeting.topic"),
     (MinuteEntry, "text_ct", "text_kid", "minutes.text"),
     (TeamsFile, "content_ct", "content_kid", FILE_AAD),
+    (CaseStep, "title_ct", "title_kid", "step.title"),
 )
 
 
