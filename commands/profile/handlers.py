@@ -54,7 +54,8 @@ def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
             "profile.calendar_value", timezone=profile.timezone, country=profile.holidays.country,
             categories=", ".join(profile.holidays.categories), start=profile.working_hours.start,
             end=profile.working_hours.end, language=profile.language)),
-        FieldLine(ctx.t("profile.procedures"), "\n".join(steps) or "—"),
+        FieldLine(ctx.t("profile.procedures"), "\n".join(
+            [*steps, *([] if profile.procedures_active else [ctx.t("profile.procedures_off")])]) or "—"),
     ]
 
 

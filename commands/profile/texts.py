@@ -31,6 +31,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "profile.procedures": ("Arbejdsgange", "Procedures"),
     "profile.steps": ("{track}: {count} trin ({required} krævet før lukning)",
                       "{track}: {count} steps ({required} required before closing)"),
+    "profile.procedures_off": ("Slået fra: sager får ingen tjekliste (`procedures_active: false`).",
+                               "Switched off: cases get no checklist (`procedures_active: false`)."),
     "profile.calendar": ("Kalender", "Calendar"),
     "profile.calendar_value": ("{timezone}, helligdage {country} ({categories}), arbejdstid {start}–{end}, sprog {language}",
                                "{timezone}, holidays {country} ({categories}), working hours {start}–{end}, language {language}"),

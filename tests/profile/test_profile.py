@@ -173,3 +173,22 @@ def test_a_unit_on_denmark_generic_runs_a_concern_with_its_own_orgs(db_url, cloc
         assert not run(svc, "U_INFO", GENERIC_CONCERN + " district=Nørrebro").ok
     finally:
         svc.engine.dispose()
+
+
+def test_the_agenda_proposes_the_generic_units_ad_hoc_participants(db_url, clock):
+    svc = make_svc(make_settings(db_url, unit_profile="denmark-generic"), clock)
+    try:
+        seed_admin(svc)
+        add_member(svc, "U_SEC", "secretariat", "SEK")
+        child = "KE-" + ok(svc, "U_SEC", GENERIC_CONCERN).text.split("KE-")[1][:9]
+        adult = "KE-" + ok(svc, "U_SEC", GENERIC_CONCERN.replace("track=child age=15-17", "track=adult age=25+")
+                           ).text.split("KE-")[1][:9]
+        meeting = ok(svc, "U_SEC", f'meeting adhoc when="2026-11-24 14:00" duration=60m topic="Akut" '
+                                   f"cases={child},{adult}")
+        ref = "M-" + meeting.text.split("M-")[1][:8]
+        agenda = ok(svc, "U_SEC", f"agenda {ref}")
+        text = "\n".join([agenda.text, *(f"{f.label} {f.value}" for f in agenda.fields)])
+        assert "JOB" in text and "an adult case is on the agenda" in text
+        assert "BUF" not in text and "PSYCH" not in text
+    finally:
+        svc.engine.dispose()
