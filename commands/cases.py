@@ -22,6 +22,7 @@ from commands.errors import UsageError
 from commands.lifecycle import missing_checks
 from commands.mentors import NOTE_AAD
 from commands.parsing import case_ref, enum_value
+from commands.profile import steps
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
@@ -141,6 +142,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
         reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · {eng.kind} · "
                               f"{mention(member_by_id(ctx, eng.mentor_id))} · {eng.state}"))
+    if (checklist := steps.show_field(ctx, case)) is not None:
+        reply.fields.append(checklist)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))

@@ -267,3 +267,17 @@ def show_field(ctx: Ctx, case: Case) -> FieldLine | None:
     done = sum(1 for s in rows if s.state != "open")
     late = sum(1 for s in rows if _late(ctx, s))
     return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress", done=done, total=len(rows), late=late))
+
+
+def my_steps_field(ctx: Ctx, member: Member, limit: int = 10) -> FieldLine | None:
+    """For the App Home: my open steps across cases, soonest first (like `/playbook todo`)."""
+    rows = list(ctx.session.exec(
+        select(CaseStep, Case.ref).join(Case, col(Case.id) == col(CaseStep.case_id))
+        .where(CaseStep.assignee_id == member.id, CaseStep.state == "open",
+               col(Case.state).in_([s.value for s in OPEN_STATES]))
+        .order_by(col(CaseStep.due_at).is_(None), col(CaseStep.due_at), col(CaseStep.id)).limit(limit)))
+    if not rows:
+        return None
+    lines = [f"{ref} · {s.n}. {title_of(ctx, s)} · {ctx.fmt(s.due_at) if s.due_at else '—'}"
+             + (f" {ctx.t('steps.late')}" if _late(ctx, s) else "") for s, ref in rows]
+    return FieldLine(ctx.t("steps.mine"), "\n".join(lines))

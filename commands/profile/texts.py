@@ -74,6 +74,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "steps.assigned_dm": ("Du har fået trin {n} i {ref}. Se `case steps {ref}`.",
                           "You were given step {n} of {ref}. See `case steps {ref}`."),
     "steps.added": ("Trin {n} er føjet til {ref}, frist {due}.", "Step {n} added to {ref}, due {due}."),
+    "steps.mine": ("Mine trin", "My steps"),
     "steps.field": ("Tjekliste", "Checklist"),
     "steps.progress": ("{done} af {total} trin klaret, {late} forsinket", "{done} of {total} steps finished, {late} late"),
     "steps.forced": ("Lukket trods ufærdige krævede trin: {steps}.", "Closed despite unfinished required steps: {steps}."),

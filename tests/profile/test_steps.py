@@ -70,6 +70,11 @@ def test_the_family_case_walks_the_child_procedure(unit):
     assert [s.due_at for s in steps[4:]] == [None, None, None]  # waiting for the referral
     listing = ok(svc, "U_SSP", f"case steps {ref}")
     assert "Joint home visit with SSP and the infohouse" in listing.text and "<@U_SSP>" in listing.text
+    shown = ok(svc, "U_SSP", f"case show {ref}")
+    assert any(f.value == "0 of 7 steps finished, 0 late" for f in shown.fields)
+    from commands.home import home
+    mine = next(f for f in home(svc, "U_SSP").fields if f.label == "My steps")
+    assert f"{ref} · 2. Joint home visit" in mine.value
 
     svc.clock.instant = local(2026, 11, 23, 14, 0)
     ok(svc, "U_SEC", f"case refer {ref} to=SOC owner=<@U_SOC>")
