@@ -102,7 +102,7 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
     start = meeting.starts_at.astimezone(tz)
     doc = exports.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=start.strftime("%Y-%m-%d %H:%M")),
-        footer=exports.footer_text(lang),
+        footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
                 status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz))])

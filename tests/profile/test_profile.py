@@ -192,3 +192,14 @@ def test_the_agenda_proposes_the_generic_units_ad_hoc_participants(db_url, clock
         assert "BUF" not in text and "PSYCH" not in text
     finally:
         svc.engine.dispose()
+
+
+def test_the_export_footer_comes_from_the_profiles_legal_bases():
+    from commands.exports import footer_text
+    from commands.messages import t
+
+    for lang in ("da", "en"):
+        assert footer_text(lang, shipped("copenhagen")) == t(lang, "export.footer") == footer_text(lang)
+    own = load_text(shipped_text("copenhagen").replace("must not be used for any other purpose.",
+                                                       "serves the unit only."))
+    assert footer_text("en", own).endswith("serves the unit only.")
