@@ -25,6 +25,7 @@ class ProfileError(ValueError):
         self.line, self.path, self.message = line, path, message
 
 
+@lru_cache(maxsize=8)
 def shipped_text(name: str) -> str:
     if name not in SHIPPED:
         raise KeyError(name)
