@@ -23,8 +23,9 @@ from commands.router import dispatch, submit_form
 from scheduler.worker import due_now
 from storage import outbox
 from storage.db import unit_of_work
-from storage.enums import Org, Role
+from storage.enums import Role
 from storage.models import Member, OutboxMessage
+from storage.profile import store as profile_store
 
 CANCEL = "."
 SWEEP_SECONDS = 30
@@ -100,7 +101,8 @@ class Console:
             if session.exec(select(Member.id)).first() is None:
                 platform = platforms.by_shape(self.user_id, self.svc.settings) or "console"
                 session.add(Member(user_id=self.user_id, platform=platform, role=Role.admin.value,
-                                   org=Org.BIF.value, display_name=self.user_id, created_at=self.svc.clock.now()))
+                                   org=profile_store.profile(session, self.svc.settings).secretariat_org,
+                                   display_name=self.user_id, created_at=self.svc.clock.now()))
                 self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
             role = label(self.lang, "role", member.role) if member else "—"

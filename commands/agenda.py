@@ -38,13 +38,15 @@ from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, AgendaItem, Case, Meeting
+from storage.profile import store as profile_store
 from storage.pseudonym import format_pseudonym
 
 CHANNEL_ITEMS_PER_SECTION = 25
 
 
 def build_agenda(svc: Services, session: Session, meeting: Meeting, now: datetime, *, persist: bool = True) -> Agenda:
-    agenda = build_for(session, meeting, now, svc.settings.review_days, svc.settings.offer_pending_days)
+    agenda = build_for(session, meeting, now, svc.settings.review_days, svc.settings.offer_pending_days,
+                       profile_store.profile(session, svc.settings))
     if persist:
         _snapshot(session, meeting, agenda)
     return agenda
@@ -100,7 +102,7 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
     start = meeting.starts_at.astimezone(tz)
     doc = exports.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=start.strftime("%Y-%m-%d %H:%M")),
-        footer=exports.footer_text(lang),
+        footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
                 status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz))])

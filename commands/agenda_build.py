@@ -71,6 +71,8 @@ class Frame:
     review_days: int
     offer_pending_days: int
     adhoc: bool = False
+    checks: int = CHECKS  # the unit profile's orgs that check their registers
+    proposals: tuple[tuple[str, str], ...] = PROPOSALS  # the profile's (track, ad hoc org) pairs
 
     @property
     def review_cutoff(self) -> datetime:
@@ -114,7 +116,7 @@ def classify(c: CaseFacts, f: Frame, review_cutoff: datetime | None = None,
              offer_cutoff: datetime | None = None) -> tuple[int, str] | None:
     """The section a case belongs in by the rules, with the reason; None when it needs no discussion."""
     if c.state in UNREFERRED:
-        if c.checks_done >= CHECKS and not c.checks_found:
+        if c.checks_done >= f.checks and not c.checks_found:
             return 6, "no_findings"  # every register checked, nothing found: a concern without substance
         if c.deadline_at <= f.now:
             return 3, "overdue"
@@ -180,7 +182,7 @@ def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: lis
         for item in pinned:
             rest.insert(min(len(rest), (by_case[item.case.id].position or 1) - 1), item)
         agenda.sections[section] = rest
-    for track, org in PROPOSALS:
+    for track, org in frame.proposals:
         refs = tuple(i.case.ref for i in agenda.items() if i.case.track == track)
         if refs:
             agenda.proposals.append(Proposal(org, track, refs))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, case, func, type_coerce
@@ -21,6 +22,7 @@ from commands.agenda_build import REVIEW_EVENTS, Agenda, CaseFacts, Edit, Frame,
 from scheduler.rules import LIVE
 from storage.enums import OPEN_STATES
 from storage.models import AgendaEdit, Case, CaseCheck, CaseEvent, FollowUp, Meeting, MinuteEntry, Offer, Subject
+from storage.profile import Profile
 
 QUIET_KINDS = ("assess_6m", "outcome_12m")  # outcome checks outlive the case: not "work pending"
 
@@ -145,9 +147,11 @@ def _collector_paused() -> Iterator[None]:
 
 
 def build_for(session: Session, meeting: Meeting, now: datetime, review_days: int = 28,
-              offer_pending_days: int = 14) -> Agenda:
+              offer_pending_days: int = 14, profile: Profile | None = None) -> Agenda:
     """Load and build one meeting's agenda (a constant number of queries)."""
     frame, previous = load_frame(session, meeting, now, review_days, offer_pending_days)
+    if profile is not None:
+        frame = replace(frame, checks=len(profile.checking_orgs), proposals=profile.proposals())
     edits = load_edits(session, meeting)
     with _collector_paused():
         return build(load_facts(session, meeting, frame.adhoc), frame, edits, previous)

@@ -24,6 +24,7 @@ from commands.lifecycle import missing_checks
 from commands.mentors import NOTE_AAD
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value
+from commands.profile import steps
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention
@@ -190,6 +191,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · "
                               f"{ctx.label('offer_kind', eng.kind)} · {mention(member_by_id(ctx, eng.mentor_id))} · "
                               f"{ctx.label('engagement_state', eng.state)}"))
+    if (checklist := steps.show_field(ctx, case)) is not None:
+        reply.fields.append(checklist)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))

@@ -13,7 +13,7 @@ from commands.parsing import pseudonym as parse_pseudonym
 from commands.reply import Button
 from commands.reports import facts
 from commands.tokenizer import Args, user_ref
-from storage.enums import VISITATION_HOURS, CaseState, Severity
+from storage.enums import CaseState
 from storage.models import Case, CaseEvent, Member, Subject
 from storage.pseudonym import format_pseudonym
 
@@ -54,8 +54,9 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
     add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
 
 
-def deadline_for(case: Case) -> timedelta:
-    return timedelta(hours=VISITATION_HOURS[Severity(case.severity)])
+def deadline_for(ctx: Ctx, case: Case) -> timedelta:
+    """The visitation window of the unit's profile for the case's severity."""
+    return timedelta(hours=ctx.profile.visitation(case.severity))
 
 
 def subject_by_pseudonym(ctx: Ctx, case: Case, raw: str | None) -> Subject:

@@ -17,7 +17,7 @@ from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
 from scheduler import rules
-from storage.enums import AgeBand, Basis, CaseState, Severity, Source, Track
+from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
     IdentifierError,
@@ -39,9 +39,9 @@ class Intake:
     severity: Severity
     track: Track
     ages: list[AgeBand]
-    source: Source
+    source: str
     district: str
-    basis: Basis
+    basis: str
     summary: str
     indicators: list[str]
     received_at: object  # aware UTC datetime
@@ -58,15 +58,18 @@ def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
         received = local_datetime(values["received"], ctx.settings.tz, ctx.now(), "received")
         if received > ctx.now():
             raise UsageError("received_future", option="received")
-    indicators = [choice(ctx.settings.indicators, part.strip(), "indicators")
+    profile = ctx.profile
+    if not profile.districts and (values.get("district") or "").strip():
+        raise UsageError("bad_choice", option="district", value=values["district"], choices="—")  # no list
+    indicators = [choice(profile.indicators, part.strip(), "indicators")
                   for part in (values.get("indicators") or "").split(",") if part.strip()]
     return Intake(
         severity=enum_value(Severity, values.get("severity"), "severity"),
         track=enum_value(Track, values.get("track"), "track"),
         ages=enum_list(AgeBand, values.get("age"), "age"),
-        source=enum_value(Source, values.get("source"), "source"),
-        district=choice(ctx.settings.districts, values.get("district"), "district"),
-        basis=enum_value(Basis, values.get("basis"), "basis"),
+        source=choice(profile.sources, values.get("source"), "source"),
+        district=choice(profile.districts, values.get("district"), "district") if profile.districts else "",
+        basis=choice(profile.basis_codes(), values.get("basis"), "basis"),
         summary=summary,
         indicators=list(dict.fromkeys(indicators)),
         received_at=received,
@@ -119,15 +122,16 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
     seq = next_value(ctx.session, f"case:{year}")
     now = ctx.now()
     case = Case(ref=f"KE-{year}-{seq:04d}", state=CaseState.new.value, severity=intake.severity.value,
-                track=intake.track.value, source=intake.source.value, district=intake.district,
-                basis=intake.basis.value, indicators=",".join(intake.indicators),
+                track=intake.track.value, source=intake.source, district=intake.district,
+                basis=intake.basis, indicators=",".join(intake.indicators),
                 received_at=received, deadline_at=received, created_at=now, updated_at=now,  # type: ignore[arg-type]
                 reporter_id=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
-    case.deadline_at = case.received_at + deadline_for(case)
+    case.deadline_at = case.received_at + deadline_for(ctx, case)
     case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
     ctx.session.add(case)
     ctx.session.flush()
-    add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source})
+    add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source,
+                                      "hours": ctx.profile.visitation(case.severity)})
     rules.open_visitation(ctx.session, case, now)
     for age, identifier in zip(intake.ages, identifiers, strict=True):
         add_subject(ctx, case, age, identifier_token(ctx, identifier) if identifier else None)
@@ -143,7 +147,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
 
 def created_reply(ctx: Ctx, case: Case) -> Reply:
     return Reply(text=ctx.t("concern.created", ref=case.ref, deadline=ctx.fmt(case.deadline_at),
-                            hours=int(deadline_for(case).total_seconds() // 3600)),
+                            hours=int(deadline_for(ctx, case).total_seconds() // 3600)),
                  buttons=case_buttons(ctx, case))
 
 
@@ -171,19 +175,20 @@ def words(ctx: Ctx, kind: str, codes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def intake_form(ctx: Ctx) -> Form:
-    s = ctx.settings
+    p = ctx.profile
     fields = [
         FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True,
                   option_labels=words(ctx, "severity", tuple(Severity))),
         FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True,
                   option_labels=words(ctx, "track", tuple(Track))),
-        FormField("source", ctx.t("field.source"), "select", tuple(Source), required=True,
-                  option_labels=words(ctx, "source", tuple(Source))),
-        FormField("district", ctx.t("field.district"), "select", s.districts, required=True),
-        FormField("basis", ctx.t("field.basis"), "select", tuple(Basis), required=True,
-                  option_labels=words(ctx, "basis", tuple(Basis))),
-        FormField("indicators", ctx.t("field.indicators"), "multiselect", s.indicators,
-                  option_labels=words(ctx, "indicator", s.indicators)),
+        FormField("source", ctx.t("field.source"), "select", tuple(p.sources), required=True,
+                  option_labels=words(ctx, "source", tuple(p.sources))),
+        *([FormField("district", ctx.t("field.district"), "select", tuple(p.districts), required=True)]
+          if p.districts else []),
+        FormField("basis", ctx.t("field.basis"), "select", tuple(p.basis_codes()), required=True,
+                  option_labels=words(ctx, "basis", tuple(p.basis_codes()))),
+        FormField("indicators", ctx.t("field.indicators"), "multiselect", tuple(p.indicators),
+                  option_labels=words(ctx, "indicator", tuple(p.indicators))),
         FormField("received", ctx.t("field.received"), "datetime", hint=ctx.t("hint.received")),
         FormField("summary", ctx.t("field.summary"), "multiline", required=True, hint=ctx.t("hint.summary")),
     ]

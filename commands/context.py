@@ -17,6 +17,8 @@ from storage import audit, outbox
 from storage.clock import Clock, SystemClock
 from storage.crypto import Keys, Vault
 from storage.models import Member
+from storage.profile import Profile
+from storage.profile import store as profile_store
 from storage.settings import Settings
 
 
@@ -42,10 +44,18 @@ class Ctx:
     session: Session
     inv: Invocation
     actor: Member | None = None
+    _profile: Profile | None = field(default=None, repr=False)
 
     @property
     def lang(self) -> str:
         return self.svc.lang
+
+    @property
+    def profile(self) -> Profile:
+        """The unit's current profile (SPEC.md §9), read once per invocation."""
+        if self._profile is None:
+            self._profile = profile_store.profile(self.session, self.settings)
+        return self._profile
 
     @property
     def settings(self) -> Settings:

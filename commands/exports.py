@@ -13,6 +13,7 @@ from fpdf import FPDF
 
 from commands.messages import t
 from commands.reply import Attachment
+from storage.profile import Profile
 
 _LATIN1_FIXES = str.maketrans({"—": "-", "–": "-", "…": "...", "→": "->", "✓": "v", "“": '"', "”": '"',
                                "„": '"', "‘": "'", "’": "'", "⏸": "||", "•": "-", "≤": "<=", "≥": ">="})
@@ -26,8 +27,9 @@ class Document:
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def footer_text(lang: str) -> str:
-    return t(lang, "export.footer")
+def footer_text(lang: str, profile: Profile | None = None) -> str:
+    """The purpose-limitation footer: the unit profile's legal bases' footer texts, else the catalog's."""
+    return (profile.footer(lang) if profile is not None else None) or t(lang, "export.footer")
 
 
 def markdown(doc: Document) -> bytes:

@@ -11,6 +11,7 @@ from commands.common import add_event, mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.parsing import local_datetime, yes_no
+from commands.profile import steps
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
@@ -92,6 +93,8 @@ def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                          "engagement": followup.engagement_id})
     rules.mark(followup, "done", ctx.now())
     ctx.session.add(followup)
+    if followup.kind == "step":
+        steps.followup_done(ctx, followup)  # Done on a step's reminder ticks the step
     ctx.audit("followup.done", case_ref=case.ref, detail={"id": followup.id, "kind": followup.kind})
     _update_dm(ctx, followup, ctx.t("followup.done_dm", id=followup.id, ref=case.ref, user=f"<@{ctx.inv.user_id}>"))
     return Reply(text=ctx.t("followup.done_reply", id=followup.id, ref=case.ref))

@@ -11,6 +11,7 @@ from sqlmodel import col, or_, select
 from commands import access
 from commands.cases import deadline_text
 from commands.context import Ctx, Services
+from commands.profile import steps
 from commands.reply import Button, FieldLine, Invocation, Reply
 from commands.reports.handlers import year_kpis
 from storage.db import unit_of_work
@@ -36,6 +37,8 @@ def home(svc: Services, user_id: str) -> Reply:
         reply.fields.append(FieldLine(ctx.t("home.mine", count=len(mine)), _lines(ctx, mine) or ctx.t("home.none")))
         upcoming = sorted((c for c in mine if c.state in AWAITING_REFERRAL), key=lambda c: c.deadline_at)
         reply.fields.append(FieldLine(ctx.t("home.deadlines"), _deadlines(ctx, upcoming) or ctx.t("home.none")))
+        if (my_steps := steps.my_steps_field(ctx, member)) is not None:
+            reply.fields.append(my_steps)
         if access.role_of(member) in access.LEADS:
             overdue = list(session.exec(
                 select(Case).where(col(Case.state).in_(AWAITING_REFERRAL), col(Case.deadline_at) < ctx.now())

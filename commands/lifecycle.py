@@ -8,20 +8,19 @@ from commands import access
 from commands.common import add_event, deadline_for, member_by_ref, mention, only_options, transition
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import enum_value, yes_no
+from commands.parsing import enum_value, org_code, yes_no
+from commands.profile import steps
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from scheduler import rules
 from storage.enums import (
-    CHECKING_ORGS,
     OPEN_STATES,
     CaseState,
     CloseReason,
     EngagementState,
     Level,
     OfferState,
-    Org,
 )
 from storage.models import Case, CaseCheck, Engagement, Offer
 
@@ -30,7 +29,7 @@ QUALIFYING = {CaseState.new, CaseState.qualifying}
 
 def missing_checks(ctx: Ctx, case: Case) -> list[str]:
     done = set(ctx.session.exec(select(CaseCheck.org).where(CaseCheck.case_id == case.id)))
-    return [org.value for org in CHECKING_ORGS if org.value not in done]
+    return [org for org in ctx.profile.checking_orgs if org not in done]
 
 
 def _orgs(ctx: Ctx, codes: list[str]) -> str:
@@ -40,6 +39,7 @@ def _orgs(ctx: Ctx, codes: list[str]) -> str:
 def _start_qualifying(ctx: Ctx, case: Case) -> None:
     if case.state == CaseState.new:
         transition(ctx, case, CaseState.qualifying, {CaseState.new})
+    steps.attach(ctx, case)
 
 
 @command("case qualify", "case qualify KE-… [level=preventive|pre_emptive|intervening]", access.STAFF,
@@ -66,24 +66,21 @@ def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"org", "found"})
-    org = enum_value(Org, args.options.get("org"), "org")
-    if org not in CHECKING_ORGS:
-        raise UsageError("bad_choice", option="org", value=org.value,
-                         choices=", ".join(o.value for o in CHECKING_ORGS))
+    org = org_code(ctx.profile.checking_orgs, args.options.get("org"), "org")
     found = yes_no(args.options.get("found"), "found")
     if CaseState(case.state) not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
     _start_qualifying(ctx, case)
     check = ctx.session.exec(select(CaseCheck).where(CaseCheck.case_id == case.id, CaseCheck.org == org)).first()
     if check is None:
-        check = CaseCheck(case_id=case.id, org=org.value, at=ctx.now())  # type: ignore[arg-type]
+        check = CaseCheck(case_id=case.id, org=org, at=ctx.now())  # type: ignore[arg-type]
     check.found, check.member_id, check.at = found, ctx.actor.id if ctx.actor else None, ctx.now()
     ctx.session.add(check)
     ctx.session.flush()
-    add_event(ctx, case, "checked", {"org": org.value, "found": found})
-    ctx.audit("case.checked", case_ref=case.ref, detail={"org": org.value})
+    add_event(ctx, case, "checked", {"org": org, "found": found})
+    ctx.audit("case.checked", case_ref=case.ref, detail={"org": org})
     missing = missing_checks(ctx, case)
-    return Reply(text=ctx.t("case.checked", ref=case.ref, org=ctx.label("org", org.value)), fields=[
+    return Reply(text=ctx.t("case.checked", ref=case.ref, org=ctx.label("org", org)), fields=[
         FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing) or ctx.t("none")),
     ])
 
@@ -92,28 +89,29 @@ def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"to", "owner"}, words=0)
-    org = enum_value(Org, args.options.get("to"), "to")
+    org = org_code(ctx.profile.org_codes(), args.options.get("to"), "to")
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
     if case.level is None and CaseState(case.state) in QUALIFYING:
         raise UsageError("level_first", ref=case.ref)
-    transition(ctx, case, CaseState.referred, QUALIFYING, {"org": org.value})
+    transition(ctx, case, CaseState.referred, QUALIFYING, {"org": org})
     now = ctx.now()
-    case.referred_at, case.responsible_org = now, org.value
+    case.referred_at, case.responsible_org = now, org
     case.deadline_met = now <= case.deadline_at
     if owner is not None:
         case.owner_id = owner.id
     ctx.session.add(case)
     rules.resolve_visitation(ctx.session, case, now)
     rules.owner_changed(ctx.session, case, now)
-    add_event(ctx, case, "referred", {"to": org.value, "owner": owner.user_id if owner else None,
+    steps.anchor_reached(ctx, case, "referred")
+    add_event(ctx, case, "referred", {"to": org, "owner": owner.user_id if owner else None,
                                       "deadline_met": case.deadline_met})
-    ctx.audit("case.refer", case_ref=case.ref, detail={"to": org.value, "deadline_met": case.deadline_met})
-    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org.value),
+    ctx.audit("case.refer", case_ref=case.ref, detail={"to": org, "deadline_met": case.deadline_met})
+    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org),
                                               met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed"))))
     if owner is not None and owner.user_id != ctx.inv.user_id:
-        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=ctx.label("org", org.value))))
+        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=ctx.label("org", org))))
     missing = missing_checks(ctx, case)
-    reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=ctx.label("org", org.value), owner=mention(owner),
+    reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=ctx.label("org", org), owner=mention(owner),
                              met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed")))
     if missing:
         reply.fields.append(FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing)))
@@ -123,12 +121,14 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 @command("case close", "case close KE-… reason=REASON", access.STAFF, case_arg=True)
 def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
-    only_options(args, {"reason"})
+    only_options(args, {"reason", "force"})
     reason = enum_value(CloseReason, args.options.get("reason"), "reason")
+    force = bool(yes_no(args.options.get("force"), "force"))
     active = ctx.session.exec(select(Engagement.id).where(
         Engagement.case_id == case.id, Engagement.state == EngagementState.active)).first()
     if active is not None:
         raise UsageError("close_engagements", ref=case.ref)
+    forced = steps.close_guard(ctx, case, force)
     transition(ctx, case, CaseState.closed, set(OPEN_STATES), {"reason": reason.value})
     for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id,
                                                       Offer.state == OfferState.pending)):
@@ -137,7 +137,11 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     case.closed_at, case.close_reason = ctx.now(), reason.value
     ctx.session.add(case)
     rules.case_closed(ctx.session, case, ctx.now())
-    ctx.audit("case.close", case_ref=case.ref, detail={"reason": reason.value})
+    steps.anchor_reached(ctx, case, "closed")
+    if forced:
+        add_event(ctx, case, "steps_forced", {"steps": forced, "reason": reason.value})
+    detail: dict[str, object] = {"reason": reason.value, **({"forced": forced} if forced else {})}
+    ctx.audit("case.close", case_ref=case.ref, detail=detail)
     reason_word = ctx.label("close_reason", reason.value)
     ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason_word)))
     return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason_word))
@@ -151,7 +155,7 @@ def reopen(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     # A reopened case is qualified and referred afresh, within the same 24/48/72 h from the reopening.
     case.closed_at, case.close_reason = None, None
     case.referred_at, case.deadline_met = None, None
-    case.deadline_at = ctx.now() + deadline_for(case)
+    case.deadline_at = ctx.now() + deadline_for(ctx, case)
     ctx.session.add(case)
     rules.open_visitation(ctx.session, case, ctx.now(), start=ctx.now())
     add_event(ctx, case, "visitation_restarted", {"deadline": case.deadline_at.isoformat()})

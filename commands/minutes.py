@@ -78,7 +78,7 @@ def _entries(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
 def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> exports.Document:
     series = series_of(ctx.session, meeting)
     doc = exports.Document(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
-                           footer=exports.footer_text(ctx.lang),
+                           footer=exports.footer_text(ctx.lang, ctx.profile),
                            meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series),
                                        when=when_text(ctx, meeting), count=len(entries),
                                        closed=ctx.fmt(meeting.closed_at))])

@@ -9,6 +9,7 @@ from commands.common import add_event, member_by_ref, mention, only_options, sub
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import enum_value, yes_no
+from commands.profile import steps
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
@@ -93,8 +94,10 @@ def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                                    kind=kind.value, state=EngagementState.active.value, started_at=ctx.now()))
         ctx.session.flush()
         rules.offer_accepted(ctx.session, the_offer, ctx.now())
+        steps.anchor_reached(ctx, case, "engagement_started")
     else:
         rules.offer_declined(ctx.session, case, the_offer, ctx.now(), ctx.settings.tz)
+        steps.anchor_reached(ctx, case, "offer_declined")
     settle_state(ctx, case)
     ctx.audit("case.respond", case_ref=case.ref, detail={"kind": kind.value, "response": answer})
     key = "offer.accepted" if answer == "accepted" else "offer.declined"

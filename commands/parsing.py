@@ -40,6 +40,16 @@ def enum_value(enum: type[E], raw: str | None, option: str) -> E:
                      labels_kind=kind)
 
 
+def org_code(codes: tuple[str, ...], raw: str | None, option: str) -> str:
+    """An org of the unit's profile (`org=SSP`, `to=sof`): the codes are data, the words stay the same."""
+    if raw is None or raw.strip() == "":
+        raise UsageError("missing_option", option=option, choices=", ".join(codes))
+    wanted = raw.strip().upper()
+    if wanted not in codes:
+        raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(codes))
+    return wanted
+
+
 def enum_list(enum: type[E], raw: str | None, option: str) -> list[E]:
     if not raw:
         raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum),

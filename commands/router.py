@@ -19,7 +19,7 @@ from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
 from storage import pii
 from storage.db import unit_of_work
-from storage.enums import Org, Role
+from storage.enums import Role
 from storage.models import Case, Member, ProcessedRequest
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ def load_usecases() -> None:
         series,
         unit,
     )
+    from commands.profile import handlers as profile_handlers  # noqa: F401
+    from commands.profile import steps  # noqa: F401
     from commands.reports import handlers  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401
     from commands.retention import subjects  # noqa: F401
@@ -169,7 +171,8 @@ def _bootstrap_admin(ctx: Ctx) -> Member:
         with ctx.session.begin_nested():
             platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
             member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
-                            org=Org.BIF.value, display_name=ctx.inv.display_name[:128], created_at=ctx.now())
+                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
+                            created_at=ctx.now())
             ctx.session.add(member)
             ctx.session.flush()
     except IntegrityError:

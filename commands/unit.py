@@ -8,12 +8,12 @@ from commands import access, platforms
 from commands.common import mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
-from commands.parsing import case_ref, enum_value
+from commands.parsing import case_ref, enum_value, org_code
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args, user_ref
 from storage import audit, rekey
-from storage.enums import Org, Role
+from storage.enums import Role
 from storage.models import Case, Member
 
 
@@ -58,22 +58,22 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     assert ctx.actor is not None
     user_id = _target(args)
     role = enum_value(Role, args.options.get("role"), "role")
-    org = enum_value(Org, args.options.get("org"), "org")
+    org = org_code(ctx.profile.org_codes(), args.options.get("org"), "org")
     name = args.options.get("name", "").strip()[:128]
     existing = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
     if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
         platform = platform_of(ctx, user_id)
-        existing = Member(user_id=user_id, platform=platform, role=role.value, org=org.value, display_name=name,
+        existing = Member(user_id=user_id, platform=platform, role=role.value, org=org, display_name=name,
                           created_at=ctx.now())
     else:
-        existing.role, existing.org, existing.active = role.value, org.value, True
+        existing.role, existing.org, existing.active = role.value, org, True
         existing.display_name = name or existing.display_name
     ctx.session.add(existing)
     ctx.session.flush()
-    ctx.audit("unit.add", detail={"user": user_id, "role": role.value, "org": org.value})
-    role_word, org_word = ctx.label("role", role.value), ctx.label("org", org.value)
+    ctx.audit("unit.add", detail={"user": user_id, "role": role.value, "org": org})
+    role_word, org_word = ctx.label("role", role.value), ctx.label("org", org)
     ctx.send_dm(user_id, Reply(text=ctx.t("members.welcome", role=role_word, org=org_word)))
     return Reply(text=ctx.t("members.added", user=mention(existing), role=role_word, org=org_word))
 

@@ -64,6 +64,7 @@ class Case(SQLModel, table=True):
     hold_by: int | None = Field(default=None, foreign_key="member.id")
     hold_reason_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     hold_reason_kid: str | None = Field(default=None, max_length=32)
+    procedure_version: int | None = None  # the profile version whose procedure its checklist follows
 
 
 class CaseCheck(SQLModel, table=True):
@@ -390,3 +391,4 @@ class TeamsFile(SQLModel, table=True):
 
 
 import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
+import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)

@@ -16,6 +16,7 @@ from storage.models import (
     Publication,
     TeamsFile,
 )
+from storage.profile.tables import CaseStep
 from storage.teams import FILE_AAD
 
 # (model, ciphertext column, key-id column, associated data) — every encrypted field except audit purposes,
@@ -33,6 +34,7 @@ ENCRYPTED = (
     (Publication, "text_ct", "text_kid", "publication.text"),
     (Publication, "md_ct", "md_kid", "publication.md"),
     (Publication, "pdf_ct", "pdf_kid", "publication.pdf"),
+    (CaseStep, "title_ct", "title_kid", "step.title"),
 )
 
 

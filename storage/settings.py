@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     port: int = 3000
     koordinator_dev: bool = False
     keys_file: str | None = None
-    districts: CommaList = DEFAULT_DISTRICTS
-    indicators: CommaList = DEFAULT_INDICATORS
+    unit_profile: str = "copenhagen"  # a shipped profile's name or a YAML path; applies until the first import
+    districts: CommaList = DEFAULT_DISTRICTS  # superseded by the unit profile (storage/profile); unused
+    indicators: CommaList = DEFAULT_INDICATORS  # superseded by the unit profile (storage/profile); unused
     pii_denylist: CommaList = ()
     review_days: int = Field(default=28, ge=1)
     holiday_categories: CommaList = ("public",)  # add "optional" to skip 1 May, 5 June, 24 and 31 Dec too

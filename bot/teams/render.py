@@ -184,7 +184,7 @@ def size(card: dict[str, Any]) -> int:
 
 
 def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
-               orgs: tuple[str, ...] = tuple(Org), files: list[str] | None = None) -> dict[str, Any]:
+               orgs: tuple[str, ...] | None = None, files: list[str] | None = None) -> dict[str, Any]:
     """`files`: the offer tokens of the reply's attachments in a 1:1 chat; None for a channel."""
     mention = _Mentions(names or {})
     body: list[dict[str, Any]] = []
@@ -195,6 +195,7 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
     body += _field_elements(reply.fields, mention)
     files_body, file_actions = _attachments(reply.attachments, lang, files)
     body += files_body
+    orgs = orgs or tuple(Org)  # the unit profile's, from the caller; Copenhagen's without one
     actions = [_action(b, lang, orgs) for b in reply.buttons if b.command] + file_actions
     return _fit(_card(body, actions, mention.entities), lang)
 

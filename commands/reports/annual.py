@@ -75,12 +75,14 @@ def _cases(session: Session, year: int) -> list[Any]:
     return list(session.execute(select(*CASE.c).where(in_year)))
 
 
-def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: tuple[str, ...]) -> Annual:
+def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: tuple[str, ...],
+          targets: dict[str, float] | None = None) -> Annual:
     start, end = date(year, 1, 1), date(year, 12, 31)
     cases, before = _cases(session, year), _cases(session, year - 1)
     has_before = bool(before)
-    report = Annual(year, now, kpi.compute(session, start, end, now, tz),
-                    kpi.compute(session, date(year - 1, 1, 1), date(year - 1, 12, 31), now, tz) if has_before else None,
+    report = Annual(year, now, kpi.compute(session, start, end, now, tz, targets),
+                    kpi.compute(session, date(year - 1, 1, 1), date(year - 1, 12, 31), now, tz, targets)
+                    if has_before else None,
                     Table("months", [f"{m:02d}" for m in range(1, 13)],
                           [sum(1 for c in cases if c.received_on.month == m) for m in range(1, 13)],
                           [sum(1 for c in before if c.received_on.month == m) for m in range(1, 13)]

@@ -66,7 +66,8 @@ def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
                             .where(E.case_id.in_(keys)).order_by(E.id)):
         found[row.case_id].engagements.append(row)
     for row in conn.execute(select(V.id, V.case_id, V.at, V.kind, V.data)
-                            .where(V.case_id.in_(keys), V.kind.in_(("referred", "outcome"))).order_by(V.id)):
+                            .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome")))
+                            .order_by(V.id)):
         found[row.case_id].events.append(row)
     return [found[i] for i in keys]
 
@@ -86,7 +87,9 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
     c = src.case
     received = _aware(c.received_at)
     assert received is not None
-    deadline = received + timedelta(hours=VISITATION_HOURS[Severity(c.severity)])
+    intake = next((json.loads(e.data) for e in src.events if e.kind == "received"), {})
+    hours = intake.get("hours") or VISITATION_HOURS[Severity(c.severity)]  # the unit profile's, at intake
+    deadline = received + timedelta(hours=hours)
     referral = next((e for e in src.events if e.kind == "referred"), None)
     referred_at = _aware(referral.at) if referral is not None else None
     referral_data = json.loads(referral.data) if referral is not None else {}

@@ -89,7 +89,8 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
 def year_kpis(ctx: Ctx) -> FieldLine:
     """This year's targets for the secretariat's home page (exact: only the secretariat sees it)."""
     today = ctx.local(ctx.now()).date()
-    k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.settings.tz)
+    k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.settings.tz,
+                    ctx.profile.kpi_targets)
     lines = [f"{ctx.t('report.concerns')}: {k.concerns}"]
     lines += [_ratio_line(ctx, name, k.ratios[name]) for name in kpi.KPI_NAMES]
     return FieldLine(ctx.t("report.home", year=today.year), "\n".join(lines))
@@ -99,7 +100,7 @@ def year_kpis(ctx: Ctx) -> FieldLine:
 def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"year", "from", "to"})
     start, end = period(ctx, args)
-    k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.settings.tz)
+    k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.settings.tz, ctx.profile.kpi_targets)
     ctx.audit("report.kpi", detail={"from": start.isoformat(), "to": end.isoformat(), "format": "reply"})
     return kpi_reply(ctx, k)
 
@@ -113,7 +114,8 @@ def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     fmt = args.options.get("format", "md").strip().lower()
     if fmt not in FORMATS:
         raise UsageError("report_format", value=fmt[:20])
-    data = annual.build(ctx.session, year, ctx.now(), ctx.settings.tz, ctx.settings.districts)
+    data = annual.build(ctx.session, year, ctx.now(), ctx.settings.tz,
+                        ctx.profile.districts + ctx.profile.archived_districts, ctx.profile.kpi_targets)
     doc = documents.shown(data, ctx.lang)
     files = documents.attachments(doc, fmt, ctx.t("report.annual.file", year=year))
     ctx.audit("report.annual", detail={"from": f"{year}-01-01", "to": f"{year}-12-31", "format": fmt})
@@ -153,7 +155,7 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
                 return False
             if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
                 return False  # a unit with no case yet (a fresh install) gets no empty digest
-            k = kpi.compute(session, start, end, now, svc.settings.tz)
+            k = kpi.compute(session, start, end, now, svc.settings.tz, ctx.profile.kpi_targets)
             lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]

@@ -37,6 +37,7 @@ from storage.models import (
     Subject,
     TeamsFile,
 )
+from storage.profile.tables import CaseStep
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def erase_case(session: Session, svc: Services, case: Case, now: datetime, *, wh
     listing = [p.id for p in session.exec(select(Publication).where(col(Publication.refs).contains(case.ref)))
                if case.ref in p.refs.split(",")]
     counts["publications"] = gone(delete(Publication).where(col(Publication.id).in_(listing))) if listing else 0
+    counts["steps"] = gone(delete(CaseStep).where(CaseStep.case_id == cid))  # a step's own title is free text
     counts["followups"] = gone(delete(FollowUp).where(FollowUp.case_id == cid))
     counts["mentor_logs"] = (gone(delete(MentorSession).where(col(MentorSession.engagement_id).in_(engagement_ids)))
                              if engagement_ids else 0)

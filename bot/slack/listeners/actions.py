@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import render
 from bot.slack.answer import Where
 from bot.slack.runtime import invocation, runtime_of
-from storage.enums import Org
+from commands.profile import offered_orgs
 
 CASE_REF = re.compile(r"KE-\d{4}-\d{4,}")
 ACTIONS = re.compile("^" + re.escape(render.ACTION_PREFIX))
@@ -34,7 +35,8 @@ async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
     user = body.get("user") or {}
     ref = CASE_REF.search(command)
     if action.get("action_id", "").startswith(render.ACTION_PREFIX + render.REFER_ACTION + ".") and ref and trigger_id:
-        view = render.refer_modal(ref.group(0), rt.lang, tuple(Org), {"ch": channel, "ru": response_url})
+        orgs = await asyncio.to_thread(offered_orgs, rt.svc)
+        view = render.refer_modal(ref.group(0), rt.lang, orgs, {"ch": channel, "ru": response_url})
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
             return

@@ -1,0 +1,283 @@
+"""A case's checklist (SPEC.md §9): its track's procedure, copied at qualification from the current profile
+version (and kept when the profile changes later), due dates from anchors, reminders as follow-ups of kind
+`step` through the ordinary sweep, and the close guard for required steps. See docs/profile.md."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import col, func, select
+
+from commands import access
+from commands.common import add_event, member_by_ref, mention, only_options
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.parsing import local_datetime
+from commands.profile import texts  # noqa: F401  (the catalog entries)
+from commands.registry import command
+from commands.reply import FieldLine, Reply
+from commands.tokenizer import Args
+from scheduler import rules
+from scheduler.calendar import is_working_day
+from scheduler.sweep import FOLLOWUP_TEXT_AAD
+from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
+from storage.models import Case, Engagement, FollowUp, Member
+from storage.profile import store
+from storage.profile.schema import OFFSET
+from storage.profile.tables import CaseStep
+
+STEP_TITLE_AAD = "step.title"
+MORNING = time(8, 0)
+STEP_STATES = ("done", "skip")
+
+
+def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
+    """Hours count exactly; days, working days, weeks and months land on the due day's morning (08:00 local),
+    so the reminder is there when the day starts, across daylight-saving changes."""
+    match = OFFSET.match(offset)
+    assert match is not None
+    n, unit = int(match.group(1)), match.group(2)
+    if unit == "h":
+        return anchor_at + timedelta(hours=n)
+    tz, cats = ctx.settings.tz, ctx.settings.holiday_categories
+    day = anchor_at.astimezone(tz).date()
+    if unit == "wd":
+        while n > 0:
+            day += timedelta(days=1)
+            n -= int(is_working_day(day, cats))
+    else:
+        day += {"d": relativedelta(days=n), "w": relativedelta(weeks=n), "m": relativedelta(months=n)}[unit]
+    return datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+
+
+def _assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
+    """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
+    active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
+    if responsible == "owner":
+        return case.owner_id
+    if responsible == "secretariat":
+        return None
+    if responsible == "mentor":
+        return ctx.session.exec(select(Engagement.mentor_id).where(
+            Engagement.case_id == case.id, Engagement.state == EngagementState.active,
+            col(Engagement.mentor_id).is_not(None)).order_by(col(Engagement.id))).first()
+    return ctx.session.exec(select(Member.id).where(
+        Member.org == responsible, col(Member.active), col(Member.role).in_((Role.member, Role.adhoc)))
+        .order_by(col(Member.id))).first()
+
+
+def title_of(ctx: Ctx, step: CaseStep) -> str:
+    if step.title_ct is not None:
+        return ctx.decrypt(step.title_ct, step.title_kid, STEP_TITLE_AAD)
+    return step.title_da if ctx.lang == "da" else step.title_en
+
+
+def _schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
+    step.due_at = due_from(anchor_at, step.due_offset, ctx)
+    if step.anchor != "closed" and CaseState(case.state) in OPEN_STATES:
+        ct, kid = ctx.encrypt(title_of(ctx, step), FOLLOWUP_TEXT_AAD)
+        followup = rules.add_custom(ctx.session, case, step.assignee_id, step.due_at, ct, kid, ctx.now(), kind="step")
+        step.followup_id = followup.id
+    ctx.session.add(step)
+
+
+def case_steps(ctx: Ctx, case: Case) -> list[CaseStep]:
+    return list(ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id).order_by(col(CaseStep.n))))
+
+
+def attach(ctx: Ctx, case: Case) -> None:
+    """At qualification: the track's procedure of the current profile version, once per case."""
+    if case.procedure_version is not None:
+        return
+    current = store.current(ctx.session, ctx.settings)
+    if not current.profile.procedures_active:
+        return
+    case.procedure_version = current.version
+    ctx.session.add(case)
+    for n, spec in enumerate(current.profile.steps(case.track), start=1):
+        step = CaseStep(case_id=case.id, n=n, profile_version=current.version,  # type: ignore[arg-type]
+                        title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
+                        anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,
+                        on_agenda_when_late=spec.on_agenda_when_late)
+        step.assignee_id = _assignee(ctx, case, spec.responsible)
+        ctx.session.add(step)
+        if spec.anchor == "received":
+            _schedule(ctx, case, step, case.received_at)
+        elif spec.anchor == "qualified":
+            _schedule(ctx, case, step, ctx.now())
+    ctx.session.flush()
+
+
+def anchor_reached(ctx: Ctx, case: Case, anchor: str) -> None:
+    """Referred, an offer declined, an engagement started, closed: the steps waiting for it get their due date
+    (the first time only: one reminder per step, not one per subject)."""
+    for step in ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.anchor == anchor,
+                                                        CaseStep.state == "open", col(CaseStep.due_at).is_(None))):
+        if step.responsible in ("owner", "mentor"):
+            step.assignee_id = _assignee(ctx, case, step.responsible) or step.assignee_id
+        _schedule(ctx, case, step, ctx.now())
+
+
+def unfinished_required(ctx: Ctx, case: Case) -> list[CaseStep]:
+    return [s for s in case_steps(ctx, case) if s.required and s.state == "open"]
+
+
+def _finish_followup(ctx: Ctx, step: CaseStep, state: str) -> None:
+    if step.followup_id is None:
+        return
+    followup = ctx.session.get(FollowUp, step.followup_id)
+    if followup is not None and followup.state in rules.LIVE:
+        rules.mark(followup, state, ctx.now())
+        ctx.session.add(followup)
+
+
+def tick(ctx: Ctx, case: Case, step: CaseStep, state: str, reason: str | None = None,
+         via_followup: bool = False) -> None:
+    step.state, step.done_by, step.done_at = state, ctx.actor.id if ctx.actor else None, ctx.now()
+    ctx.session.add(step)
+    if not via_followup:
+        _finish_followup(ctx, step, "done" if state == "done" else "cancelled")
+    add_event(ctx, case, "step", {"n": step.n, "state": state}, text=reason)
+
+
+def followup_done(ctx: Ctx, followup: FollowUp) -> None:
+    """*Done* on a step's reminder ticks the step."""
+    step = ctx.session.exec(select(CaseStep).where(CaseStep.followup_id == followup.id)).first()
+    case = ctx.session.get(Case, followup.case_id)
+    if step is not None and step.state == "open" and case is not None:
+        tick(ctx, case, step, "done", via_followup=True)
+
+
+def _late(ctx: Ctx, step: CaseStep) -> bool:
+    return step.state == "open" and step.due_at is not None and step.due_at < ctx.now()
+
+
+@command("case steps", "case steps KE-…", access.STAFF | {Role.adhoc}, case_arg=True)
+def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, set())
+    rows = case_steps(ctx, case)
+    ctx.audit("case.steps", case_ref=case.ref)
+    if not rows:
+        return Reply(text=ctx.t("steps.none", ref=case.ref))
+    members = {m.id: m for m in ctx.session.exec(select(Member).where(
+        col(Member.id).in_({s.assignee_id for s in rows if s.assignee_id})))}
+    lines = []
+    for s in rows:
+        mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
+        who = mention(members.get(s.assignee_id)) if s.assignee_id else s.responsible
+        due = ctx.fmt(s.due_at) if s.due_at else ctx.t("steps.after", anchor=s.anchor, offset=s.due_offset)
+        flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
+                (" " + ctx.t("steps.late") if _late(ctx, s) else "")
+        lines.append(f"{mark} {s.n}. {title_of(ctx, s)} — {who} — {due}{flags}")
+    version = case.procedure_version or "—"
+    return Reply(title=ctx.t("steps.title", ref=case.ref, version=version), text="\n".join(lines))
+
+
+STEP_N = re.compile(r"^\d{1,3}$")
+
+
+@command("case step", 'case step KE-… N done|skip [reason="…"] | case step KE-… N assign=@user', access.STAFF,
+         case_arg=True)
+def step_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None
+    only_options(args, {"reason", "assign"}, words=2)
+    if not args.words or not STEP_N.match(args.words[0]):
+        raise UsageError("step_number", value=(args.words[0] if args.words else "—")[:20])
+    step = ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id,
+                                                   CaseStep.n == int(args.words[0]))).first()
+    if step is None:
+        raise UsageError("step_unknown", ref=case.ref, n=args.words[0])
+    if "assign" in args.options:
+        if len(args.words) > 1:
+            raise UsageError("unexpected_word", word=args.words[1][:40])
+        member = member_by_ref(ctx, args.options["assign"], "assign")
+        step.assignee_id = member.id
+        ctx.session.add(step)
+        if step.followup_id is not None and (f := ctx.session.get(FollowUp, step.followup_id)) is not None:
+            f.assignee_id, f.updated_at = member.id, ctx.now()
+            ctx.session.add(f)
+        add_event(ctx, case, "step", {"n": step.n, "assign": member.user_id})
+        ctx.audit("case.step", case_ref=case.ref, detail={"n": step.n, "assign": member.user_id})
+        if member.user_id != ctx.inv.user_id:
+            ctx.send_dm(member.user_id, Reply(text=ctx.t("steps.assigned_dm", ref=case.ref, n=step.n)))
+        return Reply(text=ctx.t("steps.assigned", ref=case.ref, n=step.n, user=mention(member)))
+    what = args.words[1].lower() if len(args.words) > 1 else ""
+    if what not in STEP_STATES:
+        raise UsageError("bad_choice", option="N", value=what or "—", choices="done, skip, assign=@user")
+    if step.state != "open":
+        raise UsageError("step_finished", ref=case.ref, n=step.n, state=step.state)
+    reason = (args.options.get("reason") or "").strip()
+    if what == "skip" and not reason:
+        raise UsageError("missing_option", option="reason", choices='"…"')
+    if len(reason) > 500:
+        raise UsageError("too_long", option="reason", limit=500)
+    state = "done" if what == "done" else "skipped"
+    tick(ctx, case, step, state, reason or None)
+    ctx.audit("case.step", case_ref=case.ref, detail={"n": step.n, "state": state})
+    return Reply(text=ctx.t("steps.ticked", ref=case.ref, n=step.n, state=ctx.t(f"steps.state.{state}")))
+
+
+@command("case step add", 'case step add KE-… "…" due=…', access.STAFF, case_arg=True)
+def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    assert case is not None and ctx.actor is not None
+    only_options(args, {"due"}, texts=1)
+    title = (args.texts[0] if args.texts else "").strip()
+    if not title:
+        raise UsageError("missing_text")
+    if len(title) > 200:
+        raise UsageError("too_long", option="text", limit=200)
+    if "due" not in args.options:
+        raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
+    if CaseState(case.state) not in OPEN_STATES:
+        raise UsageError("case_closed", ref=case.ref)
+    due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+    if due < ctx.now():
+        raise UsageError("due_past")
+    n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
+    step = CaseStep(case_id=case.id, n=n, responsible="owner", anchor="received", due_offset="0h",  # type: ignore[arg-type]
+                    assignee_id=ctx.actor.id, due_at=due)
+    step.title_ct, step.title_kid = ctx.encrypt(title, STEP_TITLE_AAD)
+    ct, kid = ctx.encrypt(title, FOLLOWUP_TEXT_AAD)
+    step.followup_id = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now(), kind="step").id
+    ctx.session.add(step)
+    ctx.session.flush()
+    add_event(ctx, case, "step", {"n": n, "added": True})
+    ctx.audit("case.step.add", case_ref=case.ref, detail={"n": n})
+    return Reply(text=ctx.t("steps.added", ref=case.ref, n=n, due=ctx.fmt(due)))
+
+
+def close_guard(ctx: Ctx, case: Case, force: bool) -> list[int]:
+    """Closing with unfinished required steps needs force=yes; returns the step numbers forced past."""
+    if CaseState(case.state) in (CaseState.new, CaseState.qualifying):
+        return []  # a concern without substance ends at qualification: its procedure never started
+    missing = [s.n for s in unfinished_required(ctx, case)]
+    if missing and not force:
+        raise UsageError("steps_unfinished", ref=case.ref, steps=", ".join(str(n) for n in missing))
+    return missing
+
+
+def show_field(ctx: Ctx, case: Case) -> FieldLine | None:
+    """For `case show`: how far the checklist is."""
+    rows = case_steps(ctx, case)
+    if not rows:
+        return None
+    done = sum(1 for s in rows if s.state != "open")
+    late = sum(1 for s in rows if _late(ctx, s))
+    return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress", done=done, total=len(rows), late=late))
+
+
+def my_steps_field(ctx: Ctx, member: Member, limit: int = 10) -> FieldLine | None:
+    """For the App Home: my open steps across cases, soonest first (like `/playbook todo`)."""
+    rows = list(ctx.session.exec(
+        select(CaseStep, Case.ref).join(Case, col(Case.id) == col(CaseStep.case_id))
+        .where(CaseStep.assignee_id == member.id, CaseStep.state == "open",
+               col(Case.state).in_([s.value for s in OPEN_STATES]))
+        .order_by(col(CaseStep.due_at).is_(None), col(CaseStep.due_at), col(CaseStep.id)).limit(limit)))
+    if not rows:
+        return None
+    lines = [f"{ref} · {s.n}. {title_of(ctx, s)} · {ctx.fmt(s.due_at) if s.due_at else '—'}"
+             + (f" {ctx.t('steps.late')}" if _late(ctx, s) else "") for s, ref in rows]
+    return FieldLine(ctx.t("steps.mine"), "\n".join(lines))
