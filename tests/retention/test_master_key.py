@@ -42,6 +42,7 @@ def _unit_with_keys(svc, clock, count: int = 6):
     seed(svc)
     r = rich_case(svc, clock)
     for _ in range(count - 1):
+        clock.advance(seconds=1)  # keys made at distinct instants: rotate-master's order is then theirs
         ok(svc, "unit keys rotate")  # more data keys: the free text is spread over them
     with unit_of_work(svc.engine) as session:
         assert len(list(session.exec(select(DataKey)))) == count
