@@ -21,8 +21,9 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import calendar_feed, teams
+from bot import calendar_feed, edge, teams
 from bot.services import build_services
+from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
@@ -121,8 +122,10 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
     app = FastAPI(title="koordinator", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.svc, app.state.bolt, app.state.delivery = svc, bolt, delivery
 
+    edge.install(app)
     if bolt is not None and mode == "http":
         handler = AsyncSlackRequestHandler(bolt)
+        edge.install(app, "/slack/events", slack_edge.check(settings.slack_signing_secret or ""))
 
         @app.post("/slack/events")
         async def slack_events(request: Request) -> Response:
