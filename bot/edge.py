@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from storage import metrics
+
 log = logging.getLogger(__name__)
 
+ACKED = {"/slack/events": "slack", "/api/messages": "teams"}  # the routes whose answer time is the ack
 MAX_BODY = 1 << 20  # Slack payloads and Teams activities are far smaller; a file is never posted to us inline
 Check = Callable[[bytes, Mapping[str, str]], "tuple[int, str] | None"]  # (status, why) to refuse, None to pass
 
@@ -63,6 +67,8 @@ class Edge:
     async def _guarded(self, scope: dict[str, Any], body: bytes, receive: Any, send: Any, *, outside: bool) -> None:
         replayed = False
         started = False
+        begun = time.perf_counter()
+        platform = ACKED.get(scope.get("path", ""))
 
         async def replay() -> dict[str, Any]:
             nonlocal replayed
@@ -77,6 +83,8 @@ class Edge:
                 if outside and message["status"] == 500:  # an SDK's own error answer: never a 5xx to the outside
                     message = {**message, "status": 400}
                 started = True
+                if platform is not None:
+                    metrics.ACK_SECONDS.labels(platform).observe(time.perf_counter() - begun)
             await send(message)
 
         try:

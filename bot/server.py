@@ -31,6 +31,7 @@ from bot.slack.work import Work
 from commands.context import Services
 from scheduler.sweep import sweep_now
 from scheduler.worker import SWEEP_SECONDS
+from storage import metrics
 from storage.crypto import KeyError_
 from storage.db import needs_migration
 from storage.settings import Settings
@@ -137,11 +138,25 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
+        """Liveness: the process answers. Cheap on purpose — no database; a restart would not fix one."""
+        return JSONResponse({"status": "ok", "slack": mode,
+                             "teams": teams.auth_mode(settings) if teams.wanted(settings) else "off"})
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Readiness: 503 while the database is unreachable or its schema is behind, so traffic goes elsewhere."""
         db = await asyncio.to_thread(_database_status, svc)
-        ok = db["database"] == "ok"
-        return JSONResponse({"status": "ok" if ok else "degraded", **db, "slack": mode,
-                             "teams": teams.auth_mode(settings) if teams.wanted(settings) else "off"},
-                            status_code=200 if ok else 503)
+        ok = db == {"database": "ok", "schema": "current"}
+        return JSONResponse({"status": "ready" if ok else "not ready", **db}, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics.authorised(settings.metrics_token, request.headers.get("authorization")):
+            return Response("unauthorized\n", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})
+        await asyncio.to_thread(metrics.refresh, svc.engine, svc.clock.now(), metrics.channel_platform(settings))
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
     return app
 
@@ -152,7 +167,9 @@ def _start_sweeper(work: Work) -> AsyncIOScheduler:
 
     async def job() -> None:
         try:
-            await work(sweep_now)
+            with metrics.Timer() as timer:
+                result = await work(sweep_now)
+            metrics.swept(timer.seconds, result.reminded, work.svc.clock.now())
         except Exception as exc:  # noqa: BLE001 — the next run retries
             log.error("sweep failed: %s", type(exc).__name__)
 

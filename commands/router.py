@@ -67,10 +67,20 @@ def _member(session: Session, user_id: str) -> Member | None:
 
 def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -> Reply:
     ctx.audit("access.denied", case_ref=case_ref, result="refused", detail={"reason": key})
-    return private(ctx.t(f"refused.{key}", **params), ok=False)
+    reply = private(ctx.t(f"refused.{key}", **params), ok=False)
+    reply.outcome = "refused"
+    return reply
 
 
 def dispatch(svc: Services, inv: Invocation) -> Reply:
+    seen: dict[str, str] = {}
+    reply = _dispatch(svc, inv, seen)
+    reply.command = seen.get("command", "unknown")
+    reply.outcome = reply.outcome or ("ok" if reply.ok else "usage_error")
+    return reply
+
+
+def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
     load_usecases()
     lang = svc.lang
     cmd: registry.Command | None = None
@@ -91,9 +101,12 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
         if lowered[0] != "help" and "help" in lowered[1:4]:
             topic = " ".join(lowered[: lowered.index("help")])
             help_cmd = registry.COMMANDS[("help",)]
+            seen["command"] = "help"
             return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
                 ctx, to_args(tokenize(topic)), None), access.EVERYONE)
         cmd, size = registry.find(words)
+        if cmd is not None:
+            seen["command"] = cmd.name
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
@@ -138,7 +151,9 @@ def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply
     error_id = secrets.token_hex(4)
     # Only the exception type and the command path: messages may echo user input.
     log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id)
-    return private(t(lang, "crash", error_id=error_id), ok=False)
+    reply = private(t(lang, "crash", error_id=error_id), ok=False)
+    reply.outcome = "crashed"
+    return reply
 
 
 def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:

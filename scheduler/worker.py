@@ -11,11 +11,13 @@ import logging
 import signal
 from datetime import datetime
 
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
 from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
+from storage import metrics
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
@@ -32,7 +34,9 @@ async def deliver(svc: Services) -> int:
 
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
     """One sweep as of `now` (follow-ups, then meetings and agendas), then one delivery pass."""
-    result = await asyncio.to_thread(sweep, svc, now)
+    with metrics.Timer() as timer:
+        result = await asyncio.to_thread(sweep, svc, now)
+    metrics.swept(timer.seconds, result.reminded, now)
     await asyncio.to_thread(meeting_tick, svc, now)
     return result, await deliver(svc)
 
@@ -40,7 +44,9 @@ async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
 def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
     async def sweep_job() -> None:
         try:
-            await asyncio.to_thread(sweep, svc, svc.clock.now())
+            with metrics.Timer() as timer:
+                result = await asyncio.to_thread(sweep, svc, svc.clock.now())
+            metrics.swept(timer.seconds, result.reminded, svc.clock.now())
         except Exception as exc:  # noqa: BLE001 — keep the worker alive; the next run retries
             log.error("sweep failed: %s", type(exc).__name__)
 
@@ -63,10 +69,39 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
                       next_run_time=datetime.now(), **opts)
 
 
+async def start_metrics(svc: Services, host: str = "0.0.0.0") -> tuple[web.AppRunner, int] | None:  # noqa: S104
+    """The worker's GET /metrics on METRICS_PORT (off unless set), for the same bearer METRICS_TOKEN as the
+    web server's; returns the runner (to clean up) and the port it listens on."""
+    settings = svc.settings
+    if settings.metrics_port is None:
+        return None
+    if not settings.metrics_token:
+        log.warning("METRICS_PORT is set but METRICS_TOKEN is not: the worker serves no metrics")
+        return None
+
+    async def scrape(request: web.Request) -> web.Response:
+        if not metrics.authorised(settings.metrics_token, request.headers.get("Authorization")):
+            return web.Response(status=401, text="unauthorized\n", headers={"WWW-Authenticate": "Bearer"})
+        await asyncio.to_thread(metrics.refresh, svc.engine, svc.clock.now(), metrics.channel_platform(settings))
+        body, content_type = metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store"})
+
+    app = web.Application(client_max_size=1024)
+    app.router.add_get("/metrics", scrape)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.metrics_port)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    log.warning("worker metrics on port %s: GET /metrics", port)
+    return runner, port
+
+
 async def run_forever(svc: Services) -> None:
     scheduler = AsyncIOScheduler(timezone=svc.settings.tz)
     add_jobs(scheduler, svc)
     scheduler.start()
+    listener = await start_metrics(svc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -74,3 +109,5 @@ async def run_forever(svc: Services) -> None:
     log.warning("worker started: sweep every %ss, delivery every %ss", SWEEP_SECONDS, DELIVERY_SECONDS)
     await stop.wait()
     scheduler.shutdown(wait=False)
+    if listener is not None:
+        await listener[0].cleanup()

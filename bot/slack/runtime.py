@@ -20,6 +20,7 @@ from bot.slack.messaging import show
 from bot.slack.work import Work
 from commands.context import Services
 from commands.reply import Invocation, Reply
+from storage import metrics
 
 CONTEXT_KEY = "koordinator"
 PLATFORM = "slack"
@@ -38,8 +39,10 @@ class SlackRuntime(Runtime):
     async def handle(self, inv: Invocation, where: Where, client: AsyncWebClient) -> None:
         """Run the command and answer, as one job off the event loop (after the ack)."""
         try:
-            await self.work(run_and_answer, inv, where)
+            name, outcome = await self.work(run_and_answer, inv, where)
+            metrics.command(PLATFORM, name, outcome)
         except Exception as exc:  # noqa: BLE001 — run_and_answer never raises; this is the pool failing
+            metrics.command(PLATFORM, "unknown", "crashed")
             await show(client, self.lang, self.crashed(exc), user_id=where.user_id, channel_id=where.channel_id,
                        response_url=where.response_url, trigger_id=None)
         finally:

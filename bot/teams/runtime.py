@@ -23,6 +23,7 @@ from bot.teams.sdk import App
 from commands.context import Services
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
+from storage import metrics
 from storage import teams as refs
 from storage.db import unit_of_work
 
@@ -52,8 +53,11 @@ class TeamsRuntime(Runtime):
 
     async def dispatch(self, inv: Invocation) -> Reply:
         try:
-            return await self.run(dispatch, inv)
+            reply = await self.run(dispatch, inv)
+            metrics.command(PLATFORM, reply.command, reply.outcome)
+            return reply
         except Exception as exc:  # noqa: BLE001 — dispatch never raises; this is the thread itself failing
+            metrics.command(PLATFORM, "unknown", "crashed")
             return self.crashed(exc)
         finally:
             self.kick()

@@ -27,10 +27,13 @@ from tests.conftest import make_svc
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_healthz_reports_database_and_slack_mode(server: AppServer) -> None:
+async def test_healthz_is_cheap_and_readyz_reports_database_and_schema(server: AppServer) -> None:
     response = await server.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema": "current", "slack": "http", "teams": "off"}
+    assert response.json() == {"status": "ok", "slack": "http", "teams": "off"}
+    ready = await server.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "schema": "current"}
 
 
 @pytest.mark.parametrize("overrides, message", [
