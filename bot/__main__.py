@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from storage.logs import configure as configure_logging
 from storage.settings import Settings
 
 
@@ -25,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
     if args.cmd == "keys":
         from storage.crypto import generate_key
 

@@ -42,5 +42,5 @@ class Runtime:
 
     def crashed(self, exc: BaseException) -> Reply:
         error_id = secrets.token_hex(4)
-        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id)
+        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id, extra={"error_id": error_id})
         return Reply(text=t(self.lang, "crash", error_id=error_id), ok=False)

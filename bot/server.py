@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from scheduler.worker import SWEEP_SECONDS
 from storage import metrics
 from storage.crypto import KeyError_
 from storage.db import needs_migration
+from storage.logs import say, uvicorn_log_config
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def _start_sweeper(work: Work) -> AsyncIOScheduler:
 
 
 def _refuse(message: str) -> int:
-    print(f"koordinator: cannot start: {message}", file=sys.stderr)
+    say(f"cannot start: {message}")
     return 2
 
 
@@ -199,10 +199,12 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
              "off": "no Slack"}[mode]
     if teams.wanted(settings):
         where += f", Teams at POST /api/messages ({teams.auth_mode(settings)})"
-    print(f"koordinator: serving on port {settings.port} — {where}, GET /healthz", file=sys.stderr)
+    say(f"serving on port {settings.port} — {where}, GET /healthz, GET /readyz"
+        + (", GET /metrics" if settings.metrics_token else ""))
     # No access log: request paths can carry secrets (calendar feed tokens).
     app = create_app(svc, work_processes=WORK_PROCESSES, with_worker=with_worker)
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info",
+                                           log_config=uvicorn_log_config(settings.log_format)))
     # Everything imported and built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall the event loop (and every ack) for a quarter second.
     gc.collect()

@@ -17,7 +17,7 @@ from commands.messages import t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
-from storage import pii
+from storage import logs, pii
 from storage.db import unit_of_work
 from storage.enums import Org, Role
 from storage.models import Case, Member, ProcessedRequest
@@ -74,7 +74,13 @@ def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -
 
 def dispatch(svc: Services, inv: Invocation) -> Reply:
     seen: dict[str, str] = {}
-    reply = _dispatch(svc, inv, seen)
+    tokens = (logs.platform.set(inv.platform), logs.request_id.set(inv.request_id), logs.command.set(None))
+    try:
+        reply = _dispatch(svc, inv, seen)
+    finally:
+        logs.command.reset(tokens[2])
+        logs.request_id.reset(tokens[1])
+        logs.platform.reset(tokens[0])
     reply.command = seen.get("command", "unknown")
     reply.outcome = reply.outcome or ("ok" if reply.ok else "usage_error")
     return reply
@@ -102,11 +108,13 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
             topic = " ".join(lowered[: lowered.index("help")])
             help_cmd = registry.COMMANDS[("help",)]
             seen["command"] = "help"
+            logs.command.set("help")
             return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
                 ctx, to_args(tokenize(topic)), None), access.EVERYONE)
         cmd, size = registry.find(words)
         if cmd is not None:
             seen["command"] = cmd.name
+            logs.command.set(cmd.name)
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
@@ -150,7 +158,8 @@ def _index_after(tokens: list, size: int) -> int:
 def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply:
     error_id = secrets.token_hex(4)
     # Only the exception type and the command path: messages may echo user input.
-    log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id)
+    log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id,
+              extra={"error_id": error_id})
     reply = private(t(lang, "crash", error_id=error_id), ok=False)
     reply.outcome = "crashed"
     return reply

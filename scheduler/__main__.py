@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from storage.clock import FixedClock, SystemClock
+from storage.logs import configure as configure_logging
 from storage.settings import Settings
 
 
@@ -25,12 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     tick = sub.add_parser("tick", help="run one sweep and one delivery pass, then exit")
     tick.add_argument("--now", type=_instant, default=None, help="the instant to sweep as of (ISO-8601 with zone)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from bot.services import build_services
     from scheduler.worker import run_forever
     from scheduler.worker import tick as run_tick
 
     settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
     clock = FixedClock(args.now) if getattr(args, "now", None) else SystemClock()
     svc = build_services(settings, clock, allow_generated_keys=not settings.has_slack or settings.koordinator_dev)
     if args.cmd == "tick":

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         return _split(value)
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be 'text' or 'json'")
+        return value
+
     @field_validator("bot_language")
     @classmethod
     def _language(cls, value: str) -> str:
