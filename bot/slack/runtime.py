@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime, T
-from bot.slack.answer import Where, answer_privately, run_and_answer
+from bot.slack.answer import Where, answer, answer_privately, run_and_answer
 from bot.slack.messaging import show
 from bot.slack.work import Work
 from commands.context import Services
@@ -38,6 +38,11 @@ class SlackRuntime(Runtime):
 
     async def handle(self, inv: Invocation, where: Where, client: AsyncWebClient) -> None:
         """Run the command and answer, as one job off the event loop (after the ack)."""
+        refusal = await self.too_fast(inv)
+        if refusal is not None:
+            metrics.command(PLATFORM, refusal.command, refusal.outcome)
+            await self.work(answer, refusal, where)
+            return
         try:
             name, outcome = await self.work(run_and_answer, inv, where)
             metrics.command(PLATFORM, name, outcome)

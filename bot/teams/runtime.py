@@ -52,6 +52,10 @@ class TeamsRuntime(Runtime):
         return await asyncio.to_thread(fn, self.svc, *args)
 
     async def dispatch(self, inv: Invocation) -> Reply:
+        refusal = await self.too_fast(inv)
+        if refusal is not None:
+            metrics.command(PLATFORM, refusal.command, refusal.outcome)
+            return refusal
         try:
             reply = await self.run(dispatch, inv)
             metrics.command(PLATFORM, reply.command, reply.outcome)
