@@ -154,6 +154,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "New concern {ref} · {severity} · {track} · visitation deadline {deadline}"),
     "repeat.notice": ("Mulig gentagelse: {subject} i {ref} findes også i {earlier}.",
                       "Possible repeat: {subject} in {ref} also appears in {earlier}."),
+    "unavailable": ("Databasen svarer ikke lige nu, og intet er gemt. Prøv igen om et øjeblik.",
+                    "The database is not answering right now, and nothing was stored. Please try again in a moment."),
     "refused.lookup_limit": ("Du har nået grænsen på {limit} opslag i dag. Prøv igen i morgen, eller kontakt sekretariatet. "
                              "Forsøget er logget.",
                              "You have reached the limit of {limit} lookups today. Try again tomorrow, or contact the "

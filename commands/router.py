@@ -18,7 +18,7 @@ from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
 from storage import logs, pii
-from storage.db import unit_of_work
+from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Org, Role
 from storage.models import Case, Member, ProcessedRequest
 
@@ -76,7 +76,9 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
     seen: dict[str, str] = {}
     tokens = (logs.platform.set(inv.platform), logs.request_id.set(inv.request_id), logs.command.set(None))
     try:
-        reply = _dispatch(svc, inv, seen)
+        reply = retrying(lambda: _dispatch(svc, inv, seen), "command")
+    except Exception as exc:  # noqa: BLE001 — only an outage gets here, after the retries
+        reply = _unavailable(svc.lang, exc)
     finally:
         logs.command.reset(tokens[2])
         logs.request_id.reset(tokens[1])
@@ -131,7 +133,17 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
     except UsageError as exc:
         return _stranger(svc, inv) or usage_reply(lang, exc, cmd)
     except Exception as exc:  # noqa: BLE001 — the user never sees a stack trace
+        if is_outage(exc):
+            raise  # rolled back: dispatch tries the whole command again, or says "in a moment"
         return _crash(lang, exc, cmd)
+
+
+def _unavailable(lang: str, exc: BaseException) -> Reply:
+    """The database stayed away through the retries: nothing was stored, and the user may simply try again."""
+    log.warning("command not run: database unavailable (%s)", type(exc).__name__)
+    reply = private(t(lang, "unavailable"), ok=False)
+    reply.outcome = "unavailable"
+    return reply
 
 
 def _stranger(svc: Services, inv: Invocation) -> Reply | None:
@@ -274,8 +286,11 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
         return result
 
     try:
-        return _authorised(svc, inv, spec.roles, body, lambda reply: FormResult(reply=reply))
+        return retrying(lambda: _authorised(svc, inv, spec.roles, body, lambda reply: FormResult(reply=reply)),
+                        "form")
     except UsageError as exc:
         return FormResult(reply=usage_reply(lang, exc, None))
     except Exception as exc:  # noqa: BLE001
+        if is_outage(exc):
+            return FormResult(reply=_unavailable(lang, exc))
         return FormResult(reply=_crash(lang, exc, None))

@@ -25,7 +25,7 @@ from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("ok", "usage_error", "refused", "crashed")
+OUTCOMES = ("ok", "usage_error", "refused", "crashed", "unavailable")  # unavailable: the database was away
 PLATFORMS = ("slack", "teams", "console")
 AWAITING_VISITATION = (CaseState.new.value, CaseState.qualifying.value)
 

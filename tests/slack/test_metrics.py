@@ -107,7 +107,7 @@ async def test_a_burst_is_counted_by_command_and_outcome_and_no_line_names_a_cas
     assert ("koordinator_outbox_pending", (("platform", "slack"),)) in samples(text)
     assert value(text, "koordinator_visitations_overdue") == 0
 
-    clock.advance(days=3)  # both high-severity concerns are now past their 24-hour visitation deadline
+    clock.advance(days=3)  # both high-severity concerns are now past their 48-hour visitation deadline
     later = await scrape(metered)
     assert value(later, "koordinator_visitations_overdue") == 2
 
