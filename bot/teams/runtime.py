@@ -75,7 +75,11 @@ class TeamsRuntime(Runtime):
         now = self.svc.clock.now()
         released = False
         for s in fresh:
-            released |= await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            try:
+                released |= await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            except Exception as exc:  # noqa: BLE001 — e.g. the database is away: the command still gets its answer
+                log.warning("could not remember a conversation reference (%s)", type(exc).__name__)
+                return
             if len(self._seen) >= _SEEN_CACHE:
                 self._seen.clear()
             self._seen[(s.kind, s.key)] = s
