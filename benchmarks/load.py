@@ -260,6 +260,9 @@ async def main(rates: list[float], seconds: float, database_url: str) -> None:
                 for _n in range(SEED_CASES):
                     await send(http, base + "/slack/events", fake_port, seed, "/concern", CONCERN)
                 cases = [SEED_CASES]
+                deadline = time.monotonic() + ANSWER_WAIT_S  # the warm-up's answers, before anything is measured
+                while len(await answered(http, fake_port)) < SEED_CASES and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
                 idle = (memory_mb(pids["web"]), memory_mb(pids["worker"]))
                 print(f"# idle after warm-up: web {idle[0][0]:.0f} MB RSS / {idle[0][1]:.0f} MB PSS, "
                       f"worker {idle[1][0]:.0f} / {idle[1][1]:.0f}")
