@@ -8,11 +8,14 @@ few typographic characters outside Latin-1 are replaced, Danish letters are kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from fpdf import FPDF
+from functools import cache
+from typing import TYPE_CHECKING
 
 from commands.messages import t
 from commands.reply import Attachment
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _LATIN1_FIXES = str.maketrans({"—": "-", "–": "-", "…": "...", "→": "->", "✓": "v", "“": '"', "”": '"',
                                "„": '"', "‘": "'", "’": "'", "⏸": "||", "•": "-", "≤": "<=", "≥": ">="})
@@ -44,17 +47,25 @@ def _latin1(text: str) -> str:
     return text.translate(_LATIN1_FIXES).encode("latin-1", "replace").decode("latin-1")
 
 
-class _Pdf(FPDF):
-    def __init__(self, footer: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self._footer_text = _latin1(footer)
+@cache
+def _pdf_class() -> type[FPDF]:
+    """fpdf2 (with its font and image libraries) costs some 35 MB in every process that imports it: it is loaded
+    when the first PDF is made, not by every server and work process."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:  # fpdf2 calls this on every page
-        self.set_y(-16)
-        self.set_font("Helvetica", "I", 7)
-        self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", "", 7)
-        self.cell(0, 3.2, str(self.page_no()), align="C")
+    class _Pdf(FPDF):
+        def __init__(self, footer: str) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self._footer_text = _latin1(footer)
+
+        def footer(self) -> None:  # fpdf2 calls this on every page
+            self.set_y(-16)
+            self.set_font("Helvetica", "I", 7)
+            self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Helvetica", "", 7)
+            self.cell(0, 3.2, str(self.page_no()), align="C")
+
+    return _Pdf
 
 
 def _line(out: FPDF, text: str) -> None:
@@ -66,7 +77,7 @@ def _line(out: FPDF, text: str) -> None:
 
 
 def pdf(doc: Document, *, compress: bool = True) -> bytes:
-    out = _Pdf(doc.footer)
+    out = _pdf_class()(doc.footer)  # type: ignore[call-arg]
     out.set_compression(compress)
     out.set_title(_latin1(doc.title))
     out.set_creator("koordinator")
