@@ -10,7 +10,7 @@ import time
 import pytest
 from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, seed_admin
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from commands.context import Services
 from storage.clock import FixedClock
@@ -52,6 +52,6 @@ def test_a_command_waits_out_a_locked_sqlite_database_instead_of_failing(setting
 
 
 def test_a_missing_table_is_a_bug_not_an_outage(svc: Services) -> None:
-    with pytest.raises(OperationalError) as raised, svc.engine.connect() as conn:
+    with pytest.raises(DBAPIError) as raised, svc.engine.connect() as conn:
         conn.execute(text("SELECT * FROM no_such_table"))
     assert not is_outage(raised.value)
