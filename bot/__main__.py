@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from storage.logs import configure as configure_logging
 from storage.settings import Settings
 
 
@@ -48,8 +49,8 @@ def _rotate_master(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
     if args.cmd == "keys" and args.action == "rotate-master":
         return _rotate_master(settings)
     if args.cmd == "keys":

@@ -16,6 +16,7 @@ from commands.context import Services
 from commands.feed import calendar_for_token
 
 _TOKEN_IN_PATH = re.compile(r"(/calendar/)[^/\s\"?]+(\.ics)")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")  # what token_for makes; anything else is not looked up
 HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
 
 
@@ -37,7 +38,7 @@ def register(app: FastAPI, svc: Services) -> None:
 
     @app.get("/calendar/{token}.ics", include_in_schema=False)
     async def calendar_feed(token: str) -> Response:
-        body = await asyncio.to_thread(calendar_for_token, svc, token)
+        body = await asyncio.to_thread(calendar_for_token, svc, token) if _TOKEN.fullmatch(token) else None
         if body is None:
             return Response(status_code=404, content="not found\n", media_type="text/plain", headers=HEADERS)
         return Response(content=body, media_type="text/calendar; charset=utf-8",

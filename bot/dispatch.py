@@ -27,7 +27,7 @@ from bot.runtime import Runner
 from commands.context import Services
 from commands.platforms import notify_unreachable
 from commands.reply import Reply
-from storage import outbox
+from storage import metrics, outbox
 from storage.db import unit_of_work
 from storage.models import OutboxMessage
 
@@ -202,6 +202,8 @@ async def _deliver_row(svc: Services, platform: Platform, work: Runner, row: Row
         external_id = await platform.send(row, channel, claimed)
     except Exception as exc:  # noqa: BLE001 — nothing was posted; retry later rather than wedge the queue
         failure = platform.failure(exc)
+        metrics.delivery(platform.hooks.platform, failure.status if failure else None, failed=True,
+                         network=failure is None and isinstance(exc, platform.network_errors))
         if failure is not None:
             level, error, delay = logging.WARNING, failure.error, failure.delay(row.attempts)
         elif isinstance(exc, platform.network_errors):
@@ -213,6 +215,7 @@ async def _deliver_row(svc: Services, platform: Platform, work: Runner, row: Row
                 f" ({failure.hint})" if failure and failure.hint else "", int(delay.total_seconds()))
         await work(_finish, row.id, now, None, delay, error)
         return False
+    metrics.delivery(platform.hooks.platform)
     await _mark_sent(work, log, row, now, external_id)
     return True
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from commands.context import Services
+from commands.limits import CommandRate, slowed
 from commands.messages import t
 from commands.reply import FormResult, Invocation, Reply
 from commands.router import submit_form
@@ -22,6 +23,22 @@ log = logging.getLogger(__name__)
 class Runtime:
     svc: Services
     kick: Callable[[], None]  # wake the outbox dispatcher after a command
+    _rate: CommandRate | None = None
+
+    async def too_fast(self, inv: Invocation) -> Reply | None:
+        """None while the user keeps within COMMAND_RATE; else the polite answer (the first one audited)."""
+        if self._rate is None:
+            self._rate = CommandRate(self.svc.settings.command_rate)
+        now = self.svc.clock.now()
+        if self._rate.allow(inv.user_id, now):
+            return None
+        audited = self._rate.first_refusal(inv.user_id, now)
+        try:
+            return await self.run(slowed, inv, audited)
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is away: slow the user down all the same
+            log.warning("could not audit a slowed command (%s)", type(exc).__name__)
+            return Reply(text=t(self.lang, "limit.command_rate", rate=self.svc.settings.command_rate), ok=False,
+                         command="unknown", outcome="refused")
 
     @property
     def lang(self) -> str:
@@ -42,5 +59,5 @@ class Runtime:
 
     def crashed(self, exc: BaseException) -> Reply:
         error_id = secrets.token_hex(4)
-        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id)
+        log.error("work failed (%s) error_id=%s", type(exc).__name__, error_id, extra={"error_id": error_id})
         return Reply(text=t(self.lang, "crash", error_id=error_id), ok=False)

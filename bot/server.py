@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -21,16 +20,19 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import calendar_feed, teams
+from bot import calendar_feed, edge, teams
 from bot.services import build_services
+from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
 from bot.slack.work import Work
 from commands.context import Services
 from scheduler.worker import SWEEP_SECONDS, due_now
+from storage import metrics
 from storage.crypto import KeyError_
 from storage.db import needs_migration
+from storage.logs import say, uvicorn_log_config
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,8 +122,10 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
     app = FastAPI(title="koordinator", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.svc, app.state.bolt, app.state.delivery = svc, bolt, delivery
 
+    edge.install(app)
     if bolt is not None and mode == "http":
         handler = AsyncSlackRequestHandler(bolt)
+        edge.install(app, "/slack/events", slack_edge.check(settings.slack_signing_secret or ""))
 
         @app.post("/slack/events")
         async def slack_events(request: Request) -> Response:
@@ -133,11 +137,25 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
+        """Liveness: the process answers. Cheap on purpose — no database; a restart would not fix one."""
+        return JSONResponse({"status": "ok", "slack": mode,
+                             "teams": teams.auth_mode(settings) if teams.wanted(settings) else "off"})
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Readiness: 503 while the database is unreachable or its schema is behind, so traffic goes elsewhere."""
         db = await asyncio.to_thread(_database_status, svc)
-        ok = db["database"] == "ok"
-        return JSONResponse({"status": "ok" if ok else "degraded", **db, "slack": mode,
-                             "teams": teams.auth_mode(settings) if teams.wanted(settings) else "off"},
-                            status_code=200 if ok else 503)
+        ok = db == {"database": "ok", "schema": "current"}
+        return JSONResponse({"status": "ready" if ok else "not ready", **db}, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics.authorised(settings.metrics_token, request.headers.get("authorization")):
+            return Response("unauthorized\n", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": "Bearer"})
+        await asyncio.to_thread(metrics.refresh, svc.engine, svc.clock.now(), metrics.channel_platform(settings))
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
     return app
 
@@ -148,7 +166,9 @@ def _start_sweeper(work: Work) -> AsyncIOScheduler:
 
     async def job() -> None:
         try:
-            await work(due_now)
+            with metrics.Timer() as timer:
+                result = await work(due_now)
+            metrics.swept(timer.seconds, result.reminded, work.svc.clock.now())
         except Exception as exc:  # noqa: BLE001 — the next run retries
             log.error("sweep failed: %s", type(exc).__name__)
 
@@ -159,7 +179,7 @@ def _start_sweeper(work: Work) -> AsyncIOScheduler:
 
 
 def _refuse(message: str) -> int:
-    print(f"koordinator: cannot start: {message}", file=sys.stderr)
+    say(f"cannot start: {message}")
     return 2
 
 
@@ -178,10 +198,12 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
              "off": "no Slack"}[mode]
     if teams.wanted(settings):
         where += f", Teams at POST /api/messages ({teams.auth_mode(settings)})"
-    print(f"koordinator: serving on port {settings.port} — {where}, GET /healthz", file=sys.stderr)
+    say(f"serving on port {settings.port} — {where}, GET /healthz, GET /readyz"
+        + (", GET /metrics" if settings.metrics_token else ""))
     # No access log: request paths can carry secrets (calendar feed tokens).
     app = create_app(svc, work_processes=WORK_PROCESSES, with_worker=with_worker)
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info",
+                                           log_config=uvicorn_log_config(settings.log_format)))
     # Everything imported and built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall the event loop (and every ack) for a quarter second.
     gc.collect()

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from commands.context import Services
 from storage.clock import Clock, SystemClock
 from storage.crypto import load_keys
-from storage.db import has_tables, make_engine, migrate, needs_migration, normalise_url
+from storage.db import has_tables, make_engine, migrate, needs_migration, normalise_url, wait_for_database
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings, clock: Clock | None = None, *, auto_migrate: bool = True,
                    allow_generated_keys: bool = True) -> Services:
     engine = make_engine(settings.database_url)
+    wait_for_database(engine)
     if auto_migrate:
         url = make_url(normalise_url(settings.database_url))
         fresh = url.get_backend_name() == "sqlite" or not has_tables(engine)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, limits
 from commands.common import add_event, case_buttons, deadline_for, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -242,6 +242,7 @@ def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
 @command("concern lookup", "concern lookup", access.STAFF)
 def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
+    limits.check_lookup(ctx)
     return Reply(text=ctx.t("lookup.form_opened"), form=Form("concern.lookup", ctx.t("form.lookup"), (
         FormField("identifier", ctx.t("field.identifier"), "text", required=True, hint=ctx.t("hint.identifier"),
                   never_stored=True),
@@ -259,6 +260,7 @@ def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
         errors["purpose"] = ctx.t("form.required")
     if errors:
         return FormResult(errors=errors)
+    limits.check_lookup(ctx)
     pseudonym = identifier_token(ctx, values["identifier"])
     rows = list(ctx.session.exec(
         select(Case.ref, Case.state).join(Subject, col(Subject.case_id) == col(Case.id))
@@ -268,6 +270,7 @@ def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
     closed_refs = [ref for ref, state in rows if state == CaseState.closed]
     ctx.audit("concern.lookup", result="found" if rows else "not_found", purpose=purpose,
               detail={"open": len(open_refs), "closed": len(closed_refs)})
+    limits.after_lookup(ctx)
     if not rows:
         return FormResult(reply=Reply(text=ctx.t("lookup.none")))
     return FormResult(reply=Reply(text=ctx.t("lookup.found", subject=format_pseudonym(pseudonym)), fields=[

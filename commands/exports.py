@@ -8,12 +8,15 @@ few typographic characters outside Latin-1 are replaced, Danish letters are kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from fpdf import FPDF
+from functools import cache
+from typing import TYPE_CHECKING
 
 from commands.messages import t
 from commands.reply import Attachment
 from storage.profile import Profile
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _LATIN1_FIXES = str.maketrans({"—": "-", "–": "-", "…": "...", "→": "->", "✓": "v", "“": '"', "”": '"',
                                "„": '"', "‘": "'", "’": "'", "⏸": "||", "•": "-", "≤": "<=", "≥": ">="})
@@ -46,17 +49,25 @@ def latin1(text: str) -> str:
     return text.translate(_LATIN1_FIXES).encode("latin-1", "replace").decode("latin-1")
 
 
-class _Pdf(FPDF):
-    def __init__(self, footer: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self._footer_text = latin1(footer)
+@cache
+def _pdf_class() -> type[FPDF]:
+    """fpdf2 (with its font and image libraries) costs some 35 MB in every process that imports it: it is loaded
+    when the first PDF is made, not by every server and work process."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:  # fpdf2 calls this on every page
-        self.set_y(-16)
-        self.set_font("Helvetica", "I", 7)
-        self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", "", 7)
-        self.cell(0, 3.2, str(self.page_no()), align="C")
+    class _Pdf(FPDF):
+        def __init__(self, footer: str) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self._footer_text = latin1(footer)
+
+        def footer(self) -> None:  # fpdf2 calls this on every page
+            self.set_y(-16)
+            self.set_font("Helvetica", "I", 7)
+            self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Helvetica", "", 7)
+            self.cell(0, 3.2, str(self.page_no()), align="C")
+
+    return _Pdf
 
 
 def _line(out: FPDF, text: str) -> None:
@@ -69,7 +80,7 @@ def _line(out: FPDF, text: str) -> None:
 
 def start_pdf(title: str, footer: str, meta: list[str], *, compress: bool = True) -> FPDF:
     """An A4 document with the purpose footer and page number on every page, its title and meta lines begun."""
-    out = _Pdf(footer)
+    out = _pdf_class()(footer)  # type: ignore[call-arg]
     out.set_compression(compress)
     out.set_title(latin1(title))
     out.set_creator("koordinator")

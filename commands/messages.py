@@ -154,6 +154,16 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "New concern {ref} · {severity} · {track} · visitation deadline {deadline}"),
     "repeat.notice": ("Mulig gentagelse: {subject} i {ref} findes også i {earlier}.",
                       "Possible repeat: {subject} in {ref} also appears in {earlier}."),
+    "unavailable": ("Databasen svarer ikke lige nu, og intet er gemt. Prøv igen om et øjeblik.",
+                    "The database is not answering right now, and nothing was stored. Please try again in a moment."),
+    "refused.lookup_limit": ("Du har nået grænsen på {limit} opslag i dag. Prøv igen i morgen, eller kontakt sekretariatet. "
+                             "Forsøget er logget.",
+                             "You have reached the limit of {limit} lookups today. Try again tomorrow, or contact the "
+                             "secretariat. The attempt has been logged."),
+    "limit.lookup_nearing": ("{who} har foretaget {count} af {limit} tilladte personopslag i dag.",
+                             "{who} has made {count} of the {limit} person lookups allowed today."),
+    "limit.command_rate": ("Du sender kommandoer hurtigere end {rate} i minuttet. Vent et øjeblik, og prøv igen.",
+                           "You are sending commands faster than {rate} a minute. Please wait a moment and try again."),
     "lookup.none": ("Enheden har ingen sager om denne person.", "The unit has no cases about this person."),
     "lookup.found": ("Personen er kendt af enheden som {subject}.", "The unit knows this person as {subject}."),
     "case.qualifying": ("{ref} kvalificeres. Niveau: {level}.", "{ref} is being qualified. Level: {level}."),

@@ -81,9 +81,14 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
     form: Form | None = None
     ok: bool = True  # False for refusals and usage errors
+    # For metrics only, set by the router: the command's registry name (never its text) and how it ended
+    # ("ok", "usage_error", "refused", "crashed"). Not part of what a platform renders.
+    command: str = ""
+    outcome: str = ""
 
     def to_json(self) -> str:
         data = asdict(self)
+        data.pop("command"), data.pop("outcome")
         data["attachments"] = [
             {"filename": a.filename, "content_type": a.content_type, "data": a.data.hex(), "command": a.command}
             for a in self.attachments

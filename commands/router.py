@@ -17,8 +17,8 @@ from commands.messages import choice, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
-from storage import pii
-from storage.db import unit_of_work
+from storage import logs, pii
+from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Role
 from storage.models import Case, Member, ProcessedRequest
 
@@ -78,10 +78,28 @@ def _member(session: Session, user_id: str) -> Member | None:
 
 def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -> Reply:
     ctx.audit("access.denied", case_ref=case_ref, result="refused", detail={"reason": key})
-    return private(ctx.t(f"refused.{key}", **params), ok=False)
+    reply = private(ctx.t(f"refused.{key}", **params), ok=False)
+    reply.outcome = "refused"
+    return reply
 
 
 def dispatch(svc: Services, inv: Invocation) -> Reply:
+    seen: dict[str, str] = {}
+    tokens = (logs.platform.set(inv.platform), logs.request_id.set(inv.request_id), logs.command.set(None))
+    try:
+        reply = retrying(lambda: _dispatch(svc, inv, seen), "command")
+    except Exception as exc:  # noqa: BLE001 — only an outage gets here, after the retries
+        reply = _unavailable(svc.lang, exc)
+    finally:
+        logs.command.reset(tokens[2])
+        logs.request_id.reset(tokens[1])
+        logs.platform.reset(tokens[0])
+    reply.command = seen.get("command", "unknown")
+    reply.outcome = reply.outcome or ("ok" if reply.ok else "usage_error")
+    return reply
+
+
+def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
     load_usecases()
     lang = svc.lang
     cmd: registry.Command | None = None
@@ -102,9 +120,14 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
         if lowered[0] != "help" and "help" in lowered[1:4]:
             topic = " ".join(lowered[: lowered.index("help")])
             help_cmd = registry.COMMANDS[("help",)]
+            seen["command"] = "help"
+            logs.command.set("help")
             return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
                 ctx, to_args(tokenize(topic)), None), access.EVERYONE)
         cmd, size = registry.find(words)
+        if cmd is not None:
+            seen["command"] = cmd.name
+            logs.command.set(cmd.name)
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
@@ -121,7 +144,17 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
     except UsageError as exc:
         return _stranger(svc, inv) or usage_reply(lang, exc, cmd)
     except Exception as exc:  # noqa: BLE001 — the user never sees a stack trace
+        if is_outage(exc):
+            raise  # rolled back: dispatch tries the whole command again, or says "in a moment"
         return _crash(lang, exc, cmd)
+
+
+def _unavailable(lang: str, exc: BaseException) -> Reply:
+    """The database stayed away through the retries: nothing was stored, and the user may simply try again."""
+    log.warning("command not run: database unavailable (%s)", type(exc).__name__)
+    reply = private(t(lang, "unavailable"), ok=False)
+    reply.outcome = "unavailable"
+    return reply
 
 
 def _stranger(svc: Services, inv: Invocation) -> Reply | None:
@@ -148,8 +181,11 @@ def _index_after(tokens: list, size: int) -> int:
 def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply:
     error_id = secrets.token_hex(4)
     # Only the exception type and the command path: messages may echo user input.
-    log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id)
-    return private(t(lang, "crash", error_id=error_id), ok=False)
+    log.error("command failed: %s (%s) error_id=%s", cmd.name if cmd else "?", type(exc).__name__, error_id,
+              extra={"error_id": error_id})
+    reply = private(t(lang, "crash", error_id=error_id), ok=False)
+    reply.outcome = "crashed"
+    return reply
 
 
 def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
@@ -265,8 +301,11 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
         return result
 
     try:
-        return _authorised(svc, inv, spec.roles, body, lambda reply: FormResult(reply=reply))
+        return retrying(lambda: _authorised(svc, inv, spec.roles, body, lambda reply: FormResult(reply=reply)),
+                        "form")
     except UsageError as exc:
         return FormResult(reply=usage_reply(lang, exc, None))
     except Exception as exc:  # noqa: BLE001
+        if is_outage(exc):
+            return FormResult(reply=_unavailable(lang, exc))
         return FormResult(reply=_crash(lang, exc, None))

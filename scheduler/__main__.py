@@ -8,7 +8,11 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from storage.clock import FixedClock, SystemClock
+from storage.logs import configure as configure_logging
+from storage.logs import say
 from storage.settings import Settings
 
 
@@ -26,14 +30,18 @@ def main(argv: list[str] | None = None) -> int:
                                        "delivery pass, then exit")
     tick.add_argument("--now", type=_instant, default=None, help="the instant to sweep as of (ISO-8601 with zone)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from bot.services import build_services
     from scheduler.worker import run_forever
     from scheduler.worker import tick as run_tick
 
     settings = Settings()
+    configure_logging(settings.log_format, logging.WARNING)
     clock = FixedClock(args.now) if getattr(args, "now", None) else SystemClock()
-    svc = build_services(settings, clock, allow_generated_keys=not settings.has_slack or settings.koordinator_dev)
+    try:
+        svc = build_services(settings, clock, allow_generated_keys=not settings.has_slack or settings.koordinator_dev)
+    except SQLAlchemyError as exc:
+        say(f"cannot start: the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")
+        return 2
     if args.cmd == "tick":
         result, delivered = asyncio.run(run_tick(svc, clock.now()))
         print(f"swept as of {clock.now().isoformat()}: {result.reminded} reminded, {result.deferred} deferred, "

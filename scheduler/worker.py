@@ -12,6 +12,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
@@ -19,6 +20,7 @@ from commands.reports.handlers import monthly_digest
 from commands.retention.handlers import run as retention_run
 from scheduler.meetings import meeting_tick
 from scheduler.sweep import SweepResult, sweep
+from storage import metrics
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
@@ -38,12 +40,20 @@ async def deliver(svc: Services) -> int:
 async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
     """Every job due as of `now` (follow-ups, meetings and agendas, retention, the monthly digest), then one
     delivery pass."""
-    result = await asyncio.to_thread(sweep, svc, now)
+    result = await asyncio.to_thread(timed_sweep, svc, now)
     await asyncio.to_thread(meeting_tick, svc, now)
     erased, _notice = await asyncio.to_thread(retention_run, svc, now)
     result.erased = len(erased)
     await asyncio.to_thread(monthly_digest, svc, now)
     return result, await deliver(svc)
+
+
+def timed_sweep(svc: Services, now: datetime) -> SweepResult:
+    """The sweep, with its duration and reminders counted for /metrics."""
+    with metrics.Timer() as timer:
+        result = sweep(svc, now)
+    metrics.swept(timer.seconds, result.reminded, now)
+    return result
 
 
 def due_now(svc: Services) -> SweepResult:
@@ -70,7 +80,7 @@ def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Servic
 
 
 def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
-    sweep_job = _guarded("sweep", sweep, svc)
+    sweep_job = _guarded("sweep", timed_sweep, svc)
     meetings_job = _guarded("meetings", meeting_tick, svc)
     digest_job = _guarded("digest", monthly_digest, svc)
     retention_job = _guarded("retention", retention_run, svc)
@@ -92,10 +102,39 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
                       next_run_time=datetime.now(), **opts)
 
 
+async def start_metrics(svc: Services, host: str = "0.0.0.0") -> tuple[web.AppRunner, int] | None:  # noqa: S104
+    """The worker's GET /metrics on METRICS_PORT (off unless set), for the same bearer METRICS_TOKEN as the
+    web server's; returns the runner (to clean up) and the port it listens on."""
+    settings = svc.settings
+    if settings.metrics_port is None:
+        return None
+    if not settings.metrics_token:
+        log.warning("METRICS_PORT is set but METRICS_TOKEN is not: the worker serves no metrics")
+        return None
+
+    async def scrape(request: web.Request) -> web.Response:
+        if not metrics.authorised(settings.metrics_token, request.headers.get("Authorization")):
+            return web.Response(status=401, text="unauthorized\n", headers={"WWW-Authenticate": "Bearer"})
+        await asyncio.to_thread(metrics.refresh, svc.engine, svc.clock.now(), metrics.channel_platform(settings))
+        body, content_type = metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store"})
+
+    app = web.Application(client_max_size=1024)
+    app.router.add_get("/metrics", scrape)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.metrics_port)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    log.warning("worker metrics on port %s: GET /metrics", port)
+    return runner, port
+
+
 async def run_forever(svc: Services) -> None:
     scheduler = AsyncIOScheduler(timezone=svc.settings.tz)
     add_jobs(scheduler, svc)
     scheduler.start()
+    listener = await start_metrics(svc)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -103,3 +142,5 @@ async def run_forever(svc: Services) -> None:
     log.warning("worker started: sweep every %ss, delivery every %ss", SWEEP_SECONDS, DELIVERY_SECONDS)
     await stop.wait()
     scheduler.shutdown(wait=False)
+    if listener is not None:
+        await listener[0].cleanup()

@@ -5,17 +5,27 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_MS = 30_000
+CONNECT_TIMEOUT_S = 5  # an unreachable host fails a connection attempt after this, instead of hanging
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)  # a use case meeting a database outage is tried again this often
+STARTUP_WAIT_S = 600.0  # how long start-up waits for the database before giving up
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -27,16 +37,68 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_busy_ms: int = SQLITE_BUSY_MS) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _sqlite_pragmas(engine)
+        engine = create_engine(url, connect_args={"timeout": sqlite_busy_ms / 1000, "check_same_thread": False})
+        _sqlite_pragmas(engine, sqlite_busy_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping: a connection the server dropped (a restart) is replaced before a use case gets it.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def is_outage(exc: BaseException) -> bool:
+    """The database is away or busy — worth trying again in a moment — as opposed to a bug or bad data."""
+    if isinstance(exc, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    module = type(orig).__module__ if orig is not None else ""
+    if module.startswith("sqlite3"):
+        return any(reason in str(orig).lower() for reason in _SQLITE_BUSY)
+    if module.startswith("psycopg"):
+        import psycopg
+
+        return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)
+    return False
+
+
+def retrying(fn: Callable[[], T], what: str, delays: tuple[float, ...] = RETRY_DELAYS) -> T:
+    """`fn()`, tried again after each delay while the database is away (fn must be one whole transaction,
+    rolled back on failure, so a retry never stores anything twice). The last failure is raised."""
+    for delay in (*delays, None):
+        try:
+            return fn()
+        except Exception as exc:
+            if delay is None or not is_outage(exc):
+                raise
+            log.warning("%s: database unavailable (%s), retrying in %ss", what, type(exc).__name__, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def wait_for_database(engine: Engine, *, timeout: float = STARTUP_WAIT_S, sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], float] = time.monotonic) -> None:
+    """Start-up: wait (with a line per attempt) until the database answers, instead of a crash loop. Raises
+    the last error after `timeout` seconds."""
+    deadline, delay = clock() + timeout, 1.0
+    while True:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return
+        except Exception as exc:
+            if not is_outage(exc) or clock() + delay > deadline:
+                raise
+            log.warning("the database is not reachable yet (%s); trying again in %.0f s", type(exc).__name__, delay)
+            sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def _sqlite_pragmas(engine: Engine, busy_ms: int = SQLITE_BUSY_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
         # Let SQLAlchemy emit BEGIN itself (below), so a write transaction takes the lock up front.
@@ -44,7 +106,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
         cursor.close()

@@ -75,12 +75,25 @@ class Settings(BaseSettings):
     agenda_publish_hours: int = Field(default=24, ge=1)  # published to the unit channel unless held
     meeting_horizon_days: int = Field(default=120, ge=14)  # series occurrences materialised this far ahead
     offer_pending_days: int = Field(default=14, ge=1)  # agenda §5: offers unanswered for longer
+    metrics_token: str | None = None  # GET /metrics needs `Authorization: Bearer <token>`; unset: no metrics
+    metrics_port: int | None = None  # the worker's /metrics listener; unset: none
+    log_format: str = "text"  # "json": one JSON object a line, for log shippers
+    lookup_limit: int = Field(default=20, ge=1)  # `concern lookup` per user per day
+    command_rate: int = Field(default=30, ge=1)  # commands per user per minute
 
     @field_validator("admin_users", "districts", "indicators", "pii_denylist", "holiday_categories",
                      mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be 'text' or 'json'")
+        return value
 
     @field_validator("bot_language")
     @classmethod

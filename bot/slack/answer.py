@@ -32,11 +32,12 @@ class Where:
     trigger_id: str | None = None
 
 
-def run_and_answer(svc: Services, inv: Invocation, where: Where) -> bool:
-    """A slash command or button click: the use case, then its reply (a modal when it has a form)."""
+def run_and_answer(svc: Services, inv: Invocation, where: Where) -> tuple[str, str]:
+    """A slash command or button click: the use case, then its reply (a modal when it has a form). Returns the
+    command's name and outcome, for the metrics kept by the serving process."""
     reply = dispatch(svc, inv)
     answer(svc, reply, where)
-    return reply.ok
+    return reply.command, reply.outcome
 
 
 def _run(what: str, job: Callable[[], Awaitable[None]]) -> None:

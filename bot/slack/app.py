@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +51,13 @@ def build_app(runtime: SlackRuntime) -> AsyncApp:
         context[CONTEXT_KEY] = runtime
         await next()
 
+    async def one_line(error: Exception) -> BoltResponse:
+        # Bolt's default logs the whole traceback and the error's message, which may quote the payload.
+        error_id = secrets.token_hex(4)
+        log.error("Slack request failed (%s) error_id=%s", type(error).__name__, error_id)
+        return BoltResponse(status=400, body="")
+
+    app.error(one_line)
     app.use(drop_slack_retries)
     app.use(attach_runtime)
     register_listeners(app)

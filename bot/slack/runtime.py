@@ -15,11 +15,12 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime, T
-from bot.slack.answer import Where, answer_privately, run_and_answer
+from bot.slack.answer import Where, answer, answer_privately, run_and_answer
 from bot.slack.messaging import show
 from bot.slack.work import Work
 from commands.context import Services
 from commands.reply import Invocation, Reply
+from storage import metrics
 
 CONTEXT_KEY = "koordinator"
 PLATFORM = "slack"
@@ -37,9 +38,16 @@ class SlackRuntime(Runtime):
 
     async def handle(self, inv: Invocation, where: Where, client: AsyncWebClient) -> None:
         """Run the command and answer, as one job off the event loop (after the ack)."""
+        refusal = await self.too_fast(inv)
+        if refusal is not None:
+            metrics.command(PLATFORM, refusal.command, refusal.outcome)
+            await self.work(answer, refusal, where)
+            return
         try:
-            await self.work(run_and_answer, inv, where)
+            name, outcome = await self.work(run_and_answer, inv, where)
+            metrics.command(PLATFORM, name, outcome)
         except Exception as exc:  # noqa: BLE001 — run_and_answer never raises; this is the pool failing
+            metrics.command(PLATFORM, "unknown", "crashed")
             await show(client, self.lang, self.crashed(exc), user_id=where.user_id, channel_id=where.channel_id,
                        response_url=where.response_url, trigger_id=None)
         finally:

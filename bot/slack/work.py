@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from commands.context import Services
+from storage.logs import configure as configure_logging
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def _init_child(settings: Settings, allow_generated_keys: bool) -> None:
     global _child_svc
     from bot.services import build_services
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format, logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then shuts the pool down
     try:
         os.nice(CHILD_NICE)  # the acks, in the parent, come first

@@ -4,7 +4,8 @@ through the Teams SDK and runs the Teams outbox dispatcher while the app lives. 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,55 @@ def config_problem(settings: Settings) -> str | None:
     return None
 
 
+ACTIVITY = {"type": str, "id": str, "name": str, "text": str, "textFormat": str, "serviceUrl": str, "channelId": str,
+            "timestamp": str, "locale": str, "replyToId": str, "from": dict, "from.id": str, "from.name": str,
+            "from.aadObjectId": str, "recipient": dict, "recipient.id": str, "conversation": dict,
+            "conversation.id": str, "conversation.tenantId": str, "conversation.conversationType": str,
+            "channelData": dict, "channelData.tenant": dict, "channelData.tenant.id": str, "channelData.team": dict,
+            "channelData.channel": dict, "attachments": list, "entities": list, "membersAdded": list,
+            "membersRemoved": list}
+
+
+def edge_check(settings: Settings) -> Callable[[bytes, Mapping[str, str]], tuple[int, str] | None]:
+    """/api/messages before the SDK parses it: a bearer token must be there (the SDK then validates it), and
+    the body must be an activity object."""
+    from bot.edge import json_object, wrong_types
+    from bot.teams.sdk import ActivityTypeAdapter
+
+    needs_token = auth_mode(settings) != "dev"
+
+    def refuse(raw: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None:
+        if needs_token and not headers.get("authorization", "").startswith("Bearer "):
+            return 401, "no bearer token"
+        data, problem = json_object(raw)
+        if problem:
+            return 400, problem
+        problem = wrong_types(data, ACTIVITY)
+        if problem:
+            return 400, problem
+        for name in ("attachments", "entities", "membersAdded", "membersRemoved"):
+            if not all(isinstance(item, dict) for item in data.get(name) or ()):
+                return 400, f"{name} holds something other than objects"
+        try:
+            ActivityTypeAdapter.validate_python(data)  # what the SDK does later, where it logs a traceback
+        except ValueError as exc:
+            return 400, f"not an activity ({type(exc).__name__})"
+        return None
+
+    return refuse
+
+
+class _OneLine(logging.Filter):
+    """The SDK logs a failed request with its traceback and the error's text, which can quote the activity:
+    keep the exception's type only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = "Teams request failed (%s)", (type(record.exc_info[1]).__name__,)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def register(app: FastAPI, svc: Services, *, work: Runner | None = None, delivery_interval: float = 2.0,
              cloud: CloudEnvironment | None = None, token: TokenProvider | None = None) -> TeamsRuntime:
     """Mount Teams on `app`; the route and the outbox loop start with the app's lifespan.
@@ -57,12 +107,17 @@ def register(app: FastAPI, svc: Services, *, work: Runner | None = None, deliver
     `work` runs the use cases (the server's work pool, as for Slack); threads by default. `cloud` (Microsoft's
     endpoints, e.g. where the token signing keys are) and `token` (the bot's outgoing token) are for tests only.
     """
+    from bot import edge
     from bot.teams.connector import Connector, build_app
     from bot.teams.delivery import DeliveryLoop
     from bot.teams.handlers import register_handlers
     from bot.teams.runtime import TeamsRuntime
     from bot.teams.sdk import FastAPIAdapter
 
+    edge.install(app, "/api/messages", edge_check(svc.settings))
+    sdk_log = logging.getLogger("microsoft_teams.apps.http.http_server")
+    if not any(isinstance(f, _OneLine) for f in sdk_log.filters):
+        sdk_log.addFilter(_OneLine())
     adapter = FastAPIAdapter(app=app)
     sdk = build_app(svc.settings, cloud=cloud, token=token, adapter=adapter)
     connector = Connector(sdk)

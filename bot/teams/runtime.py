@@ -24,6 +24,7 @@ from commands.context import Services
 from commands.profile import offered_orgs
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
+from storage import metrics
 from storage import teams as refs
 from storage.db import unit_of_work
 
@@ -52,9 +53,16 @@ class TeamsRuntime(Runtime):
         return await asyncio.to_thread(fn, self.svc, *args)
 
     async def dispatch(self, inv: Invocation) -> Reply:
+        refusal = await self.too_fast(inv)
+        if refusal is not None:
+            metrics.command(PLATFORM, refusal.command, refusal.outcome)
+            return refusal
         try:
-            return await self.run(dispatch, inv)
+            reply = await self.run(dispatch, inv)
+            metrics.command(PLATFORM, reply.command, reply.outcome)
+            return reply
         except Exception as exc:  # noqa: BLE001 — dispatch never raises; this is the thread itself failing
+            metrics.command(PLATFORM, "unknown", "crashed")
             return self.crashed(exc)
         finally:
             self.kick()
@@ -68,7 +76,11 @@ class TeamsRuntime(Runtime):
         now = self.svc.clock.now()
         released = False
         for s in fresh:
-            released |= await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            try:
+                released |= await asyncio.to_thread(refs.remember, self.svc.engine, s, now)
+            except Exception as exc:  # noqa: BLE001 — e.g. the database is away: the command still gets its answer
+                log.warning("could not remember a conversation reference (%s)", type(exc).__name__)
+                return
             if len(self._seen) >= _SEEN_CACHE:
                 self._seen.clear()
             self._seen[(s.kind, s.key)] = s

@@ -16,6 +16,7 @@ with warnings.catch_warnings():
     from microsoft_teams.api import (
         Account,
         ActivityBase,
+        ActivityTypeAdapter,
         AdaptiveCardActionCardResponse,
         AdaptiveCardActionErrorResponse,
         AdaptiveCardActionMessageResponse,
@@ -38,7 +39,8 @@ with warnings.catch_warnings():
     from microsoft_teams.cards import AdaptiveCard
 
 __all__ = [
-    "Account", "ActivityBase", "ActivityContext", "AdaptiveCard", "AdaptiveCardActionCardResponse",
+    "Account", "ActivityBase", "ActivityContext", "ActivityTypeAdapter", "AdaptiveCard",
+    "AdaptiveCardActionCardResponse",
     "AdaptiveCardActionErrorResponse", "AdaptiveCardActionMessageResponse", "AdaptiveCardInvokeActivity", "App",
     "Attachment", "CloudEnvironment", "ConversationAccount", "CreateConversationParams", "FastAPIAdapter",
     "FileConsentInvokeActivity", "HttpError", "InnerHttpError", "InstalledActivity", "InvokeResponse",

@@ -27,10 +27,13 @@ from tests.conftest import make_svc
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_healthz_reports_database_and_slack_mode(server: AppServer) -> None:
+async def test_healthz_is_cheap_and_readyz_reports_database_and_schema(server: AppServer) -> None:
     response = await server.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema": "current", "slack": "http", "teams": "off"}
+    assert response.json() == {"status": "ok", "slack": "http", "teams": "off"}
+    ready = await server.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "schema": "current"}
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -127,3 +130,44 @@ async def test_work_processes_run_use_cases_beside_the_event_loop(slack_settings
     finally:
         work.stop()
         svc.engine.dispose()
+
+
+async def test_python_m_bot_serve_with_log_format_json_writes_only_json_lines(
+        slack_settings: Settings, fake_slack: FakeSlack) -> None:
+    """Every line on stderr — the banner, uvicorn's own, a refused request — is one JSON object."""
+    import json
+
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": slack_settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url,
+           "PSEUDONYM_KEY": slack_settings.pseudonym_key or "", "DATA_KEY": slack_settings.data_key or "",
+           "ADMIN_USERS": "UADMIN", "PORT": str(port), "BOT_LANGUAGE": "en", "LOG_FORMAT": "json",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                await asyncio.sleep(0.1)
+            srv = AppServer.__new__(AppServer)
+            srv.http, srv.fake = http, fake_slack
+            assert (await srv.slash("/case", "list", response_key="json")).status_code == 200
+            await reply_to(fake_slack, "json")
+            assert (await srv.slash("/case", "list", secret="forged")).status_code == 401
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    lines = [json.loads(line) for line in err.decode().splitlines()]  # each one parses, or this fails
+    loggers = {line["logger"] for line in lines}
+    assert "uvicorn.error" in loggers and "bot.edge" in loggers
+    assert any("serving on port" in line["message"] for line in lines)
+    assert all({"time", "level", "logger", "message", "error_id", "request_id", "platform", "command"} <= set(line)
+               for line in lines)

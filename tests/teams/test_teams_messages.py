@@ -207,6 +207,6 @@ async def test_teams_mounts_on_the_servers_own_app_beside_health(
 
     app = create_app(teams_svc, delivery_interval=0.05)
     async with TeamsServer(teams_svc, connector, openid, signing_key, app=app) as server:
-        assert (await server.http.get("/healthz")).json()["database"] == "ok"
+        assert (await server.http.get("/readyz")).json()["database"] == "ok"
         await server.say(ADMIN, "help")
         assert "koordinator — help" in last_card_text(connector, ADMIN.chat)
