@@ -26,9 +26,13 @@ def test_relative_links_stay_inside_the_repository(doc: Path) -> None:
 
 
 def test_readme_keeps_its_two_commands() -> None:
+    """Install (the locked set, then the package) and run the console; install and test. .ci/run runs the second."""
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    assert lines[3].startswith("python3 -m pip install -e . && python3 -m bot ")
-    assert lines[4].startswith("python3 -m pip install -e '.[test]' && python3 -m pytest ")
+    locked = "python3 -m pip install -r requirements.lock && "
+    assert lines[3].startswith(locked + "python3 -m pip install --no-deps -e . && python3 -m bot ")
+    assert lines[4].startswith(locked + "python3 -m pip install --no-deps -e '.[test]' && python3 -m pytest ")
+    assert locked + "python3 -m pip install -q --no-deps -e '.[test]' && python3 -m pytest" in \
+        (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("-q -r", "-r")
 
 
 def test_guides_exist_in_both_languages() -> None:
