@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from commands import timefmt
 from commands.context import Services
-from commands.messages import t
+from commands.messages import label, t
 from commands.reply import Button, Reply
 from scheduler.calendar import delivery_time, next_working_morning
 from scheduler.rules import CHECKIN_AFTER, LIVE, mark
@@ -84,6 +85,9 @@ class _Sweeper:
     def t(self, key: str, **kw: object) -> str:
         return t(self.svc.lang, key, **kw)
 
+    def word(self, kind: str, code: str) -> str:
+        return label(self.svc.lang, kind, code)
+
     def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> OutboxMessage | None:
         return outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
                               target=target, payload=reply.to_json(), dedupe_key=key, check_duplicate=False,
@@ -111,8 +115,8 @@ class _Sweeper:
         case = self.cases[followup.case_id]
         subject = self.subjects.get(followup.subject_id) if followup.subject_id else None
         pseudonym = format_pseudonym(subject.pseudonym) if subject else "—"
-        deadline = case.deadline_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-        due = followup.due_at.astimezone(self.tz).strftime("%Y-%m-%d")
+        deadline = timefmt.when(case.deadline_at.astimezone(self.tz), self.svc.lang)
+        due = timefmt.day(followup.due_at.astimezone(self.tz), self.svc.lang)
         kind = followup.kind
         if kind == "visitation":
             self._visitation(followup, case, deadline)
@@ -132,14 +136,14 @@ class _Sweeper:
         overdue = self.now >= case.deadline_at
         if followup.stage == "warn" and not overdue:
             hours = int((case.deadline_at - self.now).total_seconds() // 3600)
-            self.dm(followup, case, self.t("followup.visitation_warn", ref=case.ref, severity=case.severity,
-                                           deadline=deadline, hours=hours))
+            self.dm(followup, case, self.t("followup.visitation_warn", ref=case.ref, deadline=deadline, hours=hours,
+                                           severity=self.word("severity", case.severity)))
             mark(followup, "pending", self.now, case.deadline_at)
             followup.stage = "overdue"
             return
         days = (self.now - case.deadline_at).days
-        reply = Reply(text=self.t("followup.visitation_overdue", ref=case.ref, severity=case.severity,
-                                  deadline=deadline, days=days),
+        reply = Reply(text=self.t("followup.visitation_overdue", ref=case.ref, deadline=deadline, days=days,
+                                  severity=self.word("severity", case.severity)),
                       buttons=[Button(self.t("button.open_case"), "case.show", case.ref, f"case show {case.ref}")])
         self._enqueue("channel", "secretariat", reply, f"fu:{followup.id}:{followup.reminders_sent}:overdue")
         mark(followup, "pending", self.now, next_working_morning(self.now, self.tz, self.cats))

@@ -65,3 +65,19 @@ def test_the_command_language_still_takes_iso(danish):
     reply = ok(danish, ADMIN, SEVERITY_HIGH_CONCERN.replace("summary=", 'received="2026-11-22 09:30" summary='))
     assert "24. nov. 2026 kl. 09.30" in reply.text  # 48 h from the ISO time typed
     assert not run(danish, ADMIN, 'followup add KE-2026-0001 due="3. dec. 2026" "x"').ok
+
+
+def test_reminders_from_the_worker_speak_danish(danish):
+    """The sweep's DMs and overdue posts: severity as a word, the deadline written the Danish way."""
+    from scheduler.sweep import sweep
+    from tests.commands.cmdkit import outbox_messages
+
+    ok(danish, ADMIN, SEVERITY_HIGH_CONCERN)  # high: 48 h from Monday 23 Nov 10:00 → Wednesday 25 Nov 10:00
+    danish.clock.advance(hours=37)  # past 75 % of the window, inside the working day
+    sweep(danish, danish.clock.now())
+    danish.clock.advance(hours=12)  # overdue
+    sweep(danish, danish.clock.now())
+    texts = [reply.text for _kind, _target, reply in outbox_messages(danish)]
+    reminders = [text for text in texts if "25. nov. 2026 kl. 10.00" in text]
+    assert len(reminders) == 2, texts
+    assert all("høj" in text and "high" not in text and "2026-11-25" not in text for text in reminders)
