@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, exports, published
+from commands import access, exports, published, timefmt
 from commands.agenda_build import SECTIONS, Agenda, Item
 from commands.agenda_load import build_for
 from commands.common import only_options
@@ -30,7 +30,7 @@ from commands.meetkit import (
     topic_of,
     when_text,
 )
-from commands.messages import t
+from commands.messages import label, t
 from commands.parsing import case_ref
 from commands.registry import command
 from commands.reply import Button, Reply
@@ -63,8 +63,8 @@ def _snapshot(session: Session, meeting: Meeting, agenda: Agenda) -> None:
 
 # Rendering ------------------------------------------------------------------------------------------------
 
-def _fmt(instant: datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def _fmt(instant: datetime, tz: ZoneInfo, lang: str) -> str:
+    return timefmt.when(instant.astimezone(tz), lang)
 
 
 def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
@@ -72,17 +72,18 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
     if due is None:
         return t(lang, "agenda.no_deadline")
     if item.case.state not in ("new", "qualifying"):
-        return t(lang, "agenda.next_followup", due=_fmt(due, tz))
+        return t(lang, "agenda.next_followup", due=_fmt(due, tz, lang))
     hours = (due - now).total_seconds() / 3600
     key = "deadline.overdue" if hours < 0 else "deadline.left"
-    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz), hours=int(abs(hours))))
+    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
 
 
 def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28) -> str:
     c = item.case
     line = t(lang, "agenda.item", ref=c.ref, subjects=", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
-             track=c.track, ages=", ".join(c.ages) or "—", severity=c.severity, state=c.state,
-             org=c.responsible_org or "—", days=max(0, (now - c.received_at).days),
+             track=label(lang, "track", c.track), ages=", ".join(label(lang, "age", a) for a in c.ages) or "—",
+             severity=label(lang, "severity", c.severity), state=label(lang, "state", c.state),
+             org=label(lang, "org", c.responsible_org), days=max(0, (now - c.received_at).days),
              deadline=_deadline(lang, tz, item, now),
              reason=t(lang, f"agenda.reason.{item.reason}", days=review_days))
     return line + (" " + t(lang, "agenda.added_mark") if item.added else "")
@@ -105,7 +106,7 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
         footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
-                status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz))])
+                status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))])
     for section in SECTIONS:
         heading = t(lang, f"agenda.s{section}", count=len(agenda.sections[section]))
         rows = _first_section(lang, tz, agenda) if section == 1 else [

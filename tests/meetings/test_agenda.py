@@ -97,7 +97,8 @@ def test_sections_in_order_from_cases_in_every_state(svc: Services, unit: dict[s
     assert line == (f"• {r['D']} · {pseudonym[:4]}-{pseudonym[4:]} · adult · 15-17 · critical · new · — · 1 d · "
                     "visitation deadline 2026-12-07 10:00 (OVERDUE by 23 h) · deadline passed")
     g = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['G']}"))
-    assert " · adult_psych · 25+ · high · referred · SOF · 64 d · " in g and g.endswith("no review for 28 days")
+    assert " · adult with psychiatric problems · 25+ · high · referred · SOF · 64 d · " in g
+    assert g.endswith("no review for 28 days")
     assert r["H"] not in reply.text and r["L"] not in reply.text  # nothing to discuss; closed
 
 
