@@ -74,41 +74,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served:
+    """`python -m bot serve` as a subprocess, ready on a free port; `srv` signs requests to it."""
+
+    def __init__(self, slack_settings: Settings, fake_slack: FakeSlack, **env: str) -> None:
+        self.port = _free_port()
+        self.env = {**os.environ, "DATABASE_URL": slack_settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+                    "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url,
+                    "PSEUDONYM_KEY": slack_settings.pseudonym_key or "", "DATA_KEY": slack_settings.data_key or "",
+                    "ADMIN_USERS": "UADMIN", "PORT": str(self.port), "BOT_LANGUAGE": "en", "PYTHONPATH": str(ROOT),
+                    **env}
+        self.env.pop("SLACK_APP_TOKEN", None)
+        self.fake = fake_slack
+        self.err = b""
+
+    async def __aenter__(self) -> AppServer:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=self.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if (await self.http.get("/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert self.proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            await asyncio.sleep(0.1)
+        srv = AppServer.__new__(AppServer)  # only its request signing, against the subprocess
+        srv.http, srv.fake = self.http, self.fake
+        return srv
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.http.aclose()
+        self.proc.terminate()
+        _out, self.err = self.proc.communicate(timeout=10)
+
+
 async def test_python_m_bot_serve_end_to_end(slack_settings: Settings, fake_slack: FakeSlack) -> None:
     """The acceptance run: the real entry point, a signed /concern new, a forged one."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": slack_settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url,
-           "PSEUDONYM_KEY": slack_settings.pseudonym_key or "", "DATA_KEY": slack_settings.data_key or "",
-           "ADMIN_USERS": "UADMIN", "UNIT_CHANNEL": "C0UNIT", "PORT": str(port), "BOT_LANGUAGE": "en",
-           "PYTHONPATH": str(ROOT)}
-    env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                await asyncio.sleep(0.1)
-            srv = AppServer.__new__(AppServer)  # only its request signing, against the subprocess
-            srv.http, srv.fake = http, fake_slack
-            started = time.monotonic()
-            assert (await srv.slash("/concern", CONCERN, response_key="e2e")).status_code == 200
-            assert time.monotonic() - started < 3
-            assert "KE-2026-0001" in all_text(await reply_to(fake_slack, "e2e"))
-            notice = await wait_until(lambda: fake_slack.posted("C0UNIT"), timeout=10, what="unit notice")
-            assert SUMMARY not in all_text(notice[0])
-            assert (await srv.slash("/concern", CONCERN, secret="forged")).status_code == 401
-    finally:
-        proc.terminate()
-        _out, err = proc.communicate(timeout=10)
-    assert b"Traceback" not in err and SUMMARY.encode() not in err
+    served = Served(slack_settings, fake_slack, UNIT_CHANNEL="C0UNIT")
+    async with served as srv:
+        started = time.monotonic()
+        assert (await srv.slash("/concern", CONCERN, response_key="e2e")).status_code == 200
+        assert time.monotonic() - started < 3
+        assert "KE-2026-0001" in all_text(await reply_to(fake_slack, "e2e"))
+        notice = await wait_until(lambda: fake_slack.posted("C0UNIT"), timeout=10, what="unit notice")
+        assert SUMMARY not in all_text(notice[0])
+        assert (await srv.slash("/concern", CONCERN, secret="forged")).status_code == 401
+    assert b"Traceback" not in served.err and SUMMARY.encode() not in served.err
 
 
 def test_python_m_bot_serve_without_signing_secret_exits_2(db_url: str) -> None:
@@ -137,34 +151,12 @@ async def test_python_m_bot_serve_with_log_format_json_writes_only_json_lines(
     """Every line on stderr — the banner, uvicorn's own, a refused request — is one JSON object."""
     import json
 
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": slack_settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.base_url,
-           "PSEUDONYM_KEY": slack_settings.pseudonym_key or "", "DATA_KEY": slack_settings.data_key or "",
-           "ADMIN_USERS": "UADMIN", "PORT": str(port), "BOT_LANGUAGE": "en", "LOG_FORMAT": "json",
-           "PYTHONPATH": str(ROOT)}
-    env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                await asyncio.sleep(0.1)
-            srv = AppServer.__new__(AppServer)
-            srv.http, srv.fake = http, fake_slack
-            assert (await srv.slash("/case", "list", response_key="json")).status_code == 200
-            await reply_to(fake_slack, "json")
-            assert (await srv.slash("/case", "list", secret="forged")).status_code == 401
-    finally:
-        proc.terminate()
-        _out, err = proc.communicate(timeout=10)
+    served = Served(slack_settings, fake_slack, LOG_FORMAT="json")
+    async with served as srv:
+        assert (await srv.slash("/case", "list", response_key="json")).status_code == 200
+        await reply_to(fake_slack, "json")
+        assert (await srv.slash("/case", "list", secret="forged")).status_code == 401
+    err = served.err
     lines = [json.loads(line) for line in err.decode().splitlines()]  # each one parses, or this fails
     loggers = {line["logger"] for line in lines}
     assert "uvicorn.error" in loggers and "bot.edge" in loggers
