@@ -93,7 +93,7 @@ def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
     if not agenda.previous:
         return [t(lang, "agenda.s1.none")]
     return [t(lang, "agenda.s1.line" if prev.state == "closed" else "agenda.s1.open", ref=prev.ref,
-              date=prev.starts_at.astimezone(tz).strftime("%Y-%m-%d"), count=prev.decisions)
+              date=timefmt.day(prev.starts_at.astimezone(tz), lang), count=prev.decisions)
             for prev in agenda.previous]
 
 
@@ -102,7 +102,7 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
     series = series_of(session, meeting)
     start = meeting.starts_at.astimezone(tz)
     doc = exports.Document(
-        title=t(lang, "agenda.title", ref=meeting.ref, when=start.strftime("%Y-%m-%d %H:%M")),
+        title=t(lang, "agenda.title", ref=meeting.ref, when=timefmt.when(start, lang)),
         footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
