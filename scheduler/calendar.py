@@ -48,6 +48,20 @@ def delivery_time(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] =
     return _at(next_working_day(day + timedelta(days=1), categories), WINDOW_START, tz)
 
 
+def month_due(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] = ("public",),
+              within: timedelta | None = None) -> date | None:
+    """The first day of `instant`'s month when a monthly job is due at `instant`: from 08:00 local on the
+    month's first working day — for the rest of the month, or with `within` only that long after that day."""
+    local = instant.astimezone(tz)
+    month = local.date().replace(day=1)
+    first = next_working_day(month, categories)
+    if local.date() < first or (local.date() == first and local.time() < WINDOW_START):
+        return None
+    if within is not None and local.date() > first + within:
+        return None
+    return month
+
+
 def next_working_morning(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] = ("public",)) -> datetime:
     """08:00 local on the first working day after the day of `instant`."""
     day = instant.astimezone(tz).date() + timedelta(days=1)

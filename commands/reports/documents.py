@@ -45,7 +45,7 @@ def label(lang: str, kind: str, code: str) -> str:
     return messages.label(lang, kind, code)
 
 
-def target_text(name: str, target: float) -> str:
+def target_text(target: float) -> str:
     return ("= " if target >= 1.0 else "≥ ") + f"{round(target * 100)} %"
 
 
@@ -61,7 +61,7 @@ def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
     for name in KPI_NAMES:
         r = k.ratios[name]
         rows.append([messages.t(lang, f"report.kpi.{name}"), count(r.num), count(r.den), pct(r.num, r.den, lang),
-                     target_text(name, r.target), _verdict(lang, r), count(r.pending),
+                     target_text(r.target), _verdict(lang, r), count(r.pending),
                      *([pct(before.ratios[name].num, before.ratios[name].den, lang)] if before else [])])
         if name == "visitation":
             for sev, s in k.visitation_by_severity.items():

@@ -16,9 +16,9 @@ from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi, texts  # noqa: F401  (texts: the catalog entries)
-from commands.reports.suppression import count, pct
+from commands.reports.suppression import count, pct, percent
 from commands.tokenizer import Args
-from scheduler.calendar import is_working_day
+from scheduler.calendar import month_due
 from storage.db import unit_of_work
 from storage.facts import ReportCase
 from storage.models import Case, OutboxMessage
@@ -65,8 +65,8 @@ def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
     if r.den == 0:
         return ctx.t("report.kpi.empty", name=ctx.t(f"report.kpi.{name}"), pending=pending)
     return ctx.t("report.kpi.line", name=ctx.t(f"report.kpi.{name}"), num=r.num, den=r.den,
-                 pct=documents.suppression.percent(r.pct or 0.0, ctx.lang),
-                 target=documents.target_text(name, r.target),
+                 pct=percent(r.pct or 0.0, ctx.lang),
+                 target=documents.target_text(r.target),
                  verdict=ctx.t("report.met" if r.met else "report.not_met"), pending=pending)
 
 
@@ -79,7 +79,7 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
                 if r.den or r.pending:
                     lines.append(ctx.t("report.kpi.severity", severity=documents.label(ctx.lang, "severity", sev),
                                        num=r.num, den=r.den,
-                                       pct=documents.suppression.percent(r.pct, ctx.lang) if r.pct is not None
+                                       pct=percent(r.pct, ctx.lang) if r.pct is not None
                                        else "–",
                                        pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
     return Reply(title=ctx.t("report.kpi.title", start=day(ctx.lang, k.start), end=day(ctx.lang, k.end)),
@@ -128,29 +128,19 @@ def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 DIGEST_CATCH_UP = timedelta(days=3)
 
 
-def digest_due(svc: Services, now: datetime) -> str | None:
-    """The month whose digest is due at `now` ("YYYY-MM"): from 08:00 on its first working day; a worker that
-    was down then catches up within 3 days, but a deployment started mid-month waits for the next month."""
-    local = now.astimezone(svc.settings.tz)
-    first = local.date().replace(day=1)
-    while not is_working_day(first, svc.settings.holiday_categories):
-        first += timedelta(days=1)
-    if local.date() < first or (local.date() == first and local.hour < 8) or local.date() > first + DIGEST_CATCH_UP:
-        return None
-    return f"{local.year:04d}-{local.month:02d}"
-
-
 def monthly_digest(svc: Services, now: datetime) -> bool:
     """Post the year-to-date targets to the secretariat channel once per month (suppressed aggregates)."""
-    month = digest_due(svc, now)
+    # From 08:00 on the month's first working day; a worker that was down then catches up within 3 days, but
+    # a deployment started mid-month waits for the next month.
+    month = month_due(now, svc.settings.tz, svc.settings.holiday_categories, within=DIGEST_CATCH_UP)
     if month is None:
         return False
-    end = date.fromisoformat(month + "-01") - timedelta(days=1)
+    end = month - timedelta(days=1)
     start = date(end.year, 1, 1)
     try:
         with unit_of_work(svc.engine) as session:
             ctx = Ctx(svc, session, Invocation(user_id="koordinator", text="", platform="worker"))
-            key = f"report.digest:{month}"
+            key = f"report.digest:{month:%Y-%m}"
             if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None:
                 return False
             if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
@@ -160,7 +150,7 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]
                 lines.append(ctx.t("report.digest.line", name=ctx.t(f"report.kpi.{name}"),
-                                   pct=pct(r.num, r.den, ctx.lang), target=documents.target_text(name, r.target),
+                                   pct=pct(r.num, r.den, ctx.lang), target=documents.target_text(r.target),
                                    pending=ctx.t("report.kpi.pending", count=count(r.pending)) if r.pending else ""))
             ctx.post_channel("secretariat", Reply(title=ctx.t("report.digest.title", start=day(ctx.lang, start),
                                                               end=day(ctx.lang, end)), text="\n".join(lines)),

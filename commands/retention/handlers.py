@@ -16,7 +16,7 @@ from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase, texts  # noqa: F401  (texts: the catalog entries)
 from commands.tokenizer import Args
-from scheduler.calendar import is_working_day
+from scheduler.calendar import month_due
 from storage.db import unit_of_work
 from storage.enums import CaseState
 from storage.models import Case, OutboxMessage
@@ -98,21 +98,10 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return reply
 
 
-def notice_month(svc: Services, now: datetime) -> date | None:
-    """The first day of the month whose notice is due at `now`: from 08:00 on its first working day."""
-    local = now.astimezone(svc.settings.tz)
-    first = local.date().replace(day=1)
-    while not is_working_day(first, svc.settings.holiday_categories):
-        first += timedelta(days=1)
-    if local.date() < first or (local.date() == first and local.hour < 8):
-        return None
-    return local.date().replace(day=1)
-
-
 def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
     """Tell the secretariat channel, once a month, which references will be erased in the coming month
     (references only). Returns them when the notice was queued now."""
-    month = notice_month(svc, now)
+    month = month_due(now, svc.settings.tz, svc.settings.holiday_categories)
     if month is None:
         return None
     end = (month + timedelta(days=32)).replace(day=1)
