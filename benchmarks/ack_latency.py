@@ -67,16 +67,18 @@ def serve_bare(port: int, api_url: str) -> None:
 
 
 # -- the fake Slack Web API (its own subprocess too, so its work never delays the measuring client) ---------
+async def slack_web_api(request: web.Request) -> web.Response:
+    """The Web API methods koordinator calls, each answered at once."""
+    method = request.match_info["method"]
+    if method == "auth.test":
+        return web.json_response({"ok": True, "team_id": "T0", "user_id": "U0BOT", "bot_id": "B0"})
+    if method == "conversations.open":
+        return web.json_response({"ok": True, "channel": {"id": "D0"}})
+    return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C0"})
+
+
 def serve_fake(port: int) -> None:
     responses = 0
-
-    async def api(request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        if method == "auth.test":
-            return web.json_response({"ok": True, "team_id": "T0", "user_id": "U0BOT", "bot_id": "B0"})
-        if method == "conversations.open":
-            return web.json_response({"ok": True, "channel": {"id": "D0"}})
-        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C0"})
 
     async def response_url(_request: web.Request) -> web.Response:
         nonlocal responses
@@ -87,7 +89,7 @@ def serve_fake(port: int) -> None:
         return web.json_response({"responses": responses})
 
     app = web.Application()
-    app.router.add_route("*", "/api/{method}", api)
+    app.router.add_route("*", "/api/{method}", slack_web_api)
     app.router.add_post("/response/{key}", response_url)
     app.router.add_get("/count", count)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)

@@ -41,7 +41,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.ack_latency import free_port, stop, wait_healthy  # noqa: E402
+from benchmarks.ack_latency import free_port, slack_web_api, stop, wait_healthy  # noqa: E402
 from storage.db import migrate, pg_schema  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,14 +59,6 @@ _ids = itertools.count(1)
 def serve_fake(port: int) -> None:
     answered: dict[str, float] = {}
 
-    async def api(request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        if method == "auth.test":
-            return web.json_response({"ok": True, "team_id": "T0", "user_id": "U0BOT", "bot_id": "B0"})
-        if method == "conversations.open":
-            return web.json_response({"ok": True, "channel": {"id": "D0"}})
-        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C0"})
-
     async def response_url(request: web.Request) -> web.Response:
         answered.setdefault(request.match_info["key"], time.time())
         return web.Response(text="ok")
@@ -75,7 +67,7 @@ def serve_fake(port: int) -> None:
         return web.json_response(answered)
 
     app = web.Application(client_max_size=16 << 20)
-    app.router.add_route("*", "/api/{method}", api)
+    app.router.add_route("*", "/api/{method}", slack_web_api)
     app.router.add_post("/response/{key}", response_url)
     app.router.add_get("/answers", answers)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
