@@ -49,7 +49,7 @@ class Median:
 @dataclass
 class Annual:
     year: int
-    made: datetime
+    made: datetime  # local time
     kpis: kpi.Kpis
     previous_kpis: kpi.Kpis | None
     months: Table
@@ -80,7 +80,7 @@ def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: t
     start, end = date(year, 1, 1), date(year, 12, 31)
     cases, before = _cases(session, year), _cases(session, year - 1)
     has_before = bool(before)
-    report = Annual(year, now, kpi.compute(session, start, end, now, tz, targets),
+    report = Annual(year, now.astimezone(tz), kpi.compute(session, start, end, now, tz, targets),
                     kpi.compute(session, date(year - 1, 1, 1), date(year - 1, 12, 31), now, tz, targets)
                     if has_before else None,
                     Table("months", [f"{m:02d}" for m in range(1, 13)],

@@ -7,9 +7,9 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from babel.dates import format_datetime, get_month_names
+from babel.dates import get_month_names
 
-from commands import messages
+from commands import messages, timefmt
 from commands.exports import footer_text
 from commands.reply import Attachment
 from commands.reports import charts, suppression
@@ -71,16 +71,14 @@ def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
     return rows
 
 
-def _column_pair(t: Table) -> tuple[list[str], list[str] | None]:
-    now = suppression.column(t.current) if t.total else [count(v) for v in t.current]
-    before = None
-    if t.previous is not None:
-        before = suppression.column(t.previous) if t.total else [count(v) for v in t.previous]
-    return now, before
+def _column(values: list[int], total: bool) -> list[str]:
+    """One year's column, protected against its total where the total is shown."""
+    return suppression.column(values) if total else [count(v) for v in values]
 
 
 def _table_rows(lang: str, t: Table, kind: str) -> list[list[str]]:
-    now, before = _column_pair(t)
+    now = _column(t.current, t.total)
+    before = None if t.previous is None else _column(t.previous, t.total)
     rows = [[label(lang, kind, code), now[i], *([before[i]] if before else [])] for i, code in enumerate(t.labels)]
     if t.total:
         rows.append([messages.t(lang, "report.col.total"), count(sum(t.current)),
@@ -106,8 +104,7 @@ def shown(report: Annual, lang: str) -> Shown:
     before = report.previous_kpis
     doc = Shown(t(lang, "report.annual.title", year=year),
                 t(lang, "report.annual.meta", year=year,
-                  made=format_datetime(report.made, "d. MMM y HH:mm" if lang == "da" else "d MMM y HH:mm",
-                                       locale=lang)),
+                  made=timefmt.when(report.made, lang)),
                 footer_text(lang))
     head = [t(lang, "report.col.kpi"), t(lang, "report.col.num"), t(lang, "report.col.den"),
             t(lang, "report.col.pct"), t(lang, "report.col.target"), t(lang, "report.col.verdict"),
