@@ -24,7 +24,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from benchmarks.common import each_database  # noqa: E402
-from commands.agenda_load import build_for  # noqa: E402
+from commands.meetings.agenda_load import build_for  # noqa: E402
 from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
 from storage.enums import OPEN_STATES  # noqa: E402
 from storage.models import Case, CaseCheck, CaseEvent, FollowUp, Meeting, Offer, Subject  # noqa: E402

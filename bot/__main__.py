@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rotate_master(settings: Settings) -> int:
-    from bot.services import build_services
+    from commands.services import build_services
     from storage.crypto import KeyError_
     from storage.masterkey import rotate_master
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         # Alone (`python -m bot`), the server also runs the follow-up sweep; `serve` leaves it to the worker.
         return serve(settings, with_worker=args.cmd is None)
     from bot.console import run_console
-    from bot.services import build_services
+    from commands.services import build_services
 
     svc = build_services(settings)
     run_console(svc, getattr(args, "user", "console"))

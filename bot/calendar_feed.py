@@ -13,7 +13,7 @@ import re
 from fastapi import FastAPI, Response
 
 from commands.context import Services
-from commands.feed import calendar_for_token
+from commands.meetings.feed import calendar_for_token
 
 _TOKEN_IN_PATH = re.compile(r"(/calendar/)[^/\s\"?]+(\.ics)")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")  # what token_for makes; anything else is not looked up

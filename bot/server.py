@@ -21,13 +21,13 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import calendar_feed, edge, teams
-from bot.services import build_services
 from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
 from bot.slack.work import Work
 from commands.context import Services
+from commands.services import build_services
 from scheduler.worker import SWEEP_SECONDS, due_now
 from storage import metrics
 from storage.crypto import KeyError_

@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlmodel import col, or_, select
 
 from commands import access
-from commands.cases import deadline_text
+from commands.cases import steps
+from commands.cases.views import deadline_text
 from commands.context import Ctx, Services
-from commands.profile import steps
 from commands.reply import Button, FieldLine, Invocation, Reply
 from commands.reports.handlers import year_kpis
 from storage.db import unit_of_work

@@ -342,7 +342,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "teams.install_personally": ("Jeg kan ikke skrive til dig privat. Tilføj koordinator som personlig app, og prøv igen.",
                                  "I cannot reach you privately. Add koordinator as a personal app and try again."),
     "teams.owner_hint": ("Valgfri: ejerens Entra-objekt-id", "Optional: the owner's Entra object id"),
-    # meetings, agendas, minutes (commands/meetings.py, agenda.py, minutes.py, feed.py, exports.py)
+    # meetings, agendas, minutes (commands/meetings/, commands/exports.py)
     "meeting.adhoc_title": ("Ad hoc-møde", "Ad hoc meeting"),
     "meeting.weekdays": ("man,tir,ons,tor,fre,lør,søn", "Mon,Tue,Wed,Thu,Fri,Sat,Sun"),
     "meeting.line": ("{ref} · {day} {when} · {name} · dagsorden: {agenda}", "{ref} · {day} {when} · {name} · agenda: {agenda}"),
@@ -370,7 +370,7 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "Cancelled: {ref}, {when}. The attached file removes it from your calendar."),
     "meeting.cancel_notice": ("Mødet {ref} ({when}) er aflyst.", "Meeting {ref} ({when}) is cancelled."),
     "meeting.cancelled": ("{ref} ({when}) er aflyst; deltagerne har fået besked.", "{ref} ({when}) is cancelled; the participants have been told."),
-    # series changes (commands/series.py)
+    # series changes (commands/meetings/changes.py)
     "series.weekdays": ("mandag,tirsdag,onsdag,torsdag,fredag,lørdag,søndag", "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday"),
     "series.and": ("og", "and"),
     "series.every_week": ("hver {days}", "every {days}"),

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                                        "delivery pass, then exit")
     tick.add_argument("--now", type=_instant, default=None, help="the instant to sweep as of (ISO-8601 with zone)")
     args = parser.parse_args(argv)
-    from bot.services import build_services
+    from bot.delivery import deliver_pending  # the entry point hands the platforms' delivery to the worker
+    from commands.services import build_services
     from scheduler.worker import run_forever
     from scheduler.worker import tick as run_tick
 
@@ -43,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"cannot start: the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")
         return 2
     if args.cmd == "tick":
-        result, delivered = asyncio.run(run_tick(svc, clock.now()))
+        result, delivered = asyncio.run(run_tick(svc, clock.now(), deliver_pending))
         print(f"swept as of {clock.now().isoformat()}: {result.reminded} reminded, {result.deferred} deferred, "
               f"{result.erased} erased, {delivered} delivered")
         return 0
-    asyncio.run(run_forever(svc))
+    asyncio.run(run_forever(svc, deliver_pending))
     return 0
 
 

@@ -18,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from commands.context import Services
 from commands.reports.handlers import monthly_digest
 from commands.retention.handlers import run as retention_run
-from scheduler.meetings import meeting_tick
-from scheduler.sweep import SweepResult, sweep
+from scheduler.jobs.meetings import meeting_tick
+from scheduler.jobs.sweep import SweepResult, sweep
 from storage import metrics
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,10 @@ DIGEST_SECONDS = 600
 RETENTION_SECONDS = 3600  # erasure is due from 00:00 on its day: checked hourly, idempotent
 
 
-async def deliver(svc: Services) -> int:
-    """Hand due outbox rows to the platform that serves them (bot/ knows how)."""
-    from bot.delivery import deliver_pending
-
-    return await deliver_pending(svc)
+Deliver = Callable[[Services], Awaitable[int]]  # one outbox delivery pass; the entry point hands in bot/'s
 
 
-async def tick(svc: Services, now: datetime) -> tuple[SweepResult, int]:
+async def tick(svc: Services, now: datetime, deliver: Deliver) -> tuple[SweepResult, int]:
     """Every job due as of `now` (follow-ups, meetings and agendas, retention, the monthly digest), then one
     delivery pass."""
     result = await asyncio.to_thread(timed_sweep, svc, now)
@@ -79,7 +75,7 @@ def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Servic
     return run
 
 
-def add_jobs(scheduler: AsyncIOScheduler, svc: Services) -> None:
+def add_jobs(scheduler: AsyncIOScheduler, svc: Services, deliver: Deliver) -> None:
     sweep_job = _guarded("sweep", timed_sweep, svc)
     meetings_job = _guarded("meetings", meeting_tick, svc)
     digest_job = _guarded("digest", monthly_digest, svc)
@@ -130,9 +126,9 @@ async def start_metrics(svc: Services, host: str = "0.0.0.0") -> tuple[web.AppRu
     return runner, port
 
 
-async def run_forever(svc: Services) -> None:
+async def run_forever(svc: Services, deliver: Deliver) -> None:
     scheduler = AsyncIOScheduler(timezone=svc.settings.tz)
-    add_jobs(scheduler, svc)
+    add_jobs(scheduler, svc, deliver)
     scheduler.start()
     listener = await start_metrics(svc)
     stop = asyncio.Event()

@@ -33,7 +33,7 @@ _child_svc: Services | None = None
 
 def _init_child(settings: Settings, allow_generated_keys: bool) -> None:
     global _child_svc
-    from bot.services import build_services
+    from commands.services import build_services
 
     configure_logging(settings.log_format, logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then shuts the pool down

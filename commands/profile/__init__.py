@@ -1,4 +1,4 @@
-"""The unit profile from chat (`unit profile show|export|import`) and the cases' checklists (`case steps`)."""
+"""The unit profile from chat (`unit profile show|export|import`) and the profile the other domains read."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "usage.step_finished": ("Trin {n} i {ref} er allerede {state}.", "Step {n} of {ref} is already {state}."),
     "usage.steps_unfinished": ("{ref} har ufærdige krævede trin ({steps}). Afkryds dem, eller luk med `force=yes` (begrundelsen gemmes).",
                                "{ref} has unfinished required steps ({steps}). Tick them, or close with `force=yes` (the reason is recorded)."),
-    # the agenda proposes a profile's ad hoc orgs for any track (commands/agenda.py names the track)
+    # the agenda proposes a profile's ad hoc orgs for any track (commands/meetings/agenda.py names the track)
     "agenda.propose.adult": ("sag om voksen på dagsordenen", "an adult case is on the agenda"),
     "agenda.propose.crime": ("sag med kriminalitet på dagsordenen", "a crime cross-over case is on the agenda"),
 }

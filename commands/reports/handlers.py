@@ -17,8 +17,8 @@ from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi, texts  # noqa: F401  (texts: the catalog entries)
 from commands.reports.suppression import count, pct, percent
+from commands.time.calendar import month_due
 from commands.tokenizer import Args
-from scheduler.calendar import month_due
 from storage.db import unit_of_work
 from storage.facts import ReportCase
 from storage.models import Case, OutboxMessage

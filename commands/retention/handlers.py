@@ -15,8 +15,8 @@ from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase, texts  # noqa: F401  (texts: the catalog entries)
+from commands.time.calendar import month_due
 from commands.tokenizer import Args
-from scheduler.calendar import month_due
 from storage.db import unit_of_work
 from storage.enums import CaseState
 from storage.models import Case, OutboxMessage

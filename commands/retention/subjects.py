@@ -12,15 +12,15 @@ import json
 from sqlmodel import col, select
 
 from commands import access, exports
+from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, identifier_token
+from commands.cases.mentors import NOTE_AAD
 from commands.common import EVENT_TEXT_AAD, member_by_id, mention, only_options
-from commands.concerns import SUMMARY_AAD, _identifier_errors, identifier_token
 from commands.context import Ctx
-from commands.mentors import NOTE_AAD
+from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.registry import command, form
 from commands.reply import Form, FormField, FormResult, Reply
 from commands.retention import erase
 from commands.tokenizer import Args
-from scheduler.sweep import FOLLOWUP_TEXT_AAD
 from storage.models import (
     AuditEntry,
     Case,

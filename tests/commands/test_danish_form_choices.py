@@ -8,7 +8,7 @@ import io
 from bot.console import Console
 from bot.slack.render import modal, refer_modal
 from bot.teams.render import form_card, refer_action
-from commands.concerns import intake_form
+from commands.cases.concerns import intake_form
 from commands.context import Ctx
 from commands.reply import Button, Invocation
 from storage.db import unit_of_work

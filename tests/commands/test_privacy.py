@@ -33,7 +33,7 @@ from cmdkit import (
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from commands import concerns
+from commands.cases import concerns
 from storage.pseudonym import derived_pseudonym, format_pseudonym, normalise_identifier
 
 CPRS = [

@@ -9,7 +9,8 @@ from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, add_member, new_case, ok, pseud
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import concerns, registry
+from commands import registry
+from commands.cases import concerns
 from commands.reply import Invocation, Reply
 from commands.router import dispatch, load_usecases, submit_form
 

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from commands.context import Services
-from scheduler.meetings import meeting_tick
+from scheduler.jobs.meetings import meeting_tick
 from storage.db import unit_of_work
 from storage.models import AgendaEdit
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, pseudonym_of, queued, rendered, say, seed

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlmodel import select
 
-from commands.agenda_load import build_for
 from commands.context import Services
+from commands.meetings.agenda_load import build_for
 from storage.db import unit_of_work
 from storage.models import Meeting
 from tests.meetings.mtkit import SERIES, bulk_cases, ok, seed

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from bot.calendar_feed import register
 from commands.context import Services
-from commands.feed import calendar_for_token
+from commands.meetings.feed import calendar_for_token
 from tests.meetings.mtkit import concern, local, meetings, ok, say, seed
 
 

@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.calendar import is_holiday
+from commands.time.calendar import is_holiday
 from tests.meetings.mtkit import seed
 
 ROOT = Path(__file__).resolve().parents[2]

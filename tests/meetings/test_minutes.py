@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from commands import exports
 from commands.context import Services
-from scheduler.sweep import sweep
+from scheduler.jobs.sweep import sweep
 from storage.db import unit_of_work
 from storage.models import FollowUp, MinuteEntry
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, queued, rendered, say, seed

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import recurrence
-from scheduler.calendar import is_holiday
+from commands.time import recurrence
+from commands.time.calendar import is_holiday
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

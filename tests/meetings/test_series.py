@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.context import Services
-from scheduler.calendar import is_holiday
-from scheduler.meetings import meeting_tick
+from commands.time.calendar import is_holiday
+from scheduler.jobs.meetings import meeting_tick
 from tests.meetings.mtkit import CPH, SERIES, local, meeting, meetings, ok, queued, say, seed
 
 

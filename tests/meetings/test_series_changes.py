@@ -13,8 +13,8 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from commands.context import Services
-from commands.feed import calendar_for_token
-from scheduler.meetings import meeting_tick
+from commands.meetings.feed import calendar_for_token
+from scheduler.jobs.meetings import meeting_tick
 from storage.db import unit_of_work
 from storage.models import AgendaEdit, AuditEntry
 from tests.meetings.mtkit import CPH, concern, local, meeting, meetings, ok, queued, say, seed

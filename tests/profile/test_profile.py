@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.agenda_build import PROPOSALS
+from commands.meetings.agenda_build import PROPOSALS
 from commands.reports.kpi import TARGETS
 from storage.db import unit_of_work
 from storage.enums import CHECKING_ORGS, VISITATION_HOURS, Org

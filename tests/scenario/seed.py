@@ -193,7 +193,7 @@ def run_console(db_url: str) -> dict[str, Any]:
 
 
 def _intake_fields(svc: Services) -> list[Any]:
-    from commands.concerns import intake_form
+    from commands.cases.concerns import intake_form
     from commands.context import Ctx
     from commands.reply import Invocation
 

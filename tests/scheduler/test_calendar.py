@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.calendar import delivery_time, is_working_day, next_working_morning
+from commands.time.calendar import delivery_time, is_working_day, next_working_morning
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from scheduler import rules
+from commands.followups import rules
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, OutboxMessage
 from tests.conftest import TEST_DATA_KEY, TEST_PSEUDONYM_KEY

@@ -19,6 +19,7 @@ from slack_http import ADMIN, SECRETARIAT_CHANNEL, SIGNING_SECRET, UNIT_CHANNEL,
 from sqlmodel import Session, func, select
 from test_slash_commands import CONCERN, all_text
 
+from bot.delivery import deliver_pending
 from commands.context import Services
 from scheduler.worker import tick
 from storage import audit
@@ -59,7 +60,7 @@ async def test_postgres_restart_under_load_loses_nothing_and_doubles_nothing(
         """The worker's jobs, back to back: a failed pass is logged and the next one retries (as in the worker)."""
         while not stop_worker.is_set():
             try:
-                await tick(worker, clock.now())
+                await tick(worker, clock.now(), deliver_pending)
             except Exception as exc:  # noqa: BLE001
                 logging.getLogger("test.worker").warning("pass failed: %s", type(exc).__name__)
             await asyncio.sleep(0.1)

@@ -15,6 +15,7 @@ from slack_http import ADMIN, AppServer, wait_until
 from sqlmodel import Session, select
 from test_slash_commands import CONCERN
 
+from bot.delivery import deliver_pending
 from commands.context import Services
 from commands.reply import Invocation
 from commands.router import submit_form
@@ -135,7 +136,7 @@ async def test_the_worker_serves_sweep_metrics_on_its_own_port(svc: Services, cl
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             assert (await http.get("/metrics")).status_code == 401
-            await tick(metered, clock.now() + timedelta(minutes=1))
+            await tick(metered, clock.now() + timedelta(minutes=1), deliver_pending)
             text = (await http.get("/metrics", headers=AUTH)).text
         assert value(text, "koordinator_sweep_last_success_timestamp_seconds") == \
             (clock.now() + timedelta(minutes=1)).timestamp()

@@ -11,7 +11,7 @@ import pytest
 from teams_fakes import FakeConnector
 from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, User, card_of, text_of, user, wait_until
 
-from scheduler.sweep import sweep
+from scheduler.jobs.sweep import sweep
 from storage.clock import FixedClock
 from storage.pseudonym import format_pseudonym
 from tests.scenario.seed import (

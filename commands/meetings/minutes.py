@@ -11,17 +11,18 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from commands import access, exports, published
+from commands import access, exports
 from commands.common import add_event, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.meetkit import meeting_by_ref, require_open, series_of, title, when_text
+from commands.followups import rules
+from commands.followups.rules import FOLLOWUP_TEXT_AAD
+from commands.meetings import published
+from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text
 from commands.parsing import local_datetime
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from scheduler import rules
-from scheduler.sweep import FOLLOWUP_TEXT_AAD
 from storage.models import Case, Meeting, MinuteEntry
 
 MINUTES_AAD = "minutes.text"

@@ -1,7 +1,7 @@
 """The agenda builder (SPEC.md §3): the open cases → seven sections, and ad hoc participants to propose.
 
 `build` is pure: facts in, agenda out, so its rules are tested without a database and it orders
-deterministically; commands/agenda_load.py reads the facts in a fixed number of queries. Only categorical
+deterministically; agenda_load.py reads the facts in a fixed number of queries. Only categorical
 fields cross into the agenda — never a summary, note or decision text.
 """
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlmodel import select
 
 from commands import access
+from commands.cases import steps
 from commands.common import add_event, deadline_for, member_by_ref, mention, only_options, transition
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.followups import rules
 from commands.parsing import enum_value, org_code, yes_no
-from commands.profile import steps
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
-from scheduler import rules
 from storage.enums import (
     OPEN_STATES,
     CaseState,

@@ -14,14 +14,14 @@ from commands import access
 from commands.common import add_event, member_by_ref, mention, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.followups import rules
+from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.parsing import local_datetime
 from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command
 from commands.reply import FieldLine, Reply
+from commands.time.calendar import is_working_day
 from commands.tokenizer import Args
-from scheduler import rules
-from scheduler.calendar import is_working_day
-from scheduler.sweep import FOLLOWUP_TEXT_AAD
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member
 from storage.profile import store

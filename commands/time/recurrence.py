@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from scheduler.calendar import is_holiday, next_working_day
+from commands.time.calendar import is_holiday, next_working_day
 
 POLICIES = ("skip", "next_workday")
 ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "BYWEEKNO", "BYYEARDAY",

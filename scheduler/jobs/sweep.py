@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from commands import timefmt
 from commands.context import Services
+from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
-from scheduler.calendar import delivery_time, next_working_morning
-from scheduler.rules import CHECKIN_AFTER, LIVE, mark
+from commands.time.calendar import delivery_time, next_working_morning
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
@@ -26,7 +26,6 @@ from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
-FOLLOWUP_TEXT_AAD = "followup.text"
 
 
 @dataclass
@@ -191,7 +190,3 @@ def sweep_now(svc: Services) -> SweepResult:
     """The worker's job: one sweep as of the service clock (a module-level function, so it can be sent to a
     work process)."""
     return sweep(svc, svc.clock.now())
-
-
-def snooze_until(now: datetime, period: str) -> datetime:
-    return now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1))

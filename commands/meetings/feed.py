@@ -19,11 +19,11 @@ from commands import access
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
-from commands.meetkit import is_fixed, series_calendar, single
+from commands.meetings.common import is_fixed, series_calendar, single
 from commands.registry import command
 from commands.reply import Reply
+from commands.time import ics
 from commands.tokenizer import Args
-from scheduler import ics
 from storage.db import unit_of_work
 from storage.enums import Role
 from storage.models import CalendarFeed, Case, Meeting, MeetingInvite, MeetingSeries, Member

@@ -16,8 +16,8 @@ from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.messages import t
 from commands.reply import Attachment
-from scheduler import ics
-from scheduler.materialise import occurrences, series_start_local
+from commands.time import ics
+from commands.time.materialise import occurrences, series_start_local
 from storage.models import Meeting, MeetingInvite, MeetingSeries, Member
 
 MEETING_REF = re.compile(r"M-(\d{4})-(\d{3,6})$", re.IGNORECASE)

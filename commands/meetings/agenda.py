@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, exports, published, timefmt
-from commands.agenda_build import SECTIONS, Agenda, Item
-from commands.agenda_load import build_for
+from commands import access, exports, timefmt
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
-from commands.meetkit import (
+from commands.meetings import published
+from commands.meetings.agenda_build import SECTIONS, Agenda, Item
+from commands.meetings.agenda_load import build_for
+from commands.meetings.common import (
     meeting_by_ref,
     next_meeting,
     require_open,

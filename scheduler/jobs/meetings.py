@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from commands.agenda import publish, send_draft
 from commands.context import Services
-from scheduler.materialise import extend_all
+from commands.meetings.agenda import publish, send_draft
+from commands.time.materialise import extend_all
 from storage.db import unit_of_work
 from storage.models import Meeting
 

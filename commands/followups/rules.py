@@ -17,6 +17,7 @@ from storage.models import Case, Engagement, FollowUp, Offer
 LIVE = ("pending", "sent", "snoozed")
 CHECKIN_AFTER = timedelta(days=7)
 OWNER_KINDS = ("visitation", "reoffer", "assess_6m", "outcome_12m", "review")
+FOLLOWUP_TEXT_AAD = "followup.text"  # a follow-up's own text is encrypted with this associated data
 
 
 def add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:
@@ -122,3 +123,7 @@ def add_custom(session: Session, case: Case, assignee_id: int | None, due_at: da
 
 def mark(followup: FollowUp, state: str, now: datetime, notify_at: datetime | None = None) -> None:
     followup.state, followup.notify_at, followup.updated_at = state, notify_at, now
+
+
+def snooze_until(now: datetime, period: str) -> datetime:
+    return now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1))

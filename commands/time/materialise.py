@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from scheduler import recurrence
+from commands.time import recurrence
 from storage.models import Meeting, MeetingSeries
 from storage.sequences import next_value
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access
+from commands.cases import steps
 from commands.common import add_event, member_by_ref, mention, only_options, subject_by_pseudonym, transition
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.followups import rules
 from commands.parsing import enum_value, yes_no
-from commands.profile import steps
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from scheduler import rules
 from storage.enums import ADULT_BANDS, AgeBand, CaseState, EngagementState, OfferKind, OfferState, Role
 from storage.models import Case, Engagement, Offer, Subject
 from storage.pseudonym import format_pseudonym

@@ -12,11 +12,11 @@ from commands import access, limits
 from commands.common import add_event, case_buttons, deadline_for, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.followups import rules
 from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
-from scheduler import rules
 from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from commands import access
+from commands.cases.offers import engagement_for, settle_state
 from commands.common import add_event, only_options, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
-from commands.offers import engagement_for, settle_state
+from commands.followups import rules
 from commands.parsing import enum_value, local_datetime
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from scheduler import rules
 from storage.enums import EngagementState, OfferKind, Role
 from storage.models import Case, MentorSession
 from storage.pseudonym import format_pseudonym

@@ -18,8 +18,7 @@ from commands import access
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.meetings import _duration, _time
-from commands.meetkit import (
+from commands.meetings.common import (
     fixed_participants,
     instance_update,
     invited,
@@ -36,13 +35,14 @@ from commands.meetkit import (
     weekday,
     when_text,
 )
+from commands.meetings.schedule import _duration, _time
 from commands.messages import t
 from commands.parsing import natural_datetime
 from commands.registry import command
 from commands.reply import Attachment, Reply
+from commands.time import recurrence
+from commands.time.materialise import meeting_ref, occurrences, series_start_local
 from commands.tokenizer import Args
-from scheduler import recurrence
-from scheduler.materialise import meeting_ref, occurrences, series_start_local
 from storage.models import Case, Meeting, MeetingSeries
 
 SERIES_REF = re.compile(r"S-(\d{1,6})$", re.IGNORECASE)

@@ -8,6 +8,10 @@ from datetime import datetime
 from sqlmodel import col, or_, select
 
 from commands import access
+from commands.cases import steps
+from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
+from commands.cases.lifecycle import missing_checks
+from commands.cases.mentors import NOTE_AAD
 from commands.common import (
     EVENT_TEXT_AAD,
     add_event,
@@ -17,14 +21,10 @@ from commands.common import (
     only_options,
     subjects_of,
 )
-from commands.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.lifecycle import missing_checks
-from commands.mentors import NOTE_AAD
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value
-from commands.profile import steps
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention

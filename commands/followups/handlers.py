@@ -7,16 +7,16 @@ import re
 from sqlmodel import col, select
 
 from commands import access
+from commands.cases import steps
 from commands.common import add_event, mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
+from commands.followups import rules
+from commands.followups.rules import FOLLOWUP_TEXT_AAD, snooze_until
 from commands.parsing import local_datetime, yes_no
-from commands.profile import steps
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from scheduler import rules
-from scheduler.sweep import FOLLOWUP_TEXT_AAD, snooze_until
 from storage import outbox
 from storage.enums import Role
 from storage.models import Case, FollowUp, Member, OutboxMessage

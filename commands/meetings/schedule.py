@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from commands import access
-from commands.agenda import build_agenda, status
 from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.meetkit import (
+from commands.meetings.agenda import build_agenda, status
+from commands.meetings.common import (
     TOPIC_AAD,
     fixed_participants,
     is_fixed,
@@ -37,9 +37,9 @@ from commands.meetkit import (
 from commands.parsing import case_ref, natural_datetime
 from commands.registry import command
 from commands.reply import Reply
+from commands.time import recurrence
+from commands.time.materialise import materialise, meeting_ref, occurrences
 from commands.tokenizer import Args
-from scheduler import recurrence
-from scheduler.materialise import materialise, meeting_ref, occurrences
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, Case, Meeting, MeetingInvite, MeetingSeries
 

@@ -18,8 +18,8 @@ from sqlalchemy import Integer, case, func, type_coerce
 from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
-from commands.agenda_build import REVIEW_EVENTS, Agenda, CaseFacts, Edit, Frame, Previous, build
-from scheduler.rules import LIVE
+from commands.followups.rules import LIVE
+from commands.meetings.agenda_build import REVIEW_EVENTS, Agenda, CaseFacts, Edit, Frame, Previous, build
 from storage.enums import OPEN_STATES
 from storage.models import AgendaEdit, Case, CaseCheck, CaseEvent, FollowUp, Meeting, MinuteEntry, Offer, Subject
 from storage.profile import Profile

@@ -1,0 +1,1 @@
+"""The unit itself: members and roles, the audit log, key rotation."""
