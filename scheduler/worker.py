@@ -36,11 +36,7 @@ Deliver = Callable[[Services], Awaitable[int]]  # one outbox delivery pass; the 
 async def tick(svc: Services, now: datetime, deliver: Deliver) -> tuple[SweepResult, int]:
     """Every job due as of `now` (follow-ups, meetings and agendas, retention, the monthly digest), then one
     delivery pass."""
-    result = await asyncio.to_thread(timed_sweep, svc, now)
-    await asyncio.to_thread(meeting_tick, svc, now)
-    erased, _notice = await asyncio.to_thread(retention_run, svc, now)
-    result.erased = len(erased)
-    await asyncio.to_thread(monthly_digest, svc, now)
+    result = await asyncio.to_thread(run_jobs, svc, now, timed_sweep)
     return result, await deliver(svc)
 
 
@@ -52,15 +48,33 @@ def timed_sweep(svc: Services, now: datetime) -> SweepResult:
     return result
 
 
-def due_now(svc: Services) -> SweepResult:
-    """Every job as of the service clock, in one call: the in-process worker of a server running alone (a
-    module-level function, so it can be sent to a work process)."""
-    now = svc.clock.now()
-    result = sweep(svc, now)
+def _retention(svc: Services, now: datetime) -> int:
+    return len(retention_run(svc, now)[0])
+
+
+# The worker's jobs, in the order one tick runs them, with how often the worker runs each on its own.
+JOBS: tuple[tuple[str, Callable[[Services, datetime], object], int], ...] = (
+    ("sweep", timed_sweep, SWEEP_SECONDS),
+    ("meetings", meeting_tick, MEETINGS_SECONDS),
+    ("retention", _retention, RETENTION_SECONDS),
+    ("digest", monthly_digest, DIGEST_SECONDS),
+)
+
+
+def run_jobs(svc: Services, now: datetime, sweep_with: Callable[[Services, datetime], SweepResult] = sweep
+             ) -> SweepResult:
+    """Every job of JOBS as of `now`, in its order: the sweep's result, with the cases retention erased."""
+    result = sweep_with(svc, now)
     meeting_tick(svc, now)
-    result.erased = len(retention_run(svc, now)[0])
+    result.erased = _retention(svc, now)
     monthly_digest(svc, now)
     return result
+
+
+def due_now(svc: Services) -> SweepResult:
+    """Every job as of the service clock, in one call: the in-process worker of a server running alone (a
+    module-level function, so it can be sent to a work process; the server times the call itself)."""
+    return run_jobs(svc, svc.clock.now())
 
 
 def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Services
@@ -76,11 +90,6 @@ def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Servic
 
 
 def add_jobs(scheduler: AsyncIOScheduler, svc: Services, deliver: Deliver) -> None:
-    sweep_job = _guarded("sweep", timed_sweep, svc)
-    meetings_job = _guarded("meetings", meeting_tick, svc)
-    digest_job = _guarded("digest", monthly_digest, svc)
-    retention_job = _guarded("retention", retention_run, svc)
-
     async def deliver_job() -> None:
         try:
             await deliver(svc)
@@ -88,14 +97,10 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services, deliver: Deliver) -> No
             log.error("delivery failed: %s", type(exc).__name__)
 
     opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(sweep_job, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=datetime.now(), **opts)
+    for name, job, seconds in JOBS:
+        scheduler.add_job(_guarded(name, job, svc), "interval", seconds=seconds, id=name,
+                          next_run_time=datetime.now(), **opts)
     scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
-    scheduler.add_job(meetings_job, "interval", seconds=MEETINGS_SECONDS, id="meetings",
-                      next_run_time=datetime.now(), **opts)
-    scheduler.add_job(digest_job, "interval", seconds=DIGEST_SECONDS, id="digest", next_run_time=datetime.now(),
-                      **opts)
-    scheduler.add_job(retention_job, "interval", seconds=RETENTION_SECONDS, id="retention",
-                      next_run_time=datetime.now(), **opts)
 
 
 async def start_metrics(svc: Services, host: str = "0.0.0.0") -> tuple[web.AppRunner, int] | None:  # noqa: S104
