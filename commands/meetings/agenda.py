@@ -19,7 +19,7 @@ from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.meetings import published
-from commands.meetings.agenda_build import SECTIONS, Agenda, Item
+from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
 from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
     meeting_by_ref,
@@ -90,6 +90,27 @@ def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: i
     return line + (" " + t(lang, "agenda.added_mark") if item.added else "")
 
 
+STEP_ROLES = ("owner", "secretariat", "mentor")
+
+
+def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datetime) -> str:
+    """A late step as the agenda shows it: the profile's title, who is responsible (a role or an org) and to
+    whom it is assigned as a role and an org — never a person — and how late, in local calendar days
+    (hours on the due day itself)."""
+    responsible = (t(lang, f"agenda.step_role.{step.responsible}") if step.responsible in STEP_ROLES
+                   else label(lang, "org", step.responsible))
+    assignee = (t(lang, "agenda.step_assignee", role=label(lang, "role", step.assignee_role),
+                  org=label(lang, "org", step.assignee_org)) if step.assignee_org is not None
+                else t(lang, "agenda.step_unassigned"))
+    due, at = step.due_at.astimezone(tz), now.astimezone(tz)
+    days = (at.date() - due.date()).days
+    late = (t(lang, "agenda.step_late_days", days=days, due=timefmt.day(due, lang)) if days >= 1 else
+            t(lang, "agenda.step_late_hours", hours=int((now - step.due_at).total_seconds() // 3600),
+              due=timefmt.when(due, lang)))
+    return t(lang, "agenda.step_line", ref=ref, n=step.n, title=step.title(lang), responsible=responsible,
+             assignee=assignee, late=late)
+
+
 def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
     if not agenda.previous:
         return [t(lang, "agenda.s1.none")]
@@ -113,6 +134,10 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
         rows = _first_section(lang, tz, agenda) if section == 1 else [
             item_line(lang, tz, item, now, svc.settings.review_days) for item in agenda.sections[section]]
         doc.sections.append((heading, rows or [t(lang, "none")]))
+        if section == 4 and agenda.late_steps:  # the review section's list of late procedure steps
+            late = [late_step_line(lang, tz, item.case.ref, step, now)
+                    for item, steps in agenda.late_steps for step in steps]
+            doc.sections.append((t(lang, "agenda.steps_late", count=len(late)), late))
     proposals = [t(lang, "agenda.proposal", org=p.org, reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
     doc.sections.append((t(lang, "agenda.participants"), proposals or [t(lang, "none")]))

@@ -44,6 +44,24 @@ class CaseFacts:
 
 
 @dataclass(frozen=True)
+class LateStep:
+    """A procedure step flagged `on_agenda_when_late`, past its due time, neither done nor skipped. Only the
+    profile's own titles and the responsible org or role cross into the agenda (never a user)."""
+
+    case_id: int
+    n: int
+    title_da: str
+    title_en: str
+    responsible: str
+    assignee_org: str | None
+    assignee_role: str | None
+    due_at: datetime
+
+    def title(self, lang: str) -> str:
+        return self.title_da if lang == "da" else self.title_en
+
+
+@dataclass(frozen=True)
 class Edit:
     id: int
     case_id: int
@@ -107,6 +125,7 @@ class Agenda:
     sections: dict[int, list[Item]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
     proposals: list[Proposal] = field(default_factory=list)
     previous: list[Previous] = field(default_factory=list)
+    late_steps: list[tuple[Item, list[LateStep]]] = field(default_factory=list)  # in agenda order
 
     def items(self) -> list[Item]:
         return [item for s in SECTIONS for item in self.sections[s]]
@@ -153,8 +172,13 @@ def _order_key(section: int, item: Item, edit_order: dict[int, int]) -> tuple:
     return (_rank(c), c.received_at, c.ref)
 
 
-def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: list[Previous] | None = None) -> Agenda:
-    """Pure and deterministic: the same facts, frame and edits always give the same agenda."""
+def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: list[Previous] | None = None,
+          late: list[LateStep] | None = None) -> Agenda:
+    """Pure and deterministic: the same facts, frame and edits always give the same agenda. A case with late
+    flagged steps that no rule puts on the agenda comes to the review section (reason `steps_late`)."""
+    late_by_case: dict[int, list[LateStep]] = {}
+    for step in sorted(late or [], key=lambda s: (s.case_id, s.n)):
+        late_by_case.setdefault(step.case_id, []).append(step)
     by_case = {e.case_id: e for e in edits}
     edit_order = {e.case_id: e.id for e in edits}
     agenda = Agenda(previous=list(previous or []))
@@ -167,6 +191,8 @@ def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: lis
         if frame.adhoc and not added:
             continue  # an ad hoc meeting discusses the cases it was called for
         found = classify(c, frame, review_cutoff, offer_cutoff)
+        if found is None and c.id in late_by_case:
+            found = 4, "steps_late"
         if found is None and not added:
             continue
         section, reason = found if found is not None else (7, "added")
@@ -182,6 +208,7 @@ def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: lis
         for item in pinned:
             rest.insert(min(len(rest), (by_case[item.case.id].position or 1) - 1), item)
         agenda.sections[section] = rest
+    agenda.late_steps = [(i, late_by_case[i.case.id]) for i in agenda.items() if i.case.id in late_by_case]
     for track, org in frame.proposals:
         refs = tuple(i.case.ref for i in agenda.items() if i.case.track == track)
         if refs:

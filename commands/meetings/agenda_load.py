@@ -19,10 +19,31 @@ from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
 from commands.followups.rules import LIVE
-from commands.meetings.agenda_build import REVIEW_EVENTS, Agenda, CaseFacts, Edit, Frame, Previous, build
+from commands.meetings.agenda_build import (
+    REVIEW_EVENTS,
+    Agenda,
+    CaseFacts,
+    Edit,
+    Frame,
+    LateStep,
+    Previous,
+    build,
+)
 from storage.enums import OPEN_STATES
-from storage.models import AgendaEdit, Case, CaseCheck, CaseEvent, FollowUp, Meeting, MinuteEntry, Offer, Subject
+from storage.models import (
+    AgendaEdit,
+    Case,
+    CaseCheck,
+    CaseEvent,
+    FollowUp,
+    Meeting,
+    Member,
+    MinuteEntry,
+    Offer,
+    Subject,
+)
 from storage.profile import Profile
+from storage.profile.tables import CaseStep
 
 QUIET_KINDS = ("assess_6m", "outcome_12m")  # outcome checks outlive the case: not "work pending"
 
@@ -84,6 +105,20 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
                       at(since), at(reoffer), bool(busy) or since is not None, at(next_due))
             for (cid, ref, state, severity, track, org, received, deadline, referred, names, ages, done, found,
                  reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt)]
+
+
+def load_late_steps(session: Session, meeting: Meeting, adhoc: bool, now: datetime) -> list[LateStep]:
+    """One query: the open cases' steps flagged for the agenda, past due, neither done nor skipped, with the
+    assignee's org and role (not the person). Only a handful per case, and only late ones, are read."""
+    stmt = (select(CaseStep.case_id, CaseStep.n, CaseStep.title_da, CaseStep.title_en, CaseStep.responsible,
+                   Member.org, Member.role, _raw(CaseStep.due_at))
+            .join(Case, col(Case.id) == col(CaseStep.case_id))
+            .outerjoin(Member, col(Member.id) == col(CaseStep.assignee_id))
+            .where(*_case_filter(meeting, adhoc), CaseStep.state == "open", col(CaseStep.on_agenda_when_late),
+                   col(CaseStep.title_ct).is_(None), col(CaseStep.due_at).is_not(None), col(CaseStep.due_at) < now))
+    at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
+    return [LateStep(cid, n, da, en, responsible, org, role, at(due))  # type: ignore[arg-type]
+            for cid, n, da, en, responsible, org, role, due in session.connection().execute(stmt)]
 
 
 def _concat(session: Session, column, distinct: bool = False):  # noqa: ANN001, ANN202
@@ -154,4 +189,5 @@ def build_for(session: Session, meeting: Meeting, now: datetime, review_days: in
         frame = replace(frame, checks=len(profile.checking_orgs), proposals=profile.proposals())
     edits = load_edits(session, meeting)
     with _collector_paused():
-        return build(load_facts(session, meeting, frame.adhoc), frame, edits, previous)
+        return build(load_facts(session, meeting, frame.adhoc), frame, edits, previous,
+                     load_late_steps(session, meeting, frame.adhoc, now))

@@ -88,6 +88,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the agenda proposes a profile's ad hoc orgs for any track (commands/meetings/agenda.py names the track)
     "agenda.propose.adult": ("sag om voksen på dagsordenen", "an adult case is on the agenda"),
     "agenda.propose.crime": ("sag med kriminalitet på dagsordenen", "a crime cross-over case is on the agenda"),
+    # late procedure steps in the agenda's review section (commands/meetings/agenda.py)
+    "agenda.reason.steps_late": ("forsinkede trin i sagsforløbet", "late procedure steps"),
+    "agenda.steps_late": ("4a. Forsinkede trin i sagsforløbet ({count})", "4a. Late procedure steps ({count})"),
+    "agenda.step_line": ("{ref} · trin {n}: {title} · ansvarlig: {responsible} · {assignee} · {late}",
+                         "{ref} · step {n}: {title} · responsible: {responsible} · {assignee} · {late}"),
+    "agenda.step_assignee": ("tildelt: {role}, {org}", "assigned: {role}, {org}"),
+    "agenda.step_unassigned": ("ikke tildelt", "not assigned"),
+    "agenda.step_late_days": ("{days} dage forsinket (frist {due})", "{days} days late (due {due})"),
+    "agenda.step_late_hours": ("{hours} t forsinket (frist {due})", "{hours} h late (due {due})"),
+    "agenda.step_role.owner": ("sagsejeren", "the case owner"),
+    "agenda.step_role.secretariat": ("sekretariatet", "the secretariat"),
+    "agenda.step_role.mentor": ("mentoren", "the mentor"),
 }
 
 CATALOG.update(TEXTS)
