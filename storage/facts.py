@@ -80,3 +80,19 @@ class ReportEngagement(SQLModel, table=True):
     ended_on: date | None = Field(default=None, sa_column=_day(index=True))
     not_at_risk_6m: bool | None = None  # the 6-month check's answer; None: not answered yet
     in_education_12m: bool | None = None  # the 12-month check's answer; None: not answered yet
+
+
+class ReportStep(SQLModel, table=True):
+    """A procedure step of a case's checklist (not a step a user added by hand): when it was due and when it
+    was done or skipped. Whether it was on time is judged when a report is made (an open step past its due
+    time is late by then)."""
+
+    __tablename__ = "report_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_key: str = Field(max_length=32, index=True)
+    n: int
+    due_at: datetime | None = Field(default=None, sa_column=_ts())  # None: its anchor has not happened yet
+    due_on: date | None = Field(default=None, sa_column=_day(index=True))  # local day
+    state: str = Field(max_length=16)  # open | done | skipped
+    done_at: datetime | None = Field(default=None, sa_column=_ts())  # done or skipped

@@ -130,6 +130,13 @@ def shown(report: Annual, lang: str) -> Shown:
                                   NO_PCT if m.days is None or m.n < suppression.LIMIT
                                   else t(lang, "report.days", days=_number(m.days, lang))]
                                  for m in report.medians]))
+    steps = {track: r for track, r in report.kpis.steps_by_track.items() if r.den or r.pending}
+    if steps:  # only when cases follow work procedures
+        doc.sections.append(Section(t(lang, "report.section.steps"),
+                                    ["", t(lang, "report.col.on_time"), t(lang, "report.col.steps"),
+                                     t(lang, "report.col.pct"), t(lang, "report.col.pending")],
+                                    [[label(lang, "track", track), count(r.num), count(r.den),
+                                      pct(r.num, r.den, lang), count(r.pending)] for track, r in steps.items()]))
     doc.notes = [t(lang, "report.note.small"), t(lang, "report.note.pending")]
     doc.charts_title = t(lang, "report.section.charts")
     doc.charts = _charts(report, doc, lang)

@@ -19,13 +19,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.enums import VISITATION_HOURS, Severity
-from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportSubject
+from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep, ReportSubject
 from storage.models import Case, CaseEvent, Engagement, Offer, Subject
+from storage.profile.tables import CaseStep
 
 _TOUCHED = "report_facts.touched"
 _TZ = "report_facts.tz"
-C, S, OF, E, V = (Case.__table__.c, Subject.__table__.c, Offer.__table__.c,  # type: ignore[attr-defined]
-                  Engagement.__table__.c, CaseEvent.__table__.c)  # type: ignore[attr-defined]
+C, S, OF, E, V, ST = (Case.__table__.c, Subject.__table__.c, Offer.__table__.c,  # type: ignore[attr-defined]
+                      Engagement.__table__.c, CaseEvent.__table__.c, CaseStep.__table__.c)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Inputs:
     offers: list[Any] = field(default_factory=list)
     engagements: list[Any] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
+    steps: list[Any] | None = None  # None: not read (a migration older than the steps' table)
 
 
 @dataclass
@@ -43,10 +45,12 @@ class Facts:
     subjects: list[dict[str, Any]]
     offers: list[dict[str, Any]]
     engagements: list[dict[str, Any]]
+    steps: list[dict[str, Any]] | None = None  # None: leave the step facts alone
 
 
-def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
-    """Everything `derive` reads, for these cases, in five queries."""
+def load(conn: Connection | Session, case_ids: Iterable[int], steps: bool = True) -> list[Inputs]:
+    """Everything `derive` reads, for these cases, in six queries (five without the steps: migration 0006
+    ran before the steps' table existed)."""
     ids = sorted(set(case_ids))
     if not ids:
         return []
@@ -69,6 +73,12 @@ def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
                             .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome")))
                             .order_by(V.id)):
         found[row.case_id].events.append(row)
+    if steps:
+        for inputs in found.values():
+            inputs.steps = []
+        for row in conn.execute(select(ST.id, ST.case_id, ST.n, ST.due_at, ST.state, ST.done_at)
+                                .where(ST.case_id.in_(keys), ST.profile_version.is_not(None)).order_by(ST.n)):
+            found[row.case_id].steps.append(row)  # type: ignore[union-attr]
     return [found[i] for i in keys]
 
 
@@ -120,7 +130,10 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
                     "ended_on": _day(_aware(g.ended_at), tz),
                     "not_at_risk_6m": answers.get((g.id, "assess_6m")),
                     "in_education_12m": answers.get((g.id, "outcome_12m"))} for g in src.engagements]
-    return Facts(case, subjects, offers, engagements)
+    steps = None if src.steps is None else [
+        {"fact_key": c.fact_key, "n": st.n, "due_at": _aware(st.due_at), "due_on": _day(_aware(st.due_at), tz),
+         "state": st.state, "done_at": _aware(st.done_at) if st.state != "open" else None} for st in src.steps]
+    return Facts(case, subjects, offers, engagements, steps)
 
 
 def write(conn: Connection | Session, all_facts: list[Facts]) -> None:
@@ -130,6 +143,11 @@ def write(conn: Connection | Session, all_facts: list[Facts]) -> None:
         return
     for table in (ReportSubject, ReportOffer, ReportEngagement, ReportCase):
         conn.execute(delete(table).where(table.fact_key.in_(keys)))  # type: ignore[attr-defined]
+    stepped = [f for f in all_facts if f.steps is not None]
+    if stepped:
+        conn.execute(delete(ReportStep).where(ReportStep.fact_key.in_([f.case["fact_key"] for f in stepped])))  # type: ignore[attr-defined]
+        if rows := [r for f in stepped for r in f.steps or []]:
+            conn.execute(insert(ReportStep), rows)
     conn.execute(insert(ReportCase), [f.case for f in all_facts])
     for table, rows in ((ReportSubject, [r for f in all_facts for r in f.subjects]),
                         (ReportOffer, [r for f in all_facts for r in f.offers]),
@@ -138,8 +156,8 @@ def write(conn: Connection | Session, all_facts: list[Facts]) -> None:
             conn.execute(insert(table), rows)
 
 
-def refresh(conn: Connection | Session, case_ids: Iterable[int], tz: ZoneInfo) -> int:
-    inputs = load(conn, case_ids)
+def refresh(conn: Connection | Session, case_ids: Iterable[int], tz: ZoneInfo, steps: bool = True) -> int:
+    inputs = load(conn, case_ids, steps)
     write(conn, [derive(i, tz) for i in inputs])
     return len(inputs)
 

@@ -82,8 +82,22 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
                                        pct=percent(r.pct, ctx.lang) if r.pct is not None
                                        else "–",
                                        pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
+    lines += _steps_lines(ctx, k)
     return Reply(title=ctx.t("report.kpi.title", start=day(ctx.lang, k.start), end=day(ctx.lang, k.end)),
                  text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
+
+
+def _steps_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
+    """Steps on time per track (exact, like the rest of this reply); nothing while no case has a checklist."""
+    shown = {track: r for track, r in k.steps_by_track.items() if r.den or r.pending}
+    if not shown:
+        return []
+    lines = [ctx.t("report.kpi.steps")]
+    for track, r in shown.items():
+        lines.append(ctx.t("report.kpi.steps_track", track=documents.label(ctx.lang, "track", track), num=r.num,
+                           den=r.den, pct=percent(r.pct, ctx.lang) if r.pct is not None else "–",
+                           pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
+    return lines
 
 
 def year_kpis(ctx: Ctx) -> FieldLine:

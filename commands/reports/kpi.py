@@ -13,8 +13,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.enums import Severity
-from storage.facts import ReportCase, ReportEngagement, ReportOffer
+from storage.enums import Severity, Track
+from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep
 
 CASE, OFFER, ENGAGEMENT = (ReportCase.__table__, ReportOffer.__table__,  # type: ignore[attr-defined]
                            ReportEngagement.__table__)  # type: ignore[attr-defined]  # rows, not ORM objects: speed
@@ -55,6 +55,7 @@ class Kpis:
     open_now: int = 0
     ratios: dict[str, Ratio] = field(default_factory=dict)
     visitation_by_severity: dict[str, Ratio] = field(default_factory=dict)
+    steps_by_track: dict[str, Ratio] = field(default_factory=dict)  # procedure steps on time, per track
 
 
 def _add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:
@@ -86,9 +87,17 @@ def reoffer_verdicts(declined: Any, later: list[Any], now: datetime, tz: ZoneInf
     return v3, v6
 
 
+def step_verdict(state: str, due_at: datetime, done_at: datetime | None, now: datetime) -> bool | None:
+    """On time: done by its due time. Done later, or still open after it: late. Open and not yet due:
+    pending. (Skipped steps are not counted at all: the caller leaves them out.)"""
+    if state == "done" and done_at is not None:
+        return done_at <= due_at
+    return False if now > due_at else None
+
+
 def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo,
             targets: dict[str, float] | None = None) -> Kpis:
-    """Five queries, whatever the number of cases. `targets`: the unit profile's (default: Copenhagen's)."""
+    """Six queries, whatever the number of cases. `targets`: the unit profile's (default: Copenhagen's)."""
     k = Kpis(start, end)
     k.ratios = {name: Ratio(target=(targets or {}).get(name, TARGETS[name])) for name in KPI_NAMES}
     k.visitation_by_severity = {s.value: Ratio(target=1.0) for s in Severity}
@@ -127,4 +136,11 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
     for g in ended:
         k.ratios["education_12m"].add(g.in_education_12m)
         k.ratios["not_at_risk_6m"].add(g.not_at_risk_6m)
+    k.steps_by_track = {t.value: Ratio() for t in Track}
+    steps = session.execute(select(ReportStep.state, ReportStep.due_at, ReportStep.done_at, ReportCase.track)
+                            .join(ReportCase, ReportCase.fact_key == ReportStep.fact_key)
+                            .where(ReportStep.due_on.between(start, end), ReportStep.state != "skipped")  # type: ignore[union-attr]
+                            ).all()
+    for state, due_at, done_at, track in steps:
+        k.steps_by_track.setdefault(track, Ratio()).add(step_verdict(state, due_at, done_at, now))
     return k
