@@ -49,7 +49,7 @@ class Attachment:
 class FormField:
     name: str
     label: str
-    kind: Literal["select", "multiselect", "text", "multiline", "datetime"] = "text"
+    kind: Literal["select", "multiselect", "text", "multiline", "datetime", "file"] = "text"  # file: Slack only
     options: tuple[str, ...] = ()
     required: bool = False
     hint: str = ""

@@ -137,6 +137,9 @@ def decode_metadata(raw: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+FILE_TYPES = ("yaml", "yml", "txt")
+
+
 def _option(value: str, text: str | None = None) -> dict[str, Any]:
     return {"text": _plain(text or value, OPTION_TEXT), "value": value[:OPTION_VALUE]}
 
@@ -147,6 +150,8 @@ def _element(field: FormField) -> dict[str, Any]:
         return {"type": "static_select", "action_id": field.name, "options": options}
     if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:
         return {"type": "multi_static_select", "action_id": field.name, "options": options}
+    if field.kind == "file":  # the upload's text is fetched on submission (bot/slack/uploads.py)
+        return {"type": "file_input", "action_id": field.name, "filetypes": list(FILE_TYPES), "max_files": 1}
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.name}
     if field.kind == "multiline":
         element["multiline"] = True
@@ -214,6 +219,8 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
                 values[block_id] = ",".join(o.get("value", "") for o in element.get("selected_options") or [])
             elif kind == "users_select":
                 values[block_id] = element.get("selected_user") or ""
+            elif kind == "file_input":
+                continue  # the file is fetched before the form is submitted (bot/slack/uploads.py)
             else:
                 values[block_id] = element.get("value") or ""
     return values

@@ -82,9 +82,14 @@ def export(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 def import_form(ctx: Ctx) -> Form:
-    return Form(IMPORT_FORM, ctx.t("profile.form"), (
-        FormField("yaml", ctx.t("profile.field.yaml"), "multiline", required=True, hint=ctx.t("profile.hint.yaml")),
-    ), ctx.t("profile.submit"))
+    """Slack: a file upload (a text field there holds 3 000 characters, a full profile some 8 KB; the adapter
+    fetches the file and submits its text as `yaml`). Teams: a card to paste the YAML into."""
+    if ctx.inv.platform == "slack":
+        field = FormField("yaml", ctx.t("profile.field.file"), "file", required=True, hint=ctx.t("profile.hint.file"))
+    else:
+        field = FormField("yaml", ctx.t("profile.field.yaml"), "multiline", required=True,
+                          hint=ctx.t("profile.hint.yaml"))
+    return Form(IMPORT_FORM, ctx.t("profile.form"), (field,), ctx.t("profile.submit"))
 
 
 @command("unit profile import", "unit profile import [path=FILE]", access.ADMIN)
@@ -94,7 +99,8 @@ def import_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if raw is None:
         if ctx.inv.platform == "console":
             raise UsageError("profile_missing_path")
-        return Reply(text=ctx.t("profile.form_opened"), form=import_form(ctx))
+        opened = "profile.form_opened_file" if ctx.inv.platform == "slack" else "profile.form_opened"
+        return Reply(text=ctx.t(opened), form=import_form(ctx))
     if ctx.inv.platform != "console":
         raise UsageError("profile_path_console")  # a chat user never names a file on the server
     try:

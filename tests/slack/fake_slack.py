@@ -1,4 +1,5 @@
 """A fake Slack on 127.0.0.1: the Web API methods koordinator calls, response_url endpoints, file uploads,
+files users uploaded through a modal (files.info and the private download, which wants the bot token),
 and a Socket Mode websocket. It records every call and can be told to fail the next N calls (500, or 429
 with Retry-After) — the outside world, faked at the HTTP level; our own code is never mocked.
 """
@@ -39,6 +40,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (response_url key, body)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    user_files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id → (name, content)
+    downloads: list[tuple[str, str]] = field(default_factory=list)  # (file id, Authorization header)
     socket_acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     port: int = 0
@@ -56,6 +59,7 @@ class FakeSlack:
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/ws", self._websocket)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._download)
         self._runner, self.port = await start_site(app)
         return self
 
@@ -78,6 +82,12 @@ class FakeSlack:
         """The next n calls (of these methods, or any but auth.test; to this channel, or any) answer with
         this HTTP status."""
         self.failures.append(Failure(n, status, retry_after, frozenset(methods) if methods else None, channel))
+
+    def add_user_file(self, name: str, content: bytes) -> str:
+        """A file a user uploaded (what a file_input in a modal holds): its id for the view's state."""
+        file_id = f"F0USER{len(self.user_files) + 1}"
+        self.user_files[file_id] = (name, content)
+        return file_id
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -132,6 +142,15 @@ class FakeSlack:
             files = data.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "files.info":
+            found = self.user_files.get(str(data.get("file", "")))
+            if found is None:
+                return {"ok": False, "error": "file_not_found"}
+            name, content = found
+            url = f"http://127.0.0.1:{self.port}/files-pri/{data['file']}/{name}"
+            return {"ok": True, "file": {"id": data["file"], "name": name, "size": len(content),
+                                         "mimetype": "text/plain", "url_private": url,
+                                         "url_private_download": url + "?download=1"}}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws"}
         return {"ok": True}
@@ -139,6 +158,14 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["key"], await request.json()))
         return web.Response(text="ok")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        self.downloads.append((file_id, auth))
+        if auth != "Bearer xoxb-test":
+            return web.Response(status=302, headers={"Location": "/login"})  # as Slack answers a bare request
+        return web.Response(body=self.user_files[file_id][1], content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()

@@ -32,7 +32,7 @@ def test_every_slash_command_is_in_the_manifest_and_none_is_reserved() -> None:
 def test_scopes_events_and_interactivity() -> None:
     data = manifest()
     assert set(data["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "im:write", "users:read",
-                                                            "files:write"}
+                                                            "files:write", "files:read"}
     assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import render
+from bot.slack import render, uploads
 from bot.slack.answer import Where
 from bot.slack.runtime import SlackRuntime, invocation, runtime_of
 from commands.messages import t
@@ -36,13 +36,29 @@ def _errors_reply(rt: SlackRuntime, errors: dict[str, str]) -> Reply:
     return Reply(text="\n".join(lines), ok=False)
 
 
+async def _fetch_then_submit(rt: SlackRuntime, client: AsyncWebClient, inv: Any, form_id: str,
+                             values: dict[str, str], context: dict[str, str],
+                             files: dict[str, list[dict[str, Any]]]) -> FormResult:
+    """An uploaded file becomes its field's text, as if it had been pasted; a file that cannot be read is
+    that field's error, and the form is not submitted (nothing changes)."""
+    for name, uploaded in files.items():
+        try:
+            values[name] = await uploads.read_text(client, uploaded)
+        except uploads.UploadError as exc:
+            return FormResult(errors={name: t(rt.lang, exc.key, **exc.params)})
+    return await rt.submit(inv, form_id, values, context)
+
+
 async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient, context: Any) -> None:
     rt = runtime_of(context)
     meta = render.decode_metadata(view.get("private_metadata"))
     inv = invocation(body.get("user") or {}, "", channel_id=meta.get("ch"))
-    values = render.form_values((view.get("state") or {}).get("values") or {})
-    task = asyncio.ensure_future(rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {}))
+    state = (view.get("state") or {}).get("values") or {}
+    values, files = render.form_values(state), uploads.file_inputs(state)
+    work = (_fetch_then_submit(rt, client, inv, str(meta.get("form", "")), values, meta.get("ctx") or {}, files)
+            if files else rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {}))
+    task = asyncio.ensure_future(work)
     try:
         result: FormResult = await asyncio.wait_for(asyncio.shield(task), SUBMIT_BUDGET_S)
     except TimeoutError:
