@@ -72,3 +72,18 @@ async def test_an_empty_file_input_asks_for_a_file(server: AppServer, fake_slack
     response = await server.interaction(view_submission(view, {"yaml": {"type": "file_input", "files": []}}))
     assert response.json() == {"response_action": "errors", "errors": {"yaml": "Choose a file."}}
     assert fake_slack.calls_to("files.info") == []
+
+
+def test_the_bot_token_goes_only_to_slack_s_file_host_or_the_api_s_own_host() -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.uploads import _trusted
+
+    real = AsyncWebClient(token="xoxb-x")  # https://slack.com/api/
+    assert _trusted("https://files.slack.com/files-pri/T1-F1/p.yaml", real)
+    assert not _trusted("http://files.slack.com/files-pri/T1-F1/p.yaml", real)
+    assert not _trusted("https://files.slack.com.evil.example/p.yaml", real)
+    assert not _trusted("https://slack.com/files-pri/p.yaml", real)
+    fake = AsyncWebClient(token="xoxb-x", base_url="http://127.0.0.1:5000/api/")
+    assert _trusted("http://127.0.0.1:5000/files-pri/F1/p.yaml", fake)
+    assert not _trusted("http://127.0.0.1:6000/files-pri/F1/p.yaml", fake)
