@@ -202,5 +202,7 @@ def test_agenda_exports_on_request(svc: Services, unit: dict[str, str]):
     assert [a.filename for a in reply.attachments] == ["agenda-M-2026-002.pdf"]
     assert reply.attachments[0].data.startswith(b"%PDF")
     md = ok(svc, "agenda next format=md").attachments[0].data.decode()
-    assert md.startswith("# Agenda M-2026-002") and "## 2. New concerns to qualify (3)" in md
+    assert md.startswith("# Agenda for the meeting on Thursday 10 December 2026 at 09:00\n")
+    assert "M-2026-002" in md and "## 2. New concerns to qualify (3)" in md
+    assert "| Case | Pseudonyms | Track | Age | Severity | State | Authority | Days open | Next deadline |" in md
     assert "Administration of Justice Act §115(2)" in md

@@ -108,7 +108,9 @@ def test_pdf_export_opens_and_carries_the_purpose_limitation_footer(svc: Service
     text = pdf_text(pdf)
     assert FOOTER_EN in text and "Mentor tilbydes" in text
     md = ok(svc, "minutes show M-2026-001").attachments[0].data.decode()
-    assert md.startswith("# Minutes M-2026-001") and f"## {a}" in md and FOOTER_EN in md.splitlines()[-1]
+    assert md.startswith("# Minutes of the meeting on Thursday 26 November 2026 at 09:00\n")
+    assert "M-2026-001" in md and "## Decisions (1)" in md and f"| {a} | Mentor tilbydes | — | — |" in md
+    assert FOOTER_EN in md.splitlines()[-1]
 
 
 def test_uncompressed_pdf_shows_the_danish_footer_on_every_page():
