@@ -150,7 +150,7 @@ def table(out: FPDF, header: list[str], rows: list[list[str]], widths: tuple[flo
     with out.table(col_widths=[round(w * 1000) for w in shares], width=out.epw, line_height=4.2,
                    headings_style=FontFace(emphasis="BOLD", fill_color=(226, 232, 240)),
                    text_align=align or ["LEFT"] * len(header), first_row_as_headings=True,
-                   repeat_headings=1) as grid:
+                   repeat_headings=1, padding=(0.8, 1.2)) as grid:
         for row in [header, *rows]:
             cells = grid.row()
             for value in row:

@@ -36,6 +36,7 @@ class Shown:
     notes: list[str] = field(default_factory=list)
     charts_title: str = ""
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # filename, title, PNG
+    pages: str = "{page}"  # `Side {page} af {pages}`
 
 
 def label(lang: str, kind: str, code: str) -> str:
@@ -104,7 +105,7 @@ def shown(report: Annual, lang: str) -> Shown:
     doc = Shown(t(lang, "report.annual.title", year=year),
                 t(lang, "report.annual.meta", year=year,
                   made=timefmt.when(report.made, lang)),
-                footer_text(lang))
+                footer_text(lang), pages=messages.t(lang, "export.page"))
     head = [t(lang, "report.col.kpi"), t(lang, "report.col.num"), t(lang, "report.col.den"),
             t(lang, "report.col.pct"), t(lang, "report.col.target"), t(lang, "report.col.verdict"),
             t(lang, "report.col.pending"), *([f"{t(lang, 'report.col.pct')} {prev}"] if before else [])]

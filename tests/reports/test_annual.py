@@ -145,8 +145,9 @@ def test_the_pdf_opens_has_the_charts_and_the_footer_on_every_page(year: Year) -
     reader = PdfReader(io.BytesIO(file.data))
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 3
-    for page in reader.pages:
+    for number, page in enumerate(reader.pages, 1):
         assert "Administration of Justice Act" in page.extract_text().replace("\n", " ")
+        assert f"Page {number} of {len(reader.pages)}" in page.extract_text()
 
 
 def test_markdown_comes_with_three_charts_that_open(year: Year) -> None:
