@@ -7,9 +7,10 @@ few typographic characters outside Latin-1 are replaced, Danish letters are kept
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.messages import t
 from commands.reply import Attachment
@@ -23,11 +24,39 @@ _LATIN1_FIXES = str.maketrans({"—": "-", "–": "-", "…": "...", "→": "->"
 
 
 @dataclass
+class Table:
+    """A headed table, as a committee reads it on paper: `widths` are the columns' shares of the page."""
+
+    header: list[str]
+    rows: list[list[str]]
+    widths: tuple[float, ...] = ()
+
+
+@dataclass
+class Section:
+    """A heading and its lines (chat shows the lines); the files show `table` instead where there is one."""
+
+    heading: str
+    lines: list[str]
+    table: Table | None = None
+
+    def __iter__(self) -> Iterator[Any]:  # `for heading, lines in doc.sections` reads a Section as a pair
+        return iter((self.heading, self.lines))
+
+
+@dataclass
 class Document:
     title: str
     footer: str
     meta: list[str] = field(default_factory=list)
-    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    sections: list[Section | tuple[str, list[str]]] = field(default_factory=list)
+    heading: str = ""  # the files' title, when it differs from the chat title (the date written out)
+    pages: str = "{page}"  # the page number as the language writes it: `Side {page} af {pages}`
+    landscape: bool = False
+
+
+def _sections(doc: Document) -> list[Section]:
+    return [s if isinstance(s, Section) else Section(*s) for s in doc.sections]
 
 
 def footer_text(lang: str, profile: Profile | None = None) -> str:
@@ -35,12 +64,25 @@ def footer_text(lang: str, profile: Profile | None = None) -> str:
     return (profile.footer(lang) if profile is not None else None) or t(lang, "export.footer")
 
 
+def page_text(lang: str) -> str:
+    return t(lang, "export.page")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ") or " "
+
+
 def markdown(doc: Document) -> bytes:
-    out = [f"# {doc.title}", ""]
+    out = [f"# {doc.heading or doc.title}", ""]
     out += [f"{line}  " for line in doc.meta]
-    for heading, rows in doc.sections:
-        out += ["", f"## {heading}", ""]
-        out += [f"- {row}" for row in rows] or ["- —"]
+    for section in _sections(doc):
+        out += ["", f"## {section.heading}", ""]
+        if section.table is not None and section.table.rows:
+            out += ["| " + " | ".join(_md_cell(h) for h in section.table.header) + " |",
+                    "|" + "|".join("---" for _ in section.table.header) + "|"]
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in section.table.rows]
+        else:
+            out += [f"- {row}" for row in section.lines] or ["- —"]
     out += ["", "---", "", f"*{doc.footer}*", ""]
     return "\n".join(out).encode("utf-8")
 
@@ -56,16 +98,19 @@ def _pdf_class() -> type[FPDF]:
     from fpdf import FPDF
 
     class _Pdf(FPDF):
-        def __init__(self, footer: str) -> None:
-            super().__init__(orientation="portrait", unit="mm", format="A4")
+        def __init__(self, footer: str, pages: str, landscape: bool) -> None:
+            super().__init__(orientation="landscape" if landscape else "portrait", unit="mm", format="A4")
             self._footer_text = latin1(footer)
+            self._pages = latin1(pages)
 
         def footer(self) -> None:  # fpdf2 calls this on every page
             self.set_y(-16)
             self.set_font("Helvetica", "I", 7)
             self.multi_cell(0, 3.2, self._footer_text, align="C", new_x="LMARGIN", new_y="NEXT")
             self.set_font("Helvetica", "", 7)
-            self.cell(0, 3.2, str(self.page_no()), align="C")
+            # fpdf2 writes the page count where its alias stands, once the last page is known
+            self.cell(0, 3.2, self._pages.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}"),
+                      align="C")
 
     return _Pdf
 
@@ -78,9 +123,10 @@ def _line(out: FPDF, text: str) -> None:
         out.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def start_pdf(title: str, footer: str, meta: list[str], *, compress: bool = True) -> FPDF:
+def start_pdf(title: str, footer: str, meta: list[str], *, compress: bool = True, pages: str = "{page}",
+              landscape: bool = False) -> FPDF:
     """An A4 document with the purpose footer and page number on every page, its title and meta lines begun."""
-    out = _pdf_class()(footer)  # type: ignore[call-arg]
+    out = _pdf_class()(footer, pages, landscape)  # type: ignore[call-arg]
     out.set_compression(compress)
     out.set_title(latin1(title))
     out.set_creator("koordinator")
@@ -94,15 +140,44 @@ def start_pdf(title: str, footer: str, meta: list[str], *, compress: bool = True
     return out
 
 
+def table(out: FPDF, header: list[str], rows: list[list[str]], widths: tuple[float, ...] = (),
+          align: list[str] | None = None) -> None:
+    """A headed table with fpdf2's `table()`: cells wrap, rows never split across pages, and the heading row
+    is repeated on every page the table runs onto."""
+    from fpdf.fonts import FontFace
+
+    shares = widths or tuple(1.0 for _ in header)
+    with out.table(col_widths=[round(w * 1000) for w in shares], width=out.epw, line_height=4.2,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(226, 232, 240)),
+                   text_align=align or ["LEFT"] * len(header), first_row_as_headings=True,
+                   repeat_headings=1, padding=(0.8, 1.2)) as grid:
+        for row in [header, *rows]:
+            cells = grid.row()
+            for value in row:
+                cells.cell(latin1(value))
+
+
+def heading(out: FPDF, text: str, room: float = 18) -> None:
+    """A section heading, on the next page when fewer than `room` mm are left (no heading alone at a page's foot)."""
+    out.ln(3)
+    if out.will_page_break(6 + room):
+        out.add_page()
+    out.set_font("Helvetica", "B", 11)
+    out.multi_cell(0, 6, latin1(text), new_x="LMARGIN", new_y="NEXT")
+
+
 def pdf(doc: Document, *, compress: bool = True) -> bytes:
-    out = start_pdf(doc.title, doc.footer, doc.meta, compress=compress)
-    for heading, rows in doc.sections:
-        out.ln(3)
-        out.set_font("Helvetica", "B", 11)
-        out.multi_cell(0, 6, latin1(heading), new_x="LMARGIN", new_y="NEXT")
+    out = start_pdf(doc.heading or doc.title, doc.footer, doc.meta, compress=compress, pages=doc.pages,
+                    landscape=doc.landscape)
+    for section in _sections(doc):
+        heading(out, section.heading)
         out.set_font("Helvetica", "", 8)
-        for row in rows or ["-"]:
-            _line(out, latin1(f"- {row}"))
+        if section.table is not None and section.table.rows:
+            out.ln(1)
+            table(out, section.table.header, section.table.rows, section.table.widths)
+        else:
+            for row in section.lines or ["-"]:
+                _line(out, latin1(f"- {row}"))
     return bytes(out.output())
 
 

@@ -250,7 +250,7 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
                 # Same answer whether the case exists or not: no probing of references.
                 return _refuse(ctx, "case", case_ref=ref, ref=ref)
             if case.erased_at is not None and cmd.path not in ERASED_OK:
-                raise UsageError("case_erased", ref=ref, day=ctx.local(case.erased_at).date().isoformat())
+                raise UsageError("case_erased", ref=ref, day=ctx.fmt_day(case.erased_at))
         return handler(ctx, args, case)
 
     return _authorised(svc, inv, cmd.roles, body, _reply)

@@ -1,35 +1,80 @@
 """Dates, times and numbers as a reader of the language writes them (Babel); times in the unit's time zone.
 
-Danish: `3. dec. 2026 kl. 19.37`, `om 47 timer`. English keeps the ISO-like `2026-12-03 19:37`, unambiguous
-for the unit's English readers; its relative forms are Babel's (`in 47 hours`). Storage and the command
-language stay ISO."""
+Danish: `3. dec. 2026 kl. 19.37`, `om 47 timer`, `66,7 %`. English in the en_GB medium style that Danish
+public-sector English readers expect: `3 Dec 2026, 19:37`, `in 47 hours`, `66.7%`. Storage and the command
+language stay ISO.
+
+Babel's Locale objects and parsed patterns are made once per process (a locale parse costs about a third
+of a formatting call); every formatting call below reuses them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 
-from babel.dates import format_datetime, format_timedelta
+from babel import Locale
+from babel.dates import DateTimePattern, format_timedelta, parse_pattern
 from babel.numbers import format_decimal, format_percent
 
-DATETIME = {"da": "d. MMM y 'kl.' HH.mm", "en": "yyyy-MM-dd HH:mm"}
-DATE = {"da": "d. MMM y", "en": "yyyy-MM-dd"}
 LOCALE = {"da": "da_DK", "en": "en_GB"}
+# Danish writes the clock with `kl.` and a full stop; English is en_GB's medium date, a comma, the short time.
+DATETIME = {"da": "d. MMM y 'kl.' HH.mm", "en": "d MMM y, HH:mm"}
+DATE = {"da": "d. MMM y", "en": "d MMM y"}
+LONG_DATE = {"da": "EEEE 'den' d. MMMM y", "en": "EEEE d MMMM y"}  # `torsdag den 3. december 2026`
+CLOCK = {"da": "'kl.' H.mm", "en": "HH:mm"}  # `kl. 9.00`, `09:00`
+TIME = {"da": "HH.mm", "en": "HH:mm"}
 
 
 def _lang(lang: str) -> str:
-    return lang if lang in DATETIME else "da"
+    return lang if lang in LOCALE else "da"
+
+
+def locale(lang: str) -> Locale:
+    """The Babel locale for a language code (an unknown one reads Danish), parsed once per process."""
+    return _locale(_lang(lang))
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(LOCALE[lang])
+
+
+@cache
+def _pattern(pattern: str) -> DateTimePattern:
+    return parse_pattern(pattern)
+
+
+def _apply(value: date, patterns: dict[str, str], lang: str) -> str:
+    lang = _lang(lang)
+    return _pattern(patterns[lang]).apply(value, locale(lang))
 
 
 def when(local: datetime, lang: str) -> str:
-    """A local instant: `3. dec. 2026 kl. 19.37` (da), `2026-12-03 19:37` (en)."""
-    lang = _lang(lang)
-    return format_datetime(local, DATETIME[lang], tzinfo=local.tzinfo, locale=LOCALE[lang])
+    """A local instant: `3. dec. 2026 kl. 19.37` (da), `3 Dec 2026, 19:37` (en)."""
+    return _apply(local, DATETIME, lang)
 
 
-def day(local: datetime, lang: str) -> str:
-    """A local date: `3. dec. 2026` (da), `2026-12-03` (en)."""
-    lang = _lang(lang)
-    return format_datetime(local, DATE[lang], tzinfo=local.tzinfo, locale=LOCALE[lang])
+def day(local: date, lang: str) -> str:
+    """A local date (a datetime already in local time, or a date): `3. dec. 2026` (da), `3 Dec 2026` (en)."""
+    return _apply(local, DATE, lang)
+
+
+def long_day(local: date, lang: str) -> str:
+    """The date written out, as in a document's title: `torsdag den 3. december 2026`, `Thursday 3 December 2026`."""
+    return _apply(local, LONG_DATE, lang)
+
+
+def clock(local: datetime, lang: str) -> str:
+    """The time of day: `kl. 9.00` (da), `09:00` (en)."""
+    return _apply(local, CLOCK, lang)
+
+
+def span(start: datetime, end: datetime, lang: str) -> str:
+    """A meeting's time: `3. dec. 2026 kl. 09.00–10.30` (da), `3 Dec 2026, 09:00–10:30` (en); an end on
+    another day is written in full."""
+    if end.date() != start.date():
+        return f"{when(start, lang)}–{when(end, lang)}"
+    return f"{when(start, lang)}–{_apply(end, TIME, lang)}"
 
 
 def relative(delta: timedelta, lang: str) -> str:
@@ -39,17 +84,20 @@ def relative(delta: timedelta, lang: str) -> str:
     unit, size = (("day", 86400) if seconds >= 72 * 3600 else ("hour", 3600) if seconds >= 3600
                   else ("minute", 60))
     whole = timedelta(seconds=(seconds // size) * size * (1 if delta.total_seconds() >= 0 else -1))
-    return format_timedelta(whole, granularity=unit, threshold=10**9, add_direction=True,
-                            locale=LOCALE[_lang(lang)])
+    return format_timedelta(whole, granularity=unit, threshold=10**9, add_direction=True, locale=locale(lang))
 
 
 def number(value: float, lang: str) -> str:
     """`1.234,5` (da), `1,234.5` (en)."""
-    return format_decimal(value, locale=LOCALE[_lang(lang)])
+    return format_decimal(value, locale=locale(lang))
+
+
+@cache
+def _percent_pattern(lang: str, digits: int) -> str:
+    number_part = "#,##0" + ("." + "0" * digits if digits else "")
+    return number_part + ("\u00a0%" if _lang(lang) == "da" else "%")
 
 
 def percent(fraction: float, lang: str, digits: int = 0) -> str:
     """A share as a percentage: `62 %` (da, with a no-break space), `62%` (en); `digits` decimals."""
-    number_part = "#,##0" + ("." + "0" * digits if digits else "")
-    sign = "\u00a0%" if _lang(lang) == "da" else "%"
-    return format_percent(fraction, number_part + sign, locale=LOCALE[_lang(lang)])
+    return format_percent(fraction, _percent_pattern(lang, digits), locale=locale(lang))

@@ -79,15 +79,33 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
     return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
 
 
-def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28) -> str:
+def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int) -> dict[str, str]:
+    """One case on the agenda in the reader's words: the chat line and the documents' table row both read it."""
     c = item.case
-    line = t(lang, "agenda.item", ref=c.ref, subjects=", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
-             track=label(lang, "track", c.track), ages=", ".join(label(lang, "age", a) for a in c.ages) or "—",
-             severity=label(lang, "severity", c.severity), state=label(lang, "state", c.state),
-             org=label(lang, "org", c.responsible_org), days=max(0, (now - c.received_at).days),
-             deadline=_deadline(lang, tz, item, now),
-             reason=t(lang, f"agenda.reason.{item.reason}", days=review_days))
-    return line + (" " + t(lang, "agenda.added_mark") if item.added else "")
+    reason = t(lang, f"agenda.reason.{item.reason}", days=review_days)
+    return {"ref": c.ref, "subjects": ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
+            "track": label(lang, "track", c.track), "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
+            "severity": label(lang, "severity", c.severity), "state": label(lang, "state", c.state),
+            "org": label(lang, "org", c.responsible_org), "days": str(max(0, (now - c.received_at).days)),
+            "deadline": _deadline(lang, tz, item, now),
+            "reason": reason + (" " + t(lang, "agenda.added_mark") if item.added else "")}
+
+
+def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28) -> str:
+    return t(lang, "agenda.item", **_cells(lang, tz, item, now, review_days))
+
+
+# The documents' case table: its columns and their shares of a landscape A4 page.
+COLUMNS = (("ref", 0.085), ("subjects", 0.12), ("track", 0.115), ("ages", 0.065), ("severity", 0.06),
+           ("state", 0.075), ("org", 0.1), ("days", 0.05), ("deadline", 0.19), ("reason", 0.14))
+
+
+def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_days: int) -> exports.Table:
+    rows = []
+    for item in items:
+        cells = _cells(lang, tz, item, now, review_days)
+        rows.append([cells[key] for key, _ in COLUMNS])
+    return exports.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
 
 
 STEP_ROLES = ("owner", "secretariat", "mentor")
@@ -125,22 +143,28 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
     start = meeting.starts_at.astimezone(tz)
     doc = exports.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=timefmt.when(start, lang)),
+        heading=t(lang, "agenda.doc_title", day=timefmt.long_day(start, lang), clock=timefmt.clock(start, lang)),
         footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
-                when=f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(tz):%H:%M}",
-                status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))])
+                when=timefmt.span(start, meeting.ends_at.astimezone(tz), lang),
+                status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))],
+        pages=exports.page_text(lang), landscape=True)
     for section in SECTIONS:
-        heading = t(lang, f"agenda.s{section}", count=len(agenda.sections[section]))
-        rows = _first_section(lang, tz, agenda) if section == 1 else [
-            item_line(lang, tz, item, now, svc.settings.review_days) for item in agenda.sections[section]]
-        doc.sections.append((heading, rows or [t(lang, "none")]))
+        items = agenda.sections[section]
+        heading = t(lang, f"agenda.s{section}", count=len(items))
+        if section == 1:
+            doc.sections.append(exports.Section(heading, _first_section(lang, tz, agenda)))
+            continue
+        rows = [item_line(lang, tz, item, now, svc.settings.review_days) for item in items]
+        doc.sections.append(exports.Section(heading, rows or [t(lang, "none")],
+                                            _table(lang, tz, items, now, svc.settings.review_days)))
         if section == 4 and agenda.late_steps:  # the review section's list of late procedure steps
             late = [late_step_line(lang, tz, item.case.ref, step, now)
                     for item, steps in agenda.late_steps for step in steps]
-            doc.sections.append((t(lang, "agenda.steps_late", count=len(late)), late))
-    proposals = [t(lang, "agenda.proposal", org=p.org, reason=t(lang, f"agenda.propose.{p.track}"),
+            doc.sections.append(exports.Section(t(lang, "agenda.steps_late", count=len(late)), late))
+    proposals = [t(lang, "agenda.proposal", org=label(lang, "org", p.org), reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
-    doc.sections.append((t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
+    doc.sections.append(exports.Section(t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
     return doc
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, timefmt
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -101,7 +101,7 @@ def rule_words(lang: str, rule: str, at: time, tz: ZoneInfo) -> str:
     words += " " + t(lang, "series.at", hour=at.hour, minute=at.minute)
     if "UNTIL" in parts:
         until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
-        words += " " + t(lang, "series.until", date=f"{until:%Y-%m-%d}")
+        words += " " + t(lang, "series.until", date=timefmt.day(until, lang))
     return words
 
 
@@ -133,7 +133,7 @@ def _state(ctx: Ctx, series: MeetingSeries, upcoming: list[Meeting]) -> str:
     if not upcoming:
         return ctx.t("series.state.ended")
     end = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
-    return ctx.t("series.state.ends", date=f"{ctx.local(end):%Y-%m-%d}")
+    return ctx.t("series.state.ends", date=ctx.fmt_day(end))
 
 
 def _meeting_short(ctx: Ctx, meeting: Meeting) -> str:
@@ -312,7 +312,7 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     kept, dropped, created, retimed = _replan(ctx, series, _cut(ctx, day, tz))
     words = _rule_of(ctx, series)
     upcoming = ", ".join(_meeting_short(ctx, m) for m in _upcoming(ctx, series, 3)) or ctx.t("none")
-    params = {"ref": series_ref(series), "name": name, "date": f"{day:%Y-%m-%d}", "rule": words,
+    params = {"ref": series_ref(series), "name": name, "date": timefmt.day(day, ctx.lang), "rule": words,
               "dropped": _refs(ctx, dropped), "next": upcoming}
     update = _tell(ctx, series, (dropped, retimed), "series.changed_dm", "series.changed_notice", **params)
     ctx.audit("meeting.series_edit", detail={"series": series_ref(series), "from": f"{day:%Y-%m-%d}",
@@ -334,7 +334,7 @@ def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if "UNTIL" in parts or "COUNT" in parts:  # already bounded: is there anything left to end?
         rule = recurrence.build(series.rrule, series_start_local(series))
         if rule.after(cut.astimezone(tz), inc=True) is None:
-            raise UsageError("series_already_ends", ref=series_ref(series), date=f"{day:%Y-%m-%d}")
+            raise UsageError("series_already_ends", ref=series_ref(series), date=timefmt.day(day, ctx.lang))
     body = ";".join(f"{k}={v}" for k, v in parts.items() if k not in ("UNTIL", "COUNT"))
     series.rrule = recurrence.normalise_rule(f"{body};UNTIL={day - timedelta(days=1):%Y%m%d}", tz)
     dropped = [m for m in _ahead(ctx, series, cut) if m.state == "scheduled"]
@@ -344,7 +344,7 @@ def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     series.sequence += 1
     ctx.session.add(series)
     ctx.session.flush()
-    params = {"ref": series_ref(series), "name": series.name, "date": f"{day:%Y-%m-%d}",
+    params = {"ref": series_ref(series), "name": series.name, "date": timefmt.day(day, ctx.lang),
               "dropped": _refs(ctx, dropped)}
     update = _tell(ctx, series, (dropped, []), "series.ended_dm", "series.ended_notice", **params)
     ctx.audit("meeting.series_end", detail={"series": series_ref(series), "from": f"{day:%Y-%m-%d}",

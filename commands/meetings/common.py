@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from commands import access
+from commands import access, timefmt
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.messages import t
@@ -103,8 +103,7 @@ def title(lang: str, meeting: Meeting, series: MeetingSeries | None) -> str:
 
 
 def when_text(ctx: Ctx, meeting: Meeting) -> str:
-    start = ctx.local(meeting.starts_at)
-    return f"{start:%Y-%m-%d %H:%M}–{ctx.local(meeting.ends_at):%H:%M}"
+    return timefmt.span(ctx.local(meeting.starts_at), ctx.local(meeting.ends_at), ctx.lang)
 
 
 def weekday(lang: str, instant: datetime, tz: ZoneInfo) -> str:

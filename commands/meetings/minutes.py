@@ -7,11 +7,11 @@ the text itself is shown privately (the closer's reply, `minutes show`, the foll
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import access, exports
+from commands import access, exports, timefmt
 from commands.common import add_event, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -26,6 +26,7 @@ from commands.tokenizer import Args
 from storage.models import Case, Meeting, MinuteEntry
 
 MINUTES_AAD = "minutes.text"
+Compiled = tuple[exports.Document, list[str]]  # the files' document, and the chat text's lines beside it
 TEXT_LIMIT = 2000
 EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start …
 LATE = timedelta(hours=12)  # … until some hours after the end, without naming the meeting
@@ -76,22 +77,49 @@ def _entries(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
     return list(ctx.session.exec(stmt))
 
 
-def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> exports.Document:
+def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> Compiled:
+    """The files: a table of the decisions (case, decision, follow-up due, follow-up) and the follow-ups in
+    the order they fall due. The chat text beside it: one heading per case with its decisions."""
     series = series_of(ctx.session, meeting)
+    start = ctx.local(meeting.starts_at)
     doc = exports.Document(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
+                           heading=ctx.t("minutes.doc_title", day=timefmt.long_day(start, ctx.lang),
+                                         clock=timefmt.clock(start, ctx.lang)),
                            footer=exports.footer_text(ctx.lang, ctx.profile),
-                           meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series),
+                           meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series), ref=meeting.ref,
                                        when=when_text(ctx, meeting), count=len(entries),
-                                       closed=ctx.fmt(meeting.closed_at))])
+                                       closed=ctx.fmt(meeting.closed_at))],
+                           pages=exports.page_text(ctx.lang))
     by_case: dict[str, list[str]] = {}
+    decisions: list[list[str]] = []
+    followups: list[tuple[datetime, list[str]]] = []
     for entry, case in entries:
-        line = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        number = f"F-{entry.followup_id}" if entry.followup_id else None
+        line = text
         if entry.due_at is not None:
-            line += " — " + ctx.t("minutes.due", due=ctx.fmt(entry.due_at),
-                                  followup=f"F-{entry.followup_id}" if entry.followup_id else "—")
+            line += " — " + ctx.t("minutes.due", due=ctx.fmt(entry.due_at), followup=number or "—")
+            followups.append((entry.due_at, [ctx.fmt(entry.due_at), case.ref,
+                                             number or ctx.t("minutes.followup_pending"), text]))
         by_case.setdefault(case.ref, []).append(line)
-    doc.sections = [(ref, lines) for ref, lines in by_case.items()] or [(ctx.t("minutes.none"), [])]
-    return doc
+        decisions.append([case.ref, text, ctx.fmt(entry.due_at) if entry.due_at else "—",
+                          (number or ctx.t("minutes.followup_pending")) if entry.due_at else "—"])
+    chat: list[str] = []
+    for ref, lines in by_case.items():
+        chat += ["", f"*{ref}*"] + [f"• {line}" for line in lines]
+    if not entries:
+        doc.sections = [exports.Section(ctx.t("minutes.none"), [])]
+        return doc, ["", f"*{ctx.t('minutes.none')}*"]
+    col = {key: ctx.t(f"minutes.col.{key}") for key in ("ref", "decision", "due", "followup")}
+    doc.sections = [
+        exports.Section(ctx.t("minutes.decisions", count=len(decisions)), [],
+                        exports.Table([col["ref"], col["decision"], col["due"], col["followup"]], decisions,
+                                      (0.14, 0.54, 0.19, 0.13))),
+        exports.Section(ctx.t("minutes.followups", count=len(followups)), [ctx.t("none")],
+                        exports.Table([col["due"], col["ref"], col["followup"], col["decision"]],
+                                      [row for _due, row in sorted(followups, key=lambda f: f[0])],
+                                      (0.19, 0.14, 0.13, 0.54)))]
+    return doc, chat
 
 
 def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:
@@ -134,19 +162,17 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.post_channel("unit", Reply(title=ctx.t("minutes.channel_title", ref=meeting.ref),
                                    text="\n".join(summary) or ctx.t("minutes.none")))
     ctx.audit("meeting.close", detail={"meeting": meeting.ref, "decisions": len(entries), "followups": followups})
-    doc = _document(ctx, meeting, entries)
-    reply = _private_reply(ctx, doc, meeting.ref)
+    reply = _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)
     published.freeze(ctx.svc, ctx.session, meeting, "minutes", reply.text, reply.attachments,
                      [case.ref for _entry, case in entries], ctx.now(), ctx.actor.id if ctx.actor else None)
     reply.text = ctx.t("minutes.closed", ref=meeting.ref, count=len(entries), followups=followups) + "\n\n" + reply.text
     return reply
 
 
-def _private_reply(ctx: Ctx, doc: exports.Document, ref: str) -> Reply:
-    lines = list(doc.meta)
-    for heading, rows in doc.sections:
-        lines += ["", f"*{heading}*"] + [f"• {r}" for r in rows]
-    return Reply(title=doc.title, text="\n".join(lines), attachments=exports.attachments(doc, f"minutes-{ref}"))
+def _private_reply(ctx: Ctx, compiled: Compiled, ref: str) -> Reply:
+    doc, chat = compiled
+    return Reply(title=doc.title, text="\n".join([*doc.meta, *chat]),
+                 attachments=exports.attachments(doc, f"minutes-{ref}"))
 
 
 @command("minutes show", "minutes show M-…", access.LEADS)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, timefmt
 from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -64,10 +64,10 @@ def _exceptions(ctx: Ctx, series: MeetingSeries, until: datetime) -> list[str]:
     for occ in occurrences(series, max(ctx.now(), series.dtstart), until, cats):
         name = recurrence.holiday_name(occ.original.date(), cats, ctx.lang)
         if occ.start is None:
-            out.append(ctx.t("meeting.skipped", date=f"{occ.original:%Y-%m-%d}", holiday=name))
+            out.append(ctx.t("meeting.skipped", date=timefmt.day(occ.original, ctx.lang), holiday=name))
         elif occ.moved:
-            out.append(ctx.t("meeting.moved", date=f"{occ.original:%Y-%m-%d}", holiday=name,
-                             to=f"{occ.start:%Y-%m-%d %H:%M}"))
+            out.append(ctx.t("meeting.moved", date=timefmt.day(occ.original, ctx.lang), holiday=name,
+                             to=timefmt.when(occ.start, ctx.lang)))
     return out
 
 
@@ -155,7 +155,7 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                             "meetings": len(created)})
     upcoming = [_line(ctx, m, series) for m in created[:6]]
     exceptions = _exceptions(ctx, series, ctx.now() + timedelta(days=ctx.settings.meeting_horizon_days))
-    next_dates = ", ".join(f"{ctx.local(m.starts_at):%Y-%m-%d %H:%M}" for m in created[:3]) or "—"
+    next_dates = ", ".join(ctx.fmt(m.starts_at) for m in created[:3]) or "—"
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.series_notice", name=name, next=next_dates,
                                               count=len(created))))
     for member in fixed_participants(ctx.session):

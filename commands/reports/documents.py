@@ -36,6 +36,7 @@ class Shown:
     notes: list[str] = field(default_factory=list)
     charts_title: str = ""
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # filename, title, PNG
+    pages: str = "{page}"  # `Side {page} af {pages}`
 
 
 def label(lang: str, kind: str, code: str) -> str:
@@ -45,8 +46,8 @@ def label(lang: str, kind: str, code: str) -> str:
     return messages.label(lang, kind, code)
 
 
-def target_text(target: float) -> str:
-    return ("= " if target >= 1.0 else "≥ ") + f"{round(target * 100)} %"
+def target_text(target: float, lang: str) -> str:
+    return ("= " if target >= 1.0 else "≥ ") + timefmt.percent(target, lang)
 
 
 def _verdict(lang: str, r: Ratio) -> str:
@@ -56,12 +57,11 @@ def _verdict(lang: str, r: Ratio) -> str:
 
 
 def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
-    rows = [[messages.t(lang, "report.concerns"), count(k.concerns), "", "", "", "", "",
-             *([count(before.concerns)] if before else [])]]
+    rows = []
     for name in KPI_NAMES:
         r = k.ratios[name]
         rows.append([messages.t(lang, f"report.kpi.{name}"), count(r.num), count(r.den), pct(r.num, r.den, lang),
-                     target_text(r.target), _verdict(lang, r), count(r.pending),
+                     target_text(r.target, lang), _verdict(lang, r), count(r.pending),
                      *([pct(before.ratios[name].num, before.ratios[name].den, lang)] if before else [])])
         if name == "visitation":
             for sev, s in k.visitation_by_severity.items():
@@ -105,11 +105,16 @@ def shown(report: Annual, lang: str) -> Shown:
     doc = Shown(t(lang, "report.annual.title", year=year),
                 t(lang, "report.annual.meta", year=year,
                   made=timefmt.when(report.made, lang)),
-                footer_text(lang))
+                footer_text(lang), pages=messages.t(lang, "export.page"))
     head = [t(lang, "report.col.kpi"), t(lang, "report.col.num"), t(lang, "report.col.den"),
             t(lang, "report.col.pct"), t(lang, "report.col.target"), t(lang, "report.col.verdict"),
             t(lang, "report.col.pending"), *([f"{t(lang, 'report.col.pct')} {prev}"] if before else [])]
     doc.sections.append(Section(t(lang, "report.section.kpi"), head, _kpi_rows(lang, report.kpis, before)))
+    # The year's count of concerns beside last year's: a table of its own, under year columns (in the
+    # targets table last year's count stood under "share <previous year>").
+    doc.sections.append(Section(t(lang, "report.section.concerns"), ["", year, *([prev] if before else [])],
+                                [[t(lang, "report.concerns"), count(report.kpis.concerns),
+                                  *([count(before.concerns)] if before else [])]]))
     months = get_month_names("wide", locale=lang)
     month_rows = _table_rows(lang, report.months, "month")
     for i in range(12):
@@ -128,7 +133,7 @@ def shown(report: Annual, lang: str) -> Shown:
                                 ["", t(lang, "report.col.n"), t(lang, "report.col.median")],
                                 [[label(lang, "track", m.track), count(m.n),
                                   NO_PCT if m.days is None or m.n < suppression.LIMIT
-                                  else t(lang, "report.days", days=_number(m.days, lang))]
+                                  else t(lang, "report.days", days=timefmt.number(m.days, lang))]
                                  for m in report.medians]))
     steps = {track: r for track, r in report.kpis.steps_by_track.items() if r.den or r.pending}
     if steps:  # only when cases follow work procedures
@@ -143,15 +148,12 @@ def shown(report: Annual, lang: str) -> Shown:
     return doc
 
 
-def _number(value: float, lang: str) -> str:
-    return f"{value:g}".replace(".", "," if lang == "da" else ".")
-
-
 def _charts(report: Annual, doc: Shown, lang: str) -> list[tuple[str, str, bytes]]:
     t = messages.t
     year = report.year
     months = [m[:3] for m in list(get_month_names("abbreviated", locale=lang).values())]
-    month_shown = [row[1] for row in doc.sections[1].rows[:12]]
+    [month_section] = [s for s in doc.sections if s.title == t(lang, "report.section.months")]
+    month_shown = [row[1] for row in month_section.rows[:12]]
     k = report.kpis
     names = [t(lang, f"report.kpi.{n}") for n in KPI_NAMES]
     values = [None if k.ratios[n].den < suppression.LIMIT else k.ratios[n].pct for n in KPI_NAMES]
@@ -191,14 +193,15 @@ def markdown(doc: Shown) -> bytes:
 
 
 def csv_bytes(doc: Shown) -> bytes:
-    """One row per cell: section, row, column, value (as shown: suppressed)."""
+    """One row per cell: section, row, column, value (as shown: suppressed). A spreadsheet reads the value
+    with ordinary spaces (`66,7 %`), so the document's no-break spaces are written as spaces."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "row", "column", "value"])
     for s in doc.sections:
         for row in s.rows:
             for head, value in zip(s.header[1:], row[1:], strict=True):
-                writer.writerow([s.title, row[0].strip(), head, value])
+                writer.writerow([s.title, row[0].strip(), head, value.replace("\u00a0", " ")])
     for note in doc.notes:
         writer.writerow(["note", "", "", note])
     writer.writerow(["footer", "", "", doc.footer])

@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from commands import access
+from commands import access, timefmt
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi, texts  # noqa: F401  (texts: the catalog entries)
-from commands.reports.suppression import count, pct, percent
+from commands.reports.suppression import count, pct
 from commands.time.calendar import month_due
 from commands.tokenizer import Args
 from storage.db import unit_of_work
@@ -56,17 +55,13 @@ def period(ctx: Ctx, args: Args) -> tuple[date, date]:
     return start, end
 
 
-def day(lang: str, value: date) -> str:
-    return format_date(value, "d. MMM y" if lang == "da" else "d MMM y", locale=lang)
-
-
 def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
     pending = ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""
     if r.den == 0:
         return ctx.t("report.kpi.empty", name=ctx.t(f"report.kpi.{name}"), pending=pending)
     return ctx.t("report.kpi.line", name=ctx.t(f"report.kpi.{name}"), num=r.num, den=r.den,
-                 pct=percent(r.pct or 0.0, ctx.lang),
-                 target=documents.target_text(r.target),
+                 pct=timefmt.percent(r.num / r.den, ctx.lang, 1),
+                 target=documents.target_text(r.target, ctx.lang),
                  verdict=ctx.t("report.met" if r.met else "report.not_met"), pending=pending)
 
 
@@ -79,11 +74,12 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
                 if r.den or r.pending:
                     lines.append(ctx.t("report.kpi.severity", severity=documents.label(ctx.lang, "severity", sev),
                                        num=r.num, den=r.den,
-                                       pct=percent(r.pct, ctx.lang) if r.pct is not None
+                                       pct=timefmt.percent(r.num / r.den, ctx.lang, 1) if r.den
                                        else "–",
                                        pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
     lines += _steps_lines(ctx, k)
-    return Reply(title=ctx.t("report.kpi.title", start=day(ctx.lang, k.start), end=day(ctx.lang, k.end)),
+    return Reply(title=ctx.t("report.kpi.title", start=timefmt.day(k.start, ctx.lang),
+                                       end=timefmt.day(k.end, ctx.lang)),
                  text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
 
 
@@ -95,7 +91,7 @@ def _steps_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
     lines = [ctx.t("report.kpi.steps")]
     for track, r in shown.items():
         lines.append(ctx.t("report.kpi.steps_track", track=documents.label(ctx.lang, "track", track), num=r.num,
-                           den=r.den, pct=percent(r.pct, ctx.lang) if r.pct is not None else "–",
+                           den=r.den, pct=timefmt.percent(r.num / r.den, ctx.lang, 1) if r.den else "–",
                            pending=ctx.t("report.kpi.pending", count=r.pending) if r.pending else ""))
     return lines
 
@@ -164,10 +160,10 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]
                 lines.append(ctx.t("report.digest.line", name=ctx.t(f"report.kpi.{name}"),
-                                   pct=pct(r.num, r.den, ctx.lang), target=documents.target_text(r.target),
+                                   pct=pct(r.num, r.den, ctx.lang), target=documents.target_text(r.target, ctx.lang),
                                    pending=ctx.t("report.kpi.pending", count=count(r.pending)) if r.pending else ""))
-            ctx.post_channel("secretariat", Reply(title=ctx.t("report.digest.title", start=day(ctx.lang, start),
-                                                              end=day(ctx.lang, end)), text="\n".join(lines)),
+            ctx.post_channel("secretariat", Reply(title=ctx.t("report.digest.title", start=timefmt.day(start, ctx.lang),
+                                                              end=timefmt.day(end, ctx.lang)), text="\n".join(lines)),
                              dedupe_key=key)
             ctx.audit("report.digest", detail={"from": start.isoformat(), "to": end.isoformat(), "format": "post"})
     except IntegrityError:

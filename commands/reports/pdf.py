@@ -13,7 +13,7 @@ _HEAD = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))
 
 
 def pdf(doc: Shown) -> bytes:
-    out = start_pdf(doc.title, doc.footer, [doc.meta])
+    out = start_pdf(doc.title, doc.footer, [doc.meta], pages=doc.pages)
     for section in doc.sections:
         out.ln(3)
         if out.will_page_break(6 + 5 * min(len(section.rows) + 1, 6)):

@@ -10,6 +10,8 @@ A percentage over a denominator under 5 is shown as `–`.
 
 from __future__ import annotations
 
+from commands import timefmt
+
 SMALL = "<5"
 HIDDEN = "x"
 NO_PCT = "–"
@@ -25,14 +27,10 @@ def count(n: int) -> str:
 
 
 def pct(num: int, den: int, lang: str = "da") -> str:
+    """A share with one decimal, as the language writes it (`66,7 %`, `66.7%`); `–` under 5 cases."""
     if den < LIMIT:
         return NO_PCT
-    return percent(100.0 * num / den, lang)
-
-
-def percent(value: float, lang: str = "da") -> str:
-    text = f"{value:.1f}"
-    return (text.replace(".", ",") if lang == "da" else text) + " %"
+    return timefmt.percent(num / den, lang, 1)
 
 
 def grid(cells: list[list[int]], *, row_totals: bool, col_totals: bool) -> list[list[str]]:

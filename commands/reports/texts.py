@@ -58,6 +58,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report.col.median": ("Median dage åben", "Median days open"),
     "report.col.n": ("Sager", "Cases"),
     "report.section.kpi": ("Effektmål", "Targets"),
+    "report.section.concerns": ("Bekymringshenvendelser modtaget", "Concerns received"),
     "report.section.months": ("Bekymringshenvendelser pr. måned", "Concerns per month"),
     "report.section.source": ("Sager efter kilde", "Cases by source"),
     "report.section.track": ("Sager efter spor", "Cases by track"),

@@ -8,7 +8,7 @@ from babel.dates import format_date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, timefmt
 from commands.common import member_by_id, mention, only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
@@ -26,12 +26,12 @@ LIST_LIMIT = 50
 
 
 def _day(ctx: Ctx, value: date) -> str:
-    return value.isoformat()
+    return timefmt.day(value, ctx.lang)
 
 
 def tombstone(ctx: Ctx, case: Case) -> str:
     assert case.erased_at is not None
-    return ctx.t("tombstone", ref=case.ref, day=ctx.local(case.erased_at).date().isoformat())
+    return ctx.t("tombstone", ref=case.ref, day=ctx.fmt_day(case.erased_at))
 
 
 def hold_text(ctx: Ctx, case: Case) -> str:

@@ -12,7 +12,8 @@ import pytest
 
 from bot.slack.render import message
 from bot.teams.render import reply_card
-from commands.timefmt import day, number, percent, relative, when
+from commands import timefmt
+from commands.timefmt import clock, day, long_day, number, percent, relative, span, when
 from tests.commands.cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, run, seed_admin
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -21,8 +22,16 @@ CPH = ZoneInfo("Europe/Copenhagen")
 def test_danish_and_english_instants():
     instant = datetime(2026, 12, 3, 18, 37, tzinfo=UTC).astimezone(CPH)
     assert when(instant, "da") == "3. dec. 2026 kl. 19.37"
-    assert when(instant, "en") == "2026-12-03 19:37"
+    assert when(instant, "en") == "3 Dec 2026, 19:37"
     assert day(instant, "da") == "3. dec. 2026"
+    assert day(instant, "en") == "3 Dec 2026"
+    assert day(instant.date(), "da") == "3. dec. 2026"
+    assert long_day(instant, "da") == "torsdag den 3. december 2026"
+    assert long_day(instant, "en") == "Thursday 3 December 2026"
+    assert (clock(instant, "da"), clock(instant, "en")) == ("kl. 19.37", "19:37")
+    later = instant + timedelta(minutes=90)
+    assert (span(instant, later, "da"), span(instant, later, "en")) == ("3. dec. 2026 kl. 19.37–21.07",
+                                                                       "3 Dec 2026, 19:37–21:07")
     summer = datetime(2026, 7, 1, 7, 5, tzinfo=UTC).astimezone(CPH)
     assert when(summer, "da") == "1. jul. 2026 kl. 09.05"
 
@@ -40,6 +49,11 @@ def test_relative_forms(delta, da, en):
 def test_numbers_and_percentages():
     assert (number(1234.5, "da"), number(1234.5, "en")) == ("1.234,5", "1,234.5")
     assert (percent(0.7, "da"), percent(0.7, "en"), percent(0.6251, "da", 1)) == ("70\u00a0%", "70%", "62,5\u00a0%")
+
+
+def test_babel_locales_are_parsed_once_per_process():
+    assert timefmt.locale("da") is timefmt.locale("da")
+    assert timefmt.locale("xx") is timefmt.locale("da")  # an unknown language falls back to Danish
 
 
 @pytest.fixture

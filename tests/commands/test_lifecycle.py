@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from cmdkit import (
@@ -47,7 +46,7 @@ def refer_ready(svc, ref: str, level: str = "preventive") -> None:
 def test_new_concern_opens_case_in_state_new_with_reference_and_deadline(unit, clock):
     reply = ok(unit, ADMIN, SEVERITY_HIGH_CONCERN)
     assert "KE-2026-0001" in reply.text
-    assert "2026-11-25 10:00" in reply.text  # 48 h after Monday 10:00 Copenhagen
+    assert "25 Nov 2026, 10:00" in reply.text  # 48 h after Monday 10:00 Copenhagen
     case = case_row(unit, "KE-2026-0001")
     assert case.state == "new"
     assert case.received_at == clock.now()
@@ -297,7 +296,7 @@ def test_every_change_is_a_timeline_event_with_actor(unit):
     ok(unit, "U_SSP", f"case checked {ref} org=SSP")
     ok(unit, "U_SSP", f'case note {ref} "Skolen melder fravær"')
     show = ok(unit, ADMIN, f"case show {ref}")
-    timeline = [f for f in show.fields if f.label.startswith("2026-11-23 10:00")]
+    timeline = [f for f in show.fields if f.label.startswith("23 Nov 2026, 10:00")]
     events = ["received", "subject added", "state", "register check", "note"]
     assert len(timeline) == len(events) and all(f.value.startswith(e) for f, e in zip(timeline, events, strict=True))
     assert any("<@U_SSP>" in f.label and "Skolen melder fravær" in f.value for f in timeline)
@@ -323,12 +322,9 @@ def test_reopen_restarts_the_visitation_window_from_the_reopening(unit, clock):
     case = case_row(unit, ref)
     assert case.deadline_at == clock.now() + timedelta(hours=48)
     assert case.referred_at is None and case.deadline_met is None
-    assert unit.settings.tz and ctx_fmt(case.deadline_at) in reply.text
+    assert "25 Dec 2026, 10:00" in reply.text  # 48 h from the reopening, local time
     ok(unit, ADMIN, f"case qualify {ref} level=preventive")
     clock.advance(hours=20)
     assert "met" in ok(unit, ADMIN, f"case refer {ref} to=SSP").text
     assert case_row(unit, ref).deadline_met is True
 
-
-def ctx_fmt(instant) -> str:
-    return instant.astimezone(ZoneInfo("Europe/Copenhagen")).strftime("%Y-%m-%d %H:%M")

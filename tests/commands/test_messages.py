@@ -113,4 +113,4 @@ def test_bot_language_da_gives_danish_text(danish):
 def test_bot_language_en_gives_english_text(svc):
     seed_admin(svc)
     reply = run(svc, ADMIN, SEVERITY_HIGH_CONCERN)
-    assert reply.text.startswith("Registered as KE-2026-0001. Visitation deadline (48 h): 2026-11-25 10:00")
+    assert reply.text.startswith("Registered as KE-2026-0001. Visitation deadline (48 h): 25 Nov 2026, 10:00")

@@ -91,11 +91,11 @@ def test_sections_in_order_from_cases_in_every_state(svc: Services, unit: dict[s
         6: [r["F"], r["K"]], 7: []}
     headings = [line for line in reply.text.splitlines() if line.startswith("*")]
     assert [h[1] for h in headings[:7]] == list("1234567")
-    assert "• Minutes of M-2026-001 (2026-11-26, 1 decisions)" in reply.text
+    assert "• Minutes of M-2026-001 (26 Nov 2026, 1 decisions)" in reply.text
     line = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['D']}"))
     pseudonym = pseudonym_of(svc, r["D"])
     assert line == (f"• {r['D']} · {pseudonym[:4]}-{pseudonym[4:]} · adult · 15-17 · critical · new · — · 1 d · "
-                    "visitation deadline 2026-12-07 10:00 (OVERDUE by 23 h) · deadline passed")
+                    "visitation deadline 7 Dec 2026, 10:00 (OVERDUE by 23 h) · deadline passed")
     g = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['G']}"))
     assert " · adult with psychiatric problems · 25+ · high · referred · SOF · 64 d · " in g
     assert g.endswith("no review for 28 days")
@@ -141,7 +141,7 @@ def test_draft_48h_before_to_the_secretariat_then_published_24h_before(svc: Serv
     sent = queued(svc)[mark:]
     assert [(k, t) for k, t, _ in sent] == [("channel", "secretariat")]
     draft = sent[0][2]
-    assert draft.title == "Agenda M-2026-002 · 2026-12-10 09:00" and "Draft agenda for M-2026-002" in draft.text
+    assert draft.title == "Agenda M-2026-002 · 10 Dec 2026, 09:00" and "Draft agenda for M-2026-002" in draft.text
     assert [a.filename for a in draft.attachments] == ["agenda-M-2026-002.md", "agenda-M-2026-002.pdf"]
     assert [b.command for b in draft.buttons] == ["agenda publish M-2026-002", "agenda hold M-2026-002"]
     assert meeting_tick(svc, local(2026, 12, 9, 8, 59)).published == 0
@@ -202,5 +202,7 @@ def test_agenda_exports_on_request(svc: Services, unit: dict[str, str]):
     assert [a.filename for a in reply.attachments] == ["agenda-M-2026-002.pdf"]
     assert reply.attachments[0].data.startswith(b"%PDF")
     md = ok(svc, "agenda next format=md").attachments[0].data.decode()
-    assert md.startswith("# Agenda M-2026-002") and "## 2. New concerns to qualify (3)" in md
+    assert md.startswith("# Agenda for the meeting on Thursday 10 December 2026 at 09:00\n")
+    assert "M-2026-002" in md and "## 2. New concerns to qualify (3)" in md
+    assert "| Case | Pseudonyms | Track | Age | Severity | State | Authority | Days open | Next deadline |" in md
     assert "Administration of Justice Act §115(2)" in md

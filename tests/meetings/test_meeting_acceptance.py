@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from commands.time.calendar import is_holiday
@@ -18,14 +18,23 @@ CONCERNS = ('concern new severity=high track=child age=15-17 source=school distr
             'summary="Udtaler støtte til IS"',
             'concern new severity=normal track=adult age=25+ source=police district=Valby basis=rpl115 '
             'summary="Deler propaganda online"')
-MEETING_LINE = re.compile(r"(M-\d{4}-\d{3}) · \w+ (\d{4}-\d\d-\d\d) (\d\d:\d\d)–(\d\d:\d\d) · Koordineringsmøde")
+# `M-2026-001 · Thu 26 Nov 2026, 09:00–10:30 · …` (en), `M-2026-001 · tor 26. nov. 2026 kl. 09.00–10.30 · …` (da)
+MEETING_LINE = re.compile(r"(M-\d{4}-\d{3}) · \w+ (\d{1,2}\.? \w+\.? \d{4})(?:,| kl\.) (\d\d[.:]\d\d)–(\d\d[.:]\d\d)"
+                          r" · Koordineringsmøde")
+MONTHS = {m: n for n, m in enumerate("jan feb mar apr maj jun jul aug sep okt nov dec".split(), 1)} | {
+    "may": 5, "oct": 10}
+
+
+def written_day(text: str) -> date:
+    day, month, year = text.replace(".", "").split()
+    return date(int(year), MONTHS[month.lower()[:3]], int(day))
 
 
 def check_listing(listing: str) -> list[date]:
     found = MEETING_LINE.findall(listing)
     assert len(found) >= 5, listing
-    days = [datetime.strptime(day, "%Y-%m-%d").date() for _, day, _, _ in found]
-    assert all((start, end) == ("09:00", "10:30") for _, _, start, end in found)
+    days = [written_day(day) for _, day, _, _ in found]
+    assert all((start, end) in {("09:00", "10:30"), ("09.00", "10.30")} for _, _, start, end in found)
     assert all(d.weekday() == 3 and not is_holiday(d) for d in days)
     assert all((b - a).days % 14 == 0 for a, b in zip(days, days[1:], strict=False))
     return days
@@ -38,8 +47,8 @@ def test_series_then_list_then_agenda_next_in_the_console(console, svc):
     assert check_listing(listing)[0] == date(2026, 11, 26)
     agenda = out[out.index("> agenda next"):]
     section2 = agenda[agenda.index("2. New concerns to qualify (2)"):agenda.index("3. Visitations")]
-    assert "KE-2026-0001 · " in section2 and "visitation deadline 2026-11-25 10:00 (48 h left)" in section2
-    assert "KE-2026-0002 · " in section2 and "visitation deadline 2026-11-26 10:00 (72 h left)" in section2
+    assert "KE-2026-0001 · " in section2 and "visitation deadline 25 Nov 2026, 10:00 (48 h left)" in section2
+    assert "KE-2026-0002 · " in section2 and "visitation deadline 26 Nov 2026, 10:00 (72 h left)" in section2
     assert section2.index("KE-2026-0001") < section2.index("KE-2026-0002")  # high before normal
     assert "BUF — a child case is on the agenda: KE-2026-0001" in agenda
     assert "Udtaler" not in agenda and "propaganda" not in agenda

@@ -44,7 +44,7 @@ def prepared(svc: Services) -> tuple[str, str]:
 def test_close_posts_references_and_counts_and_makes_follow_ups_of_dated_decisions(svc: Services):
     a, b = prepared(svc)
     reply = ok(svc, f'minutes {a} "Mentor tilbydes; skolen orienteres" due=2026-12-15')
-    assert "M-2026-001" in reply.text and "follow-up on 2026-12-15 00:00" in reply.text
+    assert "M-2026-001" in reply.text and "follow-up on 15 Dec 2026, 00:00" in reply.text
     ok(svc, f'minutes {a} "Status igen om en måned"')
     ok(svc, f'minutes {b} "Psykiatrien inviteres til næste møde" due="2026-12-01 09:00"')
     assert not say(svc, f'minutes {b} "x" due=2026-11-01').ok  # due in the past
@@ -52,14 +52,14 @@ def test_close_posts_references_and_counts_and_makes_follow_ups_of_dated_decisio
     svc.clock.instant = local(2026, 11, 26, 10, 45)
     closed = ok(svc, "meeting close M-2026-001")
     assert closed.text.startswith("M-2026-001 is closed: 3 decisions, 2 follow-ups created.")
-    assert "Mentor tilbydes; skolen orienteres — follow-up 2026-12-15 00:00 (F-" in closed.text
+    assert "Mentor tilbydes; skolen orienteres — follow-up 15 Dec 2026, 00:00 (F-" in closed.text
     assert [a.filename for a in closed.attachments] == ["minutes-M-2026-001.md", "minutes-M-2026-001.pdf"]
     posts = [(k, t, r) for k, t, r in queued(svc)[mark:]]
     assert [(k, t) for k, t, _ in posts] == [("channel", "unit")]
     channel = rendered(posts[0][2])
     assert channel.splitlines()[0] == "Minutes M-2026-001"
-    assert f"{a} · 2 decision(s) · follow-up: 2026-12-15 00:00" in channel
-    assert f"{b} · 1 decision(s) · follow-up: 2026-12-01 09:00" in channel
+    assert f"{a} · 2 decision(s) · follow-up: 15 Dec 2026, 00:00" in channel
+    assert f"{b} · 1 decision(s) · follow-up: 1 Dec 2026, 09:00" in channel
     assert "Mentor" not in channel and "Psykiatrien" not in channel and not posts[0][2].attachments
     with unit_of_work(svc.engine) as session:
         followups = list(session.exec(select(FollowUp).where(FollowUp.kind == "custom").order_by(FollowUp.due_at)))
@@ -79,7 +79,7 @@ def test_the_follow_up_reaches_the_case_owner_with_the_decision_privately(svc: S
     mark = len(queued(svc))
     sweep(svc, local(2026, 12, 15, 9, 0))
     dms = [(t, r.text) for k, t, r in queued(svc)[mark:] if k == "user"]
-    assert dms == [("SSP1", f"Follow-up on {a} (2026-12-15): Mentor tilbydes")]
+    assert dms == [("SSP1", f"Follow-up on {a} (15 Dec 2026): Mentor tilbydes")]
 
 
 def test_minutes_need_a_meeting_in_progress_or_a_named_one(svc: Services):
@@ -108,7 +108,9 @@ def test_pdf_export_opens_and_carries_the_purpose_limitation_footer(svc: Service
     text = pdf_text(pdf)
     assert FOOTER_EN in text and "Mentor tilbydes" in text
     md = ok(svc, "minutes show M-2026-001").attachments[0].data.decode()
-    assert md.startswith("# Minutes M-2026-001") and f"## {a}" in md and FOOTER_EN in md.splitlines()[-1]
+    assert md.startswith("# Minutes of the meeting on Thursday 26 November 2026 at 09:00\n")
+    assert "M-2026-001" in md and "## Decisions (1)" in md and f"| {a} | Mentor tilbydes | — | — |" in md
+    assert FOOTER_EN in md.splitlines()[-1]
 
 
 def test_uncompressed_pdf_shows_the_danish_footer_on_every_page():

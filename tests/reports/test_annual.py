@@ -40,14 +40,15 @@ def cell(table: list[dict[str, str]], section: str, row: str, column: str) -> st
 def test_the_csv_parses_and_says_what_the_fixture_year_holds(year: Year) -> None:
     table = rows(annual(year, "csv"))
     kpis = "Targets"
-    assert cell(table, kpis, "Concerns received", "Numerator") == "23"
-    assert cell(table, kpis, "Mentor/parent-coach offers accepted", "Share") == "66.7 %"  # 6/9
+    assert cell(table, "Concerns received", "Concerns received", "2026") == "23"
+    assert cell(table, "Concerns received", "Concerns received", "2025") == "<5"  # 1 in 2025
+    assert cell(table, kpis, "Mentor/parent-coach offers accepted", "Share") == "66.7%"  # 6/9
     assert cell(table, kpis, "Mentor/parent-coach offers accepted", "Numerator") == "6"
     assert cell(table, kpis, "Mentor/parent-coach offers accepted", "Denominator") == "9"
     assert cell(table, kpis, "Mentor/parent-coach offers accepted", "Met") == "met"
-    assert cell(table, kpis, "Visited within 24/48/72 hours", "Share") == "90.0 %"  # 9/10
+    assert cell(table, kpis, "Visited within 24/48/72 hours", "Share") == "90.0%"  # 9/10
     assert cell(table, kpis, "Visited within 24/48/72 hours", "Met") == "not met"
-    assert cell(table, kpis, "Completed mentor courses: not at risk 6 months after", "Share") == "80.0 %"  # 4/5
+    assert cell(table, kpis, "Completed mentor courses: not at risk 6 months after", "Share") == "80.0%"  # 4/5
     # Denominators under 5: no percentage, no verdict; the counts themselves are hidden.
     assert cell(table, kpis, "Declined offers re-offered within 6 months", "Share") == "–"  # 2/3
     assert cell(table, kpis, "Declined offers re-offered within 6 months", "Numerator") == "<5"
@@ -62,6 +63,15 @@ def test_the_csv_parses_and_says_what_the_fixture_year_holds(year: Year) -> None
               ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                "November", "December")]
     assert months == ["<5" if 0 < n < 5 else str(n) for n in EXPECTED["months"]]
+
+
+def test_the_targets_table_holds_only_targets_and_last_years_shares(year: Year) -> None:
+    """Last year's count of concerns once stood under the column "Share 2025" of the targets table."""
+    table = rows(annual(year, "csv"))
+    targets = [r for r in table if r["section"] == "Targets"]
+    assert "Concerns received" not in {r["row"] for r in targets}
+    assert all(r["value"].endswith("%") or r["value"] == "–" for r in targets if r["column"] == "Share 2025")
+    assert cell(table, "Targets", "Mentor/parent-coach offers accepted", "Target") == "≥ 60%"
 
 
 def test_small_districts_are_hidden_and_the_complementary_cell_too(year: Year) -> None:
@@ -125,7 +135,7 @@ def test_md_csv_and_pdf_say_the_same(year: Year) -> None:
     [file] = pdf.attachments
     reader = PdfReader(io.BytesIO(file.data))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for needle in ("66.7 %", "90.0 %", "80.0 %", "Cases by district", "Østerbro", "Nørrebro", "Median days open"):
+    for needle in ("66.7%", "90.0%", "80.0%", "Cases by district", "Østerbro", "Nørrebro", "Median days open"):
         assert needle in text, needle
 
 
@@ -135,8 +145,9 @@ def test_the_pdf_opens_has_the_charts_and_the_footer_on_every_page(year: Year) -
     reader = PdfReader(io.BytesIO(file.data))
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 3
-    for page in reader.pages:
+    for number, page in enumerate(reader.pages, 1):
         assert "Administration of Justice Act" in page.extract_text().replace("\n", " ")
+        assert f"Page {number} of {len(reader.pages)}" in page.extract_text()
 
 
 def test_markdown_comes_with_three_charts_that_open(year: Year) -> None:
@@ -169,6 +180,10 @@ def test_the_danish_report_is_danish_by_default(year: Year) -> None:
     da = Services(settings=danish, engine=svc.engine, keys=svc.keys, clock=svc.clock)
     reply = dispatch(da, Invocation(user_id=ADMIN, text="report annual year=2026 format=csv", platform="console"))
     table = list(csv.DictReader(io.StringIO(reply.attachments[0].data.decode("utf-8"))))
-    assert cell(table, "Effektmål", "Tilbud om mentor/forældrecoach taget imod", "Andel") == "66,7 %"
+    assert cell(table, "Effektmål", "Tilbud om mentor/forældrecoach taget imod", "Andel") == "66,7 %"  # a space
+    assert cell(table, "Effektmål", "Tilbud om mentor/forældrecoach taget imod", "Mål") == "≥ 60 %"
+    assert cell(table, "Median antal dage åben pr. spor (afsluttede sager)", "barn", "Median dage åben") == "98 dage"
+    md = dispatch(da, Invocation(user_id=ADMIN, text="report annual year=2026 format=md", platform="console"))
+    assert "| 66,7\u00a0% |" in md.attachments[0].data.decode("utf-8")  # the document: timefmt's no-break space
     assert any("retsplejelovens § 115, stk. 2" in r["value"] for r in table if r["section"] == "footer")
     assert isinstance(reply.attachments[0], Attachment)

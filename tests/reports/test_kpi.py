@@ -51,12 +51,12 @@ def test_the_kpi_reply_shows_exact_figures_and_says_so(year: Year) -> None:
     text = kpi_text(year, "report kpi year=2026")
     assert "1 Jan 2026 – 31 Dec 2026" in text
     assert "Concerns received: 23" in text and "Cases open now: 5" in text
-    assert "Mentor/parent-coach offers accepted: 6/9 = 66.7 % (target ≥ 60 %) — met, 1 pending" in text
-    assert "re-offered within 3 months: 3/3 = 100.0 % (target = 100 %) — met" in text
-    assert "re-offered within 6 months: 2/3 = 66.7 % (target = 100 %) — not met" in text
-    assert "in education/employment at 12 months: 3/4 = 75.0 % (target ≥ 70 %) — met, 1 pending" in text
-    assert "not at risk 6 months after: 4/5 = 80.0 % (target ≥ 70 %) — met" in text
-    assert "Visited within 24/48/72 hours: 9/10 = 90.0 % (target = 100 %) — not met" in text
+    assert "Mentor/parent-coach offers accepted: 6/9 = 66.7% (target ≥ 60%) — met, 1 pending" in text
+    assert "re-offered within 3 months: 3/3 = 100.0% (target = 100%) — met" in text
+    assert "re-offered within 6 months: 2/3 = 66.7% (target = 100%) — not met" in text
+    assert "in education/employment at 12 months: 3/4 = 75.0% (target ≥ 70%) — met, 1 pending" in text
+    assert "not at risk 6 months after: 4/5 = 80.0% (target ≥ 70%) — met" in text
+    assert "Visited within 24/48/72 hours: 9/10 = 90.0% (target = 100%) — not met" in text
     assert "Exact figures, for the secretariat only" in text
 
 
@@ -75,7 +75,7 @@ def test_a_target_with_no_cases_says_so_instead_of_zero_percent(year: Year) -> N
     text = kpi_text(year, "report kpi year=2024")
     assert "Concerns received: 0" in text
     assert "Mentor/parent-coach offers accepted: no cases yet" in text
-    assert "0 %" not in text and "0.0 %" not in text
+    assert "0%" not in text and "0.0%" not in text
 
 
 def declined_on_10_march(svc, clock, *more: tuple[str, str]) -> Year:
@@ -102,8 +102,8 @@ def test_a_cohort_not_yet_judged_is_pending_not_a_miss(svc, clock) -> None:
         return next(line for line in text.splitlines() if line.startswith(LINE_START[name]))
 
     # The parent coach was offered 6 days after the decline: re-offered within 3 months, and accepted within 6.
-    assert "1/1 = 100.0 %" in ratio("reoffer_3m", "2026-04-01 10:00")
-    assert "1/1 = 100.0 %" in ratio("reoffer_6m", "2026-04-01 10:00")
+    assert "1/1 = 100.0%" in ratio("reoffer_3m", "2026-04-01 10:00")
+    assert "1/1 = 100.0%" in ratio("reoffer_6m", "2026-04-01 10:00")
     # The parent-coach course is no mentor course: no outcome KPI. 12-month checks of mentor courses: none.
     assert ratio("education_12m", "2026-12-01 10:00").endswith("no cases yet")
 
@@ -115,14 +115,14 @@ def test_an_unanswered_outcome_check_is_pending_and_a_missing_reoffer_a_miss_onl
     assert "re-offered within 3 months: no cases yet, 1 pending" in text
     y.at("2026-06-11 10:00")
     text = kpi_text(y, "report kpi year=2026")
-    assert "re-offered within 3 months: 0/1 = 0.0 % (target = 100 %) — not met" in text
+    assert "re-offered within 3 months: 0/1 = 0.0% (target = 100%) — not met" in text
     assert "re-offered within 6 months: no cases yet, 1 pending" in text
     y._act("C6", "case offer {ref} subject={p} kind=mentor")
     y._act("C6", "case respond {ref} subject={p} kind=mentor accepted")
     y.at("2026-07-01 10:00")
     y._act("C6", "mentor end {ref} subject={p}")
     text = kpi_text(y, "report kpi year=2026")
-    assert "re-offered within 6 months: 1/1 = 100.0 %" in text  # a re-offer accepted within 6 months
+    assert "re-offered within 6 months: 1/1 = 100.0%" in text  # a re-offer accepted within 6 months
     assert "in education/employment at 12 months: no cases yet, 1 pending" in text
     assert "not at risk 6 months after: no cases yet, 1 pending" in text
 

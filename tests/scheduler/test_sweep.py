@@ -39,7 +39,7 @@ def test_high_concern_monday_gets_75_percent_dm_next_working_morning_then_overdu
     assert sweep(svc, local(2026, 11, 25, 8, 0)).reminded == 1
     msgs = sent(svc, mark)
     assert [(k, t) for k, t, _ in msgs] == [("user", "SEC")]  # no owner yet → the secretariat, by DM
-    assert "KE-2026-0001" in msgs[0][2] and "2026-11-25 10:00" in msgs[0][2]
+    assert "KE-2026-0001" in msgs[0][2] and "25 Nov 2026, 10:00" in msgs[0][2]
     mark = last_outbox_id(svc)
     # Deadline Wednesday 10:00 → post to the secretariat channel; again next working morning; not twice.
     assert sweep(svc, local(2026, 11, 25, 10, 0)).reminded == 1
