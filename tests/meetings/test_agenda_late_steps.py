@@ -61,7 +61,7 @@ def test_a_step_due_friday_is_three_days_late_at_monday_s_meeting_across_the_dst
     reply = ok(unit, f"agenda {meeting}", "SEC")
     rows = _section(reply.text, "4a. Late procedure steps")
     assert rows == [f"{ref} · step 1: Register checks by SSP, infohouse and social services · responsible: the "
-                    f"secretariat · not assigned · 3 days late (due 2026-10-23)"]
+                    f"secretariat · not assigned · 3 days late (due 23 Oct 2026)"]
     # only flagged steps: step 4 (referral, 3 days, due Sunday) is late too but not flagged for the agenda
     assert "step 4" not in reply.text and "U_SSP" not in reply.text and "U_SOC" not in reply.text
     # every platform shows it; the exports carry it

@@ -78,15 +78,15 @@ def test_steps_on_time_per_track_in_report_kpi_and_the_annual_report(unit):
     walk(unit)
     kpi = ok(unit, "U_SEC", "report kpi year=2026")
     assert _steps_block(kpi.text) == ["Procedure steps done on time (%), per track",
-                                      "  child: 4/6 = 66.7 %", "  adult: 0/0 = –, 1 pending"]
+                                      "  child: 4/6 = 66.7%", "  adult: 0/0 = –, 1 pending"]
     files = ok(unit, "U_SEC", "report annual year=2026 format=csv").attachments
     rows = [r for r in csv.reader(io.StringIO(files[0].data.decode())) if r[0].startswith("Procedure steps")]
     assert [(r[1], r[2], r[3]) for r in rows] == [
-        ("child", "On time", "<5"), ("child", "Steps", "6"), ("child", "Share", "66.7 %"), ("child", "Pending", "0"),
+        ("child", "On time", "<5"), ("child", "Steps", "6"), ("child", "Share", "66.7%"), ("child", "Pending", "0"),
         ("adult", "On time", "0"), ("adult", "Steps", "0"), ("adult", "Share", "–"), ("adult", "Pending", "<5")]
     # the next morning the adult case's register checks are late (still open after 08:00)
     at(unit, 2026, 12, 1, 9, 0)
-    assert _steps_block(ok(unit, "U_SEC", "report kpi year=2026").text)[2] == "  adult: 0/1 = 0.0 %"
+    assert _steps_block(ok(unit, "U_SEC", "report kpi year=2026").text)[2] == "  adult: 0/1 = 0.0%"
 
 
 def test_no_checklists_no_steps_figure(svc):
@@ -114,7 +114,7 @@ def test_erasure_leaves_last_year_s_steps_figures_as_they_were(unit):
         assert conn.execute(text("SELECT count(*) FROM case_step")).scalar_one() == 3  # the adult case's only
     assert step_rows(unit) == kept
     assert ok(unit, "U_SEC", "report kpi year=2026").text == before
-    assert "  child: 4/6 = 66.7 %" in before
+    assert "  child: 4/6 = 66.7%" in before
 
 
 def test_migration_0011_back_fills_the_step_facts_and_downgrades(unit, db_url):
