@@ -48,8 +48,9 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
                data: dict[str, Any] | None = None) -> None:
     current = CaseState(case.state)
     if current not in allowed_from:
-        raise UsageError("bad_state", ref=case.ref, state=current.value, to=to.value,
-                         allowed=", ".join(sorted(s.value for s in allowed_from)))
+        raise UsageError("bad_state", ref=case.ref, state=ctx.label("state", current.value),
+                         to=ctx.label("state", to.value),
+                         allowed=", ".join(ctx.label("state", s.value) for s in CaseState if s in allowed_from))
     case.state = to.value
     add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
 

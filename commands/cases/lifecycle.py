@@ -48,8 +48,9 @@ def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"level"})
     if CaseState(case.state) not in QUALIFYING:
-        raise UsageError("bad_state", ref=case.ref, state=case.state, to=CaseState.qualifying.value,
-                         allowed="new, qualifying")
+        raise UsageError("bad_state", ref=case.ref, state=ctx.label("state", case.state),
+                         to=ctx.label("state", CaseState.qualifying.value),
+                         allowed=", ".join(ctx.label("state", s) for s in ("new", "qualifying")))
     _start_qualifying(ctx, case)
     if "level" in args.options:
         level = enum_value(Level, args.options["level"], "level")

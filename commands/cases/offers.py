@@ -21,10 +21,11 @@ from storage.pseudonym import format_pseudonym
 AFTER_REFERRAL = {CaseState.referred, CaseState.active, CaseState.follow_up}
 
 
-def _require_after_referral(case: Case) -> None:
+def _require_after_referral(ctx: Ctx, case: Case) -> None:
     if CaseState(case.state) not in AFTER_REFERRAL:
-        raise UsageError("bad_state", ref=case.ref, state=case.state, to="offer",
-                         allowed=", ".join(sorted(s.value for s in AFTER_REFERRAL)))
+        raise UsageError("bad_state", ref=case.ref, state=ctx.label("state", case.state),
+                         to=ctx.label("event", "offer"),
+                         allowed=", ".join(ctx.label("state", s.value) for s in CaseState if s in AFTER_REFERRAL))
 
 
 def has_active_engagement(ctx: Ctx, case: Case) -> bool:
@@ -51,7 +52,7 @@ def offer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     only_options(args, {"subject", "kind"})
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options.get("kind"), "kind")
-    _require_after_referral(case)
+    _require_after_referral(ctx, case)
     pending = ctx.session.exec(select(Offer.id).where(
         Offer.subject_id == subject.id, Offer.kind == kind, Offer.state == OfferState.pending)).first()
     if pending is not None:

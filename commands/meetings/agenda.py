@@ -289,7 +289,7 @@ def _published_view(ctx: Ctx, meeting: Meeting, agenda: Agenda, frozen: publishe
 def _edit_target(ctx: Ctx, args: Args, options: set[str]) -> tuple[Meeting, Case, AgendaEdit | None]:
     only_options(args, options, words=2)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     ref = case_ref(args.words[1] if len(args.words) > 1 else None)
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
     if case is None:
@@ -356,7 +356,7 @@ def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     if meeting.published_at is not None:
         raise UsageError("agenda_published", ref=meeting.ref)
     meeting.held = True
@@ -369,7 +369,7 @@ def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     agenda, version = publish(ctx.svc, ctx.session, meeting, ctx.now(), automatic=False,
                               by=ctx.actor.id if ctx.actor else None)
     ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items()), "version": version})

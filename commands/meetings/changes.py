@@ -358,7 +358,7 @@ def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"when"}, words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     if meeting.starts_at <= ctx.now():
         raise UsageError("meeting_started", ref=meeting.ref)
     if not args.options.get("when"):

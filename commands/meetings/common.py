@@ -44,9 +44,9 @@ def meeting_by_ref(ctx: Ctx, raw: str | None) -> Meeting:
     return meeting
 
 
-def require_open(meeting: Meeting) -> None:
+def require_open(ctx: Ctx, meeting: Meeting) -> None:
     if meeting.state != "scheduled":
-        raise UsageError("meeting_not_open", ref=meeting.ref, state=meeting.state)
+        raise UsageError("meeting_not_open", ref=meeting.ref, state=ctx.label("meeting_state", meeting.state))
 
 
 def is_fixed(member: Member) -> bool:

@@ -50,7 +50,7 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="text", limit=TEXT_LIMIT)
     if "meeting" in args.options:
         meeting = meeting_by_ref(ctx, args.options["meeting"])
-        require_open(meeting)
+        require_open(ctx, meeting)
     else:
         found = current_meeting(ctx)
         if found is None:
@@ -139,7 +139,7 @@ def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:
 def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     if meeting.starts_at > ctx.now() + EARLY:
         raise UsageError("meeting_not_started", ref=meeting.ref, when=when_text(ctx, meeting))
     entries = _entries(ctx, meeting)

@@ -237,7 +237,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=2)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     who = args.mentions[0] if args.mentions else (args.words[1] if len(args.words) > 1 else None)
     member = member_by_ref(ctx, who, "user")
     if not is_fixed(member):
@@ -261,7 +261,7 @@ def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
-    require_open(meeting)
+    require_open(ctx, meeting)
     meeting.state, meeting.sequence = "cancelled", meeting.sequence + 1
     ctx.session.add(meeting)
     series = series_of(ctx.session, meeting)

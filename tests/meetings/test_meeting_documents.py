@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from commands.context import Services
-from tests.meetings.mtkit import SERIES, local, ok, seed
+from tests.meetings.mtkit import SERIES, local, ok, say, seed
 
 TRACKS = ("child", "adult", "adult_psych", "crime")
 SEVERITIES = ("critical", "high", "normal")
@@ -125,3 +125,5 @@ def test_the_danish_minutes_are_a_decisions_table_and_the_follow_ups_by_due_date
     assert re.search(r"F-\d+", follow)
     assert f"Side 1 af {len(text)}" in text[0] and FOOTER_DA in text[-1]
     assert not re.search(r"\d{4}-\d\d-\d\d", whole)
+    late = say(da, f'minutes {refs[0]} "For sent" meeting=M-2026-001')
+    assert not late.ok and "M-2026-001 er lukket." in late.text and "closed" not in late.text

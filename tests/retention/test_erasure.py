@@ -116,12 +116,12 @@ def test_the_tombstone_shows_and_lists_and_cannot_be_reopened(svc, clock):
     r = rich_case(svc, clock)
     _erase(svc, clock, r)
     shown = ok(svc, f"case show {r.ref}")
-    assert f"{r.ref} · erased 2028-11-24" in shown.text and not shown.fields
+    assert f"{r.ref} · erased 24 Nov 2028" in shown.text and not shown.fields
     listed = ok(svc, "case list closed")
-    assert f"{r.ref} · erased 2028-11-24" in listed.text
+    assert f"{r.ref} · erased 24 Nov 2028" in listed.text
     for text in (f"case reopen {r.ref}", f'case note {r.ref} "x"', f'case hold {r.ref} reason="klage"'):
         reply = dispatch(svc, Invocation(user_id=ADMIN, text=text, platform="console"))
-        assert not reply.ok and "was erased on 2028-11-24" in reply.text and "cannot be reopened" in reply.text
+        assert not reply.ok and "was erased on 24 Nov 2028" in reply.text and "cannot be reopened" in reply.text
 
 
 def test_the_audit_log_is_redacted_and_still_verifies(svc, clock):

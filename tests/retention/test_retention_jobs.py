@@ -42,7 +42,7 @@ def test_the_secretariat_is_told_once_a_month_which_references_go_next(svc, cloc
     assert r.ref in text and r.other not in text and "November 2028" in text
     assert r.x not in text and "hemmelig" not in text  # references only
     due = ok(svc, "unit retention", user=SEC)
-    assert "2028-11-22: " + r.ref in "\n".join(f.value for f in due.fields)
+    assert "22 Nov 2028: " + r.ref in "\n".join(f.value for f in due.fields)
 
 
 def _many(svc, count: int) -> list[str]:

@@ -35,7 +35,7 @@ async def test_a_series_changes_day_moves_a_meeting_and_ends_through_slack(
     await server.slash("/meeting", 'move M-2026-004 when="2026-12-09 10:00"', response_key="move")
     assert "M-2026-004" in all_text(await reply_to(fake_slack, "move"))
     await server.slash("/meeting", "series end S-1 from=2027-01-01", response_key="end")
-    assert "2027-01-01" in all_text(await reply_to(fake_slack, "end"))
+    assert "1 Jan 2027" in all_text(await reply_to(fake_slack, "end"))
     await server.slash("/meeting", "series edit S-1 time=25:00", response_key="bad")
     bad = await reply_to(fake_slack, "bad")
     assert bad["response_type"] == "ephemeral" and "Usage" in all_text(bad)
