@@ -6,16 +6,20 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from commands import timefmt
 from commands.messages import label, t
 from commands.reply import Invocation, Reply
+from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock
 from storage.crypto import Keys, Vault
+from storage.db import unit_of_work
 from storage.models import Member
 from storage.profile import Profile
 from storage.profile import store as profile_store
@@ -33,9 +37,21 @@ class Services:
     def __post_init__(self) -> None:
         self.vault = Vault(self.keys.master_key, self.clock, self.keys.previous_master)
 
+    def calendar(self, session: Session | None = None) -> UnitCalendar:
+        """The unit's calendar and language (time zone, working hours, holidays), from the current profile —
+        read anew each time, so an imported profile applies at once (in the worker too)."""
+        if session is not None:
+            return unit_calendar(self.settings, profile_store.profile(session, self.settings))
+        try:
+            with unit_of_work(self.engine) as own:
+                return unit_calendar(self.settings, profile_store.profile(own, self.settings))
+        except SQLAlchemyError:  # the database is down: say so in UNIT_PROFILE's language, not with a traceback
+            return unit_calendar(self.settings, profile_store.initial(self.settings)[1])
+
     @property
     def lang(self) -> str:
-        return self.settings.bot_language
+        """The unit's language, for a platform without a session (a use case reads `ctx.lang`)."""
+        return self.calendar().lang
 
 
 @dataclass
@@ -45,10 +61,22 @@ class Ctx:
     inv: Invocation
     actor: Member | None = None
     _profile: Profile | None = field(default=None, repr=False)
+    _cal: UnitCalendar | None = field(default=None, repr=False)
 
     @property
     def lang(self) -> str:
-        return self.svc.lang
+        return self.cal.lang
+
+    @property
+    def cal(self) -> UnitCalendar:
+        """The unit's calendar and language (commands.time.calendar.unit_calendar), read once per invocation."""
+        if self._cal is None:
+            self._cal = unit_calendar(self.settings, self.profile)
+        return self._cal
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.cal.tz
 
     @property
     def profile(self) -> Profile:
@@ -72,7 +100,7 @@ class Ctx:
         return self.svc.clock.now()
 
     def local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.settings.tz)
+        return instant.astimezone(self.tz)
 
     def fmt(self, instant: datetime | None) -> str:
         """An instant as the reader's language writes it, in the unit's time zone (`3. dec. 2026 kl. 19.37`)."""

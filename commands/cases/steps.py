@@ -5,7 +5,7 @@ version (and kept when the profile changes later), due dates from anchors, remin
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, select
@@ -20,7 +20,6 @@ from commands.parsing import local_datetime
 from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command
 from commands.reply import FieldLine, Reply
-from commands.time.calendar import is_working_day
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member
@@ -29,27 +28,26 @@ from storage.profile.schema import OFFSET
 from storage.profile.tables import CaseStep
 
 STEP_TITLE_AAD = "step.title"
-MORNING = time(8, 0)
 STEP_STATES = ("done", "skip")
 
 
 def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
-    """Hours count exactly; days, working days, weeks and months land on the due day's morning (08:00 local),
-    so the reminder is there when the day starts, across daylight-saving changes."""
+    """Hours count exactly; days, working days, weeks and months land on the due day's morning (the start of
+    the unit's working hours, local), so the reminder is there when the day starts, across DST changes."""
     match = OFFSET.match(offset)
     assert match is not None
     n, unit = int(match.group(1)), match.group(2)
     if unit == "h":
         return anchor_at + timedelta(hours=n)
-    tz, cats = ctx.settings.tz, ctx.settings.holiday_categories
-    day = anchor_at.astimezone(tz).date()
+    cal = ctx.cal
+    day = cal.local(anchor_at).date()
     if unit == "wd":
         while n > 0:
             day += timedelta(days=1)
-            n -= int(is_working_day(day, cats))
+            n -= int(cal.is_working_day(day))
     else:
         day += {"d": relativedelta(days=n), "w": relativedelta(weeks=n), "m": relativedelta(months=n)}[unit]
-    return datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+    return cal.at(day)
 
 
 def _assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
@@ -233,7 +231,7 @@ def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
     if CaseState(case.state) not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
-    due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+    due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
