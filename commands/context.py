@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from commands import timefmt
-from commands.messages import label, t
+from commands.messages import label, org_name, t
 from commands.reply import Invocation, Reply
 from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
@@ -25,6 +26,8 @@ from storage.profile import Profile
 from storage.profile import store as profile_store
 from storage.settings import Settings
 
+CALENDAR_TTL = 10.0  # seconds a platform's reply may use the unit's language and zone without reading them
+
 
 @dataclass
 class Services:
@@ -33,20 +36,31 @@ class Services:
     keys: Keys
     clock: Clock = field(default_factory=SystemClock)
     vault: Vault = field(init=False)
+    _calendar: tuple[float, UnitCalendar] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vault = Vault(self.keys.master_key, self.clock, self.keys.previous_master)
 
     def calendar(self, session: Session | None = None) -> UnitCalendar:
-        """The unit's calendar and language (time zone, working hours, holidays), from the current profile —
-        read anew each time, so an imported profile applies at once (in the worker too)."""
+        """The unit's calendar and language (time zone, working hours, holidays) from the current profile.
+
+        With a session: read in it. Without (a platform's reply): at most CALENDAR_TTL old, so an async
+        handler does not query for every message; an import in this process forgets it at once
+        (`forget_calendar`), another process (the worker) sees it within CALENDAR_TTL."""
         if session is not None:
-            return unit_calendar(self.settings, profile_store.profile(session, self.settings))
+            cal = unit_calendar(self.settings, profile_store.profile(session, self.settings))
+            self._calendar = (time.monotonic(), cal)
+            return cal
+        if self._calendar is not None and time.monotonic() - self._calendar[0] < CALENDAR_TTL:
+            return self._calendar[1]
         try:
             with unit_of_work(self.engine) as own:
-                return unit_calendar(self.settings, profile_store.profile(own, self.settings))
+                return self.calendar(own)
         except SQLAlchemyError:  # the database is down: say so in UNIT_PROFILE's language, not with a traceback
             return unit_calendar(self.settings, profile_store.initial(self.settings)[1])
+
+    def forget_calendar(self) -> None:
+        self._calendar = None
 
     @property
     def lang(self) -> str:
@@ -93,7 +107,10 @@ class Ctx:
         return t(self.lang, key, **kw)
 
     def label(self, kind: str, code: object) -> str:
-        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish)."""
+        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish); an org's name
+        from the unit profile (commands.messages.org_name)."""
+        if kind == "org":
+            return org_name(self.lang, code, self.profile)
         return label(self.lang, kind, code)
 
     def now(self) -> datetime:

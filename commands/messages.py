@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.profile import Profile
 
 # key: (da, en)
 CATALOG: dict[str, tuple[str, str]] = {
@@ -677,6 +681,23 @@ def label(lang: str, kind: str, code: object) -> str:
     if entry is None:
         return str(code)
     return entry[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def org_name(lang: str, code: object, profile: Profile | None) -> str:
+    """An org's name for a reader: the unit profile's (da/en; archived orgs too, so the cases that use them
+    still read their name), the catalog's word for a code the profile does not know, the code itself last."""
+    org = profile.org(str(code)) if profile is not None and code else None
+    return org.name.get(lang) if org is not None else label(lang, "org", code)
+
+
+Orgs = Mapping[str, str] | tuple[str, ...]  # a form's orgs: code → name (commands.profile.offered_orgs), or codes
+
+
+def org_labels(lang: str, orgs: Orgs) -> tuple[str, ...]:
+    """A form's option labels for its orgs: the names it was given, the catalog's words for bare codes."""
+    if isinstance(orgs, Mapping):
+        return tuple(orgs.values())
+    return tuple(label(lang, "org", code) for code in orgs)
 
 
 def labels(lang: str, kind: str, codes: str | None, sep: str = ", ") -> str:

@@ -24,7 +24,7 @@ from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member
 from storage.profile import store
-from storage.profile.schema import OFFSET
+from storage.profile.schema import OFFSET, ROLES
 from storage.profile.tables import CaseStep
 
 STEP_TITLE_AAD = "step.title"
@@ -165,7 +165,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     lines = []
     for s in rows:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
-        who = mention(members.get(s.assignee_id)) if s.assignee_id else s.responsible
+        who = (mention(members.get(s.assignee_id)) if s.assignee_id
+               else ctx.label("role" if s.responsible in ROLES else "org", s.responsible))
         due = ctx.fmt(s.due_at) if s.due_at else ctx.t("steps.after", anchor=s.anchor, offset=s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")
