@@ -659,7 +659,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
               "offer_response": ("svar på tilbud", "offer answered"), "assigned": ("mentor tilknyttet", "mentor assigned"),
               "mentor_session": ("mentormøde", "mentor session"), "engagement_ended": ("forløb afsluttet", "engagement ended"),
               "note": ("notat", "note"), "decision": ("beslutning", "decision"), "followup": ("opfølgning", "follow-up"),
-              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted")},
+              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted"),
+              "track": ("spor skiftet", "track changed")},
     "event_key": {"severity": ("alvor", "severity"), "track": ("spor", "track"), "source": ("kilde", "source"),
                   "subject": ("person", "subject"), "age": ("aldersgruppe", "age band"), "linked": ("koblet", "linked"),
                   "org": ("myndighed", "authority"), "found": ("fund", "found"), "level": ("niveau", "level"),
@@ -668,7 +669,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                   "mentor": ("mentor", "mentor"), "owner": ("sagsejer", "owner"),
                   "deadline_met": ("frist overholdt", "deadline met"), "meeting": ("møde", "meeting"),
                   "due": ("frist", "due"), "id": ("nr.", "no."), "outcome": ("udfald", "outcome"),
-                  "deadline": ("frist", "deadline")},
+                  "deadline": ("frist", "deadline"), "switch": ("arbejdsgang skiftet", "procedure switched"),
+                  "removed": ("trin fjernet", "steps removed"), "added": ("trin tilføjet", "steps added")},
 }
 
 

@@ -50,7 +50,7 @@ def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
     return cal.at(day)
 
 
-def _assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
+def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
     """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
     active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
     if responsible == "owner":
@@ -72,7 +72,7 @@ def title_of(ctx: Ctx, step: CaseStep) -> str:
     return step.title_da if ctx.lang == "da" else step.title_en
 
 
-def _schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
+def schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
     step.due_at = due_from(anchor_at, step.due_offset, ctx)
     if step.anchor != "closed" and CaseState(case.state) in OPEN_STATES:
         ct, kid = ctx.encrypt(title_of(ctx, step), FOLLOWUP_TEXT_AAD)
@@ -99,12 +99,12 @@ def attach(ctx: Ctx, case: Case) -> None:
                         title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
                         anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,
                         on_agenda_when_late=spec.on_agenda_when_late)
-        step.assignee_id = _assignee(ctx, case, spec.responsible)
+        step.assignee_id = assignee(ctx, case, spec.responsible)
         ctx.session.add(step)
         if spec.anchor == "received":
-            _schedule(ctx, case, step, case.received_at)
+            schedule(ctx, case, step, case.received_at)
         elif spec.anchor == "qualified":
-            _schedule(ctx, case, step, ctx.now())
+            schedule(ctx, case, step, ctx.now())
     ctx.session.flush()
 
 
@@ -114,8 +114,8 @@ def anchor_reached(ctx: Ctx, case: Case, anchor: str) -> None:
     for step in ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.anchor == anchor,
                                                         CaseStep.state == "open", col(CaseStep.due_at).is_(None))):
         if step.responsible in ("owner", "mentor"):
-            step.assignee_id = _assignee(ctx, case, step.responsible) or step.assignee_id
-        _schedule(ctx, case, step, ctx.now())
+            step.assignee_id = assignee(ctx, case, step.responsible) or step.assignee_id
+        schedule(ctx, case, step, ctx.now())
 
 
 def unfinished_required(ctx: Ctx, case: Case) -> list[CaseStep]:
