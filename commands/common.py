@@ -40,7 +40,7 @@ def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = Non
     ctx.session.add(event)
     ctx.session.add(case)
     ctx.session.flush()
-    facts.touch(ctx.session, case.id, ctx.settings.tz)
+    facts.touch(ctx.session, case.id, ctx.tz)
     return event
 
 

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from commands import timefmt
-from commands.messages import label, t
+from commands.messages import label, org_name, t
 from commands.reply import Invocation, Reply
+from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock
 from storage.crypto import Keys, Vault
+from storage.db import unit_of_work
 from storage.models import Member
 from storage.profile import Profile
 from storage.profile import store as profile_store
 from storage.settings import Settings
+
+CALENDAR_TTL = 10.0  # seconds a platform's reply may use the unit's language and zone without reading them
 
 
 @dataclass
@@ -29,13 +36,36 @@ class Services:
     keys: Keys
     clock: Clock = field(default_factory=SystemClock)
     vault: Vault = field(init=False)
+    _calendar: tuple[float, UnitCalendar] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vault = Vault(self.keys.master_key, self.clock, self.keys.previous_master)
 
+    def calendar(self, session: Session | None = None) -> UnitCalendar:
+        """The unit's calendar and language (time zone, working hours, holidays) from the current profile.
+
+        With a session: read in it. Without (a platform's reply): at most CALENDAR_TTL old, so an async
+        handler does not query for every message; an import in this process forgets it at once
+        (`forget_calendar`), another process (the worker) sees it within CALENDAR_TTL."""
+        if session is not None:
+            cal = unit_calendar(self.settings, profile_store.profile(session, self.settings))
+            self._calendar = (time.monotonic(), cal)
+            return cal
+        if self._calendar is not None and time.monotonic() - self._calendar[0] < CALENDAR_TTL:
+            return self._calendar[1]
+        try:
+            with unit_of_work(self.engine) as own:
+                return self.calendar(own)
+        except SQLAlchemyError:  # the database is down: say so in UNIT_PROFILE's language, not with a traceback
+            return unit_calendar(self.settings, profile_store.initial(self.settings)[1])
+
+    def forget_calendar(self) -> None:
+        self._calendar = None
+
     @property
     def lang(self) -> str:
-        return self.settings.bot_language
+        """The unit's language, for a platform without a session (a use case reads `ctx.lang`)."""
+        return self.calendar().lang
 
 
 @dataclass
@@ -45,10 +75,22 @@ class Ctx:
     inv: Invocation
     actor: Member | None = None
     _profile: Profile | None = field(default=None, repr=False)
+    _cal: UnitCalendar | None = field(default=None, repr=False)
 
     @property
     def lang(self) -> str:
-        return self.svc.lang
+        return self.cal.lang
+
+    @property
+    def cal(self) -> UnitCalendar:
+        """The unit's calendar and language (commands.time.calendar.unit_calendar), read once per invocation."""
+        if self._cal is None:
+            self._cal = unit_calendar(self.settings, self.profile)
+        return self._cal
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.cal.tz
 
     @property
     def profile(self) -> Profile:
@@ -65,14 +107,17 @@ class Ctx:
         return t(self.lang, key, **kw)
 
     def label(self, kind: str, code: object) -> str:
-        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish)."""
+        """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish); an org's name
+        from the unit profile (commands.messages.org_name)."""
+        if kind == "org":
+            return org_name(self.lang, code, self.profile)
         return label(self.lang, kind, code)
 
     def now(self) -> datetime:
         return self.svc.clock.now()
 
     def local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.settings.tz)
+        return instant.astimezone(self.tz)
 
     def fmt(self, instant: datetime | None) -> str:
         """An instant as the reader's language writes it, in the unit's time zone (`3. dec. 2026 kl. 19.37`)."""

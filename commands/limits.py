@@ -28,7 +28,7 @@ RATE_WINDOW = timedelta(minutes=1)
 
 
 def _day_start(ctx: Ctx) -> datetime:
-    local = ctx.now().astimezone(ctx.settings.tz)
+    local = ctx.now().astimezone(ctx.tz)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(ctx.now().tzinfo)
 
 
@@ -53,7 +53,7 @@ def after_lookup(ctx: Ctx) -> None:
     if count < math.ceil(limit * WARN_SHARE):
         return
     who = (ctx.actor.display_name if ctx.actor is not None else "") or ctx.inv.user_id
-    day = ctx.now().astimezone(ctx.settings.tz).date().isoformat()
+    day = ctx.now().astimezone(ctx.tz).date().isoformat()
     ctx.post_channel("secretariat", Reply(text=ctx.t("limit.lookup_nearing", who=who, count=count, limit=limit)),
                      dedupe_key=f"lookup-nearing:{ctx.inv.user_id}:{day}"[:128])
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.profile import Profile
 
 # key: (da, en)
 CATALOG: dict[str, tuple[str, str]] = {
@@ -668,7 +672,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
               "offer_response": ("svar på tilbud", "offer answered"), "assigned": ("mentor tilknyttet", "mentor assigned"),
               "mentor_session": ("mentormøde", "mentor session"), "engagement_ended": ("forløb afsluttet", "engagement ended"),
               "note": ("notat", "note"), "decision": ("beslutning", "decision"), "followup": ("opfølgning", "follow-up"),
-              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted")},
+              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted"),
+              "track": ("spor skiftet", "track changed")},
     "event_key": {"severity": ("alvor", "severity"), "track": ("spor", "track"), "source": ("kilde", "source"),
                   "subject": ("person", "subject"), "age": ("aldersgruppe", "age band"), "linked": ("koblet", "linked"),
                   "org": ("myndighed", "authority"), "found": ("fund", "found"), "level": ("niveau", "level"),
@@ -677,7 +682,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
                   "mentor": ("mentor", "mentor"), "owner": ("sagsejer", "owner"),
                   "deadline_met": ("frist overholdt", "deadline met"), "meeting": ("møde", "meeting"),
                   "due": ("frist", "due"), "id": ("nr.", "no."), "outcome": ("udfald", "outcome"),
-                  "deadline": ("frist", "deadline")},
+                  "deadline": ("frist", "deadline"), "switch": ("arbejdsgang skiftet", "procedure switched"),
+                  "removed": ("trin fjernet", "steps removed"), "added": ("trin tilføjet", "steps added")},
 }
 
 
@@ -690,6 +696,23 @@ def label(lang: str, kind: str, code: object) -> str:
     if entry is None:
         return str(code)
     return entry[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def org_name(lang: str, code: object, profile: Profile | None) -> str:
+    """An org's name for a reader: the unit profile's (da/en; archived orgs too, so the cases that use them
+    still read their name), the catalog's word for a code the profile does not know, the code itself last."""
+    org = profile.org(str(code)) if profile is not None and code else None
+    return org.name.get(lang) if org is not None else label(lang, "org", code)
+
+
+Orgs = Mapping[str, str] | tuple[str, ...]  # a form's orgs: code → name (commands.profile.offered_orgs), or codes
+
+
+def org_labels(lang: str, orgs: Orgs) -> tuple[str, ...]:
+    """A form's option labels for its orgs: the names it was given, the catalog's words for bare codes."""
+    if isinstance(orgs, Mapping):
+        return tuple(orgs.values())
+    return tuple(label(lang, "org", code) for code in orgs)
 
 
 def labels(lang: str, kind: str, codes: str | None, sep: str = ", ") -> str:

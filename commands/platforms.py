@@ -75,7 +75,8 @@ def notify_unreachable(svc: Services) -> int:
                                                             Member.active == True)):  # noqa: E712
                 if reachable(member.platform, svc.settings):
                     continue
-                text = t(svc.lang, "unreachable.notice", user=f"<@{member.user_id}>", platform=member.platform)
+                text = t(svc.calendar(session).lang, "unreachable.notice", user=f"<@{member.user_id}>",
+                         platform=member.platform)
                 row = outbox.enqueue(session, clock=svc.clock, vault=svc.vault, target_kind="channel",
                                      target="secretariat", payload=Reply(text=text).to_json(),
                                      dedupe_key=f"unreachable:{member.user_id}"[:128])

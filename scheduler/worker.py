@@ -132,7 +132,7 @@ async def start_metrics(svc: Services, host: str = "0.0.0.0") -> tuple[web.AppRu
 
 
 async def run_forever(svc: Services, deliver: Deliver) -> None:
-    scheduler = AsyncIOScheduler(timezone=svc.settings.tz)
+    scheduler = AsyncIOScheduler(timezone="UTC")  # interval jobs only: the unit's zone is read per run (svc.calendar)
     add_jobs(scheduler, svc, deliver)
     scheduler.start()
     listener = await start_metrics(svc)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from bot.text import chunks
-from commands.messages import label, t
+from commands.messages import Orgs, org_labels, t
 from commands.reply import Button, FieldLine, Form, FormField, Reply
 
 ACTION_PREFIX = "koord."
@@ -187,7 +187,7 @@ def modal(form: Form, lang: str, metadata: dict[str, Any], intro: str = "") -> d
     }
 
 
-def refer_modal(ref: str, lang: str, orgs: tuple[str, ...], metadata: dict[str, Any]) -> dict[str, Any]:
+def refer_modal(ref: str, lang: str, orgs: Orgs, metadata: dict[str, Any]) -> dict[str, Any]:
     """The Refer… button's modal: it only assembles `case refer KE-… to=ORG [owner=@user]`."""
     return {
         "type": "modal",
@@ -197,8 +197,8 @@ def refer_modal(ref: str, lang: str, orgs: tuple[str, ...], metadata: dict[str, 
         "close": _plain(t(lang, "slack.cancel"), MODAL_TITLE),
         "private_metadata": encode_metadata({**metadata, "ref": ref}),
         "blocks": [
-            input_block(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True,
-                                  option_labels=tuple(label(lang, "org", o) for o in orgs))),
+            input_block(FormField("to", t(lang, "field.responsible"), "select", tuple(orgs), required=True,
+                                  option_labels=org_labels(lang, orgs))),
             {"type": "input", "block_id": "owner", "optional": True,
              "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
              "element": {"type": "users_select", "action_id": "owner"}},

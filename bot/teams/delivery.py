@@ -23,6 +23,7 @@ from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
+from commands.profile import org_choices
 from commands.reply import Reply
 from storage import teams as refs
 from storage.models import OutboxMessage
@@ -46,18 +47,20 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
 class _Extra:
     names: dict[str, str]  # for the mentions
     files: list[str] | None  # a DM's files, offered to its user (None: a channel post)
-    orgs: tuple[str, ...] | None = None  # the unit profile's orgs, for a Refer… button
+    orgs: dict[str, str] | None = None  # the unit profile's orgs (code → name), for a Refer… button
+    lang: str = "da"  # the unit's language, read in the claim's transaction
 
 
 def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -> _Extra:
     """In the claim's transaction: the mentioned members' names and, for a DM, the offer of its files (keyed by
     the row, so a retried delivery offers the same files)."""
     names = refs.names(session, render.mentioned_ids(reply))
-    orgs = (profile_store.profile(session, svc.settings).org_codes()
+    lang = svc.calendar(session).lang
+    orgs = (org_choices(profile_store.profile(session, svc.settings), lang)
             if any(b.action_id == render.REFER_ACTION for b in reply.buttons) else None)
     if row.target_kind != "user":
-        return _Extra(names, None, orgs)
-    return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"), orgs)
+        return _Extra(names, None, orgs, lang)
+    return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"), orgs, lang)
 
 
 class TeamsOut:
@@ -79,7 +82,7 @@ class TeamsOut:
             raise Unreachable
         reply = Reply.from_json(claimed.payload)
         extra: _Extra = claimed.extra
-        activity = message(render.reply_card(reply, svc.lang, extra.names, orgs=extra.orgs, files=extra.files),
+        activity = message(render.reply_card(reply, extra.lang, extra.names, orgs=extra.orgs, files=extra.files),
                            render.fallback_text(reply))
         if claimed.replaces:
             try:  # e.g. a reminder whose buttons give way to "done"

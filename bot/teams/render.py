@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bot.text import chunks
-from commands.messages import label, t
+from commands.messages import Orgs, org_labels, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
 
@@ -141,7 +141,7 @@ def file_info(content_url: str, name: str, unique_id: str, file_type: str) -> di
             "content": {"uniqueId": unique_id, "fileType": file_type}}
 
 
-def _action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
+def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
     if button.action_id == REFER_ACTION and button.value:
         return refer_action(button, lang, orgs)
     action: dict[str, Any] = {"type": "Action.Execute", "title": cut(button.label, 60), "verb": RUN,
@@ -151,13 +151,13 @@ def _action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
     return action
 
 
-def refer_action(button: Button, lang: str, orgs: tuple[str, ...]) -> dict[str, Any]:
+def refer_action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
     """The Refer… button opens an inline card that only assembles `case refer KE-… to=ORG [owner=…]`."""
     return {"type": "Action.ShowCard", "title": cut(button.label, 60), "card": {
         "type": "AdaptiveCard",
         "body": [
-            _choice_set(FormField("to", t(lang, "field.responsible"), "select", orgs, required=True,
-                                  option_labels=tuple(label(lang, "org", o) for o in orgs)), lang),
+            _choice_set(FormField("to", t(lang, "field.responsible"), "select", tuple(orgs), required=True,
+                                  option_labels=org_labels(lang, orgs)), lang),
             {"type": "Input.Text", "id": "owner", "label": t(lang, "field.owner"),
              "placeholder": t(lang, "teams.owner_hint")},
         ],
@@ -184,7 +184,7 @@ def size(card: dict[str, Any]) -> int:
 
 
 def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
-               orgs: tuple[str, ...] | None = None, files: list[str] | None = None) -> dict[str, Any]:
+               orgs: Orgs | None = None, files: list[str] | None = None) -> dict[str, Any]:
     """`files`: the offer tokens of the reply's attachments in a 1:1 chat; None for a channel."""
     mention = _Mentions(names or {})
     body: list[dict[str, Any]] = []

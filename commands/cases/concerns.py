@@ -55,7 +55,7 @@ def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
         raise UsageError("too_long", option="summary", limit=4000)
     received = ctx.now()
     if values.get("received"):
-        received = local_datetime(values["received"], ctx.settings.tz, ctx.now(), "received")
+        received = local_datetime(values["received"], ctx.tz, ctx.now(), "received")
         if received > ctx.now():
             raise UsageError("received_future", option="received")
     profile = ctx.profile

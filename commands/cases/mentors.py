@@ -46,7 +46,7 @@ def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="text", limit=4000)
     held = ctx.now()
     if "date" in args.options:
-        held = local_datetime(args.options["date"], ctx.settings.tz, ctx.now(), "date")
+        held = local_datetime(args.options["date"], ctx.tz, ctx.now(), "date")
         if held > ctx.now():
             raise UsageError("date_future")
     subject, engagement = _engagement(ctx, args, case)
@@ -69,7 +69,7 @@ def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     engagement.state, engagement.ended_at = EngagementState.ended.value, ctx.now()
     ctx.session.add(engagement)
     ctx.session.flush()
-    rules.engagement_ended(ctx.session, case, engagement, ctx.now(), ctx.settings.tz)
+    rules.engagement_ended(ctx.session, case, engagement, ctx.now(), ctx.tz)
     add_event(ctx, case, "engagement_ended", {"subject": subject.pseudonym, "kind": engagement.kind})
     settle_state(ctx, case)
     ctx.audit("mentor.end", case_ref=case.ref, detail={"kind": engagement.kind})

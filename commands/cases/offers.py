@@ -97,7 +97,7 @@ def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         rules.offer_accepted(ctx.session, the_offer, ctx.now())
         steps.anchor_reached(ctx, case, "engagement_started")
     else:
-        rules.offer_declined(ctx.session, case, the_offer, ctx.now(), ctx.settings.tz)
+        rules.offer_declined(ctx.session, case, the_offer, ctx.now(), ctx.tz)
         steps.anchor_reached(ctx, case, "offer_declined")
     settle_state(ctx, case)
     ctx.audit("case.respond", case_ref=case.ref, detail={"kind": kind.value, "response": answer})

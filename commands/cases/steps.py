@@ -5,7 +5,7 @@ version (and kept when the profile changes later), due dates from anchors, remin
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, select
@@ -20,39 +20,37 @@ from commands.parsing import local_datetime
 from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command
 from commands.reply import FieldLine, Reply
-from commands.time.calendar import is_working_day
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member
 from storage.profile import store
-from storage.profile.schema import OFFSET
+from storage.profile.schema import OFFSET, ROLES
 from storage.profile.tables import CaseStep
 
 STEP_TITLE_AAD = "step.title"
-MORNING = time(8, 0)
 STEP_STATES = ("done", "skip")
 
 
 def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
-    """Hours count exactly; days, working days, weeks and months land on the due day's morning (08:00 local),
-    so the reminder is there when the day starts, across daylight-saving changes."""
+    """Hours count exactly; days, working days, weeks and months land on the due day's morning (the start of
+    the unit's working hours, local), so the reminder is there when the day starts, across DST changes."""
     match = OFFSET.match(offset)
     assert match is not None
     n, unit = int(match.group(1)), match.group(2)
     if unit == "h":
         return anchor_at + timedelta(hours=n)
-    tz, cats = ctx.settings.tz, ctx.settings.holiday_categories
-    day = anchor_at.astimezone(tz).date()
+    cal = ctx.cal
+    day = cal.local(anchor_at).date()
     if unit == "wd":
         while n > 0:
             day += timedelta(days=1)
-            n -= int(is_working_day(day, cats))
+            n -= int(cal.is_working_day(day))
     else:
         day += {"d": relativedelta(days=n), "w": relativedelta(weeks=n), "m": relativedelta(months=n)}[unit]
-    return datetime.combine(day, MORNING, tzinfo=tz).astimezone(UTC)
+    return cal.at(day)
 
 
-def _assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
+def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
     """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
     active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
     if responsible == "owner":
@@ -74,7 +72,7 @@ def title_of(ctx: Ctx, step: CaseStep) -> str:
     return step.title_da if ctx.lang == "da" else step.title_en
 
 
-def _schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
+def schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
     step.due_at = due_from(anchor_at, step.due_offset, ctx)
     if step.anchor != "closed" and CaseState(case.state) in OPEN_STATES:
         ct, kid = ctx.encrypt(title_of(ctx, step), FOLLOWUP_TEXT_AAD)
@@ -101,12 +99,12 @@ def attach(ctx: Ctx, case: Case) -> None:
                         title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
                         anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,
                         on_agenda_when_late=spec.on_agenda_when_late)
-        step.assignee_id = _assignee(ctx, case, spec.responsible)
+        step.assignee_id = assignee(ctx, case, spec.responsible)
         ctx.session.add(step)
         if spec.anchor == "received":
-            _schedule(ctx, case, step, case.received_at)
+            schedule(ctx, case, step, case.received_at)
         elif spec.anchor == "qualified":
-            _schedule(ctx, case, step, ctx.now())
+            schedule(ctx, case, step, ctx.now())
     ctx.session.flush()
 
 
@@ -116,8 +114,8 @@ def anchor_reached(ctx: Ctx, case: Case, anchor: str) -> None:
     for step in ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.anchor == anchor,
                                                         CaseStep.state == "open", col(CaseStep.due_at).is_(None))):
         if step.responsible in ("owner", "mentor"):
-            step.assignee_id = _assignee(ctx, case, step.responsible) or step.assignee_id
-        _schedule(ctx, case, step, ctx.now())
+            step.assignee_id = assignee(ctx, case, step.responsible) or step.assignee_id
+        schedule(ctx, case, step, ctx.now())
 
 
 def unfinished_required(ctx: Ctx, case: Case) -> list[CaseStep]:
@@ -167,7 +165,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     lines = []
     for s in rows:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
-        who = mention(members.get(s.assignee_id)) if s.assignee_id else s.responsible
+        who = (mention(members.get(s.assignee_id)) if s.assignee_id
+               else ctx.label("role" if s.responsible in ROLES else "org", s.responsible))
         due = ctx.fmt(s.due_at) if s.due_at else ctx.t("steps.after", anchor=s.anchor, offset=s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")
@@ -233,7 +232,7 @@ def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
     if CaseState(case.state) not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
-    due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+    due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1

@@ -48,7 +48,8 @@ _EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "
                  "from": "state", "to": "state", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
                  "deadline_met": "yes_no", "outcome": "yes_no"}
 _EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
-                    ("outcome", "kind"): "followup_kind"}
+                    ("outcome", "kind"): "followup_kind", ("track", "from"): "track", ("track", "to"): "track",
+                    ("track", "switch"): "yes_no"}
 
 
 def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:

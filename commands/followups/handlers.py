@@ -128,7 +128,7 @@ def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="text", limit=1000)
     if "due" not in args.options:
         raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
-    due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+    due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
     ct, kid = ctx.encrypt(args.texts[0].strip(), FOLLOWUP_TEXT_AAD)

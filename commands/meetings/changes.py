@@ -137,7 +137,7 @@ def _state(ctx: Ctx, series: MeetingSeries, upcoming: list[Meeting]) -> str:
 
 
 def _meeting_short(ctx: Ctx, meeting: Meeting) -> str:
-    return f"{meeting.ref} {weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    return f"{meeting.ref} {weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
 
 
 def _rule_of(ctx: Ctx, series: MeetingSeries) -> str:
@@ -222,7 +222,7 @@ def _replan(ctx: Ctx, series: MeetingSeries, cut: datetime) -> Plan:
     created: list[Meeting] = []
     retimed: list[Meeting] = []
     matched: set[int | None] = set()
-    for occ in occurrences(series, series.dtstart, horizon, ctx.settings.holiday_categories):
+    for occ in occurrences(series, series.dtstart, horizon, ctx.cal):
         if occ.start is None:
             continue
         start = recurrence.to_utc(occ.start)
@@ -363,12 +363,12 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("meeting_started", ref=meeting.ref)
     if not args.options.get("when"):
         raise UsageError("missing_option", option="when", choices='"2027-03-30 09:00", "tirsdag 9:00"')
-    starts = natural_datetime(args.options["when"], ctx.settings.tz, ctx.now(), "when")
+    starts = natural_datetime(args.options["when"], ctx.tz, ctx.now(), "when")
     if starts <= ctx.now():
         raise UsageError("meeting_past", value=args.options["when"][:40])
     if starts == meeting.starts_at:
         raise UsageError("meeting_same_time", ref=meeting.ref)
-    old = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    old = f"{weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
     was = meeting.starts_at
     meeting.ends_at = starts + (meeting.ends_at - meeting.starts_at)
     meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
@@ -380,7 +380,7 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         series.sequence += 1
         ctx.session.add(series)
     ctx.session.flush()
-    new = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    new = f"{weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
     fixed_update = (instance_update(ctx.svc, ctx.session, meeting, ctx.now()) if series is not None
                     else single_update(ctx.svc, ctx.session, meeting, ctx.now()))
     name = title(ctx.lang, meeting, series)

@@ -125,9 +125,10 @@ def series_uid(svc: Services, series: MeetingSeries) -> str:
     return f"series-{series.id}.{install_id(svc)}@koordinator"
 
 
-def single(svc: Services, meeting: Meeting, series: MeetingSeries | None) -> ics.Single:
-    tz = ZoneInfo(series.tz) if series else svc.settings.tz
-    summary = f"{title(svc.lang, meeting, series)} ({meeting.ref})"
+def single(svc: Services, session: Session, meeting: Meeting, series: MeetingSeries | None) -> ics.Single:
+    cal = svc.calendar(session)
+    tz = ZoneInfo(series.tz) if series else cal.tz
+    summary = f"{title(cal.lang, meeting, series)} ({meeting.ref})"
     return ics.Single(meeting_uid(svc, meeting), meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz),
                       summary, meeting.sequence, cancelled=meeting.state == "cancelled")
 
@@ -157,7 +158,7 @@ def series_calendar(svc: Services, session: Session, series: MeetingSeries, now:
         if row.starts_at != row.original_start or row.ends_at - row.starts_at != duration:
             moved.append(ics.Moved(original, row.starts_at.astimezone(tz), row.ends_at.astimezone(tz)))
     last: datetime | None = None
-    for occ in occurrences(series, series.dtstart, horizon, svc.settings.holiday_categories):
+    for occ in occurrences(series, series.dtstart, horizon, svc.calendar(session)):
         original = occ.original.astimezone(tz)
         row = rows.get(original.astimezone(ZoneInfo("UTC")))
         last = original
@@ -185,7 +186,7 @@ def ics_attachment(name: str, data: bytes) -> Attachment:
 def meeting_invitation(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
     series = series_of(session, meeting)
     cancelled = meeting.state == "cancelled"
-    data = ics.calendar([ics.single_event(single(svc, meeting, series), now)],
+    data = ics.calendar([ics.single_event(single(svc, session, meeting, series), now)],
                         method="CANCEL" if cancelled else "PUBLISH", around=now.date())
     return ics_attachment(f"{meeting.ref}.ics", data)
 
@@ -228,7 +229,7 @@ def instance_update(svc: Services, session: Session, meeting: Meeting, now: date
 
 def single_update(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
     """A meeting with its own UID (ad hoc, or a series meeting as an invited ad hoc participant knows it)."""
-    data = ics.calendar([ics.single_event(single(svc, meeting, series_of(session, meeting)), now)],
+    data = ics.calendar([ics.single_event(single(svc, session, meeting, series_of(session, meeting)), now)],
                         method="REQUEST", around=now.date())
     return ics_attachment(f"{meeting.ref}.ics", data)
 

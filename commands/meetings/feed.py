@@ -97,7 +97,7 @@ def member_calendar(svc: Services, session: Session, member: Member, now: dateti
         mine = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == member.id)
         singles = select(Meeting).where(col(Meeting.id).in_(mine))
     for meeting in session.exec(singles.where(col(Meeting.starts_at) >= since).order_by(col(Meeting.starts_at))):
-        events.append(ics.single_event(single(svc, meeting, all_series.get(meeting.series_id)), now))
+        events.append(ics.single_event(single(svc, session, meeting, all_series.get(meeting.series_id)), now))
     return ics.calendar(events, name="koordinator", around=now.date())
 
 

@@ -58,7 +58,7 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         meeting = found
     due = None
     if "due" in args.options:
-        due = local_datetime(args.options["due"], ctx.settings.tz, ctx.now(), "due")
+        due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
         if due <= ctx.now():
             raise UsageError("due_past")
     ct, kid = ctx.encrypt(text, MINUTES_AAD)

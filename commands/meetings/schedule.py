@@ -52,7 +52,7 @@ SERIES_USAGE = ('meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time
 
 def _line(ctx: Ctx, meeting: Meeting, series: MeetingSeries | None) -> str:
     name = title(ctx.lang, meeting, series) + (f" ({series_ref(series)})" if series is not None else "")
-    return ctx.t("meeting.line", ref=meeting.ref, day=weekday(ctx.lang, meeting.starts_at, ctx.settings.tz),
+    return ctx.t("meeting.line", ref=meeting.ref, day=weekday(ctx.lang, meeting.starts_at, ctx.tz),
                  when=when_text(ctx, meeting), name=name, state=meeting.state,
                  agenda=ctx.t(f"agenda.status.{status(meeting)}"))
 
@@ -60,9 +60,9 @@ def _line(ctx: Ctx, meeting: Meeting, series: MeetingSeries | None) -> str:
 def _exceptions(ctx: Ctx, series: MeetingSeries, until: datetime) -> list[str]:
     """Skipped and moved dates ahead, named, so nobody wonders why a Thursday is missing."""
     out = []
-    cats = ctx.settings.holiday_categories
-    for occ in occurrences(series, max(ctx.now(), series.dtstart), until, cats):
-        name = recurrence.holiday_name(occ.original.date(), cats, ctx.lang)
+    cal = ctx.cal
+    for occ in occurrences(series, max(ctx.now(), series.dtstart), until, cal):
+        name = recurrence.holiday_name(occ.original.date(), cal.categories, ctx.lang, cal.country)
         if occ.start is None:
             out.append(ctx.t("meeting.skipped", date=timefmt.day(occ.original, ctx.lang), holiday=name))
         elif occ.moved:
@@ -123,7 +123,7 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("missing_option", option="name", choices='"Koordineringsmøde"')
     if len(name) > 128:
         raise UsageError("too_long", option="name", limit=128)
-    tz = ctx.settings.tz
+    tz = ctx.tz
     try:
         rule = recurrence.normalise_rule(args.options.get("rrule") or "", tz)
     except recurrence.RuleError as exc:
@@ -149,8 +149,7 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.flush()
     series.ref = f"S-{series.id}"
     ctx.session.add(series)
-    created = materialise(ctx.session, series, ctx.now(), ctx.settings.meeting_horizon_days,
-                          ctx.settings.holiday_categories)
+    created = materialise(ctx.session, series, ctx.now(), ctx.settings.meeting_horizon_days, ctx.cal)
     ctx.audit("meeting.series_add", detail={"series": series.ref, "rrule": rule, "policy": policy,
                                             "meetings": len(created)})
     upcoming = [_line(ctx, m, series) for m in created[:6]]
@@ -195,7 +194,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"when", "duration", "topic", "cases"})
     if not args.options.get("when"):
         raise UsageError("missing_option", option="when", choices='"tomorrow 14:00", "i morgen 14:00"')
-    starts = natural_datetime(args.options["when"], ctx.settings.tz, ctx.now(), "when")
+    starts = natural_datetime(args.options["when"], ctx.tz, ctx.now(), "when")
     if starts <= ctx.now():
         raise UsageError("meeting_past", value=args.options["when"][:40])
     minutes = _duration(args, 60)
@@ -216,7 +215,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.flush()
     build_agenda(ctx.svc, ctx.session, meeting, ctx.now())
     refs = ", ".join(c.ref for c in cases) or "—"
-    when = f"{weekday(ctx.lang, starts, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    when = f"{weekday(ctx.lang, starts, ctx.tz)} {when_text(ctx, meeting)}"
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.adhoc_notice", ref=meeting.ref, when=when, cases=refs)))
     invitation = meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())
     invited = 0
@@ -249,7 +248,7 @@ def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
             ctx.session.flush()
         build_agenda(ctx.svc, ctx.session, meeting, ctx.now())  # the snapshot an ad hoc participant may see
     series = series_of(ctx.session, meeting)
-    when = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    when = f"{weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
     ctx.send_dm(member.user_id, Reply(
         text=ctx.t("meeting.invite_dm", ref=meeting.ref, when=when, name=title(ctx.lang, meeting, series)),
         attachments=[meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())]))
@@ -269,7 +268,7 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         series.sequence += 1
         ctx.session.add(series)
     ctx.session.flush()
-    when = f"{weekday(ctx.lang, meeting.starts_at, ctx.settings.tz)} {when_text(ctx, meeting)}"
+    when = f"{weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
     cancellation = meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())
     in_series = (series_update(ctx.svc, ctx.session, series, ctx.now(), [meeting])[1] if series is not None
                  else cancellation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from commands import access
@@ -159,6 +160,7 @@ def import_text(ctx: Ctx, text: str) -> Reply:
     if parsed == current.profile:
         raise UsageError("profile_unchanged", version=current.version)
     row = store.save(ctx.session, ctx.settings, text, parsed, ctx.inv.user_id, ctx.now())
+    event.listen(ctx.session, "after_commit", lambda _session: ctx.svc.forget_calendar(), once=True)
     ctx.audit("unit.profile.import", detail={"old": current.version, "new": row.version, "name": parsed.name,
                                              "archived": archived})
     reply = Reply(text=ctx.t("profile.imported", version=row.version, old=current.version))

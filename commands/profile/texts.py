@@ -91,6 +91,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "steps.field": ("Tjekliste", "Checklist"),
     "steps.progress": ("{done} af {total} trin klaret, {late} forsinket", "{done} of {total} steps finished, {late} late"),
     "steps.forced": ("Lukket trods ufærdige krævede trin: {steps}.", "Closed despite unfinished required steps: {steps}."),
+    "help.case.track": ("skift sagens spor; med tjekliste spørges, om arbejdsgangen skal skiftes",
+                        "change the case's track; with a checklist it asks whether to switch procedure"),
+    "track.ask": ("{ref} har en tjekliste fra sporet {old} ({open} åbne trin). Skal arbejdsgangen for {new} "
+                  "erstatte de åbne trin? Udførte og oversprungne trin bevares. Svar med `switch=yes` eller `switch=no`.",
+                  "{ref} has a checklist from the {old} track ({open} open steps). Should the {new} procedure "
+                  "replace the open steps? Done and skipped steps are kept. Answer with `switch=yes` or `switch=no`."),
+    "track.changed": ("{ref} har skiftet spor: {old} → {new}.", "{ref} changed track: {old} → {new}."),
+    "track.switched": ("{ref} har skiftet spor: {old} → {new}. Arbejdsgangen er skiftet: {removed} åbne trin "
+                       "fjernet, {added} nye trin tilføjet. Se `case steps {ref}`.",
+                       "{ref} changed track: {old} → {new}. The procedure is switched: {removed} open steps removed, "
+                       "{added} new steps added. See `case steps {ref}`."),
+    "track.kept": ("{ref} har skiftet spor: {old} → {new}. Tjeklisten er bevaret.",
+                   "{ref} changed track: {old} → {new}. The checklist is kept."),
+    "button.track_switch": ("Skift arbejdsgang", "Switch procedure"),
+    "button.track_keep": ("Behold tjekliste", "Keep checklist"),
+    "usage.track_owner_only": ("Kun sagsejeren eller sekretariatet kan skifte spor på {ref}.",
+                               "Only the case owner or the secretariat can change the track of {ref}."),
+    "usage.track_same": ("{ref} har allerede sporet {track}.", "{ref} already has the {track} track."),
     "followup.step": ("Trin i {ref} forfalder {due}: {text}", "A step of {ref} is due {due}: {text}"),
     "usage.step_number": ("Angiv trinnets nummer fra `case steps`, ikke `{value}`.",
                           "Give the step's number from `case steps`, not `{value}`."),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -51,20 +52,23 @@ def retention_days(svc: Services, case: Case) -> int:
     return svc.settings.retention_days
 
 
-def due_day(svc: Services, case: Case) -> date | None:
-    """The local day a closed case is erased on (from 00:00), or None while it is open or already erased."""
+def due_day(svc: Services, case: Case, tz: ZoneInfo | None = None) -> date | None:
+    """The local day (the unit's time zone, `tz` when the caller has it) a closed case is erased on (from
+    00:00), or None while it is open or already erased."""
     if case.closed_at is None or case.erased_at is not None or case.state != CaseState.closed.value:
         return None
-    return case.closed_at.astimezone(svc.settings.tz).date() + timedelta(days=retention_days(svc, case))
+    tz = tz or svc.calendar().tz
+    return case.closed_at.astimezone(tz).date() + timedelta(days=retention_days(svc, case))
 
 
-def day_start(svc: Services, day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=svc.settings.tz)
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
 
 
-def is_due(svc: Services, case: Case, now: datetime) -> bool:
-    day = due_day(svc, case)
-    return day is not None and case.hold_at is None and day_start(svc, day) <= now
+def is_due(svc: Services, case: Case, now: datetime, tz: ZoneInfo | None = None) -> bool:
+    tz = tz or svc.calendar().tz
+    day = due_day(svc, case, tz)
+    return day is not None and case.hold_at is None and day_start(day, tz) <= now
 
 
 @dataclass
@@ -184,9 +188,10 @@ def _candidates(session: Session, svc: Services, now: datetime, limit: int, afte
             .order_by(col(Case.id)))
     out: list[int] = []
     last = after
+    tz = svc.calendar(session).tz
     for case in session.exec(stmt):
         last = case.id or last
-        if is_due(svc, case, now):
+        if is_due(svc, case, now, tz):
             out.append(last)
             if len(out) >= limit:
                 break
@@ -204,13 +209,14 @@ def erase_due(svc: Services, now: datetime, batch: int = BATCH) -> list[str]:
     """Erase every case due at `now`, in batches, each case in a transaction of its own. Idempotent."""
     erased: list[str] = []
     after = 0
+    tz = svc.calendar().tz
     while True:
         with unit_of_work(svc.engine) as session:
             ids = _candidates(session, svc, now, batch, after)
         for case_id in ids:
             with unit_of_work(svc.engine) as session:
                 case = _lock(session, case_id)
-                if case is None or not is_due(svc, case, now):  # another worker has it, or it changed
+                if case is None or not is_due(svc, case, now, tz):  # another worker has it, or it changed
                     continue
                 erase_case(session, svc, case, now)
                 erased.append(case.ref)

@@ -15,7 +15,6 @@ from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase, texts  # noqa: F401  (texts: the catalog entries)
-from commands.time.calendar import month_due
 from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.enums import CaseState
@@ -41,7 +40,7 @@ def hold_text(ctx: Ctx, case: Case) -> str:
 
 
 def due_text(ctx: Ctx, case: Case) -> str:
-    day = erase.due_day(ctx.svc, case)
+    day = erase.due_day(ctx.svc, case, ctx.tz)
     return ctx.t("hold.due", day=_day(ctx, day)) if day is not None else ctx.t("hold.due_open")
 
 
@@ -85,7 +84,7 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                  .order_by(col(Case.ref))))
     closed = ctx.session.exec(select(Case).where(Case.state == CaseState.closed.value, col(Case.erased_at).is_(None),
                                                  col(Case.hold_at).is_(None)))
-    due = sorted(((erase.due_day(ctx.svc, c), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
+    due = sorted(((erase.due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
     reply = Reply(title=ctx.t("retention.title"), text=ctx.t("retention.rules", days=s.retention_days,
                                                                 unfounded=s.retention_days_unfounded))
     for case in held:
@@ -101,7 +100,8 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
     """Tell the secretariat channel, once a month, which references will be erased in the coming month
     (references only). Returns them when the notice was queued now."""
-    month = month_due(now, svc.settings.tz, svc.settings.holiday_categories)
+    cal = svc.calendar()
+    month = cal.month_due(now)
     if month is None:
         return None
     end = (month + timedelta(days=32)).replace(day=1)
@@ -113,10 +113,10 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
             ctx = Ctx(svc, session, Invocation(user_id=erase.WORKER, text="", platform="worker"))
             closed = session.exec(select(Case).where(Case.state == CaseState.closed.value,
                                                      col(Case.erased_at).is_(None), col(Case.hold_at).is_(None)))
-            refs = sorted(c.ref for c in closed if (d := erase.due_day(svc, c)) is not None and d < end)
+            refs = sorted(c.ref for c in closed if (d := erase.due_day(svc, c, cal.tz)) is not None and d < end)
             if not refs:
                 return None
-            name = format_date(month, "LLLL y", locale=svc.lang)
+            name = format_date(month, "LLLL y", locale=cal.lang)
             ctx.post_channel("secretariat", Reply(title=ctx.t("retention.notice.title", month=name),
                                                   text=ctx.t("retention.notice", month=name, refs=", ".join(refs))),
                              dedupe_key=key)

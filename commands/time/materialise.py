@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from commands.time import recurrence
+from commands.time.calendar import UnitCalendar
 from storage.models import Meeting, MeetingSeries
 from storage.sequences import next_value
 
@@ -29,13 +30,14 @@ def series_start_local(series: MeetingSeries) -> datetime:
 
 
 def occurrences(series: MeetingSeries, start: datetime, end: datetime,
-                categories: tuple[str, ...]) -> list[recurrence.Occurrence]:
-    return recurrence.expand(series.rrule, series_start_local(series), series.holiday_policy, categories,
-                             start, end)
+                cal: UnitCalendar) -> list[recurrence.Occurrence]:
+    """The series' instances in [start, end), moved or skipped on the unit's holidays (`cal`)."""
+    return recurrence.expand(series.rrule, series_start_local(series), series.holiday_policy, cal.categories,
+                             start, end, cal.country)
 
 
 def materialise(session: Session, series: MeetingSeries, now: datetime, horizon_days: int,
-                categories: tuple[str, ...]) -> list[Meeting]:
+                cal: UnitCalendar) -> list[Meeting]:
     """Create the meetings of `series` from where it was materialised until `now + horizon_days`."""
     if not series.active:
         return []
@@ -52,7 +54,7 @@ def materialise(session: Session, series: MeetingSeries, now: datetime, horizon_
         Meeting.series_id == series.id, col(Meeting.original_start) >= start)))
     tz = ZoneInfo(series.tz)
     created: list[Meeting] = []
-    for occ in occurrences(series, start, until, categories):
+    for occ in occurrences(series, start, until, cal):
         original = recurrence.to_utc(occ.original)
         if occ.start is None or original in existing:
             continue
@@ -68,9 +70,9 @@ def materialise(session: Session, series: MeetingSeries, now: datetime, horizon_
     return created
 
 
-def extend_all(session: Session, now: datetime, horizon_days: int, categories: tuple[str, ...]) -> int:
+def extend_all(session: Session, now: datetime, horizon_days: int, cal: UnitCalendar) -> int:
     """The worker's part: keep every active series materialised `horizon_days` ahead (checked daily)."""
     soon = now + timedelta(days=horizon_days - 1)
     due = list(session.exec(select(MeetingSeries).where(MeetingSeries.active == True,  # noqa: E712
                                                         col(MeetingSeries.materialised_until) < soon)))
-    return sum(len(materialise(session, s, now, horizon_days, categories)) for s in due)
+    return sum(len(materialise(session, s, now, horizon_days, cal)) for s in due)

@@ -114,7 +114,7 @@ def _wall(value: datetime, tz: ZoneInfo) -> datetime:
 
 
 def expand(rule_text: str, dtstart_local: datetime, policy: str, categories: tuple[str, ...],
-           start: datetime, end: datetime) -> list[Occurrence]:
+           start: datetime, end: datetime, country: str = "DK") -> list[Occurrence]:
     """Every rule instance whose original local start lies in [start, end), with the holiday policy applied.
 
     `next_workday` never moves an instance onto a day the series already meets on (it is dropped instead).
@@ -124,15 +124,15 @@ def expand(rule_text: str, dtstart_local: datetime, policy: str, categories: tup
     rule = build(rule_text, dtstart_local)
     lo, hi = start.astimezone(tz), end.astimezone(tz)
     originals = [_wall(v, tz) for v in rule.between(lo, hi, inc=True) if _wall(v, tz) < hi]
-    meeting_days = {o.date() for o in originals if not is_holiday(o.date(), categories)}
+    meeting_days = {o.date() for o in originals if not is_holiday(o.date(), categories, country)}
     out: list[Occurrence] = []
     for original in originals:
         day = original.date()
-        if not is_holiday(day, categories):
+        if not is_holiday(day, categories, country):
             out.append(Occurrence(original, original))
             continue
         if policy == "next_workday":
-            moved_day = next_working_day(day + timedelta(days=1), categories)
+            moved_day = next_working_day(day + timedelta(days=1), categories, country)
             if moved_day not in meeting_days:
                 meeting_days.add(moved_day)
                 out.append(Occurrence(original, datetime.combine(moved_day, original.time(), tzinfo=tz)))
@@ -157,10 +157,10 @@ def parse_duration(raw: str) -> int | None:
     return total if 5 <= total <= 12 * 60 else None
 
 
-def holiday_name(day: date, categories: tuple[str, ...], lang: str) -> str:
+def holiday_name(day: date, categories: tuple[str, ...], lang: str, country: str = "DK") -> str:
     """The holiday's name in the bot's language (for telling the secretariat why a date is skipped)."""
     import holidays
 
-    names = holidays.country_holidays("DK", years=day.year, categories=categories,
+    names = holidays.country_holidays(country, years=day.year, categories=categories,
                                       language="da" if lang == "da" else "en_US")
     return str(names.get(day, ""))

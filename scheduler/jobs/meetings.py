@@ -53,7 +53,7 @@ def meeting_tick(svc: Services, now: datetime) -> MeetingTickResult:
     settings = svc.settings
     result = MeetingTickResult()
     with unit_of_work(svc.engine) as session:
-        result.materialised = extend_all(session, now, settings.meeting_horizon_days, settings.holiday_categories)
+        result.materialised = extend_all(session, now, settings.meeting_horizon_days, svc.calendar(session))
     draft_lead = timedelta(hours=settings.agenda_draft_hours)
     publish_lead = timedelta(hours=settings.agenda_publish_hours)
     with unit_of_work(svc.engine) as session:

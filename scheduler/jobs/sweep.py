@@ -18,7 +18,6 @@ from commands.context import Services
 from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
-from commands.time.calendar import delivery_time, next_working_morning
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
@@ -35,21 +34,22 @@ class SweepResult:
     erased: int = 0  # cases erased by the retention job in the same tick
 
 
-def followup_buttons(svc: Services, followup: FollowUp, case: Case) -> list[Button]:
+def followup_buttons(lang: str, followup: FollowUp, case: Case) -> list[Button]:
     ref, fid = case.ref, f"F-{followup.id}"
     buttons = [] if followup.kind == "visitation" else [
-        Button(t(svc.lang, "button.done"), "followup.done", fid, f"followup done {fid}", style="primary")]
+        Button(t(lang, "button.done"), "followup.done", fid, f"followup done {fid}", style="primary")]
     return buttons + [
-        Button(t(svc.lang, "button.snooze_day"), "followup.snooze_day", fid, f"followup snooze {fid} 1d"),
-        Button(t(svc.lang, "button.snooze_week"), "followup.snooze_week", fid, f"followup snooze {fid} 1w"),
-        Button(t(svc.lang, "button.open_case"), "case.show", ref, f"case show {ref}"),
+        Button(t(lang, "button.snooze_day"), "followup.snooze_day", fid, f"followup snooze {fid} 1d"),
+        Button(t(lang, "button.snooze_week"), "followup.snooze_week", fid, f"followup snooze {fid} 1w"),
+        Button(t(lang, "button.open_case"), "case.show", ref, f"case show {ref}"),
     ]
 
 
 class _Sweeper:
     def __init__(self, svc: Services, session: Session, now: datetime) -> None:
         self.svc, self.session, self.now = svc, session, now
-        self.tz, self.cats = svc.settings.tz, svc.settings.holiday_categories
+        self.cal = svc.calendar(session)  # the unit profile's, read per batch: an import applies at once
+        self.lang = self.cal.lang
         self.cases: dict[int, Case] = {}
         self.members: dict[int, Member] = {}
         self.subjects: dict[int, Subject] = {}
@@ -82,10 +82,10 @@ class _Sweeper:
             self.session.add(followup)
 
     def t(self, key: str, **kw: object) -> str:
-        return t(self.svc.lang, key, **kw)
+        return t(self.lang, key, **kw)
 
     def word(self, kind: str, code: str) -> str:
-        return label(self.svc.lang, kind, code)
+        return label(self.lang, kind, code)
 
     def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> OutboxMessage | None:
         return outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
@@ -100,7 +100,7 @@ class _Sweeper:
 
     def dm(self, followup: FollowUp, case: Case, text: str) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
-                      buttons=followup_buttons(self.svc, followup, case))
+                      buttons=followup_buttons(self.lang, followup, case))
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
@@ -114,8 +114,8 @@ class _Sweeper:
         case = self.cases[followup.case_id]
         subject = self.subjects.get(followup.subject_id) if followup.subject_id else None
         pseudonym = format_pseudonym(subject.pseudonym) if subject else "—"
-        deadline = timefmt.when(case.deadline_at.astimezone(self.tz), self.svc.lang)
-        due = timefmt.day(followup.due_at.astimezone(self.tz), self.svc.lang)
+        deadline = timefmt.when(self.cal.local(case.deadline_at), self.lang)
+        due = timefmt.day(self.cal.local(followup.due_at), self.lang)
         kind = followup.kind
         if kind == "visitation":
             self._visitation(followup, case, deadline)
@@ -145,7 +145,7 @@ class _Sweeper:
                                   severity=self.word("severity", case.severity)),
                       buttons=[Button(self.t("button.open_case"), "case.show", case.ref, f"case show {case.ref}")])
         self._enqueue("channel", "secretariat", reply, f"fu:{followup.id}:{followup.reminders_sent}:overdue")
-        mark(followup, "pending", self.now, next_working_morning(self.now, self.tz, self.cats))
+        mark(followup, "pending", self.now, self.cal.next_working_morning(self.now))
         followup.stage = "daily"
 
     def due_rows(self, batch: int) -> list[FollowUp]:
@@ -167,7 +167,7 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
             rows = sweeper.due_rows(batch)
             sweeper.preload(rows)
             for followup in rows:
-                when = followup.notify_at if followup.urgent else delivery_time(now, sweeper.tz, sweeper.cats)
+                when = followup.notify_at if followup.urgent else sweeper.cal.delivery_time(now)
                 assert when is not None
                 if when > now:
                     followup.notify_at, followup.updated_at = when, now  # outside working hours: wait
