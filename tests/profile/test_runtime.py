@@ -185,3 +185,18 @@ def test_an_archived_org_is_still_named_on_its_cases(generic, tmp_path):
     assert "JOB" not in offered_orgs(svc)
     shown = ok(svc, "U_JOB", f"case show {ref}")
     assert next(f.value for f in shown.fields if f.label == "Responsible authority") == "Jobcentre"
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('working_hours: {start: "08:00", end: "16:00"}', 'working_hours: {start: "16:00", end: "08:00"}',
+     "end after they start"),
+    ("holidays: {country: DK,", "holidays: {country: XX,", "unknown holiday country"),
+])
+def test_a_calendar_the_runtime_cannot_use_is_refused_with_its_line(old, new, words):
+    from storage.profile import ProfileError, load_text
+
+    text = shipped_text("copenhagen")
+    assert old in text
+    with pytest.raises(ProfileError) as err:
+        load_text(text.replace(old, new, 1))
+    assert words in str(err.value) and "line " in str(err.value)
