@@ -200,3 +200,22 @@ def test_a_calendar_the_runtime_cannot_use_is_refused_with_its_line(old, new, wo
     with pytest.raises(ProfileError) as err:
         load_text(text.replace(old, new, 1))
     assert words in str(err.value) and "line " in str(err.value)
+
+
+def test_the_platforms_language_is_read_without_waiting_for_the_callers_own_write(db_url, tmp_path, clock):
+    import time
+
+    from storage.models import Member
+
+    path = variant(tmp_path, name="english", language="en")
+    svc = make_svc(unit_settings(db_url, unit_profile=str(path)), clock)
+    try:
+        with unit_of_work(svc.engine) as session:  # holds SQLite's write lock, as the agenda's job does
+            session.add(Member(user_id="U_W", platform="console", role="member", org="SSP", display_name="W",
+                               created_at=clock.now()))
+            session.flush()
+            started = time.monotonic()
+            assert svc.lang == "en"  # the profile's, not UNIT_PROFILE's fallback after a busy timeout
+            assert time.monotonic() - started < 5
+    finally:
+        svc.engine.dispose()
