@@ -88,9 +88,13 @@ class Console:
                  secret_prompt: Callable[[str], str] | None = None) -> None:
         self.svc, self.user_id, self.out, self.lines = svc, user_id, out, lines
         self.secret_prompt = secret_prompt
-        self.lang = svc.lang
         self._lock = threading.Lock()
         self._shown: set[int] = set()  # outbox rows whose copy this console has printed
+
+    @property
+    def lang(self) -> str:
+        """The unit's language, read anew (an imported profile in another language applies at once)."""
+        return self.svc.lang
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)

@@ -20,7 +20,7 @@ from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock
 from storage.crypto import Keys, Vault
-from storage.db import unit_of_work
+from storage.db import reading
 from storage.models import Member
 from storage.profile import Profile
 from storage.profile import store as profile_store
@@ -54,7 +54,7 @@ class Services:
         if self._calendar is not None and time.monotonic() - self._calendar[0] < CALENDAR_TTL:
             return self._calendar[1]
         try:
-            with unit_of_work(self.engine) as own:
+            with Session(reading(self.engine)) as own:  # a read: never waits for the caller's own write lock
                 return self.calendar(own)
         except SQLAlchemyError:  # the database is down: say so in UNIT_PROFILE's language, not with a traceback
             return unit_calendar(self.settings, profile_store.initial(self.settings)[1])

@@ -113,8 +113,18 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int = SQLITE_BUSY_MS) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        # BEGIN IMMEDIATE: concurrent writers queue on the lock instead of failing on a stale snapshot.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # BEGIN IMMEDIATE: concurrent writers queue on the lock instead of failing on a stale snapshot. A reader
+        # (`reading(engine)`) begins deferred: with WAL it never waits for a writer, even one in its own thread.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "koordinator_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for a short read that must not take SQLite's write lock (e.g. the unit's language while the
+    caller's own unit of work holds it). Never write through it."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def is_sqlite(engine: Engine) -> bool:

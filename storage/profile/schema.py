@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storage.enums import Severity, Track
 
@@ -65,6 +65,16 @@ class Holidays(_Strict):
     country: str = Field(default="DK", min_length=2, max_length=3)
     categories: tuple[Literal["public", "optional"], ...] = ("public",)
 
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        import holidays
+
+        code = value.strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"unknown holiday country `{value}` (an ISO code such as DK, GL, FO)")
+        return code
+
 
 class WorkingHours(_Strict):
     start: str = "08:00"
@@ -76,6 +86,12 @@ class WorkingHours(_Strict):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("a time of day is HH:MM, e.g. 08:00")
         return value
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError("working hours end after they start, e.g. {start: \"08:00\", end: \"16:00\"}")
+        return self
 
 
 class Step(_Strict):

@@ -185,3 +185,37 @@ def test_an_archived_org_is_still_named_on_its_cases(generic, tmp_path):
     assert "JOB" not in offered_orgs(svc)
     shown = ok(svc, "U_JOB", f"case show {ref}")
     assert next(f.value for f in shown.fields if f.label == "Responsible authority") == "Jobcentre"
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ('working_hours: {start: "08:00", end: "16:00"}', 'working_hours: {start: "16:00", end: "08:00"}',
+     "end after they start"),
+    ("holidays: {country: DK,", "holidays: {country: XX,", "unknown holiday country"),
+])
+def test_a_calendar_the_runtime_cannot_use_is_refused_with_its_line(old, new, words):
+    from storage.profile import ProfileError, load_text
+
+    text = shipped_text("copenhagen")
+    assert old in text
+    with pytest.raises(ProfileError) as err:
+        load_text(text.replace(old, new, 1))
+    assert words in str(err.value) and "line " in str(err.value)
+
+
+def test_the_platforms_language_is_read_without_waiting_for_the_callers_own_write(db_url, tmp_path, clock):
+    import time
+
+    from storage.models import Member
+
+    path = variant(tmp_path, name="english", language="en")
+    svc = make_svc(unit_settings(db_url, unit_profile=str(path)), clock)
+    try:
+        with unit_of_work(svc.engine) as session:  # holds SQLite's write lock, as the agenda's job does
+            session.add(Member(user_id="U_W", platform="console", role="member", org="SSP", display_name="W",
+                               created_at=clock.now()))
+            session.flush()
+            started = time.monotonic()
+            assert svc.lang == "en"  # the profile's, not UNIT_PROFILE's fallback after a busy timeout
+            assert time.monotonic() - started < 5
+    finally:
+        svc.engine.dispose()
