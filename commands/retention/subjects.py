@@ -149,7 +149,7 @@ def submit_export(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
     doc = exports.Document(title=ctx.t("subject.export.title"), footer=ctx.t("subject.export.footer"), meta=[
         ctx.t("subject.export.meta", subject=format_pseudonym(pseudonym), made=ctx.fmt(ctx.now()),
               cases=", ".join(dict.fromkeys(c.ref for _s, c in found))),
-        ctx.t("subject.export.review")])
+        ctx.t("subject.export.review")], pages=exports.page_text(ctx.lang))
     for subject, case in found:
         doc.sections += _case_sections(ctx, subject, case)
     stem = "subject-export-" + ctx.local(ctx.now()).strftime("%Y%m%d-%H%M")
