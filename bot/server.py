@@ -38,7 +38,6 @@ from storage.settings import Settings
 log = logging.getLogger(__name__)
 
 HOST = "0.0.0.0"  # noqa: S104 — a server behind the platform's router; bind every interface
-WORK_PROCESSES = 2  # use cases run beside the event loop, not in it (bot/slack/work.py)
 
 
 def slack_mode(settings: Settings) -> str:
@@ -201,7 +200,7 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
     say(f"serving on port {settings.port} — {where}, GET /healthz, GET /readyz"
         + (", GET /metrics" if settings.metrics_token else ""))
     # No access log: request paths can carry secrets (calendar feed tokens).
-    app = create_app(svc, work_processes=WORK_PROCESSES, with_worker=with_worker)
+    app = create_app(svc, work_processes=settings.work_processes, with_worker=with_worker)
     server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=settings.port, access_log=False, log_level="info",
                                            log_config=uvicorn_log_config(settings.log_format)))
     # Everything imported and built so far lives as long as the process: keep it out of the garbage

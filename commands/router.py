@@ -20,7 +20,8 @@ from commands.tokenizer import Args, TokenizeError, to_args, tokenize
 from storage import logs, pii
 from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Role
-from storage.models import Case, Member, ProcessedRequest
+from storage.models import Case, Member
+from storage.sequences import first_time
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -257,12 +258,7 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
 
 
 def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
-    key = f"{ctx.inv.platform}:{request_id}"[:128]
-    if session.get(ProcessedRequest, key) is not None:
-        return False
-    session.add(ProcessedRequest(key=key, at=ctx.now()))
-    session.flush()
-    return True
+    return first_time(session, f"{ctx.inv.platform}:{request_id}"[:128], ctx.now())
 
 
 def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, str],

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     log_format: str = "text"  # "json": one JSON object a line, for log shippers
     lookup_limit: int = Field(default=20, ge=1)  # `concern lookup` per user per day
     command_rate: int = Field(default=30, ge=1)  # commands per user per minute
+    work_processes: int = Field(default=2, ge=0, le=32)  # `serve`'s work processes; 0: threads in the server
+    work_threads: int = Field(default=4, ge=1, le=64)  # jobs each work process runs at once
 
     @field_validator("admin_users", "districts", "indicators", "pii_denylist", "holiday_categories",
                      mode="before")

@@ -2,21 +2,28 @@
 
 Slack waits at most 3 s for an ack, and the loop is what sends it. In one process every busy worker thread
 competes with the loop for the GIL, so under a burst the acks queue behind the use cases (measured in
-docs/benchmarks.md). `serve` therefore runs the work in a few worker *processes* at a lower CPU priority;
-tests and the scheduler's worker keep the simpler in-process threads (same functions, same results).
+docs/benchmarks.md). `serve` therefore runs the work in `WORK_PROCESSES` worker *processes* at a lower CPU
+priority, each running up to `WORK_THREADS` jobs at once: a job spends much of its time waiting for the
+database, and another job's Python runs meanwhile. Tests and the scheduler's worker keep the simpler
+in-process threads (same functions, same results).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
 from commands.context import Services
@@ -25,32 +32,145 @@ from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-WORK_THREADS = 2
+WORK_THREADS = 2  # in-process threads (tests, a server without work processes)
 CHILD_NICE = 5
+STOP_TIMEOUT_S = 10
 
-_child_svc: Services | None = None
 
-
-def _init_child(settings: Settings, allow_generated_keys: bool) -> None:
-    global _child_svc
+def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool) -> None:
+    """A work process: build the services once, then run each job that arrives on one of its threads and send
+    back (job id, ok, the pickled result or exception) — pickled here, so a result that does not travel fails
+    its own job, not the pipe."""
     from commands.services import build_services
 
     configure_logging(settings.log_format, logging.WARNING)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then shuts the pool down
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then stops its work processes
     try:
         os.nice(CHILD_NICE)  # the acks, in the parent, come first
     except OSError:
         pass
-    _child_svc = build_services(settings, auto_migrate=False, allow_generated_keys=allow_generated_keys)
+    svc = build_services(settings, auto_migrate=False, allow_generated_keys=allow_generated_keys)
+    sending = threading.Lock()
+
+    def reply(job_id: int, ok: bool, value: Any) -> None:
+        try:
+            data = bytes(ForkingPickler.dumps(value))
+        except Exception as exc:  # noqa: BLE001 — e.g. an exception that does not pickle: send its type
+            ok, data = False, bytes(ForkingPickler.dumps(
+                RuntimeError(f"work result not transferable ({type(exc).__name__})")))
+        with sending:
+            conn.send((job_id, ok, data))
+
+    def run(job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            value = fn(svc, *args)
+        except BaseException as exc:  # noqa: BLE001 — the parent raises it where the job was awaited
+            reply(job_id, False, exc)
+        else:
+            reply(job_id, True, value)
+
+    reply(0, True, "ready")
+    with ThreadPoolExecutor(max_workers=settings.work_threads, thread_name_prefix="koordinator-work") as pool:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break  # the server is gone
+            if message is None:
+                break
+            pool.submit(run, *message)
+    svc.engine.dispose()
 
 
-def _in_child(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    assert _child_svc is not None, "work process not initialised"
-    return fn(_child_svc, *args)
+class _Child:
+    """One work process and the jobs it has not answered yet; a reader thread resolves their futures."""
+
+    def __init__(self, settings: Settings, allow_generated_keys: bool) -> None:
+        context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or sockets
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(target=_child_main, args=(child_end, settings, allow_generated_keys),
+                                       name="koordinator-work", daemon=True)
+        self.process.start()
+        child_end.close()
+        self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
+        self.ready = threading.Event()
+        self.broken = False
+        # Jobs go out through a thread of their own: pickling and a full pipe never hold up the event loop.
+        self._outgoing: queue.SimpleQueue[tuple[int, Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        for target, name in ((self._read, "koordinator-work-results"), (self._send, "koordinator-work-jobs")):
+            threading.Thread(target=target, name=name, daemon=True).start()
+
+    def _fail(self, job_id: int, exc: BaseException) -> None:
+        waiting = self.pending.pop(job_id, None)
+        if waiting is not None:
+            loop, future = waiting
+            loop.call_soon_threadsafe(_settle, future, False, exc)
+
+    def _send(self) -> None:
+        while (job := self._outgoing.get()) is not None:
+            try:
+                self.conn.send(job)
+            except (OSError, ValueError) as exc:  # the pipe is gone: the process died
+                self._fail(job[0], BrokenProcessPool("a work process died"))
+                log.error("a work process is gone (%s)", type(exc).__name__)
+                return
+            except Exception as exc:  # noqa: BLE001 — e.g. arguments that do not pickle: that job fails alone
+                self._fail(job[0], exc)
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+
+    def _read(self) -> None:
+        while True:
+            try:
+                job_id, ok, data = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            if job_id == 0:
+                self.ready.set()
+                continue
+            waiting = self.pending.pop(job_id, None)
+            if waiting is None:
+                continue
+            try:
+                value = ForkingPickler.loads(data)
+            except Exception as exc:  # noqa: BLE001 — a result that does not unpickle fails its job alone
+                ok, value = False, exc
+            loop, future = waiting
+            loop.call_soon_threadsafe(_settle, future, ok, value)
+        self.broken = True
+        self.ready.set()
+        for loop, future in list(self.pending.values()):
+            loop.call_soon_threadsafe(_settle, future, False, BrokenProcessPool("a work process died"))
+        self.pending.clear()
+
+    def submit(self, job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self.pending[job_id] = (loop, future)
+        if self.broken:  # died since the caller looked: the reader has already failed what it saw pending
+            self._fail(job_id, BrokenProcessPool("a work process died"))
+        else:
+            self._outgoing.put((job_id, fn, args))
+        return future
+
+    def stop(self) -> None:
+        self._outgoing.put(None)
+        self.process.join(STOP_TIMEOUT_S)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(STOP_TIMEOUT_S)
+        self.conn.close()
 
 
-def _ready() -> bool:
-    return _child_svc is not None
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 class Work:
@@ -59,34 +179,31 @@ class Work:
     def __init__(self, svc: Services, processes: int = 0) -> None:
         self.svc, self.processes = svc, processes
         self._threads = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="koordinator-work")
-        self._pool: ProcessPoolExecutor | None = None
+        self._children: list[_Child] = []
+        self._ids = itertools.count(1)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_child,
-                                   initargs=(self.svc.settings, self.svc.settings.koordinator_dev))
+    def _spawn(self) -> _Child:
+        return _Child(self.svc.settings, self.svc.settings.koordinator_dev)
 
     async def start(self) -> None:
-        """Start the worker processes before the first request needs them (spawning takes a moment)."""
-        if self.processes and self._pool is None:
-            self._pool = self._new_pool()
-            loop = asyncio.get_running_loop()
-            await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.processes)))
+        """Start the work processes before the first request needs them (spawning takes a moment)."""
+        if self.processes and not self._children:
+            self._children = [self._spawn() for _ in range(self.processes)]
+            await asyncio.gather(*(asyncio.to_thread(child.ready.wait) for child in self._children))
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        pool: Executor | None = self._pool
-        if pool is None:
+        if not self._children:
+            loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._threads, functools.partial(fn, self.svc, *args))
-        try:
-            return await loop.run_in_executor(pool, _in_child, fn, args)
-        except BrokenProcessPool:
-            log.error("a work process died; starting a fresh pool")
-            self._pool = self._new_pool()
-            raise
+        for i, child in enumerate(self._children):
+            if child.broken:
+                log.error("a work process died; starting a fresh one")
+                self._children[i] = self._spawn()
+        child = min(self._children, key=lambda c: len(c.pending))  # the least busy
+        return await child.submit(next(self._ids), fn, args)
 
     def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        children, self._children = self._children, []
+        for child in children:
+            child.stop()
         self._threads.shutdown(wait=False)

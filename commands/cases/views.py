@@ -174,7 +174,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
     elif case.state == CaseState.closed:
         reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
-    for subject in subjects_of(ctx, case):
+    subjects = subjects_of(ctx, case)
+    for subject in subjects:
         flags = [ctx.t("subject.linked")] if subject.linked else []
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
@@ -183,7 +184,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.state in (CaseState.new, CaseState.qualifying):
         missing = ", ".join(ctx.label("org", o) for o in missing_checks(ctx, case))
         reply.fields.append(f(ctx.t("field.missing_checks"), missing or ctx.t("none")))
-    pseudonyms = {s.id: format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case)}
+    pseudonyms = {s.id: format_pseudonym(s.pseudonym) for s in subjects}
     for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id).order_by(col(Offer.id))):
         line = (f"{pseudonyms.get(offer.subject_id)} · {ctx.label('offer_kind', offer.kind)} · "
                 f"{ctx.label('offer_state', offer.state)}")

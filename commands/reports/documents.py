@@ -12,7 +12,7 @@ from babel.dates import get_month_names
 from commands import messages, timefmt
 from commands.exports import footer_text
 from commands.reply import Attachment
-from commands.reports import charts, suppression
+from commands.reports import suppression
 from commands.reports.annual import UNSET, Annual, Grid, Table
 from commands.reports.kpi import KPI_NAMES, Kpis, Ratio
 from commands.reports.suppression import NO_PCT, count, pct
@@ -149,6 +149,10 @@ def shown(report: Annual, lang: str) -> Shown:
 
 
 def _charts(report: Annual, doc: Shown, lang: str) -> list[tuple[str, str, bytes]]:
+    # matplotlib (with numpy and Pillow) costs ~40 MB and ~0.4 s in every process that imports it: only the
+    # process that draws a report loads it (tests/test_lazy_imports.py).
+    from commands.reports import charts
+
     t = messages.t
     year = report.year
     months = [m[:3] for m in list(get_month_names("abbreviated", locale=lang).values())]
