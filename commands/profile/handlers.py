@@ -10,7 +10,6 @@ from commands import access
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
@@ -25,7 +24,7 @@ def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
     lang = ctx.lang
     orgs = []
     for org in profile.orgs:
-        flags = [ctx.t("profile.fixed" if org.participant == "fixed" else "profile.adhoc")]
+        flags = [ctx.t("profile.fixed") if org.participant == "fixed" else ctx.t("profile.adhoc")]
         if org.checks_registers:
             flags.append(ctx.t("profile.checks"))
         if org.propose_for:
