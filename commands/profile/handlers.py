@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, messages
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -115,9 +115,12 @@ def submit_import(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
 
 def parse(ctx: Ctx, text: str) -> Profile:
     try:
-        return load_text(text, tuple(ctx.settings.pii_denylist))
+        profile = load_text(text, tuple(ctx.settings.pii_denylist))
     except ProfileError as exc:
         raise UsageError("profile_invalid", line=exc.line, path=exc.path[:120], message=exc.message[:300]) from None
+    if profile.language not in messages.LANGS:  # a language is a catalog in commands/locale/
+        raise UsageError("profile_language", language=profile.language, languages=", ".join(messages.LANGS))
+    return profile
 
 
 def _in_use(ctx: Ctx) -> tuple[set[str], set[str]]:
