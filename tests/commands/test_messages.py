@@ -100,6 +100,26 @@ def test_every_id_is_in_both_languages_with_the_same_placeholders():
         assert _placeholders(text) == _placeholders(en[entry]), entry
 
 
+def translation_problems(entries: dict[tuple[str | None, str], str]) -> list[str]:
+    """What is wrong with an added language's catalog against Danish: an id Danish does not have (renamed or
+    gone), a translated text whose placeholders differ. Untranslated (empty) entries are fine: Danish shows."""
+    da = _entries("da")
+    problems = [f"unknown id {entry}" for entry in entries if entry not in da]
+    problems += [f"placeholders of {entry}" for entry, text in entries.items()
+                 if entry in da and text and _placeholders(text) != _placeholders(da[entry])]
+    return problems
+
+
+@pytest.mark.parametrize("lang", [lang for lang in messages.LANGS if lang not in SHIPPED] or ["(none added)"])
+def test_an_added_language_has_the_danish_ids_and_placeholders(lang):
+    if lang == "(none added)":
+        assert translation_problems({(None, "none"): "inget", (None, "usage.line"): "Använd: `{usage}`",
+                                     (None, "usage.gone"): "x", (None, "usage.too_long"): "{option} för lång"}) \
+            == ["unknown id (None, 'usage.gone')", "placeholders of (None, 'usage.too_long')"]
+        return
+    assert translation_problems(_entries(lang)) == []
+
+
 def test_pybabel_extract_finds_the_ids_and_each_is_in_the_catalogs(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     pot = tmp_path / "koordinator.pot"
