@@ -52,37 +52,47 @@ def load(directory: Path) -> dict[str, Texts]:
     return {lang: read(found[lang]) for lang in order}
 
 
-CATALOGS: dict[str, Texts] = load(LOCALE_DIR)
+def _with_fallback(catalogs: dict[str, Texts]) -> dict[str, Texts]:
+    """Each language's catalog completed from the default language's: a lookup is then one dict access."""
+    default = catalogs.get(DEFAULT_LANG, Texts())
+    return {lang: Texts({**default.messages, **texts.messages},
+                        {kind: {**default.words.get(kind, {}), **texts.words.get(kind, {})}
+                         for kind in {*default.words, *texts.words}})
+            for lang, texts in catalogs.items()}
+
+
+CATALOGS: dict[str, Texts] = _with_fallback(load(LOCALE_DIR))
 LANGS: tuple[str, ...] = tuple(CATALOGS)
 
 
 def use(directory: Path) -> None:
     """Read the catalogs from another directory (a test's own catalogs); `use(LOCALE_DIR)` goes back."""
     global CATALOGS, LANGS
-    CATALOGS = load(directory)
+    CATALOGS = _with_fallback(load(directory))
     LANGS = tuple(CATALOGS)
 
 
-def _lookups(lang: str) -> list[Texts]:
-    return [CATALOGS[name] for name in dict.fromkeys((lang, DEFAULT_LANG)) if name in CATALOGS]
+def _texts(lang: str) -> Texts:
+    """A language's catalog; an unknown language's is the default's."""
+    return CATALOGS.get(lang) or CATALOGS.get(DEFAULT_LANG) or Texts()
 
 
 def has(key: str) -> bool:
-    return any(key in texts.messages for texts in _lookups(DEFAULT_LANG))
+    return key in _texts(DEFAULT_LANG).messages
 
 
 def keys() -> set[str]:
     """Every reply's key (the default language's)."""
-    return {key for texts in _lookups(DEFAULT_LANG) for key in texts.messages}
+    return set(_texts(DEFAULT_LANG).messages)
 
 
 def kinds() -> dict[str, tuple[str, ...]]:
     """Every kind of code with its codes (the default language's)."""
-    return {kind: tuple(codes) for texts in _lookups(DEFAULT_LANG) for kind, codes in texts.words.items()}
+    return {kind: tuple(codes) for kind, codes in _texts(DEFAULT_LANG).words.items()}
 
 
 def t(lang: str, key: str, **params: Any) -> str:
-    text = next((texts.messages[key] for texts in _lookups(lang) if key in texts.messages), None)
+    text = _texts(lang).messages.get(key)
     if text is None:
         return key
     try:
@@ -97,7 +107,7 @@ def label(lang: str, kind: str, code: object) -> str:
     if code is None:
         return "—"
     code = str(code)
-    return next((texts.words[kind][code] for texts in _lookups(lang) if code in texts.words.get(kind, {})), code)
+    return _texts(lang).words.get(kind, {}).get(code, code)
 
 
 def labels(lang: str, kind: str, codes: str | None, sep: str = ", ") -> str:
