@@ -27,7 +27,7 @@ from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
 from bot.slack.work import Work
 from commands.context import Services
-from commands.services import build_services
+from commands.services import build_services, language_problem
 from scheduler.worker import SWEEP_SECONDS, due_now
 from storage import metrics
 from storage.crypto import KeyError_
@@ -48,6 +48,9 @@ def slack_mode(settings: Settings) -> str:
 
 def config_problem(settings: Settings) -> str | None:
     """What keeps `serve` from starting, in words an operator can act on; None when all is well."""
+    language = language_problem(settings)
+    if language:
+        return language
     teams_problem = teams.config_problem(settings)
     if teams_problem:
         return teams_problem

@@ -1,690 +1,108 @@
-"""The one message catalog: every user-facing string, in Danish (default) and English."""
+"""The one message catalog: every user-facing string, read from gettext catalogs.
+
+The texts live in `commands/locale/<lang>/LC_MESSAGES/koordinator.po`, one file a language, the source of truth
+(edited with any .po editor; no compile step: the files are read here at import with Babel's .po reader).
+A reply's text is an entry without context: msgid = the key (`concern.created`), msgstr = the text, with
+`{name}` placeholders filled by `t`. The words for the command language's codes are entries with context:
+msgctxt = the kind (`track`), msgid = the code (`child`), msgstr = the word (`barn`).
+
+Every directory under `commands/locale/` with a `koordinator.po` is a language (`LANGS`, Danish first); an
+entry missing from a language, empty or marked fuzzy, is taken from Danish, the default."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from babel.messages.pofile import read_po
 
 if TYPE_CHECKING:
     from storage.profile import Profile
 
-# key: (da, en)
-CATALOG: dict[str, tuple[str, str]] = {
-    # general
-    "none": ("ingen", "none"),
-    "crash": ("Noget gik galt, og intet er ændret. Kontakt den tekniske ejer med fejl-id {error_id}.",
-              "Something went wrong and nothing was changed. Give the technical owner error id {error_id}."),
-    "not_available": ("`{command}` er ikke tilgængelig endnu i denne version.",
-                      "`{command}` is not available yet in this version."),
-    "duplicate_request": ("Denne anmodning er allerede behandlet.", "This request has already been handled."),
-    "usage.line": ("Brug: `{usage}`", "Usage: `{usage}`"),
-    # usage errors
-    "usage.empty": ("Skriv en kommando, fx `help`.", "Type a command, e.g. `help`."),
-    "usage.unknown_command": ("Ukendt kommando `{word}`. Skriv `help` for en oversigt.",
-                              "Unknown command `{word}`. Type `help` for an overview."),
-    "usage.unknown_subcommand": ("Ukendt `{group}`-kommando. Mulige:\n{usages}",
-                                 "Unknown `{group}` command. Possible:\n{usages}"),
-    "usage.unknown_form": ("Formularen kendes ikke (måske udløbet). Start forfra.",
-                           "Unknown form (perhaps expired). Please start again."),
-    "usage.tokenize.unclosed_quote": ("Et citationstegn er ikke lukket.", "A quotation mark is not closed."),
-    "usage.tokenize.bad_option": ("Et `navn=værdi`-argument har et ugyldigt navn.",
-                                  "A `name=value` argument has an invalid name."),
-    "usage.tokenize.duplicate_option": ("Det samme argument er angivet to gange.",
-                                        "The same argument is given twice."),
-    "usage.missing_option": ("Mangler `{option}=…` (muligheder: {choices}).",
-                             "Missing `{option}=…` (choices: {choices})."),
-    "usage.bad_choice": ("`{option}={value}` kendes ikke. Muligheder: {choices}.",
-                         "`{option}={value}` is not known. Choices: {choices}."),
-    "usage.unknown_option": ("Ukendt argument `{option}=`. Tilladt: {allowed}.",
-                             "Unknown argument `{option}=`. Allowed: {allowed}."),
-    "usage.unexpected_word": ("Uventet ord `{word}`.", "Unexpected word `{word}`."),
-    "usage.unexpected_text": ("For mange tekster i anførselstegn.", "Too many quoted texts."),
-    "usage.missing_text": ("Mangler teksten i anførselstegn.", "The quoted text is missing."),
-    "usage.too_long": ("`{option}` er for lang (højst {limit} tegn).", "`{option}` is too long (at most {limit} characters)."),
-    "usage.missing_case": ("Mangler sagsreference (KE-ÅÅÅÅ-NNNN).", "Missing case reference (KE-YYYY-NNNN)."),
-    "usage.bad_case_ref": ("`{value}` er ikke en sagsreference (KE-ÅÅÅÅ-NNNN).",
-                           "`{value}` is not a case reference (KE-YYYY-NNNN)."),
-    "usage.unknown_case": ("Sagen {ref} findes ikke.", "Case {ref} does not exist."),
-    "usage.bad_pseudonym": ("`{value}` er ikke et pseudonym (fx 7KQ2-M9XD).",
-                            "`{value}` is not a pseudonym (e.g. 7KQ2-M9XD)."),
-    "usage.unknown_subject": ("{ref} har ingen person med pseudonymet {subject}.",
-                              "{ref} has no subject with pseudonym {subject}."),
-    "usage.unknown_member": ("`{user}` er ikke medlem af enheden.", "`{user}` is not a member of the unit."),
-    "usage.not_a_teams_user": ("`{user}` er ingen Teams-bruger, jeg kender. @Nævn personen i en kanal, hvor personen er med, eller angiv personens Entra-objekt-id.",
-                               "`{user}` is no Teams user I know. @Mention them in a channel they are in, or give their Entra object id."),
-    "usage.missing_user": ("Angiv en bruger (@bruger eller bruger-id).", "Name a user (@user or user id)."),
-    "usage.bad_datetime": ("`{option}={value}` er ikke et tidspunkt. Skriv fx `2026-12-01 09:30` eller `i går 14:00`.",
-                           "`{option}={value}` is not a time. Write e.g. `2026-12-01 09:30` or `yesterday 14:00`."),
-    "usage.nonexistent_time": ("`{value}` findes ikke (sommertidsskift). Vælg et andet klokkeslæt.",
-                               "`{value}` does not exist (daylight-saving change). Pick another time."),
-    "usage.received_future": ("Modtagelsestidspunktet kan ikke ligge i fremtiden.", "The time received cannot be in the future."),
-    "usage.date_future": ("Datoen kan ikke ligge i fremtiden.", "The date cannot be in the future."),
-    "usage.bad_state": ("{ref} er {state}; det kan kun blive {to} fra: {allowed}.",
-                        "{ref} is {state}; it can only become {to} from: {allowed}."),
-    "usage.case_closed": ("{ref} er lukket. Genåbn den først med `case reopen {ref}`.",
-                          "{ref} is closed. Reopen it first with `case reopen {ref}`."),
-    "usage.level_first": ("Enheden skal først kvalificere {ref} og sætte niveau: `case qualify {ref} level=…`.",
-                          "The unit must qualify {ref} and set its level first: `case qualify {ref} level=…`."),
-    "usage.close_engagements": ("{ref} har aktive forløb. Afslut dem først med `mentor end`.",
-                                "{ref} has active engagements. End them first with `mentor end`."),
-    "usage.offer_pending": ("{subject} har allerede et ubesvaret tilbud om `{kind}`.",
-                            "{subject} already has a pending `{kind}` offer."),
-    "usage.missing_response": ("Skriv `accepted` eller `declined`.", "Write `accepted` or `declined`."),
-    "usage.no_pending_offer": ("{subject} har intet ubesvaret tilbud om `{kind}`.",
-                               "{subject} has no pending `{kind}` offer."),
-    "usage.consent_required": ("{subject} er voksen: et tilbud kan kun tages imod med samtykke "
-                               "(serviceloven §12b). Tilføj `consent=yes`, når samtykket er givet.",
-                               "{subject} is an adult: an offer can only be accepted with consent "
-                               "(Service Act §12b). Add `consent=yes` once consent is given."),
-    "usage.no_engagement": ("{subject} i {ref} har intet aktivt forløb af den slags.",
-                            "{subject} in {ref} has no such active engagement."),
-    "usage.which_engagement": ("Der er flere aktive forløb ({kinds}). Angiv `kind=…`.",
-                               "There are several active engagements ({kinds}). Add `kind=…`."),
-    "usage.not_a_mentor": ("`{user}` har ikke rollen mentor eller member.", "`{user}` is not a mentor or member."),
-    "usage.last_admin": ("Den sidste admin kan ikke fjernes.", "The last admin cannot be removed."),
-    # refusals
-    "refused.unknown_user": ("Du er ikke medlem af koordineringsenheden. Kontakt sekretariatet, hvis du skal have adgang. "
-                             "Forsøget er logget.",
-                             "You are not a member of the coordination unit. Contact the secretariat if you need "
-                             "access. The attempt has been logged."),
-    "refused.role": ("Din rolle ({role}) giver ikke adgang til denne kommando. Forsøget er logget.",
-                     "Your role ({role}) does not allow this command. The attempt has been logged."),
-    "refused.case": ("Du har ikke adgang til {ref}. Forsøget er logget.",
-                     "You have no access to {ref}. The attempt has been logged."),
-    "refused.not_your_engagement": ("Du er ikke tilknyttet et forløb i {ref}. Forsøget er logget.",
-                                    "You are not assigned to an engagement in {ref}. The attempt has been logged."),
-    "refused.admin_only": ("Kun en admin kan give eller fjerne admin-rollen.", "Only an admin can grant or remove the admin role."),
-    # PII guard
-    "pii.refused": ("Afvist — intet er gemt. {where} indeholder noget, der ligner {kinds} (ved tegn {positions}). "
-                    "Personoplysninger må aldrig stå i fritekst: brug identifikationsfeltet i formularen "
-                    "(`concern` eller `case subject add`), som aldrig gemmes, og omformulér teksten.",
-                    "Refused — nothing was stored. {where} contains what looks like {kinds} (at character "
-                    "{positions}). Identifiers never belong in free text: use the identifier field of the form "
-                    "(`concern` or `case subject add`), which is never stored, and rephrase the text."),
-    "pii.where.command": ("Kommandoen", "The command"),
-    "pii.where.field": ("Feltet", "The field"),
-    "pii.cpr": ("et CPR-nummer", "a CPR number"),
-    "pii.phone": ("et telefonnummer", "a phone number"),
-    "pii.email": ("en e-mailadresse", "an e-mail address"),
-    "pii.denylist": ("et ord fra enhedens spærreliste", "a term from the unit's deny-list"),
-    "identifier.cpr_invalid": ("Ikke et gyldigt CPR-nummer (DDMMÅÅ-SSSS).", "Not a valid CPR number (DDMMYY-SSSS)."),
-    "identifier.birth_date_invalid": ("Fødselsdatoen kan ikke læses (fx 2010-03-04).",
-                                      "The birth date cannot be read (e.g. 2010-03-04)."),
-    "identifier.name_needs_birth_date": ("Skriv CPR-nummer, eller navn efterfulgt af fødselsdato.",
-                                         "Write a CPR number, or a name followed by the birth date."),
-    "identifier.empty": ("Feltet er tomt.", "The field is empty."),
-    # forms
-    "form.intake": ("Ny bekymringshenvendelse", "New concern"),
-    "form.lookup": ("Er personen kendt?", "Is this person known?"),
-    "form.subject": ("Tilføj person til {ref}", "Add subject to {ref}"),
-    "form.submit": ("Registrér", "Register"),
-    "form.lookup_submit": ("Slå op", "Look up"),
-    "form.required": ("Skal udfyldes.", "Required."),
-    "form.age_needed": ("Vælg aldersgruppe for personen.", "Choose the subject's age band."),
-    "concern.form_opened": ("Udfyld formularen for den nye bekymring.", "Fill in the form for the new concern."),
-    "lookup.form_opened": ("Udfyld opslagsformularen. Opslaget logges med formål.",
-                           "Fill in the lookup form. The lookup is logged with its purpose."),
-    "subject.form_opened": ("Udfyld formularen for den nye person i {ref}.", "Fill in the form for the new subject in {ref}."),
-    "hint.identifier": ("Valgfrit. CPR-nummer eller navn + fødselsdato. Bruges kun til at danne pseudonymet — gemmes og logges aldrig.",
-                        "Optional. CPR number or name + birth date. Used only to derive the pseudonym — never stored or logged."),
-    "hint.summary": ("Ingen navne, CPR-numre, telefonnumre eller e-mails.", "No names, CPR numbers, phone numbers or e-mails."),
-    "hint.received": ("Tom = nu. Fx `2026-12-01 09:30` ved en hotline-henvendelse.", "Empty = now. E.g. `2026-12-01 09:30` for a hotline call."),
-    "hint.purpose": ("Hvorfor slår du op? Gemmes krypteret i revisionsloggen.", "Why are you looking this up? Kept encrypted in the audit log."),
-    # fields
-    "field.severity": ("Alvor", "Severity"), "field.track": ("Spor", "Track"), "field.source": ("Kilde", "Source"),
-    "field.district": ("Bydel", "District"), "field.basis": ("Hjemmel", "Legal basis"),
-    "field.indicators": ("Indikatorer", "Indicators"), "field.received": ("Modtaget", "Received"),
-    "field.summary": ("Resumé", "Summary"), "field.level": ("Niveau", "Level"),
-    "field.deadline": ("Visitationsfrist", "Visitation deadline"), "field.responsible": ("Ansvarlig myndighed", "Responsible authority"),
-    "field.owner": ("Sagsejer", "Owner"), "field.days_open": ("Dage åben", "Days open"),
-    "field.close_reason": ("Lukkeårsag", "Close reason"), "field.subject": ("Person", "Subject"),
-    "field.subjects": ("Personer", "Subjects"), "field.missing_checks": ("Mangler registertjek", "Register checks missing"),
-    "field.offer": ("Tilbud", "Offer"), "field.engagement": ("Forløb", "Engagement"), "field.age": ("Aldersgruppe", "Age band"),
-    "field.subject_age": ("Person {n}: aldersgruppe", "Subject {n}: age band"),
-    "field.subject_identifier": ("Person {n}: identifikation (gemmes aldrig)", "Subject {n}: identifier (never stored)"),
-    "field.identifier": ("Identifikation (gemmes aldrig)", "Identifier (never stored)"),
-    "field.purpose": ("Formål", "Purpose"), "field.open_cases": ("Åbne sager", "Open cases"),
-    "field.closed_cases": ("Lukkede sager", "Closed cases"),
-    # buttons
-    "button.show": ("Vis", "Show"), "button.qualify": ("Kvalificér", "Qualify"), "button.refer": ("Visitér…", "Refer…"),
-    # deadlines
-    "deadline.left": ("{deadline} (om {hours} t)", "{deadline} ({hours} h left)"),
-    "deadline.overdue": ("{deadline} (OVERSKREDET med {hours} t)", "{deadline} (OVERDUE by {hours} h)"),
-    "deadline.met": ("overholdt", "met"), "deadline.missed": ("overskredet", "missed"),
-    # concerns and cases
-    "concern.created": ("Registreret som {ref}. Visitationsfrist ({hours} t): {deadline}.",
-                        "Registered as {ref}. Visitation deadline ({hours} h): {deadline}."),
-    "concern.notice": ("Ny bekymring {ref} · {severity} · {track} · visitationsfrist {deadline}",
-                       "New concern {ref} · {severity} · {track} · visitation deadline {deadline}"),
-    "repeat.notice": ("Mulig gentagelse: {subject} i {ref} findes også i {earlier}.",
-                      "Possible repeat: {subject} in {ref} also appears in {earlier}."),
-    "unavailable": ("Databasen svarer ikke lige nu, og intet er gemt. Prøv igen om et øjeblik.",
-                    "The database is not answering right now, and nothing was stored. Please try again in a moment."),
-    "refused.lookup_limit": ("Du har nået grænsen på {limit} opslag i dag. Prøv igen i morgen, eller kontakt sekretariatet. "
-                             "Forsøget er logget.",
-                             "You have reached the limit of {limit} lookups today. Try again tomorrow, or contact the "
-                             "secretariat. The attempt has been logged."),
-    "limit.lookup_nearing": ("{who} har foretaget {count} af {limit} tilladte personopslag i dag.",
-                             "{who} has made {count} of the {limit} person lookups allowed today."),
-    "limit.command_rate": ("Du sender kommandoer hurtigere end {rate} i minuttet. Vent et øjeblik, og prøv igen.",
-                           "You are sending commands faster than {rate} a minute. Please wait a moment and try again."),
-    "lookup.none": ("Enheden har ingen sager om denne person.", "The unit has no cases about this person."),
-    "lookup.found": ("Personen er kendt af enheden som {subject}.", "The unit knows this person as {subject}."),
-    "case.qualifying": ("{ref} kvalificeres. Niveau: {level}.", "{ref} is being qualified. Level: {level}."),
-    "case.checked": ("{org} har tjekket sine registre for {ref}.", "{org} has checked its registers for {ref}."),
-    "case.referred": ("{ref} er visiteret til {org} (sagsejer {owner}). Visitationsfrist {met}.",
-                      "{ref} is referred to {org} (owner {owner}). Visitation deadline {met}."),
-    "refer.notice": ("{ref} visiteret til {org} · frist {met}", "{ref} referred to {org} · deadline {met}"),
-    "refer.owner_dm": ("Du er sagsejer for {ref} (visiteret til {org}). Se sagen med `case show {ref}`.",
-                       "You are the owner of {ref} (referred to {org}). See it with `case show {ref}`."),
-    "case.closed": ("{ref} er lukket ({reason}).", "{ref} is closed ({reason})."),
-    "close.notice": ("{ref} lukket · {reason}", "{ref} closed · {reason}"),
-    "case.reopened": ("{ref} er genåbnet og kvalificeres igen. Ny visitationsfrist: {deadline}.",
-                      "{ref} is reopened for qualification. New visitation deadline: {deadline}."),
-    "reopen.notice": ("{ref} genåbnet", "{ref} reopened"),
-    "offer.made": ("Tilbud om {kind} til {subject} i {ref} er registreret.", "Offer of {kind} to {subject} in {ref} recorded."),
-    "offer.accepted": ("{subject} har taget imod {kind} ({ref}). Tilknyt en mentor med `case assign`.",
-                       "{subject} accepted {kind} ({ref}). Assign a mentor with `case assign`."),
-    "offer.declined": ("{subject} har takket nej til {kind} ({ref}). Tilbuddet gentages efter 3 og 6 måneder.",
-                       "{subject} declined {kind} ({ref}). The offer is made again after 3 and 6 months."),
-    "assign.dm": ("Du er tilknyttet {subject} ({kind}) i {ref}. Log hvert møde med `mentor log {ref} subject={subject} \"…\"`.",
-                  "You are assigned to {subject} ({kind}) in {ref}. Log each session with `mentor log {ref} subject={subject} \"…\"`."),
-    "assign.done": ("{mentor} er tilknyttet {subject} ({kind}) i {ref}.", "{mentor} is assigned to {subject} ({kind}) in {ref}."),
-    "mentor.logged": ("Møde den {date} med {subject} ({ref}) er logget.", "Session on {date} with {subject} ({ref}) logged."),
-    "mentor.ended": ("Forløbet {kind} for {subject} i {ref} er afsluttet.", "The {kind} engagement of {subject} in {ref} has ended."),
-    "note.added": ("Notat tilføjet til {ref}.", "Note added to {ref}."),
-    "subject.added": ("{subject} ({age}) er tilføjet til {ref}.", "{subject} ({age}) added to {ref}."),
-    "subject.linked": ("koblet", "linked"), "subject.repeat": ("MULIG GENTAGELSE", "POSSIBLE REPEAT"),
-    "list.title": ("Sager ({which})", "Cases ({which})"),
-    "list.empty": ("Ingen sager ({which}).", "No cases ({which})."),
-    "list.line": ("{ref} · {state} · {severity} · {track} · {org} · {days} d · frist {deadline}",
-                  "{ref} · {state} · {severity} · {track} · {org} · {days} d · deadline {deadline}"),
-    "list.more": ("… flere end {limit}; brug et filter.", "… more than {limit}; use a filter."),
-    "show.intro": ("{ref} · {state}", "{ref} · {state}"),
-    "show.mentor_intro": ("{ref} — dine forløb", "{ref} — your engagements"),
-    "show.engagement": ("{state} · startet {started} · {sessions} møder · seneste {last}",
-                        "{state} · started {started} · {sessions} sessions · last {last}"),
-    # unit
-    "members.title": ("Enhedens medlemmer", "Members of the unit"),
-    "members.empty": ("Ingen medlemmer.", "No members."),
-    "members.line": ("{user} · {role} · {org} · {name}", "{user} · {role} · {org} · {name}"),
-    "members.added": ("{user} er nu {role} ({org}).", "{user} is now {role} ({org})."),
-    "members.removed": ("{user} er fjernet fra enheden.", "{user} has been removed from the unit."),
-    "members.welcome": ("Du er tilføjet til koordineringsenheden som {role} ({org}). Skriv `help` for at komme i gang.",
-                        "You have been added to the coordination unit as {role} ({org}). Type `help` to get started."),
-    "audit.title": ("Revisionslog for {ref}", "Audit log for {ref}"),
-    "audit.line": ("{at} · {actor} · {action} · {result}", "{at} · {actor} · {action} · {result}"),
-    "audit.none": ("Ingen revisionsposter for {ref}.", "No audit entries for {ref}."),
-    "audit.verified": ("Revisionsloggen er intakt ({count} poster).", "The audit log is intact ({count} entries)."),
-    "audit.broken": ("Revisionsloggen er BRUDT ved post {entry}. Kontakt den tekniske ejer.",
-                     "The audit log is BROKEN at entry {entry}. Contact the technical owner."),
-    "keys.rotated": ("Ny datanøgle {kid}; {count} felter er krypteret om.", "New data key {kid}; {count} fields re-encrypted."),
-    # follow-ups
-    "button.done": ("Udført", "Done"), "button.snooze_day": ("Udsæt 1 dag", "Snooze 1 day"),
-    "button.snooze_week": ("Udsæt 1 uge", "Snooze 1 week"), "button.open_case": ("Åbn sag", "Open case"),
-    "followup.visitation_warn": ("Visitationsfristen for {ref} ({severity}) udløber {deadline} — om {hours} t. Sagen er endnu ikke visiteret.",
-                                 "The visitation deadline of {ref} ({severity}) is {deadline} — {hours} h left. The case is not referred yet."),
-    "followup.visitation_overdue": ("{ref} ({severity}) har overskredet visitationsfristen {deadline} og er ikke visiteret ({days} d over).",
-                                    "{ref} ({severity}) is past its visitation deadline {deadline} and not referred ({days} d over)."),
-    "followup.reoffer": ("Tilbuddet til {subject} i {ref} skal gives igen ({stage} efter afslaget, {due}).",
-                         "The offer to {subject} in {ref} is due again ({stage} after it was declined, {due})."),
-    "followup.mentor_checkin": ("Der er ikke logget et møde med {subject} i {ref} i 7 dage. Log med `mentor log {ref} subject={subject} \"…\"`.",
-                                "No session with {subject} in {ref} has been logged for 7 days. Log one with `mentor log {ref} subject={subject} \"…\"`."),
-    "followup.assess_6m": ("6 måneder efter forløbet: er {subject} i {ref} stadig i risiko? Svar med `followup done F-… outcome=yes|no` (yes = ikke længere i risiko).",
-                           "6 months after the engagement: is {subject} in {ref} still at risk? Answer with `followup done F-… outcome=yes|no` (yes = no longer at risk)."),
-    "followup.outcome_12m": ("12 måneder efter forløbet: er {subject} i {ref} i uddannelse eller job? Svar med `followup done F-… outcome=yes|no`.",
-                             "12 months after the engagement: is {subject} in {ref} in education or employment? Answer with `followup done F-… outcome=yes|no`."),
-    "followup.custom": ("Opfølgning på {ref} ({due}): {text}", "Follow-up on {ref} ({due}): {text}"),
-    "followup.review": ("{ref} skal have statusgennemgang ({due}).", "{ref} is due for a status review ({due})."),
-    "followup.agenda": ("{ref}: dagsordenspunkt ({due}).", "{ref}: agenda item ({due})."),
-    "followup.line": ("F-{id} · {kind} · {ref} · {due} · {state} · {assignee}", "F-{id} · {kind} · {ref} · {due} · {state} · {assignee}"),
-    "followup.title": ("Opfølgninger ({which})", "Follow-ups ({which})"),
-    "followup.empty": ("Ingen åbne opfølgninger ({which}).", "No open follow-ups ({which})."),
-    "followup.done_reply": ("F-{id} ({ref}) er markeret udført.", "F-{id} ({ref}) is marked done."),
-    "followup.done_dm": ("✓ F-{id} ({ref}) er udført af {user}.", "✓ F-{id} ({ref}) was done by {user}."),
-    "followup.snoozed_reply": ("F-{id} ({ref}) er udsat til {until}.", "F-{id} ({ref}) is snoozed until {until}."),
-    "followup.snoozed_dm": ("⏸ F-{id} ({ref}) er udsat til {until} af {user}.", "⏸ F-{id} ({ref}) was snoozed until {until} by {user}."),
-    "followup.checkin_ack": ("F-{id}: påmindelsen er kvitteret; næste om 7 dage, hvis der ikke logges et møde.",
-                             "F-{id}: reminder acknowledged; the next one in 7 days unless a session is logged."),
-    "followup.added": ("F-{id} oprettet for {ref}, forfalder {due}.", "F-{id} created for {ref}, due {due}."),
-    "usage.bad_followup": ("`{value}` er ikke en opfølgning (F-nummer).", "`{value}` is not a follow-up (F-number)."),
-    "usage.unknown_followup": ("Opfølgningen {value} findes ikke eller er afsluttet.", "Follow-up {value} does not exist or is finished."),
-    "usage.visitation_by_referral": ("En visitationsfrist afsluttes ved at visitere sagen: `case refer {ref} to=…`.",
-                                     "A visitation deadline is resolved by referring the case: `case refer {ref} to=…`."),
-    "usage.outcome_needed": ("Angiv resultatet: `outcome=yes` eller `outcome=no`.", "Give the outcome: `outcome=yes` or `outcome=no`."),
-    "usage.bad_snooze": ("Udsæt med `1d` eller `1w`.", "Snooze with `1d` or `1w`."),
-    "usage.due_past": ("Forfaldsdatoen ligger i fortiden.", "The due date is in the past."),
-    "refused.not_your_followup": ("F-{id} er ikke din. Forsøget er logget.", "F-{id} is not yours. The attempt has been logged."),
-    "help.followup.list": ("mine eller alle åbne opfølgninger", "my or all open follow-ups"),
-    "help.followup.done": ("markér udført (med outcome=yes|no for 6/12-måneders-opfølgninger)", "mark done (with outcome=yes|no for 6/12-month checks)"),
-    "help.followup.snooze": ("udsæt en påmindelse", "snooze a reminder"),
-    "help.followup.add": ("egen opfølgning med dato", "a follow-up of your own with a date"),
-    # console
-    "console.private": ("privat", "private"),
-    "console.channel": ("kanal #{channel}", "channel #{channel}"),
-    "console.dm": ("DM til {user}", "DM to {user}"),
-    "console.welcome": ("koordinator-konsol — du er {user} ({role}). Skriv `help`, afslut med Ctrl-D.",
-                        "koordinator console — you are {user} ({role}). Type `help`, quit with Ctrl-D."),
-    "console.first_admin": ("Tom database: {user} er oprettet som administrator.", "Empty database: {user} was created as admin."),
-    "console.form_cancel": ("(skriv . for at afbryde)", "(type . to cancel)"),
-    "console.form_cancelled": ("Formularen er afbrudt; intet er gemt.", "Form cancelled; nothing was stored."),
-    "console.choices": ("valg", "choices"),
-    "console.updated": ("(opdateret)", "(updated)"),
-    # help
-    "help.title": ("koordinator — hjælp", "koordinator — help"),
-    "help.intro": ("Skriv `help <kommando>` for detaljer. Grupper:", "Type `help <command>` for details. Groups:"),
-    "help.later": ("(kommer i en senere version)", "(arrives in a later version)"),
-    "help.group.concern": ("registrér og slå op", "register and look up"),
-    "help.group.case": ("sager: vis, kvalificér, visitér, tilbud, luk", "cases: show, qualify, refer, offers, close"),
-    "help.group.mentor": ("mentorens mødelog", "the mentor's session log"),
-    "help.group.meeting": ("møder og kalender", "meetings and calendar"),
-    "help.group.agenda": ("dagsorden", "agendas"),
-    "help.group.minutes": ("referat og beslutninger", "minutes and decisions"),
-    "help.group.followup": ("opfølgninger og påmindelser", "follow-ups and reminders"),
-    "help.group.report": ("rapporter og nøgletal", "reports and KPIs"),
-    "help.group.unit": ("medlemmer, revisionslog, nøgler", "members, audit log, keys"),
-    "help.help": ("denne hjælp", "this help"),
-    "help.concern": ("åbn formularen for en ny bekymring", "open the intake form"),
-    "help.concern.new": ("registrér en bekymring på én linje", "register a concern in one line"),
-    "help.concern.lookup": ("privat opslag: er personen kendt af enheden?", "private lookup: is this person known?"),
-    "help.case.list": ("liste over sager", "list cases"),
-    "help.case.show": ("vis sagens detaljer (privat, logges)", "show case details (private, audited)"),
-    "help.case.qualify": ("start kvalificering / sæt niveau", "start qualification / set the level"),
-    "help.case.checked": ("en myndighed har tjekket sine registre", "an authority has checked its registers"),
-    "help.case.refer": ("visitér til ansvarlig myndighed", "refer to the responsible authority"),
-    "help.case.subject.add": ("tilføj en person", "add a subject"),
-    "help.case.offer": ("registrér et tilbud", "record an offer"),
-    "help.case.respond": ("registrér svaret på et tilbud", "record the answer to an offer"),
-    "help.case.assign": ("tilknyt mentor til et forløb", "assign a mentor to an engagement"),
-    "help.case.note": ("tilføj et notat (krypteret)", "add a note (encrypted)"),
-    "help.case.close": ("luk sagen", "close the case"),
-    "help.case.reopen": ("genåbn en lukket sag", "reopen a closed case"),
-    "help.mentor.log": ("log et møde", "log a session"),
-    "help.mentor.end": ("afslut et forløb", "end an engagement"),
-    "help.unit.members": ("enhedens medlemmer", "members of the unit"),
-    "help.unit.add": ("tilføj eller ændr et medlem", "add or change a member"),
-    "help.unit.remove": ("fjern et medlem", "remove a member"),
-    "help.unit.audit": ("revisionslog for en sag / kontrol af kæden", "audit log of a case / verify the chain"),
-    "help.unit.keys.rotate": ("ny datanøgle og omkryptering", "new data key and re-encryption"),
-    # home page (commands/home.py) and Slack-only wording (bot/slack)
-    "home.title": ("koordinator", "koordinator"),
-    "home.intro": ("Du er {role} ({org}). Det her kræver din opmærksomhed:",
-                   "You are {role} ({org}). This needs your attention:"),
-    "home.unknown": ("Du er ikke medlem af koordineringsenheden. Kontakt sekretariatet, hvis du skal have adgang.",
-                     "You are not a member of the coordination unit. Contact the secretariat if you need access."),
-    "home.mine": ("Dine åbne sager ({count})", "Your open cases ({count})"),
-    "home.deadlines": ("Næste visitationsfrister", "Next visitation deadlines"),
-    "home.overdue": ("Overskredne visitationer ({count})", "Overdue visitations ({count})"),
-    "home.none": ("ingen", "none"),
-    "home.new_concern": ("Ny bekymring", "New concern"),
-    "slack.cancel": ("Annullér", "Cancel"),
-    "slack.truncated": ("… forkortet. Brug en mere præcis kommando for resten.",
-                        "… truncated. Use a narrower command for the rest."),
-    "slack.refer_title": ("Visitér {ref}", "Refer {ref}"),
-    "slack.refer_submit": ("Visitér", "Refer"),
-    "slack.form_not_saved": ("Formularen blev ikke gemt:", "The form was not saved:"),
-    "teams.answered_privately": ("Svaret er sendt privat i din chat med koordinator.",
-                                 "Answered privately in your chat with koordinator."),
-    "teams.form_not_saved": ("Formularen blev ikke gemt. Ret de markerede felter.",
-                             "The form was not saved. Correct the marked fields."),
-    "teams.truncated": ("… forkortet. Brug en mere præcis kommando for resten.",
-                        "… truncated. Use a narrower command for the rest."),
-    "teams.attachment": ("📎 {filename} ({size} bytes)", "📎 {filename} ({size} bytes)"),
-    "teams.attachment_unavailable": ("{filename} kan kun sendes i din chat med koordinator.",
-                                     "{filename} can only be sent in your chat with koordinator."),
-    "teams.save_file": ("Gem {filename}", "Save {filename}"),
-    "teams.get_file": ("Hent {filename} privat", "Get {filename} privately"),
-    "teams.file_consent": ("{filename} fra koordinator. Tillad for at gemme filen i din OneDrive.",
-                           "{filename} from koordinator. Allow to save the file in your OneDrive."),
-    "teams.file_offered": ("Tillad filen i din chat med koordinator for at gemme den.",
-                           "Allow the file in your chat with koordinator to save it."),
-    "teams.file_gone": ("Filen er ikke længere tilgængelig. Bed om den igen med kommandoen.",
-                        "The file is no longer available. Ask for it again with the command."),
-    "teams.file_failed": ("{filename} kunne ikke gemmes i din OneDrive. Prøv igen om lidt.",
-                          "{filename} could not be saved in your OneDrive. Try again in a moment."),
-    "teams.refer_submit": ("Visitér", "Refer"),
-    "teams.install_personally": ("Jeg kan ikke skrive til dig privat. Tilføj koordinator som personlig app, og prøv igen.",
-                                 "I cannot reach you privately. Add koordinator as a personal app and try again."),
-    "teams.owner_hint": ("Valgfri: ejerens Entra-objekt-id", "Optional: the owner's Entra object id"),
-    # meetings, agendas, minutes (commands/meetings/, commands/exports.py)
-    "meeting.adhoc_title": ("Ad hoc-møde", "Ad hoc meeting"),
-    "meeting.weekdays": ("man,tir,ons,tor,fre,lør,søn", "Mon,Tue,Wed,Thu,Fri,Sat,Sun"),
-    "meeting.line": ("{ref} · {day} {when} · {name} · dagsorden: {agenda}", "{ref} · {day} {when} · {name} · agenda: {agenda}"),
-    "meeting.list_title": ("Kommende møder", "Upcoming meetings"),
-    "meeting.none_ahead": ("Ingen kommende møder.", "No upcoming meetings."),
-    "meeting.propose_default": ("Der er endnu ingen mødeserie. Enheden mødes som standard hver 14. dag — opret serien med:\n`{command}`",
-                                "There is no meeting series yet. The unit meets every 14 days by default — create the series with:\n`{command}`"),
-    "meeting.skipped": ("{date} springes over ({holiday}).", "{date} is skipped ({holiday})."),
-    "meeting.moved": ("{date} ({holiday}) flyttes til {to}.", "{date} ({holiday}) moves to {to}."),
-    "meeting.series_created": ("Mødeserien »{name}« er oprettet; {count} møder de næste {days} dage:",
-                               "The meeting series “{name}” is set up; {count} meetings in the next {days} days:"),
-    "meeting.series_notice": ("Ny mødeserie: {name} · næste møder {next} ({count} planlagt)",
-                              "New meeting series: {name} · next meetings {next} ({count} scheduled)"),
-    "meeting.series_invite": ("Du er inviteret til mødeserien »{name}« (næste: {next}). Kalenderfilen er vedhæftet; `meeting feed` holder din kalender opdateret.",
-                              "You are invited to the meeting series “{name}” (next: {next}). The calendar file is attached; `meeting feed` keeps your calendar up to date."),
-    "meeting.adhoc_notice": ("Ad hoc-møde {ref} · {when} · sager: {cases}", "Ad hoc meeting {ref} · {when} · cases: {cases}"),
-    "meeting.adhoc_created": ("Ad hoc-møde {ref} er indkaldt: {when}. Sager: {cases}. {invited} faste deltagere er inviteret. Dagsordenen offentliggøres med `agenda publish {ref}`.",
-                              "Ad hoc meeting {ref} is called: {when}. Cases: {cases}. {invited} fixed participants are invited. Publish its agenda with `agenda publish {ref}`."),
-    "meeting.topic": ("Emne (kun privat): {topic}", "Topic (private only): {topic}"),
-    "meeting.invite_dm": ("Invitation: {name} {ref}, {when}. Kalenderfilen er vedhæftet.",
-                          "Invitation: {name} {ref}, {when}. The calendar file is attached."),
-    "meeting.invited": ("{user} er inviteret til {ref} og kan se sagerne på dens dagsorden, til mødet lukkes.",
-                        "{user} is invited to {ref} and may see the cases on its agenda until the meeting is closed."),
-    "meeting.cancel_dm": ("Aflyst: {ref}, {when}. Vedhæftede fil fjerner mødet fra din kalender.",
-                          "Cancelled: {ref}, {when}. The attached file removes it from your calendar."),
-    "meeting.cancel_notice": ("Mødet {ref} ({when}) er aflyst.", "Meeting {ref} ({when}) is cancelled."),
-    "meeting.cancelled": ("{ref} ({when}) er aflyst; deltagerne har fået besked.", "{ref} ({when}) is cancelled; the participants have been told."),
-    # series changes (commands/meetings/changes.py)
-    "series.weekdays": ("mandag,tirsdag,onsdag,torsdag,fredag,lørdag,søndag", "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday"),
-    "series.and": ("og", "and"),
-    "series.every_week": ("hver {days}", "every {days}"),
-    "series.every_2_weeks": ("hver anden {days}", "every other {days}"),
-    "series.every_3_weeks": ("hver tredje {days}", "every third {days}"),
-    "series.every_n_weeks": ("hver {n}. uge {days}", "every {n} weeks on {days}"),
-    "series.every_day": ("hver dag", "every day"),
-    "series.every_n_days": ("hver {n}. dag", "every {n} days"),
-    "series.monthly_day": ("den {day}. i hver måned", "on day {day} of every month"),
-    "series.monthly_nth": ("den {nth} {day} i hver måned", "the {nth} {day} of every month"),
-    "series.ordinals": ("første,anden,tredje,fjerde,femte", "first,second,third,fourth,fifth"),
-    "series.last": ("sidste", "last"),
-    "series.raw": ("efter reglen {rule}", "by the rule {rule}"),
-    "series.at": ("kl. {hour}.{minute:02d}", "at {hour:02d}:{minute:02d}"),
-    "series.until": ("til og med {date}", "until {date}"),
-    "series.policy.skip": ("helligdage springes over", "holidays are skipped"),
-    "series.policy.next_workday": ("helligdage flyttes til næste hverdag", "holidays move to the next working day"),
-    "series.state.active": ("aktiv", "active"),
-    "series.state.ends": ("slutter {date}", "ends {date}"),
-    "series.state.ended": ("afsluttet", "ended"),
-    "series.list_title": ("Mødeserier", "Meeting series"),
-    "series.none": ("Der er ingen mødeserier endnu. Se `meeting list`.", "There are no meeting series yet. See `meeting list`."),
-    "series.line": ("{ref} · {name} · {rule} · {minutes} min · {policy} · {state}", "{ref} · {name} · {rule} · {minutes} min · {policy} · {state}"),
-    "series.next": ("  næste: {meetings}", "  next: {meetings}"),
-    "series.changed": ("{ref} »{name}« er ændret fra {date}: {rule}. Beholdt (samme dato): {kept}. Aflyst: {dropped}. Nye: {created}. Deltagerne har fået en kalenderopdatering.",
-                       "{ref} “{name}” is changed from {date}: {rule}. Kept (same date): {kept}. Cancelled: {dropped}. New: {created}. The participants got a calendar update."),
-    "series.changed_notice": ("Mødeserien {ref} »{name}« er ændret fra {date}: {rule}. Aflyst: {dropped}. Næste møder: {next}",
-                              "Meeting series {ref} “{name}” changes from {date}: {rule}. Cancelled: {dropped}. Next meetings: {next}"),
-    "series.changed_dm": ("Mødeserien »{name}« ({ref}) er ændret fra {date}: {rule}. Aflyst: {dropped}. Vedhæftede filer opdaterer din kalender.",
-                          "The meeting series “{name}” ({ref}) changes from {date}: {rule}. Cancelled: {dropped}. The attached files update your calendar."),
-    "series.ended": ("{ref} »{name}« slutter: ingen møder fra {date}. Aflyst: {dropped}. Deltagerne har fået en kalenderopdatering.",
-                     "{ref} “{name}” ends: no meetings from {date}. Cancelled: {dropped}. The participants got a calendar update."),
-    "series.ended_notice": ("Mødeserien {ref} »{name}« slutter: ingen møder fra {date}. Aflyst: {dropped}.",
-                            "Meeting series {ref} “{name}” ends: no meetings from {date}. Cancelled: {dropped}."),
-    "series.ended_dm": ("Mødeserien »{name}« ({ref}) slutter: ingen møder fra {date}. Aflyst: {dropped}. Vedhæftede filer opdaterer din kalender.",
-                        "The meeting series “{name}” ({ref}) ends: no meetings from {date}. Cancelled: {dropped}. The attached files update your calendar."),
-    "meeting.moved_to": ("{ref} er flyttet fra {old} til {new}; deltagerne har fået en kalenderopdatering.",
-                         "{ref} is moved from {old} to {new}; the participants got a calendar update."),
-    "meeting.moved_notice": ("Mødet {ref} er flyttet: {old} → {new}.", "Meeting {ref} is moved: {old} → {new}."),
-    "meeting.moved_dm": ("Flyttet: {name} {ref}, {old} → {new}. Vedhæftede fil opdaterer din kalender.",
-                         "Moved: {name} {ref}, {old} → {new}. The attached file updates your calendar."),
-    "usage.missing_series": ("Mangler serienummer (S-N). Se `meeting series list`.", "Missing series reference (S-N). See `meeting series list`."),
-    "usage.bad_series_ref": ("`{value}` er ikke et serienummer (S-N).", "`{value}` is not a series reference (S-N)."),
-    "usage.unknown_series": ("Mødeserien {ref} findes ikke.", "Meeting series {ref} does not exist."),
-    "usage.series_nothing": ("Angiv mindst én ændring: name=, rrule=, time=, duration= eller holidays=.",
-                             "Give at least one change: name=, rrule=, time=, duration= or holidays=."),
-    "usage.from_past": ("`from={value}` ligger før i dag; tidligere møder kan ikke ændres.", "`from={value}` is before today; earlier meetings cannot be changed."),
-    "usage.series_already_ends": ("{ref} har ingen møder fra {date} alligevel.", "{ref} has no meetings from {date} anyway."),
-    "usage.meeting_started": ("{ref} er allerede begyndt eller holdt og kan ikke flyttes.", "{ref} has already started or been held and cannot be moved."),
-    "usage.meeting_same_time": ("{ref} ligger allerede på det tidspunkt.", "{ref} is already at that time."),
-    "rrule.syntax": ("reglen kan ikke læses", "the rule cannot be read"),
-    "rrule.part": ("kun FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, BYWEEKNO, BYYEARDAY, WKST, COUNT og UNTIL (klokkeslættet angives med time=)",
-                   "only FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, BYWEEKNO, BYYEARDAY, WKST, COUNT and UNTIL (the time goes in time=)"),
-    "rrule.freq": ("FREQ skal være DAILY, WEEKLY, MONTHLY eller YEARLY", "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"),
-    "usage.bad_rrule": ("`rrule` kan ikke bruges: {reason}. Fx `FREQ=WEEKLY;INTERVAL=2;BYDAY=TH`.",
-                        "`rrule` cannot be used: {reason}. E.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=TH`."),
-    "usage.rrule_empty": ("Reglen giver ingen fremtidige møder.", "The rule gives no future meetings."),
-    "usage.bad_duration": ("`duration={value}` kan ikke læses. Skriv fx `90m`, `1h` eller `1h30m`.",
-                           "`duration={value}` cannot be read. Write e.g. `90m`, `1h` or `1h30m`."),
-    "usage.bad_time": ("`time={value}` er ikke et klokkeslæt (fx `09:00`).", "`time={value}` is not a time of day (e.g. `09:00`)."),
-    "usage.dst_hour": ("`time={value}`: kl. 02–03 findes ikke (eller findes to gange) på sommertidsdagene. Vælg et andet tidspunkt.",
-                       "`time={value}`: 02:00–03:00 is missing (or happens twice) on daylight-saving days. Pick another time."),
-    "usage.bad_date": ("`{option}={value}` er ikke en dato (ÅÅÅÅ-MM-DD).", "`{option}={value}` is not a date (YYYY-MM-DD)."),
-    "usage.ambiguous_date": ("`{option}={value}` er tvetydigt. Skriv fx `i morgen 14:00`, `torsdag 9:30` (den kommende) eller `2026-12-01 09:30`.",
-                             "`{option}={value}` is ambiguous. Write e.g. `tomorrow 14:00`, `thursday 9:30` (the coming one) or `2026-12-01 09:30`."),
-    "usage.missing_time": ("`{option}={value}` mangler dag eller klokkeslæt. Skriv fx `i morgen 14:00` eller `2026-12-01 09:30`.",
-                           "`{option}={value}` needs a day and a time. Write e.g. `tomorrow 14:00` or `2026-12-01 09:30`."),
-    "usage.ambiguous_time": ("`{value}` sker to gange (vintertid begynder). Vælg et andet klokkeslæt.",
-                             "`{value}` happens twice (daylight saving ends). Pick another time."),
-    "usage.meeting_past": ("`{value}` ligger i fortiden.", "`{value}` is in the past."),
-    "usage.missing_meeting": ("Mangler mødenummer (M-ÅÅÅÅ-NNN). Se `meeting list`.", "Missing meeting id (M-YYYY-NNN). See `meeting list`."),
-    "usage.bad_meeting_ref": ("`{value}` er ikke et mødenummer (M-ÅÅÅÅ-NNN).", "`{value}` is not a meeting id (M-YYYY-NNN)."),
-    "usage.unknown_meeting": ("Mødet {ref} findes ikke.", "Meeting {ref} does not exist."),
-    "usage.meeting_not_open": ("{ref} er {state}.", "{ref} is {state}."),
-    "usage.meeting_not_started": ("{ref} er ikke begyndt ({when}).", "{ref} has not started ({when})."),
-    "usage.no_next_meeting": ("Der er intet kommende møde. Se `meeting list`.", "There is no upcoming meeting. See `meeting list`."),
-    "usage.no_current_meeting": ("Der er intet møde i gang. Angiv mødet: `meeting=M-…`.", "No meeting is in progress. Name it: `meeting=M-…`."),
-    "usage.bad_number": ("`{option}={value}` skal være et tal fra {low} til {high}.", "`{option}={value}` must be a number from {low} to {high}."),
-    "usage.agenda_removed": ("{ref} er fjernet fra {meeting}s dagsorden; tilføj den igen med `agenda add {meeting} {ref}`.",
-                             "{ref} is removed from the agenda of {meeting}; add it again with `agenda add {meeting} {ref}`."),
-    "usage.agenda_published": ("Dagsordenen for {ref} er allerede offentliggjort.", "The agenda of {ref} is already published."),
-    "refused.meeting": ("Du deltager ikke i {ref}. Forsøget er logget.", "You do not take part in {ref}. The attempt has been logged."),
-    "agenda.title": ("Dagsorden {ref} · {when}", "Agenda {ref} · {when}"),
-    "agenda.meta": ("{name} {ref} · {when} · {status} · dannet {built}", "{name} {ref} · {when} · {status} · built {built}"),
-    "agenda.status.draft": ("kladde", "draft"), "agenda.status.draft_sent": ("kladde sendt til sekretariatet", "draft sent to the secretariat"),
-    "agenda.status.held": ("tilbageholdt", "held"), "agenda.status.published": ("offentliggjort", "published"),
-    "agenda.s1": ("1. Godkendelse af referat", "1. Approval of the last minutes"),
-    "agenda.s2": ("2. Nye bekymringer til kvalificering ({count})", "2. New concerns to qualify ({count})"),
-    "agenda.s3": ("3. Visitationer: overskredet eller forfalder før næste møde ({count})", "3. Visitations overdue or due before the next meeting ({count})"),
-    "agenda.s4": ("4. Statusgennemgang ({count})", "4. Status reviews ({count})"),
-    "agenda.s5": ("5. Tilbud: nyt tilbud efter afslag, ubesvarede tilbud ({count})", "5. Offers: declined offers due again, offers pending ({count})"),
-    "agenda.s6": ("6. Sager foreslået lukket ({count})", "6. Cases proposed for closure ({count})"),
-    "agenda.s7": ("7. Eventuelt ({count})", "7. Any other business ({count})"),
-    "agenda.s1.none": ("Intet tidligere referat.", "No earlier minutes."),
-    "agenda.s1.line": ("Referat fra {ref} ({date}, {count} beslutninger)", "Minutes of {ref} ({date}, {count} decisions)"),
-    "agenda.s1.open": ("{ref} ({date}) er ikke lukket endnu ({count} beslutninger) — `meeting close {ref}`",
-                       "{ref} ({date}) is not closed yet ({count} decisions) — `meeting close {ref}`"),
-    "agenda.item": ("{ref} · {subjects} · {track} · {ages} · {severity} · {state} · {org} · {days} d · {deadline} · {reason}",
-                    "{ref} · {subjects} · {track} · {ages} · {severity} · {state} · {org} · {days} d · {deadline} · {reason}"),
-    "agenda.visitation": ("visitationsfrist {text}", "visitation deadline {text}"),
-    "agenda.next_followup": ("næste frist {due}", "next deadline {due}"),
-    "agenda.no_deadline": ("ingen frist", "no deadline"),
-    "agenda.added_mark": ("[tilføjet]", "[added]"),
-    "agenda.reason.to_qualify": ("til kvalificering", "to qualify"),
-    "agenda.reason.overdue": ("frist overskredet", "deadline passed"),
-    "agenda.reason.due_before_next": ("frist før næste møde", "due before the next meeting"),
-    "agenda.reason.review_due": ("ingen status i {days} dage", "no review for {days} days"),
-    "agenda.reason.new_events": ("nyt siden sidste møde", "new since the last meeting"),
-    "agenda.reason.reoffer_due": ("tilbud skal gives igen", "offer due again"),
-    "agenda.reason.offer_pending": ("tilbud ubesvaret", "offer pending"),
-    "agenda.reason.no_findings": ("alle registre tjekket uden fund", "all registers checked, nothing found"),
-    "agenda.reason.nothing_pending": ("intet udestående", "nothing outstanding"),
-    "agenda.reason.added": ("tilføjet af sekretariatet", "added by the secretariat"),
-    "agenda.participants": ("Foreslåede ad hoc-deltagere", "Proposed ad hoc participants"),
-    "agenda.proposal": ("{org} — {reason}: {refs}", "{org} — {reason}: {refs}"),
-    "agenda.propose.child": ("børnesag på dagsordenen", "a child case is on the agenda"),
-    "agenda.propose.adult_psych": ("sag om voksen med psykiatriske problemer på dagsordenen", "an adult psychiatry case is on the agenda"),
-    "agenda.more": ("… og {count} mere (se den vedhæftede fil)", "… and {count} more (see the attached file)"),
-    "agenda.draft_intro": ("Kladde til dagsorden for {ref}. Ret med `agenda add|remove|move`, hold tilbage med `agenda hold {ref}`; ellers offentliggøres den automatisk.",
-                           "Draft agenda for {ref}. Edit with `agenda add|remove|move`, hold it with `agenda hold {ref}`; otherwise it is published automatically."),
-    "agenda.republished": ("Dagsordenen er opdateret (version {version}):", "The agenda was updated (version {version}):"),
-    "agenda.version": ("Version {version} er gemt, som den blev sendt.", "Version {version} is kept as it was sent."),
-    "agenda.frozen": ("Offentliggjort version {version}, sendt {when} — som den blev sendt:",
-                      "Published version {version}, sent {when} — as it was sent:"),
-    "agenda.since_title": ("Ændret siden (ikke offentliggjort; `agenda publish` sender en ny version):",
-                           "Changed since (not published; `agenda publish` sends a new version):"),
-    "agenda.since_added": ("• ville nu komme på: {refs}", "• would now be added: {refs}"),
-    "agenda.since_dropped": ("• ville nu falde af: {refs}", "• would now be dropped: {refs}"),
-    "agenda.since_none": ("Intet ændret siden offentliggørelsen.", "Nothing has changed since it was published."),
-    "minutes.frozen": ("Referatet, som det blev samlet ved lukningen {when}:", "The minutes as compiled at closing, {when}:"),
-    "agenda.added": ("{ref} er sat på dagsordenen for {meeting}.", "{ref} is on the agenda of {meeting}."),
-    "agenda.removed": ("{ref} er taget af dagsordenen for {meeting}.", "{ref} is off the agenda of {meeting}."),
-    "agenda.moved": ("{ref} står nu som nr. {position} i sit afsnit af {meeting}s dagsorden.", "{ref} is now number {position} in its section of the agenda of {meeting}."),
-    "agenda.held": ("Dagsordenen for {ref} holdes tilbage; offentliggør den med `agenda publish {ref}`.",
-                    "The agenda of {ref} is held; publish it with `agenda publish {ref}`."),
-    "agenda.published": ("Dagsordenen for {ref} ({when}) er offentliggjort i enhedens kanal ({count} punkter).",
-                         "The agenda of {ref} ({when}) is published in the unit channel ({count} items)."),
-    "button.publish": ("Offentliggør", "Publish"), "button.hold": ("Hold tilbage", "Hold"),
-    "minutes.recorded": ("Beslutning om {ref} er noteret til referatet af {meeting}.", "Decision on {ref} recorded in the minutes of {meeting}."),
-    "minutes.recorded_due": ("Beslutning om {ref} er noteret til referatet af {meeting}; opfølgning {due} oprettes, når mødet lukkes.",
-                             "Decision on {ref} recorded in the minutes of {meeting}; a follow-up on {due} is created when the meeting is closed."),
-    "minutes.title": ("Referat {ref} · {when}", "Minutes {ref} · {when}"),
-    "minutes.meta": ("{name} {ref} · {when} · {count} beslutninger · lukket {closed}", "{name} {ref} · {when} · {count} decisions · closed {closed}"),
-    "minutes.due": ("opfølgning {due} ({followup})", "follow-up {due} ({followup})"),
-    "minutes.none": ("Ingen beslutninger.", "No decisions."),
-    "minutes.summary_line": ("{ref} · {count} beslutning(er) · opfølgning: {due}", "{ref} · {count} decision(s) · follow-up: {due}"),
-    "minutes.channel_title": ("Referat {ref}", "Minutes {ref}"),
-    "minutes.closed": ("{ref} er lukket: {count} beslutninger, {followups} opfølgninger oprettet. Referatet (privat) følger.",
-                       "{ref} is closed: {count} decisions, {followups} follow-ups created. The minutes (private) follow."),
-    "feed.url": ("Din personlige kalender-URL (hold den hemmelig):\n{url}\nAbonnér på den i Outlook eller Google Kalender. `meeting feed reset` spærrer den og giver en ny.",
-                 "Your personal calendar URL (keep it secret):\n{url}\nSubscribe to it in Outlook or Google Calendar. `meeting feed reset` revokes it and issues a new one."),
-    "feed.reset": ("Den gamle kalender-URL virker ikke længere. Din nye:\n{url}", "The old calendar URL no longer works. Your new one:\n{url}"),
-    "feed.no_public_url": ("(PUBLIC_URL er ikke sat: bed den tekniske ejer om serverens adresse.)",
-                           "(PUBLIC_URL is not set: ask the technical owner for the server's address.)"),
-    "export.footer": ("Oplysningerne udveksles i enheden alene til brug for det kriminalitetsforebyggende arbejde (retsplejelovens § 115, stk. 2) og må ikke bruges til andet.",
-                      "Information exchanged in the unit serves crime prevention only (Administration of Justice Act §115(2)) and must not be used for any other purpose."),
-    "export.page": ("Side {page} af {pages}", "Page {page} of {pages}"),
-    "agenda.doc_title": ("Dagsorden for mødet {day} {clock}", "Agenda for the meeting on {day} at {clock}"),
-    "agenda.col.ref": ("Sag", "Case"), "agenda.col.subjects": ("Pseudonymer", "Pseudonyms"),
-    "agenda.col.track": ("Spor", "Track"), "agenda.col.ages": ("Alder", "Age"),
-    "agenda.col.severity": ("Alvor", "Severity"), "agenda.col.state": ("Status", "State"),
-    "agenda.col.org": ("Myndighed", "Authority"), "agenda.col.days": ("Dage åben", "Days open"),
-    "agenda.col.deadline": ("Næste frist", "Next deadline"), "agenda.col.reason": ("Derfor på dagsordenen", "Why on the agenda"),
-    "minutes.doc_title": ("Referat af mødet {day} {clock}", "Minutes of the meeting on {day} at {clock}"),
-    "minutes.decisions": ("Beslutninger ({count})", "Decisions ({count})"),
-    "minutes.followups": ("Opfølgninger ({count})", "Follow-ups ({count})"),
-    "minutes.col.ref": ("Sag", "Case"), "minutes.col.decision": ("Beslutning", "Decision"),
-    "minutes.col.due": ("Opfølgning senest", "Follow-up due"), "minutes.col.followup": ("Opfølgning", "Follow-up"),
-    "minutes.followup_pending": ("oprettes ved lukning", "made at closing"),
-    "help.meeting.list": ("kommende møder (og forslag til standardserien)", "upcoming meetings (and the default series to set up)"),
-    "help.meeting.feed": ("privat: din kalender-URL; `reset` spærrer den gamle", "private: your calendar URL; `reset` revokes the old one"),
-    "help.meeting.series.list": ("mødeserierne: regel, helligdage, næste tre møder, tilstand", "the meeting series: rule, holidays, next three meetings, state"),
-    "help.meeting.series.edit": ("ændr en serie fra en dato (standard: næste møde); tidligere møder røres ikke",
-                                 "change a series from a date (default: the next meeting); earlier meetings stay"),
-    "help.meeting.series.end": ("afslut en serie: ingen møder fra datoen", "end a series: no meetings from the date on"),
-    "help.meeting.move": ("flyt ét møde til et andet tidspunkt (dagsordenens frister flytter med)",
-                          "move one meeting to another time (its agenda's times move with it)"),
-    "help.meeting.series.add": ("opret en mødeserie (RRULE, lokal tid, helligdage springes over eller flyttes; valgfrit start=ÅÅÅÅ-MM-DD)",
-                                "set up a meeting series (RRULE, local time, holidays skipped or moved; optional start=YYYY-MM-DD)"),
-    "help.meeting.adhoc": ("indkald et ad hoc-møde (`when=\"i morgen 14:00\"`)", "call an ad hoc meeting (`when=\"tomorrow 14:00\"`)"),
-    "help.meeting.invite": ("invitér en ad hoc-deltager til et møde", "invite an ad hoc participant to a meeting"),
-    "help.meeting.cancel": ("aflys et møde", "cancel a meeting"),
-    "help.meeting.close": ("luk mødet: referat, opfølgninger", "close the meeting: minutes, follow-ups"),
-    "help.agenda": ("vis dagsordenen (valgfrit format=md|pdf)", "preview the agenda (optional format=md|pdf)"),
-    "help.agenda.add": ("sæt en sag på dagsordenen (valgfrit section=2..7)", "put a case on the agenda (optional section=2..7)"),
-    "help.agenda.remove": ("tag en sag af dagsordenen", "take a case off the agenda"),
-    "help.agenda.move": ("flyt en sag inden for sit afsnit (eller til et andet)", "move a case within its section (or to another)"),
-    "help.agenda.hold": ("hold dagsordenen tilbage fra automatisk offentliggørelse", "hold the agenda back from automatic publishing"),
-    "help.agenda.publish": ("offentliggør dagsordenen i enhedens kanal nu", "publish the agenda in the unit channel now"),
-    "help.minutes": ("notér en beslutning (valgfrit due=… giver en opfølgning; meeting=M-…)", "record a decision (optional due=… makes a follow-up; meeting=M-…)"),
-    "help.minutes.show": ("privat: et mødes referat med beslutningerne", "private: a meeting's minutes with the decisions"),
-}
+DOMAIN = "koordinator"
+LOCALE_DIR = Path(__file__).with_name("locale")
+DEFAULT_LANG = "da"
 
-LANGS = ("da", "en")
+
+@dataclass(frozen=True)
+class Texts:
+    """One language's catalog."""
+
+    messages: dict[str, str] = field(default_factory=dict)  # key → text
+    words: dict[str, dict[str, str]] = field(default_factory=dict)  # kind → code → word
+
+
+def read(path: Path) -> Texts:
+    """One .po file; untranslated (empty) and fuzzy entries are left out, so the default language shows."""
+    with path.open("rb") as fileobj:
+        catalog = read_po(fileobj, domain=DOMAIN)
+    texts = Texts()
+    for message in catalog:
+        if not message.id or not isinstance(message.string, str) or not message.string or message.fuzzy:
+            continue
+        if message.context is None:
+            texts.messages[message.id] = message.string
+        else:
+            texts.words.setdefault(message.context, {})[message.id] = message.string
+    return texts
+
+
+def load(directory: Path) -> dict[str, Texts]:
+    """Every `<lang>/LC_MESSAGES/koordinator.po` under `directory`, the default language first."""
+    found = {path.parents[1].name: path for path in directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    order = sorted(found, key=lambda lang: (lang != DEFAULT_LANG, lang))
+    return {lang: read(found[lang]) for lang in order}
+
+
+def _with_fallback(catalogs: dict[str, Texts]) -> dict[str, Texts]:
+    """Each language's catalog completed from the default language's: a lookup is then one dict access."""
+    default = catalogs.get(DEFAULT_LANG, Texts())
+    return {lang: Texts({**default.messages, **texts.messages},
+                        {kind: {**default.words.get(kind, {}), **texts.words.get(kind, {})}
+                         for kind in {*default.words, *texts.words}})
+            for lang, texts in catalogs.items()}
+
+
+CATALOGS: dict[str, Texts] = _with_fallback(load(LOCALE_DIR))
+LANGS: tuple[str, ...] = tuple(CATALOGS)
+
+
+def use(directory: Path) -> None:
+    """Read the catalogs from another directory (a test's own catalogs); `use(LOCALE_DIR)` goes back."""
+    global CATALOGS, LANGS
+    CATALOGS = _with_fallback(load(directory))
+    LANGS = tuple(CATALOGS)
+
+
+def _texts(lang: str) -> Texts:
+    """A language's catalog; an unknown language's is the default's."""
+    return CATALOGS.get(lang) or CATALOGS.get(DEFAULT_LANG) or Texts()
 
 
 def has(key: str) -> bool:
-    return key in CATALOG
+    return key in _texts(DEFAULT_LANG).messages
+
+
+def keys() -> set[str]:
+    """Every reply's key (the default language's)."""
+    return set(_texts(DEFAULT_LANG).messages)
+
+
+def kinds() -> dict[str, tuple[str, ...]]:
+    """Every kind of code with its codes (the default language's)."""
+    return {kind: tuple(codes) for kind, codes in _texts(DEFAULT_LANG).words.items()}
 
 
 def t(lang: str, key: str, **params: Any) -> str:
-    entry = CATALOG.get(key)
-    if entry is None:
+    text = _texts(lang).messages.get(key)
+    if text is None:
         return key
-    text = entry[LANGS.index(lang) if lang in LANGS else 0]
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text
-
-CATALOG["help.choices"] = ("`{option}=`: {choices}", "`{option}=`: {choices}")
-CATALOG["usage.user_platform"] = (
-    "`{user}` er hverken et Slack-medlems-id (U… eller W…) eller en Teams-brugers id (GUID). Her bruges {platforms}: "
-    "@nævn personen, eller angiv personens id på den platform.",
-    "`{user}` is neither a Slack member id (U… or W…) nor a Teams user id (GUID). This deployment uses {platforms}: "
-    "@mention the person, or give their id on that platform.")
-CATALOG["members.unreachable"] = ("⚠ kan ikke nås ({platform} er ikke sat op her)",
-                                  "⚠ unreachable ({platform} is not configured here)")
-CATALOG["unreachable.notice"] = (
-    "Direkte beskeder til {user} kan ikke leveres: {platform} er ikke sat op her. Beskederne venter; ret medlemmet "
-    "med `unit add` (et id fra en platform, enheden bruger), eller sæt {platform} op.",
-    "Direct messages to {user} cannot be delivered: {platform} is not configured here. They are kept waiting; fix "
-    "the member with `unit add` (an id on a platform the unit uses), or configure {platform}.")
-CATALOG["console.copy"] = ("(kopi — leveres via {platforms})", "(copy — delivered by {platforms})")
-CATALOG["console.not_delivered"] = ("(kunne ikke levere nu; beskederne venter på næste forsøg)",
-                                    "(could not deliver now; the messages wait for the next attempt)")
-CATALOG["deadline.left_until"] = ("{deadline} ({relative})", "{deadline} ({relative})")
-CATALOG["deadline.overdue_since"] = ("{deadline} (OVERSKREDET {relative})", "{deadline} (OVERDUE, {relative})")
-
-# Words for the command language's codes (SPEC §8: a user types `track=child` and reads *barn*).
-# kind → code → (da, en). The command language keeps its codes; replies, cards, posts and DMs show these.
-LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "role": {"admin": ("administrator", "admin"), "secretariat": ("sekretariat", "secretariat"),
-             "member": ("medlem", "member"), "adhoc": ("ad hoc-deltager", "adhoc"),
-             "mentor": ("mentor", "mentor")},
-    # English keeps the orgs' short names, which the unit's English speakers use as names.
-    "org": {"SSP": ("SSP", "SSP"), "VINK": ("VINK", "VINK"), "POLICE": ("Politiet", "POLICE"),
-            "KRIM": ("Kriminalforsorgen", "KRIM"), "SOF": ("Socialforvaltningen", "SOF"), "EKP": ("EKP", "EKP"),
-            "BUF": ("BUF", "BUF"), "PSYCH": ("Regionspsykiatrien", "PSYCH"), "BIF": ("Sekretariatet", "BIF"),
-            "OTHER": ("Anden myndighed", "OTHER")},
-    "severity": {"critical": ("kritisk", "critical"), "high": ("høj", "high"), "normal": ("normal", "normal")},
-    "track": {"child": ("barn", "child"), "adult": ("voksen", "adult"),
-              "adult_psych": ("voksen med psykiatriske problemer", "adult with psychiatric problems"),
-              "crime": ("kriminalitet", "crime")},
-    "age": {"0-14": ("0-14 år", "0-14"), "15-17": ("15-17 år", "15-17"), "18-24": ("18-24 år", "18-24"),
-            "25+": ("25+ år", "25+")},
-    "source": {"school": ("skole", "school"), "daycare": ("dagtilbud", "daycare"), "club": ("klub", "club"),
-               "social": ("socialforvaltning", "social services"), "police": ("politi", "police"),
-               "prison": ("fængsel", "prison"), "psychiatry": ("psykiatri", "psychiatry"),
-               "family": ("familie", "family"), "citizen": ("borger", "citizen"), "hotline": ("hotline", "hotline"),
-               "national_hotline": ("national hotline", "national hotline"), "other": ("andet", "other")},
-    "basis": {"rpl115": ("retsplejelovens § 115", "Administration of Justice Act §115"),
-              "rpl115a": ("retsplejelovens § 115 a", "Administration of Justice Act §115a"),
-              "dbl8": ("databeskyttelseslovens § 8, værdispringsreglen", "Data Protection Act §8, value-leap rule"),
-              "consent": ("samtykke", "consent")},
-    "level": {"preventive": ("forebyggende", "preventive"), "pre_emptive": ("foregribende", "pre-emptive"),
-              "intervening": ("indgribende", "intervening")},
-    "state": {"new": ("ny", "new"), "qualifying": ("kvalificeres", "qualifying"), "referred": ("visiteret", "referred"),
-              "active": ("aktiv", "active"), "follow_up": ("opfølgning", "follow-up"), "closed": ("lukket", "closed")},
-    "offer_kind": {"mentor": ("mentor", "mentor"), "parent_coach": ("forældrecoach", "parent coach"),
-                   "parent_course": ("forældrekursus", "parent course"), "exit": ("exitprogram", "exit programme"),
-                   "prison": ("fængsels- og løsladelsesforløb", "prison and release programme"),
-                   "other": ("andet tilbud", "other offer")},
-    "offer_state": {"pending": ("afventer svar", "pending"), "accepted": ("taget imod", "accepted"),
-                    "declined": ("afslået", "declined"), "withdrawn": ("trukket tilbage", "withdrawn")},
-    "engagement_state": {"active": ("aktivt", "active"), "ended": ("afsluttet", "ended")},
-    "close_reason": {"unfounded": ("ubegrundet", "unfounded"),
-                     "normal_system": ("overdraget til det almindelige system", "handed to the ordinary system"),
-                     "pet": ("overdraget til PET", "handed to the security service (PET)"),
-                     "moved": ("fraflyttet", "moved away"), "completed": ("gennemført", "completed"),
-                     "other": ("anden årsag", "other reason")},
-    "followup_kind": {"visitation": ("visitation", "visitation"), "review": ("statusgennemgang", "status review"),
-                      "reoffer": ("nyt tilbud", "offer again"), "mentor_checkin": ("mentortjek", "mentor check-in"),
-                      "assess_6m": ("6-måneders-vurdering", "6-month check"),
-                      "outcome_12m": ("12-måneders-opfølgning", "12-month outcome"),
-                      "agenda": ("dagsordenspunkt", "agenda item"), "step": ("arbejdsgangstrin", "procedure step"),
-                      "custom": ("egen opfølgning", "own follow-up")},
-    "followup_state": {"pending": ("venter", "pending"), "sent": ("sendt", "sent"), "done": ("udført", "done"),
-                       "snoozed": ("udsat", "snoozed"), "cancelled": ("annulleret", "cancelled")},
-    "meeting_state": {"scheduled": ("planlagt", "scheduled"), "cancelled": ("aflyst", "cancelled"),
-                      "closed": ("lukket", "closed")},
-    "yes_no": {"yes": ("ja", "yes"), "no": ("nej", "no"), "True": ("ja", "yes"), "False": ("nej", "no")},
-    "response": {"accepted": ("taget imod", "accepted"), "declined": ("afslået", "declined")},
-    "channel": {"unit": ("enheden", "unit"), "secretariat": ("sekretariatet", "secretariat")},
-    "list_filter": {"open": ("åbne", "open"), "mine": ("mine", "mine"), "overdue": ("overskredne", "overdue"),
-                    "closed": ("lukkede", "closed"), "all": ("alle", "all")},
-    "indicator": {"extremist_statements": ("ekstremistiske udtalelser", "extremist statements"),
-                  "travel_intent": ("udrejseønske", "intent to travel"),
-                  "violence_support": ("støtte til vold", "support for violence"),
-                  "online_propaganda": ("propaganda på nettet", "online propaganda"),
-                  "isolation": ("isolation", "isolation"), "school_absence": ("skolefravær", "school absence")},
-    "event": {"received": ("modtaget", "received"), "subject_added": ("person tilføjet", "subject added"),
-              "checked": ("registertjek", "register check"), "level": ("niveau", "level"),
-              "state": ("status", "state"), "referred": ("visiteret", "referred"), "offer": ("tilbud", "offer"),
-              "offer_response": ("svar på tilbud", "offer answered"), "assigned": ("mentor tilknyttet", "mentor assigned"),
-              "mentor_session": ("mentormøde", "mentor session"), "engagement_ended": ("forløb afsluttet", "engagement ended"),
-              "note": ("notat", "note"), "decision": ("beslutning", "decision"), "followup": ("opfølgning", "follow-up"),
-              "outcome": ("udfald", "outcome"), "visitation_restarted": ("ny visitationsfrist", "visitation restarted"),
-              "track": ("spor skiftet", "track changed")},
-    "event_key": {"severity": ("alvor", "severity"), "track": ("spor", "track"), "source": ("kilde", "source"),
-                  "subject": ("person", "subject"), "age": ("aldersgruppe", "age band"), "linked": ("koblet", "linked"),
-                  "org": ("myndighed", "authority"), "found": ("fund", "found"), "level": ("niveau", "level"),
-                  "from": ("fra", "from"), "to": ("til", "to"), "reason": ("årsag", "reason"),
-                  "kind": ("type", "kind"), "response": ("svar", "response"), "consent": ("samtykke", "consent"),
-                  "mentor": ("mentor", "mentor"), "owner": ("sagsejer", "owner"),
-                  "deadline_met": ("frist overholdt", "deadline met"), "meeting": ("møde", "meeting"),
-                  "due": ("frist", "due"), "id": ("nr.", "no."), "outcome": ("udfald", "outcome"),
-                  "deadline": ("frist", "deadline"), "switch": ("arbejdsgang skiftet", "procedure switched"),
-                  "removed": ("trin fjernet", "steps removed"), "added": ("trin tilføjet", "steps added")},
-}
 
 
 def label(lang: str, kind: str, code: object) -> str:
@@ -692,17 +110,17 @@ def label(lang: str, kind: str, code: object) -> str:
     An unknown kind or code is shown as it is (a unit's own district or indicator, say)."""
     if code is None:
         return "—"
-    entry = LABELS.get(kind, {}).get(str(code))
-    if entry is None:
-        return str(code)
-    return entry[LANGS.index(lang) if lang in LANGS else 0]
+    code = str(code)
+    return _texts(lang).words.get(kind, {}).get(code, code)
 
 
 def org_name(lang: str, code: object, profile: Profile | None) -> str:
     """An org's name for a reader: the unit profile's (da/en; archived orgs too, so the cases that use them
     still read their name), the catalog's word for a code the profile does not know, the code itself last."""
     org = profile.org(str(code)) if profile is not None and code else None
-    return org.name.get(lang) if org is not None else label(lang, "org", code)
+    if org is None:
+        return label(lang, "org", code)
+    return org.name.get(lang) or org.name.get("da") or str(code)  # an added language reads the Danish name
 
 
 Orgs = Mapping[str, str] | tuple[str, ...]  # a form's orgs: code → name (commands.profile.offered_orgs), or codes
@@ -725,8 +143,3 @@ def choice(lang: str, kind: str, code: str) -> str:
     """A choice as help and usage errors list it: the code a user types, with its word (`child (barn)`)."""
     word = label(lang, kind, code)
     return code if word.lower() == code.lower() or word.startswith(code + " ") else f"{code} ({word})"
-
-
-# Each domain package keeps its part of the catalog beside its code; imported here, so CATALOG is whole
-# whichever module is imported first.
-from commands.reports import texts as _reports_texts  # noqa: E402,F401

@@ -14,7 +14,7 @@ from storage import enums
 from storage.pseudonym import parse_pseudonym
 
 E = TypeVar("E", bound=StrEnum)
-# Which words of the catalog (`messages.LABELS`) a vocabulary's codes are shown with.
+# Which words of the catalog (`messages.label`, the .po entries with msgctxt) a vocabulary's codes are shown with.
 LABEL_KINDS: dict[type[StrEnum], str] = {
     enums.Role: "role", enums.Org: "org", enums.Severity: "severity", enums.Track: "track", enums.AgeBand: "age",
     enums.Source: "source", enums.Basis: "basis", enums.Level: "level", enums.CloseReason: "close_reason",

@@ -1,8 +1,9 @@
 """Dates, times and numbers as a reader of the language writes them (Babel); times in the unit's time zone.
 
 Danish: `3. dec. 2026 kl. 19.37`, `om 47 timer`, `66,7 %`. English in the en_GB medium style that Danish
-public-sector English readers expect: `3 Dec 2026, 19:37`, `in 47 hours`, `66.7%`. Storage and the command
-language stay ISO.
+public-sector English readers expect: `3 Dec 2026, 19:37`, `in 47 hours`, `66.7%`. A language a unit adds
+(a catalog in commands/locale/) is written as Babel's data for it writes (sv: `3 dec. 2026 19:37`). Storage
+and the command language stay ISO.
 
 Babel's Locale objects and parsed patterns are made once per process (a locale parse costs about a third
 of a formatting call); every formatting call below reuses them."""
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import DateTimePattern, format_timedelta, parse_pattern
 from babel.numbers import format_decimal, format_percent
 
@@ -25,8 +26,17 @@ CLOCK = {"da": "'kl.' H.mm", "en": "HH:mm"}  # `kl. 9.00`, `09:00`
 TIME = {"da": "HH.mm", "en": "HH:mm"}
 
 
+@cache
 def _lang(lang: str) -> str:
-    return lang if lang in LOCALE else "da"
+    """da and en as chosen here; a language a unit added (a catalog in commands/locale/) as Babel's data for it
+    writes; Danish for a code Babel does not know."""
+    if lang in LOCALE:
+        return lang
+    try:
+        Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return "da"
+    return lang
 
 
 def locale(lang: str) -> Locale:
@@ -36,7 +46,17 @@ def locale(lang: str) -> Locale:
 
 @cache
 def _locale(lang: str) -> Locale:
-    return Locale.parse(LOCALE[lang])
+    return Locale.parse(LOCALE.get(lang, lang))
+
+
+@cache
+def _own_patterns(lang: str) -> dict[str, str]:
+    """An added language's patterns from Babel's data for it: medium date, short time (sv: `3 dec. 2026 19:37`)."""
+    loc = _locale(lang)
+    date_p, time_p = loc.date_formats["medium"].pattern, loc.time_formats["short"].pattern
+    when_p = loc.datetime_formats["medium"].replace("{1}", date_p).replace("{0}", time_p)
+    return {"when": when_p, "day": date_p, "long": loc.date_formats["full"].pattern, "clock": time_p,
+            "time": time_p}
 
 
 @cache
@@ -44,29 +64,33 @@ def _pattern(pattern: str) -> DateTimePattern:
     return parse_pattern(pattern)
 
 
-def _apply(value: date, patterns: dict[str, str], lang: str) -> str:
+PATTERNS = {"when": DATETIME, "day": DATE, "long": LONG_DATE, "clock": CLOCK, "time": TIME}
+
+
+def _apply(value: date, kind: str, lang: str) -> str:
     lang = _lang(lang)
-    return _pattern(patterns[lang]).apply(value, locale(lang))
+    pattern = PATTERNS[kind][lang] if lang in LOCALE else _own_patterns(lang)[kind]
+    return _pattern(pattern).apply(value, locale(lang))
 
 
 def when(local: datetime, lang: str) -> str:
     """A local instant: `3. dec. 2026 kl. 19.37` (da), `3 Dec 2026, 19:37` (en)."""
-    return _apply(local, DATETIME, lang)
+    return _apply(local, "when", lang)
 
 
 def day(local: date, lang: str) -> str:
     """A local date (a datetime already in local time, or a date): `3. dec. 2026` (da), `3 Dec 2026` (en)."""
-    return _apply(local, DATE, lang)
+    return _apply(local, "day", lang)
 
 
 def long_day(local: date, lang: str) -> str:
     """The date written out, as in a document's title: `torsdag den 3. december 2026`, `Thursday 3 December 2026`."""
-    return _apply(local, LONG_DATE, lang)
+    return _apply(local, "long", lang)
 
 
 def clock(local: datetime, lang: str) -> str:
     """The time of day: `kl. 9.00` (da), `09:00` (en)."""
-    return _apply(local, CLOCK, lang)
+    return _apply(local, "clock", lang)
 
 
 def span(start: datetime, end: datetime, lang: str) -> str:
@@ -74,7 +98,7 @@ def span(start: datetime, end: datetime, lang: str) -> str:
     another day is written in full."""
     if end.date() != start.date():
         return f"{when(start, lang)}–{when(end, lang)}"
-    return f"{when(start, lang)}–{_apply(end, TIME, lang)}"
+    return f"{when(start, lang)}–{_apply(end, 'time', lang)}"
 
 
 def relative(delta: timedelta, lang: str) -> str:
@@ -95,7 +119,10 @@ def number(value: float, lang: str) -> str:
 @cache
 def _percent_pattern(lang: str, digits: int) -> str:
     number_part = "#,##0" + ("." + "0" * digits if digits else "")
-    return number_part + ("\u00a0%" if _lang(lang) == "da" else "%")
+    if _lang(lang) in LOCALE:
+        return number_part + ("\u00a0%" if _lang(lang) == "da" else "%")
+    # an added language's own pattern (`62 %` in Swedish), with our number of decimals
+    return locale(lang).percent_formats[None].pattern.split(";")[0].replace("#,##0", number_part, 1)
 
 
 def percent(fraction: float, lang: str, digits: int = 0) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[a-z]{2,4})?$")  # da, en, sv, nb, se, pt_br
 
 DEFAULT_DISTRICTS = (
     "Indre By",
@@ -100,9 +103,11 @@ class Settings(BaseSettings):
     @field_validator("bot_language")
     @classmethod
     def _language(cls, value: str) -> str:
+        # The languages are the message catalogs in commands/locale/ (checked when the services are built: storage
+        # does not look into commands/); here only the shape of a language code.
         value = value.strip().lower()
-        if value not in ("da", "en"):
-            raise ValueError("BOT_LANGUAGE must be 'da' or 'en'")
+        if not LANGUAGE_CODE.match(value):
+            raise ValueError("BOT_LANGUAGE must be a language code such as 'da', 'en' or 'sv'")
         return value
 
     @property

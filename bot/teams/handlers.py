@@ -161,7 +161,7 @@ async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, 
             log.warning("answer in the 1:1 chat failed (%s)", type(exc).__name__)
         return render.fallback_text(reply)
     delivered = await rt.send_private(inv.user_id, reply)
-    return t(rt.lang, "teams.answered_privately" if delivered else "teams.install_personally")
+    return t(rt.lang, "teams.answered_privately") if delivered else t(rt.lang, "teams.install_personally")
 
 
 def _refused() -> InvokeResponse[Any]:

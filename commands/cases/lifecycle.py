@@ -107,13 +107,13 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     add_event(ctx, case, "referred", {"to": org, "owner": owner.user_id if owner else None,
                                       "deadline_met": case.deadline_met})
     ctx.audit("case.refer", case_ref=case.ref, detail={"to": org, "deadline_met": case.deadline_met})
-    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org),
-                                              met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed"))))
+    met = ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
+    ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org), met=met)))
     if owner is not None and owner.user_id != ctx.inv.user_id:
         ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.owner_dm", ref=case.ref, org=ctx.label("org", org))))
     missing = missing_checks(ctx, case)
     reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=ctx.label("org", org), owner=mention(owner),
-                             met=ctx.t("deadline.met" if case.deadline_met else "deadline.missed")))
+                             met=met))
     if missing:
         reply.fields.append(FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing)))
     return reply

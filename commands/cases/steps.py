@@ -17,7 +17,6 @@ from commands.errors import UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.parsing import local_datetime
-from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

@@ -20,7 +20,6 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.parsing import enum_value, yes_no
-from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args

@@ -72,7 +72,7 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
 
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.referred_at is not None:
-        return ctx.t("deadline.met" if case.deadline_met else "deadline.missed")
+        return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
     key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
     return ctx.t(key, deadline=ctx.fmt(case.deadline_at), relative=ctx.fmt_until(case.deadline_at))
 

@@ -132,9 +132,12 @@ def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datet
 def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
     if not agenda.previous:
         return [t(lang, "agenda.s1.none")]
-    return [t(lang, "agenda.s1.line" if prev.state == "closed" else "agenda.s1.open", ref=prev.ref,
-              date=timefmt.day(prev.starts_at.astimezone(tz), lang), count=prev.decisions)
-            for prev in agenda.previous]
+    lines = []
+    for prev in agenda.previous:
+        params = {"ref": prev.ref, "date": timefmt.day(prev.starts_at.astimezone(tz), lang), "count": prev.decisions}
+        lines.append(t(lang, "agenda.s1.line", **params) if prev.state == "closed"
+                     else t(lang, "agenda.s1.open", **params))
+    return lines
 
 
 def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> exports.Document:

@@ -7,11 +7,10 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from commands import access
+from commands import access, messages
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.profile import texts  # noqa: F401  (the catalog entries)
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
@@ -26,7 +25,7 @@ def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
     lang = ctx.lang
     orgs = []
     for org in profile.orgs:
-        flags = [ctx.t("profile.fixed" if org.participant == "fixed" else "profile.adhoc")]
+        flags = [ctx.t("profile.fixed") if org.participant == "fixed" else ctx.t("profile.adhoc")]
         if org.checks_registers:
             flags.append(ctx.t("profile.checks"))
         if org.propose_for:
@@ -123,9 +122,12 @@ def submit_import(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
 
 def parse(ctx: Ctx, text: str) -> Profile:
     try:
-        return load_text(text, tuple(ctx.settings.pii_denylist))
+        profile = load_text(text, tuple(ctx.settings.pii_denylist))
     except ProfileError as exc:
         raise UsageError("profile_invalid", line=exc.line, path=exc.path[:120], message=exc.message[:300]) from None
+    if profile.language not in messages.LANGS:  # a language is a catalog in commands/locale/
+        raise UsageError("profile_language", language=profile.language, languages=", ".join(messages.LANGS))
+    return profile
 
 
 def _in_use(ctx: Ctx) -> tuple[set[str], set[str]]:

@@ -53,7 +53,7 @@ def target_text(target: float, lang: str) -> str:
 def _verdict(lang: str, r: Ratio) -> str:
     if r.den < suppression.LIMIT:
         return NO_PCT
-    return messages.t(lang, "report.met" if r.met else "report.not_met")
+    return messages.t(lang, "report.met") if r.met else messages.t(lang, "report.not_met")
 
 
 def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:

@@ -14,7 +14,7 @@ from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
-from commands.reports import annual, documents, kpi, texts  # noqa: F401  (texts: the catalog entries)
+from commands.reports import annual, documents, kpi
 from commands.reports.suppression import count, pct
 from commands.time.calendar import month_due
 from commands.tokenizer import Args
@@ -62,7 +62,7 @@ def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
     return ctx.t("report.kpi.line", name=ctx.t(f"report.kpi.{name}"), num=r.num, den=r.den,
                  pct=timefmt.percent(r.num / r.den, ctx.lang, 1),
                  target=documents.target_text(r.target, ctx.lang),
-                 verdict=ctx.t("report.met" if r.met else "report.not_met"), pending=pending)
+                 verdict=ctx.t("report.met") if r.met else ctx.t("report.not_met"), pending=pending)
 
 
 def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:

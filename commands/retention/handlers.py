@@ -14,7 +14,7 @@ from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
-from commands.retention import erase, texts  # noqa: F401  (texts: the catalog entries)
+from commands.retention import erase
 from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.enums import CaseState

@@ -117,7 +117,7 @@ class Step(_Strict):
 class Profile(_Strict):
     name: str = Field(min_length=1, max_length=64)
     title: Names | None = None
-    language: Literal["da", "en"] = "da"
+    language: str = Field(default="da", pattern=r"^[a-z]{2,3}(_[a-z]{2,4})?$")  # a catalog in commands/locale/
     timezone: str = "Europe/Copenhagen"
     holidays: Holidays = Holidays()
     working_hours: WorkingHours = WorkingHours()

@@ -1,17 +1,21 @@
-"""One message catalog, Danish and English: every key complete, every key the code names exists."""
+"""The message catalogs (gettext .po files, commands/locale/<lang>/LC_MESSAGES/koordinator.po): every id in Danish
+and English with the same placeholders, every id the code names exists (found by `pybabel extract`'s own run over
+pyproject's [tool.babel] configuration), keys built at run time complete, and the API's fallbacks."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import string
 from pathlib import Path
 from typing import get_args
 
 import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
 from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, run, seed_admin
 
-from commands.messages import CATALOG, LANGS, t
+from commands import extraction, messages
+from commands.messages import t
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.pii import Kind
@@ -20,56 +24,152 @@ from storage.pseudonym import ErrorCode
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for room in ("bot", "commands", "scheduler", "storage") for p in (ROOT / room).rglob("*.py")
            if "migrations" not in p.parts]
-
-# t(lang, "key", …) and ctx.t("key", …) with a literal key
-LITERAL_T = re.compile(r"""(?:(?<![\w.])t\(\s*[\w.]+\s*,|\.t\()\s*["']([\w.]+)["']\s*[,)]""")
-USAGE_ERROR = re.compile(r"""UsageError\(\s*["']([\w.]+)["']""")
-REFUSED = re.compile(r"""(?:Refused\(|_refuse\(\s*ctx\s*,)\s*["']([\w.]+)["']""")
+SHIPPED = ("da", "en")
 
 
-def _source_matches(pattern: re.Pattern[str]) -> set[str]:
-    found: set[str] = set()
-    for path in SOURCES:
-        for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            found.add(next(g for g in match.groups() if g))
-    return found
+def _po(lang: str):
+    with (messages.LOCALE_DIR / lang / "LC_MESSAGES" / "koordinator.po").open("rb") as fileobj:
+        return read_po(fileobj)
+
+
+def _entries(lang: str) -> dict[tuple[str | None, str], str]:
+    return {(m.context, m.id): m.string for m in _po(lang) if m.id}
 
 
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_sources_are_found():
-    assert any(p.name == "router.py" for p in SOURCES)
-    assert len(_source_matches(LITERAL_T)) > 50
+def _dynamic() -> dict[str, set[str]]:
+    """The keys the code builds at run time (`ctx.t(f"rrule.{exc.code}")`): prefix → every suffix it can take."""
+    from commands import registry
+    from commands.cases import steps
+    from commands.meetings import agenda, agenda_build
+    from commands.reports import kpi
+    from commands.router import load_usecases
+    from commands.time import recurrence
+    from storage.enums import Track
+
+    load_usecases()
+    usage = {k for _, c, k in _extracted_literals() if c is None and k.startswith("usage.")}
+    return {
+        "identifier.": set(get_args(ErrorCode)),
+        "pii.": set(get_args(Kind)),
+        "help.group.": set(registry.GROUPS) - {"help"},
+        "usage.": {k.removeprefix("usage.") for k in usage},  # the UsageError keys, re-raised
+        "usage.tokenize.": {"unclosed_quote", "bad_option", "duplicate_option"},
+        "refused.": {k.removeprefix("refused.") for _, c, k in _extracted_literals() if k.startswith("refused.")},
+        "steps.state.": {"done" if what == "done" else "skipped" for what in steps.STEP_STATES},
+        "agenda.s": {str(n) for n in agenda_build.SECTIONS},
+        "agenda.reason.": {"added", "due_before_next", "new_events", "no_findings", "nothing_pending",
+                           "offer_pending", "overdue", "reoffer_due", "review_due", "to_qualify"},
+        "agenda.status.": {"draft", "draft_sent", "held", "published"},
+        "agenda.propose.": {str(track) for track in Track},
+        "agenda.col.": {key for key, _ in agenda.COLUMNS},
+        "agenda.step_role.": set(agenda.STEP_ROLES),
+        "minutes.col.": {"ref", "decision", "due", "followup"},
+        "series.policy.": set(recurrence.POLICIES),
+        "rrule.": {"freq", "part", "syntax"},
+        "report.kpi.": set(kpi.KPI_NAMES),
+        "report.section.": {"age", "charts", "closures", "district", "indicators", "kpi", "level", "median",
+                            "months", "offers", "referral", "severity", "source", "track"},
+        "subject.form.": {"erase", "export"},
+        # the sweep's DM for a follow-up of each kind but the two it words itself
+        "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
+    }
 
 
-@pytest.mark.parametrize("key", sorted(CATALOG))
-def test_every_key_has_both_languages_with_the_same_placeholders(key):
-    entry = CATALOG[key]
-    assert len(entry) == len(LANGS) == 2
-    da, en = entry
-    assert da.strip() and en.strip()
-    assert _placeholders(da) == _placeholders(en), key
+def _extracted_literals() -> list[tuple[int, str | None, str]]:
+    return [hit for path in SOURCES for hit in extraction.messages(path.read_text(encoding="utf-8"))]
 
 
-def test_every_literal_key_used_in_code_exists():
-    missing = sorted(_source_matches(LITERAL_T) - set(CATALOG))
-    assert missing == []
+def test_the_shipped_languages_are_found_danish_first():
+    assert messages.LANGS[:1] == ("da",) and set(SHIPPED) <= set(messages.LANGS)
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_each_catalog_has_a_gettext_header(lang):
+    po = _po(lang)
+    assert str(po.locale) == lang and po.plural_forms.startswith("nplurals=")
+    assert po.charset.lower() == "utf-8" and not po.fuzzy
+
+
+def test_every_id_is_in_both_languages_with_the_same_placeholders():
+    da, en = _entries("da"), _entries("en")
+    assert len(da) > 700
+    assert sorted(set(da) ^ set(en)) == []
+    for entry, text in da.items():
+        assert text.strip() and en[entry].strip(), entry
+        assert _placeholders(text) == _placeholders(en[entry]), entry
+
+
+def translation_problems(entries: dict[tuple[str | None, str], str]) -> list[str]:
+    """What is wrong with an added language's catalog against Danish: an id Danish does not have (renamed or
+    gone), a translated text whose placeholders differ. Untranslated (empty) entries are fine: Danish shows."""
+    da = _entries("da")
+    problems = [f"unknown id {entry}" for entry in entries if entry not in da]
+    problems += [f"placeholders of {entry}" for entry, text in entries.items()
+                 if entry in da and text and _placeholders(text) != _placeholders(da[entry])]
+    return problems
+
+
+@pytest.mark.parametrize("lang", [lang for lang in messages.LANGS if lang not in SHIPPED] or ["(none added)"])
+def test_an_added_language_has_the_danish_ids_and_placeholders(lang):
+    if lang == "(none added)":
+        assert translation_problems({(None, "none"): "inget", (None, "usage.line"): "Använd: `{usage}`",
+                                     (None, "usage.gone"): "x", (None, "usage.too_long"): "{option} för lång"}) \
+            == ["unknown id (None, 'usage.gone')", "placeholders of (None, 'usage.too_long')"]
+        return
+    assert translation_problems(_entries(lang)) == []
+
+
+def test_pybabel_extract_finds_the_ids_and_each_is_in_the_catalogs(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    pot = tmp_path / "koordinator.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "pyproject.toml", "-o", str(pot), "."])
+    with pot.open("rb") as fileobj:
+        found = {(m.context, m.id) for m in read_po(fileobj) if m.id}
+    assert len(found) > 400 and (None, "concern.created") in found and (None, "usage.bad_choice") in found
+    assert (None, "refused.unknown_user") in found
+    for lang in SHIPPED:
+        assert sorted(found - set(_entries(lang))) == [], lang
+
+
+def test_extraction_reads_every_shape_the_code_names_a_message_in():
+    source = """
+t(lang, "a.one", ref=x, sep=", ")
+ctx.t("a.two", refs=", ".join(y))
+ctx.t("a.three") if x else ctx.t("a.four")
+t(lang, "a.five" if x else "a.six")
+label(lang, "track", "child")
+ctx.label("org", "SSP")
+raise UsageError("bad_choice", option="x")
+raise Refused("case", ref=r)
+_refuse(ctx, "role")
+ctx.t(key)
+ctx.t(f"help.{name}")
+"""
+    assert {(c, k) for _, c, k in extraction.messages(source)} == {
+        (None, "a.one"), (None, "a.two"), (None, "a.three"), (None, "a.four"), (None, "a.five"), (None, "a.six"),
+        ("track", "child"), ("org", "SSP"), (None, "usage.bad_choice"), (None, "refused.case"),
+        (None, "refused.role")}
+    assert [prefix for _, prefix in extraction.dynamic_keys(source)] == ["help."]
+
+
+def test_every_key_built_at_run_time_is_listed_and_complete():
+    dynamic = _dynamic()
+    found = {prefix for path in SOURCES for _, prefix in extraction.dynamic_keys(path.read_text(encoding="utf-8"))}
+    assert sorted(found - set(dynamic)) == [], "a new f-string key: list its prefix and vocabulary in _dynamic"
+    for prefix, suffixes in dynamic.items():
+        assert suffixes, prefix
+        assert sorted(prefix + s for s in suffixes if not messages.has(prefix + s)) == [], prefix
 
 
 def test_every_usage_error_and_refusal_has_a_message():
-    usage = {f"usage.{k}" for k in _source_matches(USAGE_ERROR)}
-    refused = {f"refused.{k}" for k in _source_matches(REFUSED)}
+    usage = {k for _, _, k in _extracted_literals() if k.startswith("usage.")}
+    refused = {k for _, _, k in _extracted_literals() if k.startswith("refused.")}
     assert len(usage) > 20 and "refused.unknown_user" in refused
-    assert sorted((usage | refused) - set(CATALOG)) == []
-
-
-def test_every_identifier_error_and_pii_kind_has_a_message():
-    for code in get_args(ErrorCode):
-        assert f"identifier.{code}" in CATALOG
-    for kind in get_args(Kind):
-        assert f"pii.{kind}" in CATALOG
+    assert sorted(k for k in usage | refused if not messages.has(k)) == []
 
 
 def test_every_command_and_group_has_help():
@@ -79,16 +179,19 @@ def test_every_command_and_group_has_help():
     load_usecases()
     for group in registry.GROUPS:
         if group != "help":
-            assert f"help.group.{group}" in CATALOG
+            assert messages.has(f"help.group.{group}")
     for cmd in registry.COMMANDS.values():
         if cmd.handler is not None:
-            assert "help." + ".".join(cmd.path) in CATALOG, cmd.name
+            assert messages.has("help." + ".".join(cmd.path)), cmd.name
 
 
 def test_unknown_key_falls_back_to_the_key_and_bad_params_do_not_raise():
     assert t("en", "no.such.key") == "no.such.key"
-    assert t("en", "concern.created") == CATALOG["concern.created"][1]
+    assert t("en", "concern.created") == _entries("en")[(None, "concern.created")]
     assert t("xx", "none") == "ingen"  # unknown language: Danish, the default
+    assert t("en", "usage.too_long") == _entries("en")[(None, "usage.too_long")]  # a missing parameter
+    assert messages.label("en", "track", "child") == "child" and messages.label("da", "track", "child") == "barn"
+    assert messages.label("da", "district", "Nørrebro") == "Nørrebro" and messages.label("da", "org", None) == "—"
 
 
 @pytest.fixture

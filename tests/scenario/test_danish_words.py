@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from commands.messages import LABELS, choice, label
+from commands.messages import choice, kinds, label
 from storage.clock import FixedClock
 from tests.conftest import ConsoleDriver, make_settings, make_svc
 from tests.scenario.seed import INTAKE, MEMBERS, REF, START, Clock, Intake, _intake_fields, pseudonyms, script
@@ -21,7 +21,7 @@ def _uid(name: str) -> str:
 def _forbidden() -> dict[str, re.Pattern[str]]:
     """Every code whose Danish word differs from it, as a whole-word pattern."""
     found: dict[str, re.Pattern[str]] = {}
-    for kind, codes in LABELS.items():
+    for kind, codes in kinds().items():
         if kind in NOT_CODES:
             continue
         for code in codes:
@@ -41,7 +41,7 @@ def _readable(output: str) -> str:
     text = "\n".join(lines)
     text = re.sub(r"`[^`\n]*`", "", text)
     text = re.sub(r"== [a-z ]+ ==", "", text)  # `help case close` is titled with the command
-    for kind, codes in LABELS.items():  # help lists a choice as the code a user types with its word
+    for kind, codes in kinds().items():  # help lists a choice as the code a user types with its word
         for code in codes:
             text = text.replace(choice("da", kind, code) + ",", ",").replace(choice("da", kind, code) + "\n", "\n")
     text = re.sub(r"\[([^\]:]*): [^\]]*\]", r"[\1]", text)
