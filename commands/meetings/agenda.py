@@ -31,7 +31,7 @@ from commands.meetings.common import (
     topic_of,
     when_text,
 )
-from commands.messages import label, t
+from commands.messages import label, org_name, t
 from commands.parsing import case_ref
 from commands.registry import command
 from commands.reply import Button, Reply
@@ -39,6 +39,7 @@ from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, AgendaItem, Case, Meeting
+from storage.profile import Profile
 from storage.profile import store as profile_store
 from storage.pseudonym import format_pseudonym
 
@@ -79,20 +80,22 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
     return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
 
 
-def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int) -> dict[str, str]:
+def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
+           profile: Profile | None = None) -> dict[str, str]:
     """One case on the agenda in the reader's words: the chat line and the documents' table row both read it."""
     c = item.case
     reason = t(lang, f"agenda.reason.{item.reason}", days=review_days)
     return {"ref": c.ref, "subjects": ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
             "track": label(lang, "track", c.track), "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
             "severity": label(lang, "severity", c.severity), "state": label(lang, "state", c.state),
-            "org": label(lang, "org", c.responsible_org), "days": str(max(0, (now - c.received_at).days)),
+            "org": org_name(lang, c.responsible_org, profile), "days": str(max(0, (now - c.received_at).days)),
             "deadline": _deadline(lang, tz, item, now),
             "reason": reason + (" " + t(lang, "agenda.added_mark") if item.added else "")}
 
 
-def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28) -> str:
-    return t(lang, "agenda.item", **_cells(lang, tz, item, now, review_days))
+def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28,
+              profile: Profile | None = None) -> str:
+    return t(lang, "agenda.item", **_cells(lang, tz, item, now, review_days, profile))
 
 
 # The documents' case table: its columns and their shares of a landscape A4 page.
@@ -100,10 +103,11 @@ COLUMNS = (("ref", 0.085), ("subjects", 0.12), ("track", 0.115), ("ages", 0.065)
            ("state", 0.075), ("org", 0.1), ("days", 0.05), ("deadline", 0.19), ("reason", 0.14))
 
 
-def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_days: int) -> exports.Table:
+def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_days: int,
+           profile: Profile | None = None) -> exports.Table:
     rows = []
     for item in items:
-        cells = _cells(lang, tz, item, now, review_days)
+        cells = _cells(lang, tz, item, now, review_days, profile)
         rows.append([cells[key] for key, _ in COLUMNS])
     return exports.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
 
@@ -111,14 +115,15 @@ def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_day
 STEP_ROLES = ("owner", "secretariat", "mentor")
 
 
-def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datetime) -> str:
+def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datetime,
+                   profile: Profile | None = None) -> str:
     """A late step as the agenda shows it: the profile's title, who is responsible (a role or an org) and to
     whom it is assigned as a role and an org — never a person — and how late, in local calendar days
     (hours on the due day itself)."""
     responsible = (t(lang, f"agenda.step_role.{step.responsible}") if step.responsible in STEP_ROLES
-                   else label(lang, "org", step.responsible))
+                   else org_name(lang, step.responsible, profile))
     assignee = (t(lang, "agenda.step_assignee", role=label(lang, "role", step.assignee_role),
-                  org=label(lang, "org", step.assignee_org)) if step.assignee_org is not None
+                  org=org_name(lang, step.assignee_org, profile)) if step.assignee_org is not None
                 else t(lang, "agenda.step_unassigned"))
     due, at = step.due_at.astimezone(tz), now.astimezone(tz)
     days = (at.date() - due.date()).days
@@ -141,13 +146,14 @@ def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
 
 
 def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> exports.Document:
-    lang, tz = svc.lang, svc.settings.tz
+    cal, profile = svc.calendar(session), profile_store.profile(session, svc.settings)
+    lang, tz = cal.lang, cal.tz
     series = series_of(session, meeting)
     start = meeting.starts_at.astimezone(tz)
     doc = exports.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=timefmt.when(start, lang)),
         heading=t(lang, "agenda.doc_title", day=timefmt.long_day(start, lang), clock=timefmt.clock(start, lang)),
-        footer=exports.footer_text(lang, profile_store.profile(session, svc.settings)),
+        footer=exports.footer_text(lang, profile),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=timefmt.span(start, meeting.ends_at.astimezone(tz), lang),
                 status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))],
@@ -158,14 +164,15 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
         if section == 1:
             doc.sections.append(exports.Section(heading, _first_section(lang, tz, agenda)))
             continue
-        rows = [item_line(lang, tz, item, now, svc.settings.review_days) for item in items]
+        rows = [item_line(lang, tz, item, now, svc.settings.review_days, profile) for item in items]
         doc.sections.append(exports.Section(heading, rows or [t(lang, "none")],
-                                            _table(lang, tz, items, now, svc.settings.review_days)))
+                                            _table(lang, tz, items, now, svc.settings.review_days, profile)))
         if section == 4 and agenda.late_steps:  # the review section's list of late procedure steps
-            late = [late_step_line(lang, tz, item.case.ref, step, now)
+            late = [late_step_line(lang, tz, item.case.ref, step, now, profile)
                     for item, steps in agenda.late_steps for step in steps]
             doc.sections.append(exports.Section(t(lang, "agenda.steps_late", count=len(late)), late))
-    proposals = [t(lang, "agenda.proposal", org=label(lang, "org", p.org), reason=t(lang, f"agenda.propose.{p.track}"),
+    proposals = [t(lang, "agenda.proposal", org=org_name(lang, p.org, profile),
+                   reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
     doc.sections.append(exports.Section(t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
     return doc

@@ -16,7 +16,6 @@ from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi
 from commands.reports.suppression import count, pct
-from commands.time.calendar import month_due
 from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.facts import ReportCase
@@ -99,7 +98,7 @@ def _steps_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
 def year_kpis(ctx: Ctx) -> FieldLine:
     """This year's targets for the secretariat's home page (exact: only the secretariat sees it)."""
     today = ctx.local(ctx.now()).date()
-    k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.settings.tz,
+    k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.tz,
                     ctx.profile.kpi_targets)
     lines = [f"{ctx.t('report.concerns')}: {k.concerns}"]
     lines += [_ratio_line(ctx, name, k.ratios[name]) for name in kpi.KPI_NAMES]
@@ -110,7 +109,7 @@ def year_kpis(ctx: Ctx) -> FieldLine:
 def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, {"year", "from", "to"})
     start, end = period(ctx, args)
-    k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.settings.tz, ctx.profile.kpi_targets)
+    k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.tz, ctx.profile.kpi_targets)
     ctx.audit("report.kpi", detail={"from": start.isoformat(), "to": end.isoformat(), "format": "reply"})
     return kpi_reply(ctx, k)
 
@@ -124,7 +123,7 @@ def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     fmt = args.options.get("format", "md").strip().lower()
     if fmt not in FORMATS:
         raise UsageError("report_format", value=fmt[:20])
-    data = annual.build(ctx.session, year, ctx.now(), ctx.settings.tz,
+    data = annual.build(ctx.session, year, ctx.now(), ctx.tz,
                         ctx.profile.districts + ctx.profile.archived_districts, ctx.profile.kpi_targets)
     doc = documents.shown(data, ctx.lang)
     files = documents.attachments(doc, fmt, ctx.t("report.annual.file", year=year))
@@ -142,7 +141,8 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
     """Post the year-to-date targets to the secretariat channel once per month (suppressed aggregates)."""
     # From 08:00 on the month's first working day; a worker that was down then catches up within 3 days, but
     # a deployment started mid-month waits for the next month.
-    month = month_due(now, svc.settings.tz, svc.settings.holiday_categories, within=DIGEST_CATCH_UP)
+    cal = svc.calendar()
+    month = cal.month_due(now, within=DIGEST_CATCH_UP)
     if month is None:
         return False
     end = month - timedelta(days=1)
@@ -155,7 +155,7 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
                 return False
             if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
                 return False  # a unit with no case yet (a fresh install) gets no empty digest
-            k = kpi.compute(session, start, end, now, svc.settings.tz, ctx.profile.kpi_targets)
+            k = kpi.compute(session, start, end, now, cal.tz, ctx.profile.kpi_targets)
             lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]

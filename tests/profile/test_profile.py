@@ -188,7 +188,7 @@ def test_the_agenda_proposes_the_generic_units_ad_hoc_participants(db_url, clock
         ref = "M-" + meeting.text.split("M-")[1][:8]
         agenda = ok(svc, "U_SEC", f"agenda {ref}")
         text = "\n".join([agenda.text, *(f"{f.label} {f.value}" for f in agenda.fields)])
-        assert "JOB" in text and "an adult case is on the agenda" in text
+        assert "Jobcentre" in text and "an adult case is on the agenda" in text
         assert "BUF" not in text and "PSYCH" not in text
     finally:
         svc.engine.dispose()
