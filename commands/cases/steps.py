@@ -206,7 +206,7 @@ def step_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if what not in STEP_STATES:
         raise UsageError("bad_choice", option="N", value=what or "—", choices="done, skip, assign=@user")
     if step.state != "open":
-        raise UsageError("step_finished", ref=case.ref, n=step.n, state=step.state)
+        raise UsageError("step_finished", ref=case.ref, n=step.n, state=ctx.t(f"steps.state.{step.state}"))
     reason = (args.options.get("reason") or "").strip()
     if what == "skip" and not reason:
         raise UsageError("missing_option", option="reason", choices='"…"')

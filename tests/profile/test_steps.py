@@ -97,6 +97,8 @@ def test_the_family_case_walks_the_child_procedure(unit):
     skipped = run(svc, "U_SSP", f"case step {ref} 2 skip")
     assert not skipped.ok and "reason" in skipped.text
     ok(svc, "U_SSP", f'case step {ref} 2 skip reason="Familien flyttet til anden kommune"')
+    again = run(svc, "U_SSP", f"case step {ref} 2 done")  # a finished step is named in the reader's words
+    assert not again.ok and "is already skipped." in again.text
     ok(svc, "U_SEC", f"case step {ref} 3 done")
     ok(svc, "U_SEC", f"case step {ref} 7 assign=<@U_SSP>")
     assert _steps(svc, ref)[6].assignee_id == _member_id(svc, "U_SSP")
