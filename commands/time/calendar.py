@@ -3,8 +3,8 @@
 `unit_calendar(settings, profile)` is the one place that decides them (docs/profile.md, *Calendar and
 language*): a variable set explicitly in the environment (`TIMEZONE`, `BOT_LANGUAGE`, `HOLIDAY_CATEGORIES`)
 wins; otherwise the unit profile's `timezone`, `language`, `holidays` and `working_hours`. Everything that
-needs them reads a `UnitCalendar` (`ctx.cal`, `svc.calendar()`); the module-level functions are the same
-rules for a fixed zone with the Danish defaults (08:00–16:00, DK)."""
+needs them reads a `UnitCalendar` (`ctx.cal`, `svc.calendar()`); the module-level holiday functions serve
+recurrence rules that carry their own country and categories."""
 
 from __future__ import annotations
 
@@ -111,17 +111,3 @@ def unit_calendar(settings: Settings, profile: Profile) -> UnitCalendar:
     return UnitCalendar(tz=ZoneInfo(tz), categories=tuple(categories), country=profile.holidays.country,
                         start=_hhmm(profile.working_hours.start), end=_hhmm(profile.working_hours.end), lang=lang)
 
-
-def delivery_time(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] = PUBLIC) -> datetime:
-    """`instant` if it falls in a working day's 08:00–16:00 (local), else the next window's opening."""
-    return UnitCalendar(tz, tuple(categories)).delivery_time(instant)
-
-
-def month_due(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] = PUBLIC,
-              within: timedelta | None = None) -> date | None:
-    return UnitCalendar(tz, tuple(categories)).month_due(instant, within)
-
-
-def next_working_morning(instant: datetime, tz: ZoneInfo, categories: tuple[str, ...] = PUBLIC) -> datetime:
-    """08:00 local on the first working day after the day of `instant`."""
-    return UnitCalendar(tz, tuple(categories)).next_working_morning(instant)

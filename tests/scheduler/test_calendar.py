@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.time.calendar import delivery_time, is_working_day, next_working_morning
+from commands.time.calendar import UnitCalendar, is_working_day
 
 CPH = ZoneInfo("Europe/Copenhagen")
+delivery_time = UnitCalendar(CPH).delivery_time  # Copenhagen's defaults: 08:00–16:00, Danish public holidays
+next_working_morning = UnitCalendar(CPH).next_working_morning
 
 
 def local(*args: int) -> datetime:
@@ -30,27 +32,27 @@ def test_store_bededag_is_gone_and_optional_days_are_configurable():
 
 def test_inside_the_window_is_now():
     instant = local(2026, 11, 24, 10, 30).astimezone(UTC)
-    assert delivery_time(instant, CPH) == instant
+    assert delivery_time(instant) == instant
 
 
 def test_evening_waits_for_next_morning_and_weekend_for_monday():
-    assert delivery_time(local(2026, 11, 24, 16, 0), CPH) == local(2026, 11, 25, 8, 0)
-    assert delivery_time(local(2026, 11, 28, 11, 0), CPH) == local(2026, 11, 30, 8, 0)  # Saturday → Monday
-    assert delivery_time(local(2026, 11, 24, 6, 0), CPH) == local(2026, 11, 24, 8, 0)
+    assert delivery_time(local(2026, 11, 24, 16, 0)) == local(2026, 11, 25, 8, 0)
+    assert delivery_time(local(2026, 11, 28, 11, 0)) == local(2026, 11, 30, 8, 0)  # Saturday → Monday
+    assert delivery_time(local(2026, 11, 24, 6, 0)) == local(2026, 11, 24, 8, 0)
 
 
 def test_christmas_day_reminder_arrives_on_the_next_working_morning():
-    assert delivery_time(local(2026, 12, 25, 9, 0), CPH) == local(2026, 12, 28, 8, 0)
+    assert delivery_time(local(2026, 12, 25, 9, 0)) == local(2026, 12, 28, 8, 0)
 
 
 def test_window_keeps_local_time_across_daylight_saving_changes():
     # Friday before the October change (CEST) → Monday after it (CET): still 08:00 local.
-    monday = delivery_time(local(2026, 10, 23, 17, 0), CPH)
+    monday = delivery_time(local(2026, 10, 23, 17, 0))
     assert monday == local(2026, 10, 26, 8, 0)
     assert monday.astimezone(UTC).hour == 7
-    spring = delivery_time(local(2026, 3, 27, 17, 0), CPH)
+    spring = delivery_time(local(2026, 3, 27, 17, 0))
     assert spring == local(2026, 3, 30, 8, 0) and spring.astimezone(UTC).hour == 6
 
 
 def test_next_working_morning_skips_easter():
-    assert next_working_morning(local(2026, 4, 1, 12, 0), CPH) == local(2026, 4, 7, 8, 0)
+    assert next_working_morning(local(2026, 4, 1, 12, 0)) == local(2026, 4, 7, 8, 0)
