@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from commands import timefmt
-from commands.messages import label, org_name, t
+from commands.messages import label, org_name, t, tn
 from commands.reply import Invocation, Reply
 from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
@@ -105,6 +105,9 @@ class Ctx:
 
     def t(self, key: str, **kw: Any) -> str:
         return t(self.lang, key, **kw)
+
+    def tn(self, key: str, n: int, **kw: Any) -> str:
+        return tn(self.lang, key, n, **kw)
 
     def label(self, kind: str, code: object) -> str:
         """The reader's word for a code (`self.label("track", "child")` → "barn" in Danish); an org's name

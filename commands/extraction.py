@@ -27,6 +27,8 @@ def _key_node(call: ast.Call) -> tuple[str, ast.expr | None, ast.expr | None]:
     name, args = _name(call), call.args
     if name == "t" and args:
         return "t", None, args[1] if len(args) >= 2 else args[0]  # t(lang, key) or ctx.t(key) / t = ctx.t
+    if name == "tn" and len(args) >= 2:  # tn(lang, key, n) or ctx.tn(key, n)
+        return "t", None, args[1] if len(args) >= 3 else args[0]
     if name == "label" and len(args) >= 2:
         return ("label", args[1], args[2]) if len(args) >= 3 else ("label", args[0], args[1])
     if name in ("UsageError", "Refused") and args:

@@ -11,7 +11,8 @@ entry missing from a language, empty or marked fuzzy, is taken from Danish, the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gettext
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,14 +33,21 @@ class Texts:
 
     messages: dict[str, str] = field(default_factory=dict)  # key → text
     words: dict[str, dict[str, str]] = field(default_factory=dict)  # kind → code → word
+    plurals: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key → the language's plural forms
+    plural: Callable[[int], int] = field(default=lambda n: int(n != 1))  # the catalog's Plural-Forms formula
 
 
 def read(path: Path) -> Texts:
     """One .po file; untranslated (empty) and fuzzy entries are left out, so the default language shows."""
     with path.open("rb") as fileobj:
         catalog = read_po(fileobj, domain=DOMAIN)
-    texts = Texts()
+    texts = Texts(plural=gettext.c2py(catalog.plural_expr))
     for message in catalog:
+        if isinstance(message.id, tuple):  # msgid + msgid_plural: the forms `tn` picks from by a count
+            forms = tuple(message.string)
+            if message.id[0] and all(forms) and not message.fuzzy:
+                texts.plurals[message.id[0]] = forms
+            continue
         if not message.id or not isinstance(message.string, str) or not message.string or message.fuzzy:
             continue
         if message.context is None:
@@ -61,7 +69,9 @@ def _with_fallback(catalogs: dict[str, Texts]) -> dict[str, Texts]:
     default = catalogs.get(DEFAULT_LANG, Texts())
     return {lang: Texts({**default.messages, **texts.messages},
                         {kind: {**default.words.get(kind, {}), **texts.words.get(kind, {})}
-                         for kind in {*default.words, *texts.words}})
+                         for kind in {*default.words, *texts.words}},
+                        {**{k: v for k, v in default.plurals.items() if k not in texts.plurals}, **texts.plurals},
+                        texts.plural)
             for lang, texts in catalogs.items()}
 
 
@@ -82,12 +92,14 @@ def _texts(lang: str) -> Texts:
 
 
 def has(key: str) -> bool:
-    return key in _texts(DEFAULT_LANG).messages
+    texts = _texts(DEFAULT_LANG)
+    return key in texts.messages or key in texts.plurals
 
 
 def keys() -> set[str]:
-    """Every reply's key (the default language's)."""
-    return set(_texts(DEFAULT_LANG).messages)
+    """Every reply's key (the default language's), plural entries included."""
+    texts = _texts(DEFAULT_LANG)
+    return set(texts.messages) | set(texts.plurals)
 
 
 def kinds() -> dict[str, tuple[str, ...]]:
@@ -101,6 +113,22 @@ def t(lang: str, key: str, **params: Any) -> str:
         return key
     try:
         return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def tn(lang: str, key: str, n: int, **params: Any) -> str:
+    """A text that depends on a count, in the language's plural form for `n` ("1 sag", "2 sager"): a .po entry
+    with msgid = msgid_plural = the key and one msgstr[i] a form; `{n}` and `params` are filled in. A key that
+    is a plain entry is used as it is (one form for every count)."""
+    texts = _texts(lang)
+    forms = texts.plurals.get(key)
+    if forms is None:
+        return t(lang, key, n=n, **params)
+    index = texts.plural(abs(int(n)))
+    text = forms[index] if 0 <= index < len(forms) else forms[-1]
+    try:
+        return text.format(n=n, **params)
     except (KeyError, IndexError, ValueError):
         return text
 

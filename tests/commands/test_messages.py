@@ -33,7 +33,9 @@ def _po(lang: str):
 
 
 def _entries(lang: str) -> dict[tuple[str | None, str], str]:
-    return {(m.context, m.id): m.string for m in _po(lang) if m.id}
+    """(context, id) → text; a plural entry's forms joined by a newline (its id: the singular id)."""
+    return {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id):
+            "\n".join(m.string) if isinstance(m.string, tuple) else m.string for m in _po(lang) if m.id}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -183,6 +185,15 @@ def test_every_command_and_group_has_help():
     for cmd in registry.COMMANDS.values():
         if cmd.handler is not None:
             assert messages.has("help." + ".".join(cmd.path)), cmd.name
+
+
+def test_plural_forms_follow_the_count_in_each_language():
+    assert [messages.tn("da", "n.cases", n) for n in (0, 1, 2)] == ["0 sager", "1 sag", "2 sager"]
+    assert [messages.tn("en", "n.cases", n) for n in (0, 1, 2)] == ["0 cases", "1 case", "2 cases"]
+    assert messages.tn("xx", "n.cases", 1) == "1 sag"  # unknown language: Danish
+    assert messages.has("n.cases") and "n.cases" in messages.keys()
+    assert messages.tn("en", "concern.created", 3) == t("en", "concern.created", n=3)  # a plain entry: one form
+    assert [hit for _, _, hit in extraction.messages('ctx.tn("a.b", n)\ntn(lang, "c.d", 2)')] == ["a.b", "c.d"]
 
 
 def test_unknown_key_falls_back_to_the_key_and_bad_params_do_not_raise():
