@@ -93,12 +93,13 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """Every stored case gets its fact key and its facts, derived by the same function the use cases use."""
+    """Every stored case gets its fact key and its facts, derived by the derivation as it stood then
+    (storage/migrations/frozen/report_facts_0011.py, a frozen copy: a migration never runs today's code)."""
     import os
     import secrets
     from zoneinfo import ZoneInfo
 
-    from commands.reports import facts
+    from storage.migrations.frozen import report_facts_0011 as facts
 
     conn = op.get_bind()
     cases = sa.table("cases", sa.column("id", sa.Integer), sa.column("fact_key", sa.String))

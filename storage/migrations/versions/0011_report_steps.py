@@ -35,12 +35,12 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """Every case still linked to its facts gets its step facts, derived by the same function the use cases
-    use (the other facts are derived again too: the same function, so the same rows)."""
+    """Every case still linked to its facts gets its step facts, derived by the derivation as it stood
+    then (storage/migrations/frozen/report_facts_0011.py, a frozen copy; the other facts are derived again too)."""
     import os
     from zoneinfo import ZoneInfo
 
-    from commands.reports import facts
+    from storage.migrations.frozen import report_facts_0011 as facts
 
     conn = op.get_bind()
     cases = sa.table("cases", sa.column("id", sa.Integer), sa.column("fact_key", sa.String))
