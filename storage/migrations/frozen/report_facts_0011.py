@@ -46,8 +46,9 @@ REPORT_OFFER = sa.table("report_offer", *(sa.column(n) for n in ("fact_key", "su
 REPORT_ENGAGEMENT = sa.table("report_engagement", *(sa.column(n) for n in ("fact_key", "subject_n", "kind")),
     sa.column("started_on", sa.Date()), sa.column("ended_on", sa.Date()), sa.column("not_at_risk_6m", sa.Boolean()),
     sa.column("in_education_12m", sa.Boolean()), sa.column("ended_at", UTCDateTime()))
-REPORT_STEP = sa.table("report_step", *(sa.column(n) for n in ("fact_key", "n", "state")), sa.column("due_on", sa.Date()),
-                       sa.column("due_at", UTCDateTime()), sa.column("done_at", UTCDateTime()))
+REPORT_STEP = sa.table("report_step", *(sa.column(n) for n in ("fact_key", "n", "state")),
+                       sa.column("due_on", sa.Date()), sa.column("due_at", UTCDateTime()),
+                       sa.column("done_at", UTCDateTime()))
 
 
 @dataclass
