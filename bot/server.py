@@ -122,7 +122,7 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
             work.stop()
 
     app = FastAPI(title="koordinator", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.svc, app.state.bolt, app.state.delivery = svc, bolt, delivery
+    app.state.svc, app.state.bolt, app.state.delivery, app.state.work = svc, bolt, delivery, work
 
     edge.install(app)
     if bolt is not None and mode == "http":
@@ -210,5 +210,7 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
     # collector's full passes, which otherwise stall the event loop (and every ack) for a quarter second.
     gc.collect()
     gc.freeze()
+    # The work processes are forked now, sharing these pages, before the server starts its threads.
+    app.state.work.prefork()
     server.run()
     return 0 if server.started else 1

@@ -6,6 +6,11 @@ docs/benchmarks.md). `serve` therefore runs the work in `WORK_PROCESSES` worker 
 priority, each running up to `WORK_THREADS` jobs at once: a job spends much of its time waiting for the
 database, and another job's Python runs meanwhile. Tests and the scheduler's worker keep the simpler
 in-process threads (same functions, same results).
+
+Memory: `serve` forks its work processes once everything is imported and built, before the server starts a
+thread (`Work.prefork`), after `gc.freeze()`: the children share the parent's pages (the libraries, the
+catalogs, the services) instead of importing everything again, so a small box holds the default. A process
+that dies later is replaced by a fresh interpreter (spawn): forking a process that runs threads is unsafe.
 """
 
 from __future__ import annotations
@@ -37,19 +42,24 @@ CHILD_NICE = 5
 STOP_TIMEOUT_S = 10
 
 
-def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool) -> None:
-    """A work process: build the services once, then run each job that arrives on one of its threads and send
-    back (job id, ok, the pickled result or exception) — pickled here, so a result that does not travel fails
-    its own job, not the pipe."""
-    from commands.services import build_services
-
+def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool,
+                inherited: Services | None = None) -> None:
+    """A work process: build the services once (or, forked, take the parent's and open connections of its
+    own), then run each job that arrives on one of its threads and send back (job id, ok, the pickled result
+    or exception) — pickled here, so a result that does not travel fails its own job, not the pipe."""
     configure_logging(settings.log_format, logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then stops its work processes
     try:
         os.nice(CHILD_NICE)  # the acks, in the parent, come first
     except OSError:
         pass
-    svc = build_services(settings, auto_migrate=False, allow_generated_keys=allow_generated_keys)
+    if inherited is not None:
+        inherited.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        svc = inherited
+    else:
+        from commands.services import build_services
+
+        svc = build_services(settings, auto_migrate=False, allow_generated_keys=allow_generated_keys)
     sending = threading.Lock()
 
     def reply(job_id: int, ok: bool, value: Any) -> None:
@@ -85,11 +95,14 @@ def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool
 class _Child:
     """One work process and the jobs it has not answered yet; a reader thread resolves their futures."""
 
-    def __init__(self, settings: Settings, allow_generated_keys: bool) -> None:
-        context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or sockets
+    def __init__(self, settings: Settings, allow_generated_keys: bool, fork_from: Services | None = None) -> None:
+        """`fork_from`: fork this process (its services are the child's); else spawn a clean interpreter.
+        Call `run()` to start the threads that talk to it — after every fork, so no child inherits them."""
+        # spawn: a clean interpreter, no inherited threads or sockets; fork: only while no thread runs
+        context = multiprocessing.get_context("fork" if fork_from is not None else "spawn")
         self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_child_main, args=(child_end, settings, allow_generated_keys),
-                                       name="koordinator-work", daemon=True)
+        args = (child_end, settings, allow_generated_keys) + ((fork_from,) if fork_from is not None else ())
+        self.process = context.Process(target=_child_main, args=args, name="koordinator-work", daemon=True)
         self.process.start()
         child_end.close()
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
@@ -97,8 +110,11 @@ class _Child:
         self.broken = False
         # Jobs go out through a thread of their own: pickling and a full pipe never hold up the event loop.
         self._outgoing: queue.SimpleQueue[tuple[int, Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+
+    def run(self) -> _Child:
         for target, name in ((self._read, "koordinator-work-results"), (self._send, "koordinator-work-jobs")):
             threading.Thread(target=target, name=name, daemon=True).start()
+        return self
 
     def _fail(self, job_id: int, exc: BaseException) -> None:
         waiting = self.pending.pop(job_id, None)
@@ -183,12 +199,23 @@ class Work:
         self._ids = itertools.count(1)
 
     def _spawn(self) -> _Child:
-        return _Child(self.svc.settings, self.svc.settings.koordinator_dev)
+        return _Child(self.svc.settings, self.svc.settings.koordinator_dev).run()
+
+    def prefork(self) -> bool:
+        """Fork the work processes now, sharing this process's memory with them — only while this process runs
+        no other thread (before the server starts); False when it does (`start` then spawns them)."""
+        if not self.processes or self._children or threading.active_count() != 1:
+            return False
+        children = [_Child(self.svc.settings, self.svc.settings.koordinator_dev, fork_from=self.svc)
+                    for _ in range(self.processes)]
+        self._children = [child.run() for child in children]
+        return True
 
     async def start(self) -> None:
         """Start the work processes before the first request needs them (spawning takes a moment)."""
         if self.processes and not self._children:
             self._children = [self._spawn() for _ in range(self.processes)]
+        if self._children:
             await asyncio.gather(*(asyncio.to_thread(child.ready.wait) for child in self._children))
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:

@@ -64,3 +64,67 @@ async def test_a_failing_job_raises_where_it_was_awaited_and_a_dead_process_is_r
     finally:
         work.stop()
         svc.engine.dispose()
+
+
+PREFORK = """
+import asyncio, os, sys, threading
+from bot.slack.work import Work
+from commands.reply import Invocation
+from commands.router import dispatch
+from storage.settings import Settings
+from tests.conftest import make_svc
+from storage.clock import SystemClock
+
+def pid(_svc):
+    return os.getpid(), _svc.engine.pool.status()
+
+svc = make_svc(Settings(database_url=sys.argv[1], pseudonym_key=sys.argv[2], data_key=sys.argv[3],
+                        admin_users=("UADMIN",), slack_bot_token="xoxb-test"), SystemClock())
+svc.engine.connect().close()  # a pooled connection the children must not share
+work = Work(svc, processes=2)
+assert threading.active_count() == 1
+forked = work.prefork()
+
+async def main():
+    await work.start()
+    pids = {p for p, _ in await asyncio.gather(*(work(pid) for _ in range(8)))}
+    reply = await work(dispatch, Invocation(user_id="UADMIN", text="case list", platform="slack"))
+    print(forked, len(pids), os.getpid() in pids, reply.ok)
+    work.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_serve_forks_its_work_processes_before_any_thread_starts_and_they_work(settings: Settings) -> None:
+    """`serve` forks the work processes once everything is loaded (they share its memory) — only while no thread
+    runs; the forked children open their own database connections and run the use cases."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", PREFORK, settings.database_url, settings.pseudonym_key or "",
+                           settings.data_key or ""], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "2", "False", "True"]
+
+
+async def test_prefork_declines_while_a_thread_runs_and_start_spawns_instead(slack_settings: Settings,
+                                                                            clock: Any) -> None:
+    import threading
+
+    svc = make_svc(slack_settings, clock)
+    work = Work(svc, processes=1)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        assert work.prefork() is False  # another thread runs: forking now could inherit a held lock
+        await work.start()
+        assert await work(nap, 0) != os.getpid()
+    finally:
+        stop.set()
+        work.stop()
+        svc.engine.dispose()
