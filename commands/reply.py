@@ -87,12 +87,16 @@ class Reply:
     outcome: str = ""
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("command"), data.pop("outcome")
-        data["attachments"] = [
-            {"filename": a.filename, "content_type": a.content_type, "data": a.data.hex(), "command": a.command}
-            for a in self.attachments
-        ]
+        data = {
+            "text": self.text, "private": self.private, "title": self.title,
+            "fields": [{"label": f.label, "value": f.value} for f in self.fields],
+            "buttons": [{"label": b.label, "action_id": b.action_id, "value": b.value, "command": b.command,
+                         "style": b.style} for b in self.buttons],
+            "attachments": [{"filename": a.filename, "content_type": a.content_type, "data": a.data.hex(),
+                             "command": a.command} for a in self.attachments],
+            "form": None if self.form is None else asdict(self.form),  # rare: the reminders carry none
+            "ok": self.ok,
+        }
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod

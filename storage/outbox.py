@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from storage.clock import Clock
@@ -56,6 +56,30 @@ def enqueue(
     if flush:
         session.flush()
     return row
+
+
+def enqueue_many(session: Session, *, clock: Clock, vault: Vault,
+                 messages: list[tuple[str, str, str, str]]) -> list[int]:
+    """Queue many messages — (target kind, target, payload, dedupe key; the keys unique) — in one INSERT;
+    their ids, in order.
+
+    For a caller that holds the rows it acts on locked (the sweep): no duplicate look-up, the unique index on
+    dedupe_key refuses a duplicate by failing the whole transaction."""
+    if not messages:
+        return []
+    now = clock.now()
+    rows = []
+    for target_kind, target, text, dedupe_key in messages:
+        ct, kid = vault.encrypt(session, text, AAD)
+        rows.append({"created_at": now, "target_kind": target_kind, "target": target, "payload_ct": ct,
+                     "payload_kid": kid, "state": "pending", "attempts": 0, "next_attempt_at": now,
+                     "dedupe_key": dedupe_key})
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    session.execute(insert(table), rows)  # executemany: the driver sends one prepared statement (no RETURNING)
+    keys = [dedupe_key for _, _, _, dedupe_key in messages]
+    found = session.execute(select(table.c.dedupe_key, table.c.id).where(table.c.dedupe_key.in_(keys)))
+    ids = {key: row_id for key, row_id in found}
+    return [ids[key] for key in keys]
 
 
 def payload(session: Session, vault: Vault, row: OutboxMessage) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from commands import timefmt
@@ -21,7 +23,7 @@ from commands.reply import Button, Reply
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
-from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
+from storage.models import Case, FollowUp, Member, Subject
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,22 @@ def followup_buttons(lang: str, followup: FollowUp, case: Case) -> list[Button]:
     ]
 
 
+DUE_COLUMNS = ("id", "kind", "case_id", "subject_id", "assignee_id", "due_at", "notify_at", "stage", "state",
+               "urgent", "text_ct", "text_kid", "reminders_sent", "last_sent_at", "last_message_id", "updated_at")
+WRITTEN = ("notify_at", "stage", "state", "reminders_sent", "last_sent_at", "last_message_id", "updated_at")
+
+
+class Due:
+    """A due follow-up as the sweep reads and moves it: plain attributes (the ORM's per-attribute bookkeeping
+    cost more than the rest of a sweep), written back in one UPDATE per batch."""
+
+    __slots__ = DUE_COLUMNS
+
+    def __init__(self, row: Any) -> None:
+        for name, value in zip(DUE_COLUMNS, row, strict=True):
+            setattr(self, name, value)
+
+
 class _Sweeper:
     def __init__(self, svc: Services, session: Session, now: datetime) -> None:
         self.svc, self.session, self.now = svc, session, now
@@ -54,9 +72,11 @@ class _Sweeper:
         self.members: dict[int, Member] = {}
         self.subjects: dict[int, Subject] = {}
         self._secretariat: list[str] | None = None
-        self._single_dms: list[tuple[FollowUp, OutboxMessage]] = []
+        self._queued: list[tuple[str, str, str, str]] = []  # (target kind, target, payload, dedupe key)
+        self._single_dms: list[tuple[Due, int]] = []  # a follow-up and its one DM's place in `_queued`
+        self._formatted: dict[tuple[str, datetime], str] = {}
 
-    def preload(self, rows: list[FollowUp]) -> None:
+    def preload(self, rows: list[Due]) -> None:
         """Everything the batch refers to, in three queries (a constant count, whatever the batch size)."""
         def load(model, ids: set[int | None]) -> dict:  # noqa: ANN001
             wanted = {i for i in ids if i is not None}
@@ -74,12 +94,29 @@ class _Sweeper:
                 Member.role == Role.secretariat, Member.active == True).order_by(col(Member.user_id))))  # noqa: E712
         return self._secretariat
 
-    def link_messages(self) -> None:
-        """After one flush, remember each single DM's outbox row so done/snooze can update it in place."""
-        self.session.flush()
-        for followup, row in self._single_dms:
-            followup.last_message_id = row.id
-            self.session.add(followup)
+    def queue_messages(self) -> None:
+        """The batch's messages in one INSERT; each single DM's outbox row is remembered on its follow-up, so
+        done/snooze can update it in place."""
+        ids = outbox.enqueue_many(self.session, clock=self.svc.clock, vault=self.svc.vault, messages=self._queued)
+        for followup, place in self._single_dms:
+            followup.last_message_id = ids[place]
+
+    def write(self, rows: list[Due]) -> None:
+        """Every row of the batch as it now stands, in one UPDATE (executemany)."""
+        if not rows:
+            return
+        table = FollowUp.__table__  # type: ignore[attr-defined]
+        stmt = (update(table).where(table.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"new_{name}") for name in WRITTEN}))
+        self.session.execute(stmt, [{"row_id": r.id, **{f"new_{n}": getattr(r, n) for n in WRITTEN}} for r in rows])
+
+    def formatted(self, how: str, instant: datetime) -> str:
+        """A date as the DM shows it; the batch's rows share their cases' deadlines and due days."""
+        key = (how, instant)
+        if key not in self._formatted:
+            local = self.cal.local(instant)
+            self._formatted[key] = timefmt.when(local, self.lang) if how == "when" else timefmt.day(local, self.lang)
+        return self._formatted[key]
 
     def t(self, key: str, **kw: object) -> str:
         return t(self.lang, key, **kw)
@@ -87,35 +124,34 @@ class _Sweeper:
     def word(self, kind: str, code: str) -> str:
         return label(self.lang, kind, code)
 
-    def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> OutboxMessage | None:
-        return outbox.enqueue(self.session, clock=self.svc.clock, vault=self.svc.vault, target_kind=kind,
-                              target=target, payload=reply.to_json(), dedupe_key=key, check_duplicate=False,
-                              flush=False)
+    def _enqueue(self, kind: str, target: str, reply: Reply, key: str) -> int:
+        self._queued.append((kind, target, reply.to_json(), key))
+        return len(self._queued) - 1
 
-    def _recipients(self, followup: FollowUp) -> list[str]:
+    def _recipients(self, followup: Due) -> list[str]:
         member = self.members.get(followup.assignee_id) if followup.assignee_id is not None else None
         if member is not None and member.active:
             return [member.user_id]
         return self.secretariat()
 
-    def dm(self, followup: FollowUp, case: Case, text: str) -> None:
+    def dm(self, followup: Due, case: Case, text: str) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
                       buttons=followup_buttons(self.lang, followup, case))
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
             self._enqueue("channel", "secretariat", Reply(text=text, title=reply.title), key + ":channel")
-        rows = [self._enqueue("user", user, reply, f"{key}:{user}") for user in recipients]
+        places = [self._enqueue("user", user, reply, f"{key}:{user}") for user in recipients]
         followup.last_message_id = None
-        if len(rows) == 1 and rows[0] is not None:
-            self._single_dms.append((followup, rows[0]))
+        if len(places) == 1:
+            self._single_dms.append((followup, places[0]))
 
-    def remind(self, followup: FollowUp) -> None:
+    def remind(self, followup: Due) -> None:
         case = self.cases[followup.case_id]
         subject = self.subjects.get(followup.subject_id) if followup.subject_id else None
         pseudonym = format_pseudonym(subject.pseudonym) if subject else "—"
-        deadline = timefmt.when(self.cal.local(case.deadline_at), self.lang)
-        due = timefmt.day(self.cal.local(followup.due_at), self.lang)
+        deadline = self.formatted("when", case.deadline_at)
+        due = self.formatted("day", followup.due_at)
         kind = followup.kind
         if kind == "visitation":
             self._visitation(followup, case, deadline)
@@ -131,7 +167,7 @@ class _Sweeper:
                                            stage=followup.stage, text=text))
             mark(followup, "sent", self.now)
 
-    def _visitation(self, followup: FollowUp, case: Case, deadline: str) -> None:
+    def _visitation(self, followup: Due, case: Case, deadline: str) -> None:
         overdue = self.now >= case.deadline_at
         if followup.stage == "warn" and not overdue:
             hours = int((case.deadline_at - self.now).total_seconds() // 3600)
@@ -148,14 +184,14 @@ class _Sweeper:
         mark(followup, "pending", self.now, self.cal.next_working_morning(self.now))
         followup.stage = "daily"
 
-    def due_rows(self, batch: int) -> list[FollowUp]:
-        stmt = (select(FollowUp)
-                .where(col(FollowUp.state).in_(LIVE), col(FollowUp.notify_at).is_not(None),
-                       col(FollowUp.notify_at) <= self.now)
-                .order_by(col(FollowUp.notify_at), col(FollowUp.id)).limit(batch))
+    def due_rows(self, batch: int) -> list[Due]:
+        table = FollowUp.__table__  # type: ignore[attr-defined]
+        stmt = (select(*(table.c[name] for name in DUE_COLUMNS))
+                .where(table.c.state.in_(LIVE), table.c.notify_at.is_not(None), table.c.notify_at <= self.now)
+                .order_by(table.c.notify_at, table.c.id).limit(batch))
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return list(self.session.exec(stmt))
+        return [Due(row) for row in self.session.execute(stmt)]
 
 
 def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
@@ -166,8 +202,9 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
             sweeper = _Sweeper(svc, session, now)
             rows = sweeper.due_rows(batch)
             sweeper.preload(rows)
+            working = sweeper.cal.delivery_time(now)  # the same instant for every row of the batch
             for followup in rows:
-                when = followup.notify_at if followup.urgent else sweeper.cal.delivery_time(now)
+                when = followup.notify_at if followup.urgent else working
                 assert when is not None
                 if when > now:
                     followup.notify_at, followup.updated_at = when, now  # outside working hours: wait
@@ -177,8 +214,8 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
                     followup.reminders_sent += 1
                     followup.last_sent_at = now
                     result.reminded += 1
-                session.add(followup)
-            sweeper.link_messages()
+            sweeper.queue_messages()
+            sweeper.write(rows)
         if len(rows) < batch:
             break
     if result.reminded:
