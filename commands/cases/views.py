@@ -70,6 +70,14 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
     return " ".join(parts)
 
 
+def _owner(ctx: Ctx, case: Case) -> str:
+    """A member who has left owns nothing: their name is not shown as the owner."""
+    owner = member_by_id(ctx, case.owner_id)
+    if owner is not None and not owner.active:
+        return ctx.t("show.owner_left")
+    return mention(owner)
+
+
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
@@ -165,7 +173,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         f(ctx.t("field.received"), ctx.fmt(case.received_at)),
         f(ctx.t("field.deadline"), deadline_text(ctx, case)),
         f(ctx.t("field.responsible"), ctx.label("org", case.responsible_org)),
-        f(ctx.t("field.owner"), mention(member_by_id(ctx, case.owner_id))),
+        f(ctx.t("field.owner"), _owner(ctx, case)),
         f(ctx.t("field.days_open"), str(_days_open(ctx, case))),
     ]
     if case.close_reason:

@@ -94,6 +94,15 @@ def next_meeting(ctx: Ctx) -> Meeting | None:
     return ctx.session.exec(stmt.order_by(col(Meeting.starts_at), col(Meeting.id)).limit(1)).first()
 
 
+def overlapping(ctx: Ctx, starts: datetime, ends: datetime, exclude: int | None = None) -> list[Meeting]:
+    """The scheduled meetings this user takes part in whose time overlaps [starts, ends)."""
+    stmt = visible_meetings(ctx).where(Meeting.state == "scheduled", col(Meeting.starts_at) < ends,
+                                       col(Meeting.ends_at) > starts)
+    if exclude is not None:
+        stmt = stmt.where(Meeting.id != exclude)
+    return list(ctx.session.exec(stmt.order_by(col(Meeting.starts_at), col(Meeting.id))))
+
+
 def series_of(session: Session, meeting: Meeting) -> MeetingSeries | None:
     return None if meeting.series_id is None else session.get(MeetingSeries, meeting.series_id)
 

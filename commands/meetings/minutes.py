@@ -71,7 +71,24 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t(key, ref=case.ref, meeting=meeting.ref, due=ctx.fmt(due)))
 
 
-def _entries(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
+def decisions_to_followups(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> int:
+    """Each decision with a date becomes a follow-up (once); how many were made."""
+    made = 0
+    for entry, case in entries:
+        if entry.due_at is None or entry.followup_id is not None:
+            continue
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
+        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
+                                    ctx.now())
+        entry.followup_id = followup.id
+        ctx.session.add(entry)
+        add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
+        made += 1
+    return made
+
+
+def decisions(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
     stmt = (select(MinuteEntry, Case).join(Case, col(Case.id) == col(MinuteEntry.case_id))
             .where(MinuteEntry.meeting_id == meeting.id).order_by(col(Case.ref), col(MinuteEntry.id)))
     return list(ctx.session.exec(stmt))
@@ -142,19 +159,8 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     require_open(ctx, meeting)
     if meeting.starts_at > ctx.now() + EARLY:
         raise UsageError("meeting_not_started", ref=meeting.ref, when=when_text(ctx, meeting))
-    entries = _entries(ctx, meeting)
-    followups = 0
-    for entry, case in entries:
-        if entry.due_at is None or entry.followup_id is not None:
-            continue
-        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
-        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
-        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
-                                    ctx.now())
-        entry.followup_id = followup.id
-        ctx.session.add(entry)
-        add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
-        followups += 1
+    entries = decisions(ctx, meeting)
+    followups = decisions_to_followups(ctx, meeting, entries)
     meeting.state, meeting.closed_at = "closed", ctx.now()
     ctx.session.add(meeting)
     ctx.session.flush()
@@ -185,6 +191,6 @@ def minutes_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         return Reply(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
                      text=ctx.t("minutes.frozen", when=ctx.fmt(frozen.published_at)) + "\n\n" + frozen.text,
                      attachments=published.frozen_attachments(frozen, f"minutes-{meeting.ref}"))
-    entries = _entries(ctx, meeting)
+    entries = decisions(ctx, meeting)
     ctx.audit("minutes.view", detail={"meeting": meeting.ref, "decisions": len(entries)})
     return _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)
