@@ -13,12 +13,13 @@ from sqlmodel import col, select
 
 from commands import access, exports, timefmt
 from commands.common import add_event, only_options
+from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.meetings import published
-from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text
+from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
 from commands.parsing import local_datetime
 from commands.registry import command
 from commands.reply import Reply
@@ -32,14 +33,16 @@ EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start
 LATE = timedelta(hours=12)  # … until some hours after the end, without naming the meeting
 
 
-def current_meeting(ctx: Ctx) -> Meeting | None:
+def current_meetings(ctx: Ctx) -> list[Meeting]:
+    """The meetings minutes may be taken for without naming one: from EARLY before the start until LATE after
+    the end."""
     stmt = (select(Meeting).where(Meeting.state == "scheduled", col(Meeting.starts_at) <= ctx.now() + EARLY,
                                   col(Meeting.ends_at) >= ctx.now() - LATE)
-            .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc()))
-    return ctx.session.exec(stmt).first()
+            .order_by(col(Meeting.starts_at), col(Meeting.id)))
+    return list(ctx.session.exec(stmt))
 
 
-@command("minutes", 'minutes KE-… "decision" [due=…]', access.STAFF, case_arg=True)
+@command("minutes", 'minutes KE-… "decision" [due=…] [meeting=M-…]', access.STAFF, case_arg=True)
 def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"due", "meeting"}, texts=1)
@@ -52,10 +55,12 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         meeting = meeting_by_ref(ctx, args.options["meeting"])
         require_open(ctx, meeting)
     else:
-        found = current_meeting(ctx)
-        if found is None:
+        found = current_meetings(ctx)
+        if not found:
             raise UsageError("no_current_meeting")
-        meeting = found
+        if len(found) > 1:  # never a silent pick between two meetings
+            return which_meeting(ctx, found, bare_command(ctx.inv.text) + " meeting={ref}")
+        meeting = found[0]
     due = None
     if "due" in args.options:
         due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
