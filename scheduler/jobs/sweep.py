@@ -21,7 +21,7 @@ from commands.reply import Button, Reply
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
-from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
+from storage.models import Case, FollowUp, Member, Offer, OutboxMessage, Subject
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,9 @@ class _Sweeper:
             return [member.user_id]
         return self.secretariat()
 
-    def dm(self, followup: FollowUp, case: Case, text: str) -> None:
+    def dm(self, followup: FollowUp, case: Case, text: str, first: list[Button] | None = None) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
-                      buttons=followup_buttons(self.lang, followup, case))
+                      buttons=[*(first or []), *followup_buttons(self.lang, followup, case)])
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
@@ -123,6 +123,9 @@ class _Sweeper:
         if kind == "mentor_checkin":
             self.dm(followup, case, self.t("followup.mentor_checkin", ref=case.ref, subject=pseudonym))
             mark(followup, "sent", self.now, self.now + CHECKIN_AFTER)
+        elif kind == "reoffer":
+            self._reoffer(followup, case, subject, pseudonym, due)
+            mark(followup, "sent", self.now)
         else:
             text = ""
             if followup.text_ct is not None and followup.text_kid is not None:
@@ -130,6 +133,18 @@ class _Sweeper:
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
                                            stage=followup.stage, text=text))
             mark(followup, "sent", self.now)
+
+    def _reoffer(self, followup: FollowUp, case: Case, subject: Subject | None, pseudonym: str, due: str) -> None:
+        """Names the person and the offer in words, with a button that makes the offer again."""
+        offer = self.session.get(Offer, followup.offer_id) if followup.offer_id is not None else None
+        kind = offer.kind if offer is not None else ""
+        months = (followup.stage or "").removesuffix("m")
+        text = self.t("followup.reoffer", ref=case.ref, subject=pseudonym, due=due, months=months,
+                      offer=self.word("offer_kind", kind) if kind else "—")
+        again = ([Button(self.t("button.offer_again"), "case.offer", case.ref,
+                         f"case offer {case.ref} subject={pseudonym} kind={kind}", style="primary")]
+                 if subject is not None and kind else [])
+        self.dm(followup, case, text, again)
 
     def _visitation(self, followup: FollowUp, case: Case, deadline: str) -> None:
         overdue = self.now >= case.deadline_at
