@@ -10,7 +10,7 @@ from commands.router import dispatch
 from scheduler.jobs.sweep import sweep
 from storage import outbox
 from storage.db import unit_of_work
-from storage.models import CaseEvent, FollowUp, OutboxMessage
+from storage.models import CaseEvent, OutboxMessage
 from storage.pseudonym import format_pseudonym
 from tests.scheduler.helpers import CONCERN, last_outbox_id, run, seed_members, set_now
 from tests.scheduler.test_sweep import _declined, _engaged, followups, local
