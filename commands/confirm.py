@@ -24,12 +24,12 @@ from commands.reply import Button, Reply
 OPTION = "confirm"
 NO = ("no", "nej")
 YES_ACTION, NO_ACTION = "confirm.yes", "confirm.no"
-_OPTION = re.compile(r"\s+confirm=(?:\"[^\"]*\"|\S+)", re.IGNORECASE)
+_OPTION = re.compile(r"\s+confirm=\S+\s*$", re.IGNORECASE)  # the answer rides at the end: quoted text keeps its words
 
 
 def bare_command(text: str) -> str:
-    """The command as typed, without a `confirm=` answer, in one line."""
-    return " ".join(_OPTION.sub("", " " + text).split())
+    """The command as typed, without the `confirm=` answer a button put at its end."""
+    return _OPTION.sub("", " " + text).strip()
 
 
 def token(ctx: Ctx, state: str) -> str:
