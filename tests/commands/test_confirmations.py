@@ -3,13 +3,18 @@ tells no one until confirmed; a weekday resolves in the week of the meeting it m
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from commands.context import Services
+from commands.parsing import _WEEKDAYS, natural_datetime
 from commands.reply import Reply
 from storage.db import unit_of_work
 from storage.models import Case, CaseEvent, FollowUp, Meeting, Member
-from tests.meetings.mtkit import concern, last_outbox_id, local, meeting, ok, queued, say, seed
+from tests.meetings.mtkit import CPH, concern, last_outbox_id, local, meeting, ok, queued, say, seed
 
 
 def yes(reply: Reply) -> str:
@@ -159,3 +164,14 @@ def test_the_console_confirms_with_a_yes_line_and_anything_else_cancels(svc: Ser
     assert meeting(svc, ref).starts_at == local(2026, 12, 10, 13, 0)
     with unit_of_work(svc.engine) as session:
         assert session.exec(select(Meeting).where(Meeting.ref == ref)).one().sequence == 1
+
+
+@given(day=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
+       word=st.sampled_from(["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+                             "monday", "friday", "sunday"]))
+def test_a_weekday_always_lands_in_the_given_week(day: date, word: str):
+    now = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
+    found = natural_datetime(f"{word} 9:00", CPH, now, "when", week_of=day).astimezone(CPH).date()
+    monday = day - timedelta(days=day.weekday())
+    assert monday <= found <= monday + timedelta(days=6)
+    assert found.weekday() == _WEEKDAYS[word]
