@@ -58,7 +58,10 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         found = current_meetings(ctx)
         if not found:
             raise UsageError("no_current_meeting")
-        if len(found) > 1:  # never a silent pick between two meetings
+        in_slot = [m for m in found if m.starts_at <= ctx.now() <= m.ends_at]
+        if len(in_slot) == 1:
+            found = in_slot  # the one meeting going on right now
+        if len(found) > 1:  # two overlap, or it is between two: never a silent pick
             return which_meeting(ctx, found, bare_command(ctx.inv.text) + " meeting={ref}")
         meeting = found[0]
     due = None

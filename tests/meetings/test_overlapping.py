@@ -46,3 +46,15 @@ def test_minutes_outside_a_meeting_say_how_to_name_one(svc: Services):
     case = concern(svc)
     refused = say(svc, f'minutes {case} "Skolen kontaktes"')
     assert not refused.ok and "meeting=M-" in refused.text and "[meeting=M-…]" in refused.text
+
+
+def test_the_one_meeting_going_on_now_is_not_asked_about(svc: Services):
+    seed(svc)
+    ok(svc, 'meeting adhoc when="2026-11-26 09:00" duration=60m topic="Morgen"')
+    ok(svc, 'meeting adhoc when="2026-11-26 13:00" duration=60m topic="Eftermiddag"')
+    case = concern(svc)
+    svc.clock.instant = local(2026, 11, 26, 13, 30)  # the morning one ended 2.5 hours ago, still in its window
+    assert "M-2026-002" in ok(svc, f'minutes {case} "Skolen kontaktes"').text and decisions(svc) == 1
+    svc.clock.instant = local(2026, 11, 26, 11, 30)  # between the two: which one is meant?
+    asked = ok(svc, f'minutes {case} "Forældre orienteres"')
+    assert len(asked.buttons) == 2 and decisions(svc) == 1
