@@ -140,7 +140,7 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if active is not None:
         raise UsageError("close_engagements", ref=case.ref)
     forced = steps.close_guard(ctx, case, force)
-    question = _close_question(ctx, case, reason.value)
+    question = _close_question(ctx, case, reason.value, steps_accepted=force)
     if question is not None:
         return question
     transition(ctx, case, CaseState.closed, set(OPEN_STATES), {"reason": reason.value})
@@ -161,14 +161,15 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason_word))
 
 
-def _close_question(ctx: Ctx, case: Case, reason: str) -> Reply | None:
-    """Open follow-ups, open steps or pending offers end with the case: say which, and ask first."""
+def _close_question(ctx: Ctx, case: Case, reason: str, steps_accepted: bool = False) -> Reply | None:
+    """Open follow-ups, open steps or pending offers end with the case: say which, and ask first. With
+    `force=yes` the user has already accepted closing past open steps: only follow-ups and offers are asked."""
     if CaseState(case.state) not in OPEN_STATES:
         return None  # transition() says why a closed case cannot be closed
     followups = list(ctx.session.exec(select(FollowUp).where(
         FollowUp.case_id == case.id, col(FollowUp.state).in_(rules.LIVE),
         col(FollowUp.kind).not_in(KEPT_AT_CLOSE), FollowUp.kind != "step").order_by(col(FollowUp.due_at))))
-    open_steps = [] if CaseState(case.state) in QUALIFYING else [
+    open_steps = [] if CaseState(case.state) in QUALIFYING or steps_accepted else [
         s for s in steps.case_steps(ctx, case) if s.state == "open" and s.anchor != "closed"]
     offers = list(ctx.session.exec(select(Offer).where(Offer.case_id == case.id, Offer.state == OfferState.pending)
                                    .order_by(col(Offer.id))))
