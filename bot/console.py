@@ -15,7 +15,7 @@ from typing import TextIO
 
 from sqlmodel import select
 
-from commands import platforms
+from commands import confirm, platforms
 from commands.context import Services
 from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
@@ -28,6 +28,7 @@ from storage.models import Member, OutboxMessage
 from storage.profile import store as profile_store
 
 CANCEL = "."
+YES = ("yes", "ja", "y", "j")
 SWEEP_SECONDS = 30
 
 
@@ -90,6 +91,7 @@ class Console:
         self.secret_prompt = secret_prompt
         self._lock = threading.Lock()
         self._shown: set[int] = set()  # outbox rows whose copy this console has printed
+        self.pending: str | None = None  # the command a `yes` line confirms (commands.confirm)
 
     @property
     def lang(self) -> str:
@@ -129,8 +131,20 @@ class Console:
                 print_outbox(self.svc, self.out)
 
     def handle(self, text: str) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:  # the last reply asked: `yes`/`ja` confirms it, anything else cancels it
+            answer = text.strip().lower().rstrip(".!")
+            if answer in YES:
+                text = pending
+            else:
+                self.say(t(self.lang, "console.confirm_dropped"))
+                if answer in confirm.NO:
+                    return
         reply = dispatch(self.svc, Invocation(user_id=self.user_id, text=text, platform="console"))
         self.show_private(reply) if reply.private else self.say(self._text(reply))
+        self.pending = confirm.pending_command(reply)
+        if self.pending is not None:
+            self.say(t(self.lang, "console.confirm_hint"))
         if reply.form is not None:
             self.fill(reply.form)
         self.deliver_outbox()

@@ -74,6 +74,7 @@ class Ctx:
     session: Session
     inv: Invocation
     actor: Member | None = None
+    confirm: str | None = None  # the answer to a question of commands.confirm (`confirm=` taken off the command)
     _profile: Profile | None = field(default=None, repr=False)
     _cal: UnitCalendar | None = field(default=None, repr=False)
 

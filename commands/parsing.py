@@ -152,10 +152,13 @@ _ISO_T = re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d")
 _MONTH_DAY = re.compile(r"([a-zæøå]+)\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
 
 
-def natural_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str) -> datetime:
+def natural_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str, week_of: date | None = None) -> datetime:
     """What people type for a meeting (`tomorrow 14:00`, `i morgen 14:00`, `mandag 9:30`, `2026-12-01 09:30`,
     `1. december 14:00`) → aware UTC. Refuses rather than guesses: no time given, `next`/`næste`, slashed
-    dates (1/2 is 1 February here and 2 January elsewhere), a weekday that is today, a doubled DST hour."""
+    dates (1/2 is 1 February here and 2 January elsewhere), a weekday that is today, a doubled DST hour.
+
+    `week_of`: a weekday names that day in the week (Monday to Sunday) of this date — what a weekday means
+    when a meeting is moved ("fredag" for a Thursday meeting is the next day, not this week's Friday)."""
     text = raw.strip()
     if _ISO_T.match(text):
         text = text[:10] + " " + text[11:]
@@ -170,7 +173,7 @@ def natural_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str) -> date
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if hour > 23 or minute > 59:
         raise UsageError("bad_datetime", option=option, value=raw)
-    day = _natural_day(head.strip().removesuffix(" at").removesuffix(" den"), tz, now, option, raw)
+    day = _natural_day(head.strip().removesuffix(" at").removesuffix(" den"), tz, now, option, raw, week_of)
     naive = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute)
     first = naive.replace(tzinfo=tz, fold=0).astimezone(ZoneInfo("UTC"))
     second = naive.replace(tzinfo=tz, fold=1).astimezone(ZoneInfo("UTC"))
@@ -181,12 +184,15 @@ def natural_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str) -> date
     return first
 
 
-def _natural_day(text: str, tz: ZoneInfo, now: datetime, option: str, raw: str) -> date:
+def _natural_day(text: str, tz: ZoneInfo, now: datetime, option: str, raw: str, week_of: date | None = None
+                 ) -> date:
     today = now.astimezone(tz).date()
     text = text.removeprefix("on ").removeprefix("på ").removeprefix("den ").strip()
     try:
         if text in _DAY_WORDS:
             return today + timedelta(days=_DAY_WORDS[text])
+        if text in _WEEKDAYS and week_of is not None:
+            return week_of + timedelta(days=_WEEKDAYS[text] - week_of.weekday())
         if text in _WEEKDAYS:
             ahead = (_WEEKDAYS[text] - today.weekday()) % 7
             if ahead == 0:  # today, or a week from today?

@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, platforms, registry
+from commands import access, confirm, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.messages import choice, t
@@ -239,6 +239,9 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
     def body(ctx: Ctx) -> Reply:
         if inv.request_id and not _first_delivery(ctx.session, ctx, inv.request_id):
             return private(ctx.t("duplicate_request"))
+        ctx.confirm = args.options.pop(confirm.OPTION, None)
+        if ctx.confirm is not None and ctx.confirm.strip().lower() in confirm.NO:
+            return confirm.cancelled(ctx)  # Cancel on a question: nothing runs
         case = None
         if cmd.case_arg:
             ref = case_ref(args.words[0] if args.words else None)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from commands import access
+from commands import access, confirm
 from commands.cases import steps
-from commands.common import add_event, deadline_for, member_by_ref, mention, only_options, transition
+from commands.common import (
+    add_event,
+    deadline_for,
+    member_by_ref,
+    mention,
+    only_options,
+    subjects_of,
+    transition,
+)
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
@@ -22,9 +30,11 @@ from storage.enums import (
     Level,
     OfferState,
 )
-from storage.models import Case, CaseCheck, Engagement, Offer
+from storage.models import Case, CaseCheck, Engagement, FollowUp, Offer
+from storage.pseudonym import format_pseudonym
 
 QUALIFYING = {CaseState.new, CaseState.qualifying}
+KEPT_AT_CLOSE = ("visitation", "assess_6m", "outcome_12m")  # ends with the case / outlives it: nothing to ask
 
 
 def missing_checks(ctx: Ctx, case: Case) -> list[str]:
@@ -130,6 +140,9 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if active is not None:
         raise UsageError("close_engagements", ref=case.ref)
     forced = steps.close_guard(ctx, case, force)
+    question = _close_question(ctx, case, reason.value, steps_accepted=force)
+    if question is not None:
+        return question
     transition(ctx, case, CaseState.closed, set(OPEN_STATES), {"reason": reason.value})
     for offer in ctx.session.exec(select(Offer).where(Offer.case_id == case.id,
                                                       Offer.state == OfferState.pending)):
@@ -146,6 +159,36 @@ def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     reason_word = ctx.label("close_reason", reason.value)
     ctx.post_channel("unit", Reply(text=ctx.t("close.notice", ref=case.ref, reason=reason_word)))
     return Reply(text=ctx.t("case.closed", ref=case.ref, reason=reason_word))
+
+
+def _close_question(ctx: Ctx, case: Case, reason: str, steps_accepted: bool = False) -> Reply | None:
+    """Open follow-ups, open steps or pending offers end with the case: say which, and ask first. With
+    `force=yes` the user has already accepted closing past open steps: only follow-ups and offers are asked."""
+    if CaseState(case.state) not in OPEN_STATES:
+        return None  # transition() says why a closed case cannot be closed
+    followups = list(ctx.session.exec(select(FollowUp).where(
+        FollowUp.case_id == case.id, col(FollowUp.state).in_(rules.LIVE),
+        col(FollowUp.kind).not_in(KEPT_AT_CLOSE), FollowUp.kind != "step").order_by(col(FollowUp.due_at))))
+    open_steps = [] if CaseState(case.state) in QUALIFYING or steps_accepted else [
+        s for s in steps.case_steps(ctx, case) if s.state == "open" and s.anchor != "closed"]
+    offers = list(ctx.session.exec(select(Offer).where(Offer.case_id == case.id, Offer.state == OfferState.pending)
+                                   .order_by(col(Offer.id))))
+    if not (followups or open_steps or offers):
+        return None
+    lines = [ctx.t("close.confirm_what", ref=case.ref, reason=ctx.label("close_reason", reason))]
+    if followups:
+        lines.append(ctx.tn("close.confirm_followups", len(followups), items="; ".join(
+            f"F-{f.id} {ctx.label('followup_kind', f.kind)} ({ctx.fmt_day(f.due_at)})" for f in followups)))
+    if open_steps:
+        lines.append(ctx.tn("close.confirm_steps", len(open_steps), items="; ".join(
+            f"{s.n}. {steps.title_of(ctx, s)}" for s in open_steps)))
+    if offers:
+        subjects = {s.id: format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case)}
+        lines.append(ctx.tn("close.confirm_offers", len(offers), items="; ".join(
+            f"{subjects.get(o.subject_id, '—')} {ctx.label('offer_kind', o.kind)}" for o in offers)))
+    state = "|".join(["close", case.ref, reason, *(f"F{f.id}" for f in followups), *(f"S{s.n}" for s in open_steps),
+                      *(f"O{o.id}" for o in offers)])
+    return confirm.ask(ctx, state, lines, ctx.t("close.confirm_button"), danger=True)
 
 
 @command("case reopen", "case reopen KE-…", access.STAFF, case_arg=True)

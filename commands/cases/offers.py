@@ -57,9 +57,12 @@ def offer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         Offer.subject_id == subject.id, Offer.kind == kind, Offer.state == OfferState.pending)).first()
     if pending is not None:
         raise UsageError("offer_pending", subject=format_pseudonym(subject.pseudonym), kind=kind.value)
-    ctx.session.add(Offer(case_id=case.id, subject_id=subject.id, kind=kind.value,  # type: ignore[arg-type]
-                          state=OfferState.pending.value, offered_by=ctx.actor.id if ctx.actor else None,
-                          offered_at=ctx.now()))
+    made = Offer(case_id=case.id, subject_id=subject.id, kind=kind.value,  # type: ignore[arg-type]
+                 state=OfferState.pending.value, offered_by=ctx.actor.id if ctx.actor else None,
+                 offered_at=ctx.now())
+    ctx.session.add(made)
+    ctx.session.flush()
+    rules.offer_made(ctx.session, made, ctx.now())
     add_event(ctx, case, "offer", {"subject": subject.pseudonym, "kind": kind.value})
     ctx.audit("case.offer", case_ref=case.ref, detail={"kind": kind.value})
     return Reply(text=ctx.t("offer.made", ref=case.ref, subject=format_pseudonym(subject.pseudonym),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import col, or_, select
+from sqlmodel import col, func, or_, select
 
 from commands import access
 from commands.cases import steps
@@ -23,6 +23,7 @@ from commands.common import (
 )
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.followups.rules import LIVE
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value
 from commands.registry import command, form
@@ -30,11 +31,13 @@ from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, AgeBand, CaseState, Role
-from storage.models import Case, CaseEvent, Engagement, Member, MentorSession, Offer, Subject
+from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
 LIST_FILTERS = ("open", "mine", "overdue", "closed", "all")
 LIST_LIMIT = 50
+TIMELINE, TIMELINE_ALL = 10, 1000  # events in `case show`, and in `case show KE-… all`
+SEVERITY_ORDER = {"critical": 0, "high": 1, "normal": 2}
 
 
 def _days_open(ctx: Ctx, case: Case) -> int:
@@ -70,7 +73,17 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
     return " ".join(parts)
 
 
+def _owner(ctx: Ctx, case: Case) -> str:
+    """A member who has left owns nothing: their name is not shown as the owner."""
+    owner = member_by_id(ctx, case.owner_id)
+    if owner is not None and not owner.active:
+        return ctx.t("show.owner_left")
+    return mention(owner)
+
+
 def deadline_text(ctx: Ctx, case: Case) -> str:
+    if case.state == CaseState.closed and case.referred_at is None:  # closed before a referral: no countdown
+        return ctx.t("deadline.closed", day=ctx.fmt_day(case.closed_at))
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
     key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
@@ -99,22 +112,54 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
         stmt = stmt.where(col(Case.state).in_(open_states), or_(
             Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine)))
-    cases = list(ctx.session.exec(stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
-                                  .limit(LIST_LIMIT + 1)))
+    cases = list(ctx.session.exec(stmt))
     if not cases:
         return Reply(text=ctx.t("list.empty", which=ctx.label("list_filter", which)))
-    lines = [_list_line(ctx, c) for c in cases[:LIST_LIMIT]]
+    next_due = _next_due(ctx, cases)
+    cases.sort(key=lambda c: _urgency(ctx, c, next_due))
+    lines = [_list_line(ctx, c, next_due.get(c.id)) for c in cases[:LIST_LIMIT]]
     if len(cases) > LIST_LIMIT:
         lines.append(ctx.t("list.more", limit=LIST_LIMIT))
     return Reply(text="\n".join(lines), title=ctx.t("list.title", which=ctx.label("list_filter", which)))
 
 
-def _list_line(ctx: Ctx, c: Case) -> str:
+def _next_due(ctx: Ctx, cases: list[Case]) -> dict[int | None, datetime]:
+    """Per case, its nearest deadline: the visitation deadline until it is referred, then its earliest open
+    follow-up or step (one query for all of them)."""
+    ids = [c.id for c in cases if c.state not in (CaseState.closed, CaseState.new, CaseState.qualifying)]
+    found: dict[int | None, datetime] = {c.id: c.deadline_at for c in cases
+                                         if c.state in (CaseState.new, CaseState.qualifying)}
+    if ids:
+        rows = ctx.session.exec(select(FollowUp.case_id, func.min(FollowUp.due_at)).where(
+            col(FollowUp.case_id).in_(ids), col(FollowUp.state).in_(LIVE), FollowUp.kind != "visitation")
+            .group_by(col(FollowUp.case_id)))
+        found.update({case_id: due for case_id, due in rows if due is not None})
+    return found
+
+
+def _urgency(ctx: Ctx, c: Case, next_due: dict[int | None, datetime]) -> tuple[float, ...]:
+    """What needs action first: overdue, then the nearest deadline, then severity, then the oldest; closed cases
+    last, the most recently closed first."""
+    if c.state == CaseState.closed or c.erased_at is not None:
+        return (1, 0, -(c.closed_at or c.received_at).timestamp(), 0, 0)
+    due = next_due.get(c.id)
+    overdue = due is not None and due < ctx.now()
+    return (0, 0 if overdue else 1 if due is not None else 2, due.timestamp() if due is not None else 0,
+            SEVERITY_ORDER.get(c.severity, 9), c.received_at.timestamp())
+
+
+def _list_line(ctx: Ctx, c: Case, next_due: datetime | None = None) -> str:
     if c.erased_at is not None:
         return retention.tombstone(ctx, c)
-    line = ctx.t("list.line", ref=c.ref, state=ctx.label("state", c.state), severity=ctx.label("severity", c.severity),
-                 track=ctx.label("track", c.track), org=ctx.label("org", c.responsible_org), days=_days_open(ctx, c),
-                 deadline=deadline_text(ctx, c))
+    common = {"ref": c.ref, "severity": ctx.label("severity", c.severity), "track": ctx.label("track", c.track),
+              "org": ctx.label("org", c.responsible_org), "days": _days_open(ctx, c)}
+    if c.state == CaseState.closed:  # when and why it closed, never a countdown
+        line = ctx.t("list.line_closed", day=ctx.fmt_day(c.closed_at), reason=ctx.label("close_reason", c.close_reason),
+                     **common)
+    else:
+        line = ctx.t("list.line", state=ctx.label("state", c.state), deadline=deadline_text(ctx, c), **common)
+    if c.state != CaseState.closed and c.referred_at is not None and next_due is not None:
+        line += " · " + ctx.t("list.next_due", when=ctx.fmt(next_due), relative=ctx.fmt_until(next_due))
     return line + (f" · ⏸ {ctx.t('list.held')}" if c.hold_at is not None else "")
 
 
@@ -142,10 +187,13 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
     return reply
 
 
-@command("case show", "case show KE-…", access.EVERYONE, case_arg=True)
+@command("case show", "case show KE-… [all]", access.EVERYONE, case_arg=True)
 def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None and ctx.actor is not None
-    only_options(args, set())
+    only_options(args, set(), words=1)
+    whole = bool(args.words)
+    if whole and args.words[0].lower() != "all":
+        raise UsageError("unexpected_word", word=args.words[0][:40])
     if case.erased_at is not None:
         ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
         return Reply(title=case.ref, text=retention.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
@@ -165,7 +213,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         f(ctx.t("field.received"), ctx.fmt(case.received_at)),
         f(ctx.t("field.deadline"), deadline_text(ctx, case)),
         f(ctx.t("field.responsible"), ctx.label("org", case.responsible_org)),
-        f(ctx.t("field.owner"), mention(member_by_id(ctx, case.owner_id))),
+        f(ctx.t("field.owner"), _owner(ctx, case)),
         f(ctx.t("field.days_open"), str(_days_open(ctx, case))),
     ]
     if case.close_reason:
@@ -196,8 +244,12 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
+    total = ctx.session.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                   .order_by(col(CaseEvent.id).desc()).limit(10)))
+                                   .order_by(col(CaseEvent.id).desc()).limit(TIMELINE_ALL if whole else TIMELINE)))
+    if len(events) < total:  # say that the timeline is shortened, and how to see all of it
+        reply.fields.append(f(ctx.t("field.timeline"), ctx.t("show.timeline_cut", shown=len(events), total=total,
+                                                              ref=case.ref)))
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
@@ -205,7 +257,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
         reply.fields.append(f(f"{ctx.fmt(event.at)} {mention(actors.get(event.actor_id))}",
                               " — ".join(x for x in (f"{ctx.label('event', event.kind)} {detail}".strip(), text) if x)))
-    ctx.audit("case.view", case_ref=case.ref)
+    ctx.audit("case.view", case_ref=case.ref, detail={"view": "all"} if whole else None)
     return reply
 
 
@@ -217,6 +269,8 @@ def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("missing_text")
     if len(args.texts[0]) > 4000:
         raise UsageError("too_long", option="text", limit=4000)
+    if case.state == CaseState.closed:  # "En lukket sag ændres ikke": reopen it first (the guide says so)
+        raise UsageError("note_closed", ref=case.ref)
     add_event(ctx, case, "note", {}, text=args.texts[0].strip())
     ctx.audit("case.note", case_ref=case.ref)
     return Reply(text=ctx.t("note.added", ref=case.ref))

@@ -15,11 +15,12 @@ from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD, snooze_until
 from commands.parsing import local_datetime, yes_no
 from commands.registry import command
-from commands.reply import Reply
+from commands.reply import Button, Reply
 from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import Role
-from storage.models import Case, FollowUp, Member, OutboxMessage
+from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
+from storage.pseudonym import format_pseudonym
 
 FID = re.compile(r"F-?(\d{1,9})$", re.IGNORECASE)
 OUTCOME_KINDS = ("assess_6m", "outcome_12m")
@@ -87,8 +88,8 @@ def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         return Reply(text=ctx.t("followup.checkin_ack", id=followup.id))
     outcome = yes_no(args.options.get("outcome"), "outcome")
     if followup.kind in OUTCOME_KINDS:
-        if outcome is None:
-            raise UsageError("outcome_needed")
+        if outcome is None:  # Done on the reminder: ask the question, the answer is a button
+            return _outcome_question(ctx, followup, case)
         add_event(ctx, case, "outcome", {"kind": followup.kind, "outcome": outcome,
                                          "engagement": followup.engagement_id})
     rules.mark(followup, "done", ctx.now())
@@ -100,6 +101,18 @@ def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("followup.done_reply", id=followup.id, ref=case.ref))
 
 
+def _outcome_question(ctx: Ctx, followup: FollowUp, case: Case) -> Reply:
+    fid = f"F-{followup.id}"
+    subject = ctx.session.get(Subject, followup.subject_id) if followup.subject_id else None
+    who = format_pseudonym(subject.pseudonym) if subject else case.ref
+    question = (ctx.t("outcome.question.assess_6m", subject=who, ref=case.ref) if followup.kind == "assess_6m"
+                else ctx.t("outcome.question.outcome_12m", subject=who, ref=case.ref))
+    return Reply(title=f"{fid} · {case.ref}", text=question,
+                 buttons=[Button(ctx.t("outcome.yes"), "followup.outcome_yes", fid, f"followup done {fid} outcome=yes",
+                                 style="primary"),
+                          Button(ctx.t("outcome.no"), "followup.outcome_no", fid, f"followup done {fid} outcome=no")])
+
+
 @command("followup snooze", "followup snooze F-… [1d|1w]", access.EVERYONE)
 def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=2)
@@ -107,7 +120,7 @@ def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if period not in ("1d", "1w"):
         raise UsageError("bad_snooze")
     followup, case = _load(ctx, args)
-    until = snooze_until(ctx.now(), period)
+    until = snooze_until(ctx.now(), period, ctx.cal)
     stage = followup.stage
     rules.mark(followup, "snoozed", ctx.now(), until)
     followup.stage = stage

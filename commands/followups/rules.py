@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
 
+from commands.time.calendar import UnitCalendar
 from storage.enums import Severity
 from storage.models import Case, Engagement, FollowUp, Offer
 
@@ -71,6 +72,15 @@ def offer_declined(session: Session, case: Case, offer: Offer, now: datetime, tz
             for months in (3, 6)]
 
 
+def offer_made(session: Session, offer: Offer, now: datetime) -> None:
+    """Made again: the reminders to make it again are done (a new decline sets new ones)."""
+    earlier = select(Offer.id).where(Offer.subject_id == offer.subject_id, Offer.kind == offer.kind,
+                                     Offer.id != offer.id)
+    for followup in _live(session, FollowUp.kind == "reoffer", col(FollowUp.offer_id).in_(earlier)):
+        _finish(followup, "done", now)
+        session.add(followup)
+
+
 def offer_accepted(session: Session, offer: Offer, now: datetime) -> None:
     """Accepted in between: the re-offers of that kind for that subject are no longer needed."""
     earlier = select(Offer.id).where(Offer.subject_id == offer.subject_id, Offer.kind == offer.kind)
@@ -125,5 +135,7 @@ def mark(followup: FollowUp, state: str, now: datetime, notify_at: datetime | No
     followup.state, followup.notify_at, followup.updated_at = state, notify_at, now
 
 
-def snooze_until(now: datetime, period: str) -> datetime:
-    return now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1))
+def snooze_until(now: datetime, period: str, cal: UnitCalendar) -> datetime:
+    """A day or a week on, landing in the unit's working hours (the next working day's start if it falls
+    outside them): a reminder snoozed at night comes back in the morning, not at 02:36."""
+    return cal.delivery_time(now + (timedelta(weeks=1) if period == "1w" else timedelta(days=1)))

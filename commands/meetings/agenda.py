@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from commands import access, exports, timefmt
 from commands.common import only_options
+from commands.confirm import bare_command
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.meetings import published
@@ -24,12 +25,14 @@ from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
     meeting_by_ref,
     next_meeting,
+    overlapping,
     require_open,
     series_of,
     takes_part,
     title,
     topic_of,
     when_text,
+    which_meeting,
 )
 from commands.messages import label, org_name, t
 from commands.parsing import case_ref
@@ -235,11 +238,15 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
 
 # Commands -------------------------------------------------------------------------------------------------
 
-def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting:
+def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting | Reply:
     if word is None or word.lower() == "next":
         meeting = next_meeting(ctx)
         if meeting is None:
             raise UsageError("no_next_meeting")
+        others = overlapping(ctx, meeting.starts_at, meeting.ends_at, exclude=meeting.id)
+        if others:  # two meetings at once: which agenda is meant is the user's to say
+            rest = " ".join(w for w in bare_command(ctx.inv.text).split()[1:] if w.lower() != "next")
+            return which_meeting(ctx, [meeting, *others], " ".join(["agenda {ref}", rest]).strip())
         return meeting
     meeting = meeting_by_ref(ctx, word)
     assert ctx.actor is not None
@@ -255,6 +262,8 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if fmt not in ("", "md", "pdf"):
         raise UsageError("bad_choice", option="format", value=fmt, choices="md, pdf")
     meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
+    if isinstance(meeting, Reply):
+        return meeting  # which meeting?
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
     frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")
     if frozen is not None:

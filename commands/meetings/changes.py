@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, timefmt
+from commands import access, confirm, timefmt
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -25,6 +25,7 @@ from commands.meetings.common import (
     is_fixed,
     meeting_by_ref,
     meeting_invitation,
+    overlapping,
     participants,
     require_open,
     series_of,
@@ -51,6 +52,7 @@ EDIT_USAGE = ('meeting series edit S-… [name="…"] [rrule="…"] [time=09:00]
               "[holidays=skip|next_workday] [from=YYYY-MM-DD]")
 END_USAGE = "meeting series end S-… [from=YYYY-MM-DD]"
 MOVE_USAGE = 'meeting move M-… when="…"'
+MOVE_WITHOUT_ASKING = timedelta(days=7)  # farther than this from where the meeting stands: ask first
 
 
 def series_by_ref(ctx: Ctx, raw: str | None, *, lock: bool = False) -> MeetingSeries:
@@ -363,12 +365,15 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("meeting_started", ref=meeting.ref)
     if not args.options.get("when"):
         raise UsageError("missing_option", option="when", choices='"2027-03-30 09:00", "tirsdag 9:00"')
-    starts = natural_datetime(args.options["when"], ctx.tz, ctx.now(), "when")
-    if starts <= ctx.now():
-        raise UsageError("meeting_past", value=args.options["when"][:40])
+    # A weekday means that day in the meeting's own week, not in the week the command is typed.
+    starts = natural_datetime(args.options["when"], ctx.tz, ctx.now(), "when",
+                              week_of=ctx.local(meeting.starts_at).date())
     if starts == meeting.starts_at:
         raise UsageError("meeting_same_time", ref=meeting.ref)
     old = f"{weekday(ctx.lang, meeting.starts_at, ctx.tz)} {when_text(ctx, meeting)}"
+    question = _move_question(ctx, meeting, starts, old)
+    if question is not None:
+        return question
     was = meeting.starts_at
     meeting.ends_at = starts + (meeting.ends_at - meeting.starts_at)
     meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
@@ -395,3 +400,23 @@ def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                       "to": ctx.fmt(starts), "sequence": meeting.sequence})
     return Reply(text=ctx.t("meeting.moved_to", ref=meeting.ref, old=old, new=new), attachments=[fixed_update])
 
+
+def _move_question(ctx: Ctx, meeting: Meeting, starts: datetime, old: str) -> Reply | None:
+    """Into the past, more than a week from where it stands, or onto another meeting: ask first."""
+    ends = starts + (meeting.ends_at - meeting.starts_at)
+    new = f"{weekday(ctx.lang, starts, ctx.tz)} {timefmt.span(ctx.local(starts), ctx.local(ends), ctx.lang)}"
+    reasons = []
+    if starts <= ctx.now():
+        reasons.append(ctx.t("move.confirm_past"))
+    days = abs((ctx.local(starts).date() - ctx.local(meeting.starts_at).date()).days)
+    if days > MOVE_WITHOUT_ASKING.days:
+        reasons.append(ctx.tn("move.confirm_far", days))
+    for other in overlapping(ctx, starts, ends, exclude=meeting.id):
+        reasons.append(ctx.t("move.confirm_clash", ref=other.ref, when=when_text(ctx, other)))
+    if not reasons:
+        return None
+    told = len([m for m in participants(ctx.session, meeting) if m.user_id != ctx.inv.user_id])
+    lines = [ctx.t("move.confirm_what", ref=meeting.ref, old=old, new=new), *reasons,
+             ctx.tn("move.confirm_told", told)]
+    return confirm.ask(ctx, f"move|{meeting.ref}|{meeting.sequence}|{starts.isoformat()}", lines,
+                       ctx.t("move.confirm_button"))

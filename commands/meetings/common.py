@@ -15,7 +15,7 @@ from commands import access, timefmt
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.messages import t
-from commands.reply import Attachment
+from commands.reply import Attachment, Button, Reply
 from commands.time import ics
 from commands.time.materialise import occurrences, series_start_local
 from storage.models import Meeting, MeetingInvite, MeetingSeries, Member
@@ -92,6 +92,23 @@ def next_meeting(ctx: Ctx) -> Meeting | None:
     """The next scheduled meeting that has not ended, among those this user takes part in."""
     stmt = visible_meetings(ctx).where(Meeting.state == "scheduled", col(Meeting.ends_at) > ctx.now())
     return ctx.session.exec(stmt.order_by(col(Meeting.starts_at), col(Meeting.id)).limit(1)).first()
+
+
+def overlapping(ctx: Ctx, starts: datetime, ends: datetime, exclude: int | None = None) -> list[Meeting]:
+    """The scheduled meetings this user takes part in whose time overlaps [starts, ends)."""
+    stmt = visible_meetings(ctx).where(Meeting.state == "scheduled", col(Meeting.starts_at) < ends,
+                                       col(Meeting.ends_at) > starts)
+    if exclude is not None:
+        stmt = stmt.where(Meeting.id != exclude)
+    return list(ctx.session.exec(stmt.order_by(col(Meeting.starts_at), col(Meeting.id))))
+
+
+def which_meeting(ctx: Ctx, candidates: list[Meeting], command: str) -> Reply:
+    """More than one meeting fits: ask which, one button each (the command again, naming that meeting)."""
+    return Reply(text=ctx.t("meeting.which", meetings="; ".join(
+        f"{m.ref} {weekday(ctx.lang, m.starts_at, ctx.tz)} {when_text(ctx, m)}" for m in candidates)),
+        buttons=[Button(f"{m.ref} {when_text(ctx, m)}", "meeting.pick", m.ref, command.replace("{ref}", m.ref))
+                 for m in candidates])
 
 
 def series_of(session: Session, meeting: Meeting) -> MeetingSeries | None:

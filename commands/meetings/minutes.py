@@ -13,12 +13,13 @@ from sqlmodel import col, select
 
 from commands import access, exports, timefmt
 from commands.common import add_event, only_options
+from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.meetings import published
-from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text
+from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
 from commands.parsing import local_datetime
 from commands.registry import command
 from commands.reply import Reply
@@ -32,14 +33,16 @@ EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start
 LATE = timedelta(hours=12)  # … until some hours after the end, without naming the meeting
 
 
-def current_meeting(ctx: Ctx) -> Meeting | None:
+def current_meetings(ctx: Ctx) -> list[Meeting]:
+    """The meetings minutes may be taken for without naming one: from EARLY before the start until LATE after
+    the end."""
     stmt = (select(Meeting).where(Meeting.state == "scheduled", col(Meeting.starts_at) <= ctx.now() + EARLY,
                                   col(Meeting.ends_at) >= ctx.now() - LATE)
-            .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc()))
-    return ctx.session.exec(stmt).first()
+            .order_by(col(Meeting.starts_at), col(Meeting.id)))
+    return list(ctx.session.exec(stmt))
 
 
-@command("minutes", 'minutes KE-… "decision" [due=…]', access.STAFF, case_arg=True)
+@command("minutes", 'minutes KE-… "decision" [due=…] [meeting=M-…]', access.STAFF, case_arg=True)
 def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"due", "meeting"}, texts=1)
@@ -52,10 +55,15 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         meeting = meeting_by_ref(ctx, args.options["meeting"])
         require_open(ctx, meeting)
     else:
-        found = current_meeting(ctx)
-        if found is None:
+        found = current_meetings(ctx)
+        if not found:
             raise UsageError("no_current_meeting")
-        meeting = found
+        in_slot = [m for m in found if m.starts_at <= ctx.now() <= m.ends_at]
+        if len(in_slot) == 1:
+            found = in_slot  # the one meeting going on right now
+        if len(found) > 1:  # two overlap, or it is between two: never a silent pick
+            return which_meeting(ctx, found, bare_command(ctx.inv.text) + " meeting={ref}")
+        meeting = found[0]
     due = None
     if "due" in args.options:
         due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
@@ -71,7 +79,24 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t(key, ref=case.ref, meeting=meeting.ref, due=ctx.fmt(due)))
 
 
-def _entries(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
+def decisions_to_followups(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> int:
+    """Each decision with a date becomes a follow-up (once); how many were made."""
+    made = 0
+    for entry, case in entries:
+        if entry.due_at is None or entry.followup_id is not None:
+            continue
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
+        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
+                                    ctx.now())
+        entry.followup_id = followup.id
+        ctx.session.add(entry)
+        add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
+        made += 1
+    return made
+
+
+def decisions(ctx: Ctx, meeting: Meeting) -> list[tuple[MinuteEntry, Case]]:
     stmt = (select(MinuteEntry, Case).join(Case, col(Case.id) == col(MinuteEntry.case_id))
             .where(MinuteEntry.meeting_id == meeting.id).order_by(col(Case.ref), col(MinuteEntry.id)))
     return list(ctx.session.exec(stmt))
@@ -142,19 +167,8 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     require_open(ctx, meeting)
     if meeting.starts_at > ctx.now() + EARLY:
         raise UsageError("meeting_not_started", ref=meeting.ref, when=when_text(ctx, meeting))
-    entries = _entries(ctx, meeting)
-    followups = 0
-    for entry, case in entries:
-        if entry.due_at is None or entry.followup_id is not None:
-            continue
-        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
-        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
-        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
-                                    ctx.now())
-        entry.followup_id = followup.id
-        ctx.session.add(entry)
-        add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
-        followups += 1
+    entries = decisions(ctx, meeting)
+    followups = decisions_to_followups(ctx, meeting, entries)
     meeting.state, meeting.closed_at = "closed", ctx.now()
     ctx.session.add(meeting)
     ctx.session.flush()
@@ -185,6 +199,6 @@ def minutes_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         return Reply(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
                      text=ctx.t("minutes.frozen", when=ctx.fmt(frozen.published_at)) + "\n\n" + frozen.text,
                      attachments=published.frozen_attachments(frozen, f"minutes-{meeting.ref}"))
-    entries = _entries(ctx, meeting)
+    entries = decisions(ctx, meeting)
     ctx.audit("minutes.view", detail={"meeting": meeting.ref, "decisions": len(entries)})
     return _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)

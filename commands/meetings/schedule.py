@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, timefmt
+from commands import access, confirm, timefmt
 from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.meetings import minutes as minutes_book
 from commands.meetings.agenda import build_agenda, status
 from commands.meetings.common import (
     TOPIC_AAD,
@@ -261,6 +262,17 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
+    entries = minutes_book.decisions(ctx, meeting)
+    if entries:  # decisions are never lost: they stay on the cases, and those with a date become follow-ups
+        dated = sum(1 for entry, _case in entries if entry.due_at is not None and entry.followup_id is None)
+        refs = ", ".join(dict.fromkeys(case.ref for _entry, case in entries))
+        question = confirm.ask(ctx, f"cancel|{meeting.ref}|{meeting.sequence}|{len(entries)}|{dated}", [
+            ctx.tn("cancel.confirm_decisions", len(entries), ref=meeting.ref, refs=refs),
+            ctx.tn("cancel.confirm_followups", dated) if dated else ctx.t("cancel.confirm_no_followups"),
+            ctx.t("cancel.confirm_kept", ref=meeting.ref)], ctx.t("cancel.confirm_button"), danger=True)
+        if question is not None:
+            return question
+        made = minutes_book.decisions_to_followups(ctx, meeting, entries)
     meeting.state, meeting.sequence = "cancelled", meeting.sequence + 1
     ctx.session.add(meeting)
     series = series_of(ctx.session, meeting)
@@ -277,5 +289,8 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
             ctx.send_dm(member.user_id, Reply(text=ctx.t("meeting.cancel_dm", ref=meeting.ref, when=when),
                                               attachments=[in_series if is_fixed(member) else cancellation]))
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.cancel_notice", ref=meeting.ref, when=when)))
-    ctx.audit("meeting.cancel", detail={"meeting": meeting.ref})
-    return Reply(text=ctx.t("meeting.cancelled", ref=meeting.ref, when=when), attachments=[in_series])
+    ctx.audit("meeting.cancel", detail={"meeting": meeting.ref, "decisions": len(entries)})
+    text = ctx.t("meeting.cancelled", ref=meeting.ref, when=when)
+    if entries:
+        text += "\n" + ctx.tn("cancel.kept", made, ref=meeting.ref)
+    return Reply(text=text, attachments=[in_series])

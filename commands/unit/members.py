@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access, platforms
-from commands.common import mention, only_options
+from commands.common import member_by_ref, mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.parsing import case_ref, enum_value, org_code
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args, user_ref
+from commands.unit import handover
 from storage import audit, rekey
 from storage.enums import Role
 from storage.models import Case, Member
@@ -78,9 +79,9 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("members.added", user=mention(existing), role=role_word, org=org_word))
 
 
-@command("unit remove", "unit remove @user", access.LEADS)
+@command("unit remove", "unit remove @user [to=@user]", access.LEADS)
 def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, set(), words=1)
+    only_options(args, {"to"}, words=1)
     assert ctx.actor is not None
     user_id = _target(args)
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id, Member.active == True)).first()  # noqa: E712
@@ -92,10 +93,21 @@ def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         admins = ctx.session.exec(select(Member.id).where(Member.role == Role.admin, Member.active == True)).all()  # noqa: E712
         if len(admins) <= 1:
             raise UsageError("last_admin")
+    heir = member_by_ref(ctx, args.options["to"], "to") if "to" in args.options else None
+    if heir is not None and heir.id == member.id:
+        raise UsageError("handover_self", user=mention(member))
+    work = handover.open_work(ctx, member)
+    handed = ""
+    if not work.empty:
+        question = handover.question(ctx, member, heir, work)
+        if question is not None:
+            return question
+        handed = handover.hand_over(ctx, member, heir, work)
     member.active = False
     ctx.session.add(member)
-    ctx.audit("unit.remove", detail={"user": user_id})
-    return Reply(text=ctx.t("members.removed", user=mention(member)))
+    ctx.audit("unit.remove", detail={"user": user_id, **({"to": heir.user_id if heir else "secretariat",
+                                                          "handed": work.count} if not work.empty else {})})
+    return Reply(text="\n".join(x for x in (ctx.t("members.removed", user=mention(member)), handed) if x))
 
 
 @command("unit audit", "unit audit KE-… | unit audit verify", access.LEADS)

@@ -23,7 +23,7 @@ from commands.reply import Button, Reply
 from storage import outbox
 from storage.db import unit_of_work
 from storage.enums import Role
-from storage.models import Case, FollowUp, Member, Subject
+from storage.models import Case, FollowUp, Member, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,9 @@ def followup_buttons(lang: str, followup: FollowUp, case: Case) -> list[Button]:
     ]
 
 
-DUE_COLUMNS = ("id", "kind", "case_id", "subject_id", "assignee_id", "due_at", "notify_at", "stage", "state",
-               "urgent", "text_ct", "text_kid", "reminders_sent", "last_sent_at", "last_message_id", "updated_at")
+DUE_COLUMNS = ("id", "kind", "case_id", "subject_id", "offer_id", "assignee_id", "due_at", "notify_at", "stage",
+               "state", "urgent", "text_ct", "text_kid", "reminders_sent", "last_sent_at", "last_message_id",
+               "updated_at")
 WRITTEN = ("notify_at", "stage", "state", "reminders_sent", "last_sent_at", "last_message_id", "updated_at")
 
 
@@ -71,13 +72,14 @@ class _Sweeper:
         self.cases: dict[int, Case] = {}
         self.members: dict[int, Member] = {}
         self.subjects: dict[int, Subject] = {}
+        self.offers: dict[int, Offer] = {}
         self._secretariat: list[str] | None = None
         self._queued: list[tuple[str, str, str, str]] = []  # (target kind, target, payload, dedupe key)
         self._single_dms: list[tuple[Due, int]] = []  # a follow-up and its one DM's place in `_queued`
         self._formatted: dict[tuple[str, datetime], str] = {}
 
     def preload(self, rows: list[Due]) -> None:
-        """Everything the batch refers to, in three queries (a constant count, whatever the batch size)."""
+        """Everything the batch refers to, in four queries (a constant count, whatever the batch size)."""
         def load(model, ids: set[int | None]) -> dict:  # noqa: ANN001
             wanted = {i for i in ids if i is not None}
             if not wanted:
@@ -87,6 +89,7 @@ class _Sweeper:
         self.cases = load(Case, {r.case_id for r in rows})
         self.members = load(Member, {r.assignee_id for r in rows})
         self.subjects = load(Subject, {r.subject_id for r in rows})
+        self.offers = load(Offer, {r.offer_id for r in rows})
 
     def secretariat(self) -> list[str]:
         if self._secretariat is None:
@@ -134,9 +137,9 @@ class _Sweeper:
             return [member.user_id]
         return self.secretariat()
 
-    def dm(self, followup: Due, case: Case, text: str) -> None:
+    def dm(self, followup: Due, case: Case, text: str, first: list[Button] | None = None) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
-                      buttons=followup_buttons(self.lang, followup, case))
+                      buttons=[*(first or []), *followup_buttons(self.lang, followup, case)])
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
@@ -159,6 +162,9 @@ class _Sweeper:
         if kind == "mentor_checkin":
             self.dm(followup, case, self.t("followup.mentor_checkin", ref=case.ref, subject=pseudonym))
             mark(followup, "sent", self.now, self.now + CHECKIN_AFTER)
+        elif kind == "reoffer":
+            self._reoffer(followup, case, subject, pseudonym, due)
+            mark(followup, "sent", self.now)
         else:
             text = ""
             if followup.text_ct is not None and followup.text_kid is not None:
@@ -166,6 +172,18 @@ class _Sweeper:
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
                                            stage=followup.stage, text=text))
             mark(followup, "sent", self.now)
+
+    def _reoffer(self, followup: Due, case: Case, subject: Subject | None, pseudonym: str, due: str) -> None:
+        """Names the person and the offer in words, with a button that makes the offer again."""
+        offer = self.offers.get(followup.offer_id) if followup.offer_id is not None else None
+        kind = offer.kind if offer is not None else ""
+        months = (followup.stage or "").removesuffix("m")
+        text = self.t("followup.reoffer", ref=case.ref, subject=pseudonym, due=due, months=months,
+                      offer=self.word("offer_kind", kind) if kind else "—")
+        again = ([Button(self.t("button.offer_again"), "case.offer", case.ref,
+                         f"case offer {case.ref} subject={pseudonym} kind={kind}", style="primary")]
+                 if subject is not None and kind else [])
+        self.dm(followup, case, text, again)
 
     def _visitation(self, followup: Due, case: Case, deadline: str) -> None:
         overdue = self.now >= case.deadline_at

@@ -32,6 +32,14 @@ def ok(svc: Services, user: str, text: str) -> Reply:
     return reply
 
 
+def confirmed(svc: Services, user: str, text: str) -> Reply:
+    """A command that asks first (commands.confirm): the question, then Yes clicked; returns the answer."""
+    question = ok(svc, user, text)
+    yes = [b for b in question.buttons if b.action_id == "confirm.yes"]
+    assert yes, f"{text!r} did not ask: {question.text}"
+    return ok(svc, user, yes[0].command)
+
+
 def submit(svc: Services, user: str, form_id: str, values: dict[str, str],
            context: dict[str, str] | None = None) -> FormResult:
     return submit_form(svc, Invocation(user_id=user, text="", platform="console"), form_id, values, context)

@@ -10,6 +10,7 @@ from cmdkit import (
     ADMIN,
     add_member,
     audit_entries,
+    confirmed,
     new_case,
     ok,
     outbox_messages,
@@ -86,7 +87,7 @@ def test_unknown_user_cannot_submit_a_form(unit):
 
 
 def test_removed_member_is_refused(unit):
-    ok(unit, ADMIN, "unit remove <@U_SSP>")
+    confirmed(unit, ADMIN, "unit remove <@U_SSP>")  # she owns an open case: handed to the secretariat first
     assert "not a member" in run(unit, "U_SSP", "case list").text
     assert refusals(unit, "U_SSP")
 

@@ -11,6 +11,7 @@ from cmdkit import (
     SEVERITY_HIGH_CONCERN,
     add_member,
     case_row,
+    confirmed,
     events,
     new_case,
     ok,
@@ -257,7 +258,9 @@ def test_close_with_active_engagement_is_refused(unit):
 def test_close_withdraws_pending_offers(unit):
     ref, (_father, son) = referred_case(unit)
     ok(unit, ADMIN, f"case offer {ref} subject={son} kind=mentor")
-    ok(unit, ADMIN, f"case close {ref} reason=moved")
+    asked = ok(unit, ADMIN, f"case close {ref} reason=moved")
+    assert "1 pending offer is withdrawn" in asked.text and case_row(unit, ref).state != "closed"
+    confirmed(unit, ADMIN, f"case close {ref} reason=moved")
     assert not run(unit, ADMIN, f"case respond {ref} subject={son} kind=mentor accepted").ok
 
 

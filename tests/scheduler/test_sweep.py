@@ -110,7 +110,7 @@ def test_no_reoffer_after_an_accept_in_between(svc):
     set_now(svc, local(2026, 3, 2, 10, 0))
     run(svc, f"case offer KE-2026-0001 subject={pseudonym} kind=mentor")
     run(svc, f"case respond KE-2026-0001 subject={pseudonym} kind=mentor accepted")
-    assert [f.state for f in followups(svc, "reoffer")] == ["cancelled", "cancelled"]
+    assert [f.state for f in followups(svc, "reoffer")] == ["done", "done"]  # made again: nothing to remind
     mark = last_outbox_id(svc)
     sweep(svc, local(2026, 8, 3, 10, 0))
     assert all(kind != "user" or "tilbud" not in text.lower() for kind, _, text in sent(svc, mark))
@@ -158,9 +158,10 @@ def test_engagement_end_creates_6_and_12_month_outcome_checks_answered_with_done
     from commands.reply import Invocation
     from commands.router import dispatch
 
-    refused = dispatch(svc, Invocation("OWNER", f"followup done F-{assess.id}"))
-    assert not refused.ok and "outcome" in refused.text
-    run(svc, f"followup done F-{assess.id} outcome=yes", user="OWNER")
+    asked = dispatch(svc, Invocation("OWNER", f"followup done F-{assess.id}"))  # Done asks the question
+    assert asked.ok and "out of risk?" in asked.text and followups(svc, "assess_6m")[0].state != "done"
+    assert [b.label for b in asked.buttons] == ["Yes", "No"]
+    run(svc, asked.buttons[0].command, user="OWNER")
     assert followups(svc, "assess_6m")[0].state == "done"
     # The DM is updated in place: a replacement row naming the original.
     from sqlmodel import col
