@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from commands import timefmt
+from commands import access, timefmt
 from commands.context import Services
 from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
 from commands.messages import label, t
@@ -53,6 +53,7 @@ class _Sweeper:
         self.cases: dict[int, Case] = {}
         self.members: dict[int, Member] = {}
         self.subjects: dict[int, Subject] = {}
+        self.visible: set[tuple[int, int]] = set()
         self._secretariat: list[str] | None = None
         self._single_dms: list[tuple[FollowUp, OutboxMessage]] = []
 
@@ -67,6 +68,7 @@ class _Sweeper:
         self.cases = load(Case, {r.case_id for r in rows})
         self.members = load(Member, {r.assignee_id for r in rows})
         self.subjects = load(Subject, {r.subject_id for r in rows})
+        self.visible = access.visible_among(self.session, list(self.members.values()), set(self.cases))
 
     def secretariat(self) -> list[str]:
         if self._secretariat is None:
@@ -93,8 +95,10 @@ class _Sweeper:
                               flush=False)
 
     def _recipients(self, followup: FollowUp) -> list[str]:
+        """The assignee, while they may see the case (the one access rule: an engagement that ended or a step
+        given to someone without the case sends nothing to them); otherwise the secretariat."""
         member = self.members.get(followup.assignee_id) if followup.assignee_id is not None else None
-        if member is not None and member.active:
+        if member is not None and member.active and (member.id, followup.case_id) in self.visible:
             return [member.user_id]
         return self.secretariat()
 
