@@ -60,7 +60,7 @@ def everything_sent(fake: FakeSlack) -> list[str]:
 
 def _strip_own(text: str) -> str:
     """Our own mentions are live on purpose (the bot built them from member ids)."""
-    return re.sub(r"<@U(ADMIN|ANN)>", "", text)
+    return re.sub(r"<@U(ADMIN|ANN|OWNER|MENTOR|SEC)>", "", text)
 
 
 async def test_a_hostile_series_name_pings_nobody_in_notices_invitations_or_file_captions(
@@ -139,3 +139,76 @@ async def test_a_replayed_slash_command_and_button_run_once(server: AppServer, f
     assert followup is not None and followup.state == "snoozed"
     answers: list[Any] = fake_slack.responses_to("click")
     assert sum("already been handled" in json.dumps(a) for a in answers) == 1
+
+
+async def test_a_step_of_a_case_the_mentor_may_not_see_reaches_them_nowhere(server: AppServer,
+                                                                            fake_slack: FakeSlack) -> None:
+    """The issue's example over Slack: a member assigns a step on KE-…-0001 to a mentor who only mentors
+    KE-…-0002. The assignment is refused; and a step given to them anyway (before this release) shows in no App
+    Home, is DMed to the secretariat instead, and the mentor's *Done* on it is refused."""
+    from datetime import UTC, datetime
+
+    from scheduler.jobs.sweep import sweep
+    from storage.models import Member
+    from storage.profile.tables import CaseStep
+
+    for user, role, org in (("UMENTOR", "mentor", "EKP"), ("USEC", "secretariat", "BIF")):
+        await server.slash("/unit", f"add <@{user}> role={role} org={org}", response_key=f"add-{user}")
+        await reply_to(fake_slack, f"add-{user}")
+    await server.slash("/concern", CONCERN, response_key="c")
+    await reply_to(fake_slack, "c")
+    title = "Hemmeligt hjemmebesøg"
+    await server.slash("/case", f'step add KE-2026-0001 "{title}" due="2026-11-24 09:00"', response_key="s")
+    await reply_to(fake_slack, "s")
+    await server.slash("/case", "step KE-2026-0001 1 assign=<@UMENTOR>", response_key="a")
+    assert "no access" in str(await reply_to(fake_slack, "a"))
+
+    with Session(server.svc.engine) as session:  # the old side door, straight in the tables
+        mentor = session.exec(select(Member).where(Member.user_id == "UMENTOR")).one()
+        step = session.exec(select(CaseStep)).one()
+        followup = session.get(FollowUp, step.followup_id)
+        assert followup is not None
+        step.assignee_id = followup.assignee_id = mentor.id
+        session.add(step)
+        session.add(followup)
+        session.commit()
+        fid = followup.id
+    await server.event({"type": "app_home_opened", "user": "UMENTOR", "channel": "DUMENTOR", "tab": "home"})
+    home = (await wait_until(lambda: fake_slack.calls_to("views.publish"), what="views.publish"))[0]
+    assert title not in json.dumps(home.data, ensure_ascii=False)
+
+    assert sweep(server.svc, datetime(2026, 11, 24, 8, 30, tzinfo=UTC)).reminded == 1
+    await wait_until(lambda: any(title in json.dumps(m, ensure_ascii=False) for m in fake_slack.posted("DUSEC")),
+                     what="the reminder, to the secretariat")
+    assert not any(title in json.dumps(m, ensure_ascii=False) for m in fake_slack.posted("DUMENTOR"))
+    await server.interaction(block_action(f"followup done F-{fid}", "koord.followup.done.0", user="UMENTOR",
+                                          channel="DUMENTOR", response_url=fake_slack.response_url("done")))
+    answer = json.dumps(await reply_to(fake_slack, "done"), ensure_ascii=False)
+    assert "not yours" in answer and title not in answer
+    with Session(server.svc.engine) as session:
+        assert session.exec(select(CaseStep)).one().state == "open"
+
+
+async def test_notes_and_follow_up_texts_stay_text_in_reminder_dms(server: AppServer, fake_slack: FakeSlack) -> None:
+    """The issue's example: follow-up texts in reminder DMs kept working mentions and links."""
+    from datetime import UTC, datetime
+
+    from scheduler.jobs.sweep import sweep
+
+    await server.slash("/unit", "add <@UOWNER> role=member org=SOF", response_key="add")
+    await reply_to(fake_slack, "add")
+    await server.slash("/concern", CONCERN, response_key="c")
+    await reply_to(fake_slack, "c")
+    hostile = HOSTILE.replace('"', "")
+    await server.slash("/followup", f'add KE-2026-0001 due="2026-11-24 09:00" "{hostile}"', user="UOWNER",
+                       response_key="f")
+    await reply_to(fake_slack, "f")
+    await server.slash("/case", f'note KE-2026-0001 "{hostile}"', user="UOWNER", response_key="n")
+    await reply_to(fake_slack, "n")
+    await server.slash("/case", "show KE-2026-0001", user="UOWNER", response_key="show")
+    assert "APPROVED" in json.dumps(await reply_to(fake_slack, "show"))
+    sweep(server.svc, datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+    await wait_until(lambda: len(fake_slack.posted("DUOWNER")) >= 2, what="the reminder DM")
+    assert "APPROVED" in json.dumps(fake_slack.posted("DUOWNER")[-1])
+    for text in everything_sent(fake_slack):
+        assert live_parts(_strip_own(text)) == [], text[:300]
