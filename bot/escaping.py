@@ -22,16 +22,15 @@ from commands.markup import render
 ZWSP = "\u200b"
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*):(?=/)")
-_WWW = re.compile(r"(?i)\bwww\.")
-_DOMAIN_DOT = re.compile(r"(?i)(?<=[a-z0-9-])\.(?=[a-z][a-z0-9-]*[a-z0-9]\b)")
-_MAILTO = re.compile(r"(?i)\bmailto:")
+_WWW = re.compile(r"(?i)www\.")
+_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")  # a dot between a letter or digit and a letter
+_MAILTO = re.compile(r"(?i)mailto:")
 
 
 def _inert(text: str) -> str:
     """The part every format shares: no direction tricks, no control characters, no bare links."""
     text = _CONTROL.sub("", _BIDI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
-    text = _SCHEME.sub(lambda m: f"{m.group(1)}:{ZWSP}", text)
+    text = text.replace("://", ":" + ZWSP + "//")
     text = _MAILTO.sub(lambda m: m.group(0)[:-1] + ZWSP + ":", text)
     text = _WWW.sub(lambda m: m.group(0)[:-1] + ZWSP + ".", text)
     return _DOMAIN_DOT.sub("." + ZWSP, text)
