@@ -273,12 +273,12 @@ def form_card(form: Form, lang: str, intro: str = "", values: dict[str, str] | N
     if errors:
         body.append(_text(t(lang, "teams.form_not_saved"), color="Attention", weight="Bolder"))
         stray = [text for name, text in errors.items() if name not in names]
-        body += [_text(text, color="Attention") for text in stray]
+        body += [_text(escaping.teams(text), color="Attention") for text in stray]
     for field in form.fields:
         keep = values.get(field.name) if field.name not in errors and not field.never_stored else None
         body.append(_input(field, lang, keep))
         if field.name in errors:
-            body.append(_text(errors[field.name], color="Attention", spacing="None", size="Small"))
+            body.append(_text(escaping.teams(errors[field.name]), color="Attention", spacing="None", size="Small"))
         elif field.hint:
             body.append(_text(field.hint, isSubtle=True, spacing="None", size="Small"))
     # The form travels with its submit button, so a refused submission can show the same card again.
