@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from commands.markup import render
+from commands.markup import render, scrub
 
 ZWSP = "\u200b"
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -29,7 +29,7 @@ _MAILTO = re.compile(r"(?i)mailto:")
 
 def _inert(text: str) -> str:
     """The part every format shares: no direction tricks, no control characters, no bare links."""
-    text = _CONTROL.sub("", _BIDI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = _CONTROL.sub("", _BIDI.sub("", scrub(text).replace("\r\n", "\n").replace("\r", "\n")))
     text = text.replace("://", ":" + ZWSP + "//")
     text = _MAILTO.sub(lambda m: m.group(0)[:-1] + ZWSP + ":", text)
     text = _WWW.sub(lambda m: m.group(0)[:-1] + ZWSP + ".", text)
@@ -68,7 +68,7 @@ def teams(text: str, mention_as: object = None) -> str:
 
 
 def console_literal(text: str) -> str:
-    return _CONTROL.sub("", _BIDI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    return _CONTROL.sub("", _BIDI.sub("", scrub(text).replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def console(text: str, names: dict[str, str] | None = None) -> str:
