@@ -6,7 +6,6 @@ import asyncio
 import getpass
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import TextIO
 
 from sqlmodel import select
 
+from bot import escaping
 from commands import confirm, platforms
 from commands.context import Services
 from commands.messages import label, t
@@ -55,12 +55,10 @@ def save_files(reply: Reply, files_dir: str | None) -> list[str]:
     return paths
 
 
-_MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
-
-
 def render(reply: Reply, saved: list[str] | None = None) -> str:
-    """Terminal text; a platform mention (`<@U123>`) reads as a person is written in a terminal, `@U123`."""
-    return _MENTION.sub(r"@\1", _render(reply, saved))
+    """Terminal text (bot/escaping.py): a mention reads as a person is written in a terminal, `@U123`; no
+    control or direction characters from what users typed."""
+    return escaping.console(_render(reply, saved))
 
 
 def _render(reply: Reply, saved: list[str] | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from commands import markup
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
@@ -84,10 +85,9 @@ def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
     return member
 
 
-def mention(member: Member | None) -> str:
-    if member is None:
-        return "—"
-    return f"<@{member.user_id}>"
+def mention(member: Member | str | None) -> str:
+    """A live mention of a member: the only way a reply names someone (commands/markup.py)."""
+    return markup.mention(member)
 
 
 def member_by_id(ctx: Ctx, member_id: int | None) -> Member | None:

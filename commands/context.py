@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from commands import timefmt
+from commands import markup, timefmt
 from commands.messages import label, org_name, t, tn
 from commands.reply import Invocation, Reply
 from commands.time.calendar import UnitCalendar, unit_calendar
@@ -146,7 +146,9 @@ class Ctx:
                      action=action, case_ref=case_ref, result=result, detail=detail, purpose=purpose)
 
     def encrypt(self, text: str, aad: str) -> tuple[bytes, str]:
-        return self.svc.vault.encrypt(self.session, text, aad)
+        """Free text at rest; whatever path it came by (a command, a form, a file import), it can never hold
+        the marks of a live mention or link (commands/markup.py)."""
+        return self.svc.vault.encrypt(self.session, markup.scrub(text), aad)
 
     def decrypt(self, ciphertext: bytes | None, kid: str | None, aad: str) -> str:
         if ciphertext is None or kid is None:

@@ -1,5 +1,6 @@
-"""Abuse limits: `concern lookup` (the one command that tells whether a person is known) per user per day,
-and commands per user per minute. Both are audited; neither message names a person the unit holds.
+"""Abuse limits: identifier look-ups per user per day — `concern lookup`, and every other form that derives a
+pseudonym from a typed identifier (intake, add person, subject rights), since a derived pseudonym tells whether
+the person is known — and commands per user per minute. Both are audited; neither message names a person the unit holds.
 
 The lookup limit counts the day's audited lookups, so it holds across processes and restarts. The command
 rate is counted where requests arrive (the serving process, before any work is handed out): it only has to
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 
+from commands import markup
 from commands.context import Ctx, Services
 from commands.errors import Refused
 from commands.messages import t
@@ -23,6 +25,8 @@ from storage.db import unit_of_work
 from storage.models import AuditEntry
 
 LOOKUP_ACTION = "concern.lookup"
+DERIVE_ACTION = "identifier.derive"  # a pseudonym derived from an identifier typed in any other form
+COUNTED = (LOOKUP_ACTION, DERIVE_ACTION)
 WARN_SHARE = 0.8  # the secretariat hears of a user who reaches this share of LOOKUP_LIMIT
 RATE_WINDOW = timedelta(minutes=1)
 
@@ -34,7 +38,7 @@ def _day_start(ctx: Ctx) -> datetime:
 
 def lookups_today(ctx: Ctx) -> int:
     return ctx.session.exec(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == LOOKUP_ACTION, AuditEntry.actor == ctx.inv.user_id,
+        col(AuditEntry.action).in_(COUNTED), AuditEntry.actor == ctx.inv.user_id,
         col(AuditEntry.at) >= _day_start(ctx))).one()
 
 
@@ -46,13 +50,20 @@ def check_lookup(ctx: Ctx) -> None:
         raise Refused("lookup_limit", limit=limit)
 
 
+def counted(ctx: Ctx, form_id: str) -> None:
+    """A pseudonym was derived from a typed identifier outside `concern lookup` (intake, add person, subject
+    rights): audited, so it counts like a lookup, and the secretariat hears of a user nearing the limit."""
+    ctx.audit(DERIVE_ACTION, detail={"form": form_id})
+    after_lookup(ctx)
+
+
 def after_lookup(ctx: Ctx) -> None:
     """Call after the lookup was audited: the secretariat is told, once a day, of a user reaching 80 %."""
     limit = ctx.settings.lookup_limit
     count = lookups_today(ctx)
     if count < math.ceil(limit * WARN_SHARE):
         return
-    who = (ctx.actor.display_name if ctx.actor is not None else "") or ctx.inv.user_id
+    who = markup.mention(ctx.actor or ctx.inv.user_id)  # from the member's id, never their display name
     day = ctx.now().astimezone(ctx.tz).date().isoformat()
     ctx.post_channel("secretariat", Reply(text=ctx.t("limit.lookup_nearing", who=who, count=count, limit=limit)),
                      dedupe_key=f"lookup-nearing:{ctx.inv.user_id}:{day}"[:128])

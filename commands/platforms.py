@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from commands import markup
 from commands.messages import t
 from commands.reply import Reply
 from commands.tokenizer import GUID
@@ -75,7 +76,7 @@ def notify_unreachable(svc: Services) -> int:
                                                             Member.active == True)):  # noqa: E712
                 if reachable(member.platform, svc.settings):
                     continue
-                text = t(svc.calendar(session).lang, "unreachable.notice", user=f"<@{member.user_id}>",
+                text = t(svc.calendar(session).lang, "unreachable.notice", user=markup.mention(member),
                          platform=member.platform)
                 row = outbox.enqueue(session, clock=svc.clock, vault=svc.vault, target_kind="channel",
                                      target="secretariat", payload=Reply(text=text).to_json(),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, confirm, platforms, registry
+from commands import access, confirm, markup, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.messages import choice, t
@@ -89,8 +90,14 @@ def dispatch(svc: Services, inv: Invocation) -> Reply:
     return reply
 
 
+def _clean(inv: Invocation) -> Invocation:
+    """What arrives from outside can never carry the marks of a live mention or link (commands/markup.py)."""
+    return replace(inv, text=markup.scrub(inv.text), display_name=markup.scrub(inv.display_name))
+
+
 def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
     load_usecases()
+    inv = _clean(inv)
     lang = svc.lang
     cmd: registry.Command | None = None
     try:
@@ -264,10 +271,32 @@ def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
     return first_time(session, f"{ctx.inv.platform}:{request_id}"[:128], ctx.now())
 
 
+def _form_case_denied(ctx: Ctx, context: dict[str, str]) -> Reply | None:
+    """A form about a case (its reference rides in the form's context, which the platform sends back) gets the
+    same check as a command's KE- argument, before its handler runs."""
+    raw = context.get("case")
+    if not raw:
+        return None
+    try:
+        ref = case_ref(raw)
+    except UsageError:
+        return _refuse(ctx, "case", ref=str(raw)[:20])
+    case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+    assert ctx.actor is not None
+    if case is None and access.sees_all_cases(ctx.actor):
+        return None  # the form's own handler says the case is unknown, as a command would
+    if case is None or not access.can_see(ctx.session, ctx.actor, case):
+        return _refuse(ctx, "case", case_ref=ref, ref=ref)
+    return None
+
+
 def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, str],
                 context: dict[str, str] | None = None) -> FormResult:
     """A submitted form (modal, card, console prompts). Errors come back per field; nothing is stored."""
     load_usecases()
+    inv = _clean(inv)
+    values = {k: markup.scrub(v) for k, v in values.items()}
+    context = {k: markup.scrub(str(v)) for k, v in (context or {}).items()}
     spec = registry.FORMS.get(form_id)
     lang = svc.lang
     if spec is None:
@@ -283,6 +312,12 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
         return FormResult(errors=errors)
 
     def body(ctx: Ctx) -> FormResult:
+        if (denied := _form_case_denied(ctx, context or {})) is not None:
+            return FormResult(reply=denied)
+        if inv.request_id and not _first_delivery(ctx.session, ctx, inv.request_id):
+            # A replayed submission (Slack view.id + view.hash, a Teams invoke's activity id) runs once; a
+            # submission with errors rolls its key back with everything else, so the corrected one runs.
+            return FormResult(reply=private(ctx.t("duplicate_request")))
         result = spec.handler(ctx, values, context or {})
         if result.errors:
             ctx.session.rollback()

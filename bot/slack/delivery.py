@@ -69,7 +69,7 @@ class SlackOut:
                     raise
         if reply.attachments:
             # One file share is one visible message: the text rides along as its comment (no buttons there).
-            return await upload(self.client, channel, reply.attachments, render.fallback_text(reply))
+            return await upload(self.client, channel, reply.attachments, render.caption(reply))
         response = await self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
                                                       **render.message(reply, self.svc.lang))
         return response.get("ts")

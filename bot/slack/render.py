@@ -7,9 +7,9 @@ rendered the same way and can be validated against Slack's limits in tests.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from bot import escaping
 from bot.text import chunks
 from commands.messages import Orgs, org_labels, t
 from commands.reply import Button, FieldLine, Form, FormField, Reply
@@ -27,17 +27,19 @@ FIELDS_PER_SECTION, BUTTONS_PER_BLOCK, METADATA = 10, 25, 3000
 FALLBACK_TEXT = 3000
 SHORT_FIELD = 80
 
-_MENTION = re.compile(r"&lt;@([A-Za-z0-9._:\-]+)(\|[^&<>]*)?&gt;")
-
-
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def escape(text: str) -> str:
-    """Escape Slack's control characters, keeping user mentions: free text can never ping @here."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub(lambda m: f"<@{m.group(1)}>", text)
+    """Slack mrkdwn from a reply's text: all of it literal, except the bot's own mentions and links
+    (bot/escaping.py): free text can never ping @here, mention a member or carry a link."""
+    return escaping.slack(text)
+
+
+def plain(text: str) -> str:
+    """For plain_text objects (headers, buttons, labels): no mrkdwn there, so a mention reads `@id`."""
+    return escaping.plain(text)
 
 
 def unescape(text: str) -> str:
@@ -46,11 +48,12 @@ def unescape(text: str) -> str:
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": cut(text or " ", limit), "emoji": True}
+    return {"type": "plain_text", "text": cut(plain(text) or " ", limit), "emoji": True}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    """verbatim: Slack turns no bare URL or channel name into a link; our own `<…>` still work."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _field_blocks(fields: list[FieldLine]) -> list[dict[str, Any]]:
@@ -112,7 +115,12 @@ def fallback_text(reply: Reply) -> str:
 
 
 def message(reply: Reply, lang: str) -> dict[str, Any]:
-    return {"text": escape(fallback_text(reply)), "blocks": reply_blocks(reply, lang)}
+    return {"text": caption(reply), "blocks": reply_blocks(reply, lang)}
+
+
+def caption(reply: Reply) -> str:
+    """The notification text, and a file share's comment: escaped like every other mrkdwn."""
+    return cut(escape(fallback_text(reply)), FALLBACK_TEXT)
 
 
 def home_view(reply: Reply, lang: str) -> dict[str, Any]:

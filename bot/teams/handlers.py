@@ -251,7 +251,7 @@ async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvoke
     """A form's submit: refused → the same card again with the errors on it (nothing stored); saved → the
     card gives way to the answer."""
     form = render.form_from(meta)
-    inv = _invocation(rt, ctx.activity, "", None)
+    inv = _invocation(rt, ctx.activity, "", request_key(ctx.activity))  # a replayed invoke saves once
     raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
     context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     result = await rt.submit(inv, str(meta.get("form", "")), values, context)

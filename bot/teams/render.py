@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any
 
+from bot import escaping
 from bot.text import chunks
+from commands import markup
 from commands.messages import Orgs, org_labels, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
@@ -33,7 +35,6 @@ MAX_ACTIONS = 6  # more are moved into an action set in the body
 INLINE_ATTACHMENT = 8_000
 TEXT_ATTACHMENTS = (".md", ".csv", ".txt")  # shown inline too, to read at once
 
-_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|[^>]*)?>")
 _GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _SLACK_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
 
@@ -45,11 +46,12 @@ def cut(text: str, limit: int) -> str:
 def mentioned_ids(reply: Reply) -> set[str]:
     """Who a reply names, so the caller can look up display names for real Teams mentions."""
     texts = [reply.title or "", reply.text, *(f.label + " " + f.value for f in reply.fields)]
-    return {m.group(1) for text in texts for m in _MENTION.finditer(text)}
+    return {uid for text in texts for uid in markup.mentioned_ids(text)}
 
 
 class _Mentions:
-    """`<@id>` → `<at>name</at>` plus the mention entity Teams needs to make it a real mention."""
+    """The text escaped for a card (bot/escaping.py), the bot's mentions made `<at>name</at>` plus the mention
+    entity Teams needs to make them real mentions."""
 
     def __init__(self, names: dict[str, str]) -> None:
         self.names = names
@@ -57,14 +59,13 @@ class _Mentions:
         self._text_of: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
-        return _MENTION.sub(self._one, text)
+        return escaping.teams(text, self._one)
 
-    def _one(self, match: re.Match[str]) -> str:
-        user_id = match.group(1)
+    def _one(self, user_id: str) -> str:
         if not _GUID.fullmatch(user_id):
             return "@" + user_id
         if user_id not in self._text_of:
-            name = (self.names.get(user_id) or user_id).replace("<", "").replace(">", "")
+            name = escaping.teams_literal(self.names.get(user_id) or user_id).replace("<", "").replace(">", "")
             if any(t_ == f"<at>{name}</at>" for t_ in self._text_of.values()):
                 name = f"{name} ({user_id[:8]})"
             self._text_of[user_id] = f"<at>{name}</at>"
@@ -93,8 +94,8 @@ def _field_elements(fields: list[FieldLine], mention: _Mentions) -> list[dict[st
 
     for f in fields:
         value = f.value or "—"
-        if "\n" not in value and len(f.label) + len(value) <= SHORT_FIELD and not _MENTION.search(value):
-            facts.append({"title": f.label, "value": value})
+        if "\n" not in value and len(f.label) + len(value) <= SHORT_FIELD and not markup.mentioned_ids(value):
+            facts.append({"title": escaping.teams(f.label), "value": escaping.teams(value)})
             continue
         flush()
         out.append(_text(mention(f.label), weight="Bolder", spacing="Medium"))
@@ -115,7 +116,8 @@ def _attachments(attachments: list[Attachment], lang: str, files: list[str] | No
         body.append(_text(t(lang, "teams.attachment", filename=a.filename, size=len(a.data)),
                           weight="Bolder", spacing="Medium"))
         if a.filename.lower().endswith(TEXT_ATTACHMENTS) and len(a.data) <= INLINE_ATTACHMENT:
-            body.append(_text(a.data.decode("utf-8", "replace"), fontType="Monospace", size="Small"))
+            body.append(_text(escaping.teams_literal(a.data.decode("utf-8", "replace")), fontType="Monospace",
+                              size="Small"))
         if files is not None and n < len(files):
             actions.append({"type": "Action.Execute", "title": cut(t(lang, "teams.save_file", filename=a.filename), 60),
                             "verb": FILE, "data": {META: {"file": files[n]}}})
@@ -220,7 +222,7 @@ def _fit(card: dict[str, Any], lang: str) -> dict[str, Any]:
 def fallback_text(reply: Reply) -> str:
     """The notification line beside the card: title and text only (channel notices carry no free text)."""
     text = "\n".join(x for x in (reply.title, reply.text) if x) or " "
-    return cut(_MENTION.sub(lambda m: "@" + m.group(1)[:8], text).split("\n")[0], 200)
+    return cut(escaping.teams(text, lambda uid: "@" + uid[:8]).split("\n")[0], 200)
 
 
 def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
@@ -267,16 +269,16 @@ def form_card(form: Form, lang: str, intro: str = "", values: dict[str, str] | N
     names = {f.name for f in form.fields}
     body: list[dict[str, Any]] = [_text(form.title, size="Medium", weight="Bolder")]
     if intro:
-        body.append(_text(intro, isSubtle=True))
+        body.append(_text(escaping.teams(intro), isSubtle=True))
     if errors:
         body.append(_text(t(lang, "teams.form_not_saved"), color="Attention", weight="Bolder"))
         stray = [text for name, text in errors.items() if name not in names]
-        body += [_text(text, color="Attention") for text in stray]
+        body += [_text(escaping.teams(text), color="Attention") for text in stray]
     for field in form.fields:
         keep = values.get(field.name) if field.name not in errors and not field.never_stored else None
         body.append(_input(field, lang, keep))
         if field.name in errors:
-            body.append(_text(errors[field.name], color="Attention", spacing="None", size="Small"))
+            body.append(_text(escaping.teams(errors[field.name]), color="Attention", spacing="None", size="Small"))
         elif field.hint:
             body.append(_text(field.hint, isSubtle=True, spacing="None", size="Small"))
     # The form travels with its submit button, so a refused submission can show the same card again.

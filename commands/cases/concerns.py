@@ -76,17 +76,27 @@ def parse_intake(ctx: Ctx, values: dict[str, str]) -> Intake:
     )
 
 
-def identifier_token(ctx: Ctx, raw: str) -> str:
-    """The linkage pseudonym for an identifier typed in a form. The identifier itself goes no further."""
+def _normalised(raw: str) -> str:
+    """The identifier as the pseudonym is derived from it; IdentifierError when it is not one."""
     raw = " ".join(raw.split())
     if CPR_SHAPE.fullmatch(raw):  # an impossible date then says "not a valid CPR number"
-        normalised = normalise_identifier(cpr=raw)
-    else:
-        name, _, birth = raw.rpartition(" ")
-        if not any(ch.isdigit() for ch in birth):  # a name alone: ask for the birth date
-            name, birth = raw, ""
-        normalised = normalise_identifier(name=name or None, birth_date=birth or None)
-    return derived_pseudonym(ctx.svc.keys.pseudonym_key, normalised)
+        return normalise_identifier(cpr=raw)
+    name, _, birth = raw.rpartition(" ")
+    if not any(ch.isdigit() for ch in birth):  # a name alone: ask for the birth date
+        name, birth = raw, ""
+    return normalise_identifier(name=name or None, birth_date=birth or None)
+
+
+def identifier_token(ctx: Ctx, raw: str, form_id: str) -> str:
+    """The linkage pseudonym for an identifier typed in a form. The identifier itself goes no further.
+
+    Every derivation is an answer to "is this person known?" (the pseudonym links to other cases), so each
+    one counts against LOOKUP_LIMIT, found or not, and over the limit nothing is derived (issue 26)."""
+    normalised = _normalised(raw)
+    limits.check_lookup(ctx)
+    token = derived_pseudonym(ctx.svc.keys.pseudonym_key, normalised)
+    limits.counted(ctx, form_id)
+    return token
 
 
 def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None) -> Subject:
@@ -134,7 +144,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
                                       "hours": ctx.profile.visitation(case.severity)})
     rules.open_visitation(ctx.session, case, now)
     for age, identifier in zip(intake.ages, identifiers, strict=True):
-        add_subject(ctx, case, age, identifier_token(ctx, identifier) if identifier else None)
+        add_subject(ctx, case, age, identifier_token(ctx, identifier, "concern.intake") if identifier else None)
     ctx.audit("case.create", case_ref=case.ref)
     ctx.post_channel("unit", Reply(
         text=ctx.t("concern.notice", ref=case.ref, severity=ctx.label("severity", case.severity),
@@ -210,7 +220,7 @@ def _identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> di
         if not raw:
             continue
         try:
-            identifier_token(ctx, raw)
+            _normalised(raw)
         except IdentifierError as exc:
             errors[name] = ctx.t(f"identifier.{exc.code}")
     return errors
@@ -261,7 +271,7 @@ def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
     if errors:
         return FormResult(errors=errors)
     limits.check_lookup(ctx)
-    pseudonym = identifier_token(ctx, values["identifier"])
+    pseudonym = derived_pseudonym(ctx.svc.keys.pseudonym_key, _normalised(values["identifier"]))  # audited below
     rows = list(ctx.session.exec(
         select(Case.ref, Case.state).join(Subject, col(Subject.case_id) == col(Case.id))
         .where(Subject.pseudonym == pseudonym).order_by(col(Case.ref))

@@ -104,6 +104,8 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
     if case.level is None and CaseState(case.state) in QUALIFYING:
         raise UsageError("level_first", ref=case.ref)
+    if owner is not None:
+        access.require_assignable(ctx, owner, case, "owner")
     transition(ctx, case, CaseState.referred, QUALIFYING, {"org": org})
     now = ctx.now()
     case.referred_at, case.responsible_org = now, org

@@ -134,6 +134,7 @@ def assign(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     mentor = member_by_ref(ctx, args.options.get("mentor"), "mentor")
     if mentor.role not in (Role.mentor, Role.member):
         raise UsageError("not_a_mentor", user=mentor.user_id)
+    access.require_assignable(ctx, mentor, case, "mentor")
     engagement = engagement_for(ctx, case, subject, kind)
     engagement.mentor_id = mentor.id
     ctx.session.add(engagement)

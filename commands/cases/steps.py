@@ -60,9 +60,10 @@ def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
         return ctx.session.exec(select(Engagement.mentor_id).where(
             Engagement.case_id == case.id, Engagement.state == EngagementState.active,
             col(Engagement.mentor_id).is_not(None)).order_by(col(Engagement.id))).first()
-    return ctx.session.exec(select(Member.id).where(
+    candidates = ctx.session.exec(select(Member).where(
         Member.org == responsible, col(Member.active), col(Member.role).in_((Role.member, Role.adhoc)))
-        .order_by(col(Member.id))).first()
+        .order_by(col(Member.id)))
+    return next((m.id for m in candidates if access.can_see(ctx.session, m, case)), None)  # need-to-know first
 
 
 def title_of(ctx: Ctx, step: CaseStep) -> str:
@@ -192,6 +193,7 @@ def step_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         if len(args.words) > 1:
             raise UsageError("unexpected_word", word=args.words[1][:40])
         member = member_by_ref(ctx, args.options["assign"], "assign")
+        access.require_assignable(ctx, member, case, "step")
         step.assignee_id = member.id
         ctx.session.add(step)
         if step.followup_id is not None and (f := ctx.session.get(FollowUp, step.followup_id)) is not None:
@@ -274,6 +276,8 @@ def my_steps_field(ctx: Ctx, member: Member, limit: int = 10) -> FieldLine | Non
         .where(CaseStep.assignee_id == member.id, CaseStep.state == "open",
                col(Case.state).in_([s.value for s in OPEN_STATES]))
         .order_by(col(CaseStep.due_at).is_(None), col(CaseStep.due_at), col(CaseStep.id)).limit(limit)))
+    visible = access.visible_case_ids(ctx.session, member)
+    rows = [(s, ref) for s, ref in rows if visible is None or s.case_id in visible]  # an old assignment: no door
     if not rows:
         return None
     lines = [f"{ref} · {s.n}. {title_of(ctx, s)} · {ctx.fmt(s.due_at) if s.due_at else '—'}"

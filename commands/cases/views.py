@@ -64,7 +64,7 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
         if key == "subject" and isinstance(value, str) and len(value) == 8:
             shown = format_pseudonym(value)
         elif key in ("mentor", "owner") and isinstance(value, str):
-            shown = f"<@{value}>"
+            shown = mention(value)
         elif key == "deadline" and isinstance(value, str):
             shown = ctx.fmt(datetime.fromisoformat(value))
         else:
@@ -286,7 +286,10 @@ def subject_form(ctx: Ctx, ref: str) -> Form:
 
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
     ctx.audit("case.subject_add", case_ref=case.ref)
-    return Reply(text=ctx.t("subject.added", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
+    assert ctx.actor is not None
+    # A derived pseudonym links to other cases: shown only to someone who may see every case (issue 26).
+    shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.actor) else "—"
+    return Reply(text=ctx.t("subject.added", ref=case.ref, subject=shown,
                             age=ctx.label("age", subject.age_band)))
 
 
@@ -316,5 +319,5 @@ def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) ->
     if errors:
         return FormResult(errors=errors)
     raw = (values.get("identifier") or "").strip()
-    subject = add_subject(ctx, case, age, identifier_token(ctx, raw) if raw else None)
+    subject = add_subject(ctx, case, age, identifier_token(ctx, raw, "case.subject") if raw else None)
     return FormResult(reply=_subject_added(ctx, case, subject))

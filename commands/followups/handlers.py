@@ -37,7 +37,8 @@ def _load(ctx: Ctx, args: Args) -> tuple[FollowUp, Case]:
     case = ctx.session.get(Case, followup.case_id)
     assert case is not None and ctx.actor is not None
     mine = followup.assignee_id == ctx.actor.id
-    if not mine and not (access.sees_all_cases(ctx.actor) and access.can_see(ctx.session, ctx.actor, case)):
+    if not (mine or access.sees_all_cases(ctx.actor)) or not access.can_see(ctx.session, ctx.actor, case):
+        # Assigned is not enough: the one access rule (an engagement that ended, a step given earlier).
         raise Refused("not_your_followup", case_ref=case.ref, id=followup.id)
     return followup, case
 
@@ -64,6 +65,9 @@ def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
             .where(col(FollowUp.state).in_(rules.LIVE)))
     if which == "mine" or not access.sees_all_cases(ctx.actor):
         stmt = stmt.where(FollowUp.assignee_id == ctx.actor.id)
+    visible = access.visible_case_ids(ctx.session, ctx.actor)
+    if visible is not None:
+        stmt = stmt.where(col(FollowUp.case_id).in_(visible))
     rows = list(ctx.session.exec(stmt.order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(100)))
     if not rows:
         return Reply(text=ctx.t("followup.empty", which=ctx.label("list_filter", which)))
@@ -97,7 +101,7 @@ def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if followup.kind == "step":
         steps.followup_done(ctx, followup)  # Done on a step's reminder ticks the step
     ctx.audit("followup.done", case_ref=case.ref, detail={"id": followup.id, "kind": followup.kind})
-    _update_dm(ctx, followup, ctx.t("followup.done_dm", id=followup.id, ref=case.ref, user=f"<@{ctx.inv.user_id}>"))
+    _update_dm(ctx, followup, ctx.t("followup.done_dm", id=followup.id, ref=case.ref, user=mention(ctx.inv.user_id)))
     return Reply(text=ctx.t("followup.done_reply", id=followup.id, ref=case.ref))
 
 
@@ -127,7 +131,7 @@ def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.session.add(followup)
     ctx.audit("followup.snooze", case_ref=case.ref, detail={"id": followup.id, "period": period})
     _update_dm(ctx, followup, ctx.t("followup.snoozed_dm", id=followup.id, ref=case.ref, until=ctx.fmt(until),
-                                    user=f"<@{ctx.inv.user_id}>"))
+                                    user=mention(ctx.inv.user_id)))
     return Reply(text=ctx.t("followup.snoozed_reply", id=followup.id, ref=case.ref, until=ctx.fmt(until)))
 
 

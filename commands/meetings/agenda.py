@@ -23,6 +23,7 @@ from commands.meetings import published
 from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
 from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
+    is_fixed,
     meeting_by_ref,
     next_meeting,
     overlapping,
@@ -264,6 +265,9 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
     if isinstance(meeting, Reply):
         return meeting  # which meeting?
+    assert ctx.actor is not None
+    if not is_fixed(ctx.actor):
+        return _adhoc_view(ctx, meeting, fmt)
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
     frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")
     if frozen is not None:
@@ -276,6 +280,24 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
                              if a.filename.endswith("." + fmt)]
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
+    return reply
+
+
+def _adhoc_view(ctx: Ctx, meeting: Meeting, fmt: str) -> Reply:
+    """An ad hoc participant sees the agenda as it was sent (the latest frozen version), never one rebuilt from
+    today's data, and only until the meeting ends (held, closed or cancelled)."""
+    if meeting.state != "scheduled" or meeting.ends_at <= ctx.now():
+        raise Refused("meeting_over", ref=meeting.ref)
+    frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")
+    if frozen is None:
+        raise Refused("agenda_unsent", ref=meeting.ref)
+    head = ctx.t("agenda.frozen", version=frozen.version, when=ctx.fmt(frozen.published_at))
+    reply = Reply(title=t(ctx.lang, "agenda.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
+                  text=head + "\n\n" + frozen.text)
+    if fmt:
+        reply.attachments = [a for a in published.frozen_attachments(frozen, f"agenda-{meeting.ref}")
+                             if a.filename.endswith("." + fmt)]
+    ctx.audit("agenda.view", detail={"meeting": meeting.ref, "version": frozen.version})
     return reply
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from commands import access
+from commands import access, markup
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
@@ -76,7 +76,7 @@ def meeting_feed(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         token = token_for(ctx.svc, member.id, row.nonce)  # type: ignore[arg-type]
     ctx.audit("meeting.feed_reset" if word == "reset" else "meeting.feed")
     key = "feed.reset" if word == "reset" else "feed.url"
-    text = ctx.t(key, url=feed_url(ctx.svc, token))
+    text = ctx.t(key, url=markup.link(feed_url(ctx.svc, token)))  # live: the bot made it (commands/markup.py)
     if not ctx.settings.public_url:
         text += "\n" + ctx.t("feed.no_public_url")
     return Reply(text=text, private=True)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, confirm, timefmt
+from commands import access, confirm, markup, timefmt
 from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -254,7 +254,7 @@ def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         text=ctx.t("meeting.invite_dm", ref=meeting.ref, when=when, name=title(ctx.lang, meeting, series)),
         attachments=[meeting_invitation(ctx.svc, ctx.session, meeting, ctx.now())]))
     ctx.audit("meeting.invite", detail={"meeting": meeting.ref, "user": member.user_id, "org": member.org})
-    return Reply(text=ctx.t("meeting.invited", user=f"<@{member.user_id}>", ref=meeting.ref))
+    return Reply(text=ctx.t("meeting.invited", user=markup.mention(member), ref=meeting.ref))
 
 
 @command("meeting cancel", "meeting cancel M-…", access.LEADS)

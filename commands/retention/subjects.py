@@ -11,7 +11,7 @@ import json
 
 from sqlmodel import col, select
 
-from commands import access, exports
+from commands import access, exports, markup
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, identifier_token
 from commands.cases.mentors import NOTE_AAD
 from commands.common import EVENT_TEXT_AAD, member_by_id, mention, only_options
@@ -69,7 +69,7 @@ def _checked(ctx: Ctx, values: dict[str, str]) -> tuple[str | None, dict[str, st
         errors["purpose"] = ctx.t("form.required")
     if errors:
         return None, errors
-    return identifier_token(ctx, values["identifier"]), {}
+    return identifier_token(ctx, values["identifier"], "subject.rights"), {}
 
 
 def _subjects(ctx: Ctx, pseudonym: str) -> list[tuple[Subject, Case]]:
@@ -116,10 +116,10 @@ def _case_sections(ctx: Ctx, subject: Subject, case: Case) -> list[tuple[str, li
     for g in ctx.session.exec(select(Engagement).where(Engagement.subject_id == subject.id)
                               .order_by(col(Engagement.id))):
         engagements.append(f"{g.kind} · {g.state} · {ctx.fmt(g.started_at)} → {ctx.fmt(g.ended_at)} · "
-                           f"{mention(member_by_id(ctx, g.mentor_id))}")
+                           f"{markup.plain(mention(member_by_id(ctx, g.mentor_id)))}")
         for s in ctx.session.exec(select(MentorSession).where(MentorSession.engagement_id == g.id)
                                   .order_by(col(MentorSession.held_at))):
-            logs.append(f"{ctx.fmt(s.held_at)} {mention(member_by_id(ctx, s.author_id))}: "
+            logs.append(f"{ctx.fmt(s.held_at)} {markup.plain(mention(member_by_id(ctx, s.author_id)))}: "
                         f"{ctx.decrypt(s.note_ct, s.note_kid, NOTE_AAD)}")
     followups = []
     for f in ctx.session.exec(select(FollowUp).where(FollowUp.subject_id == subject.id).order_by(col(FollowUp.id))):

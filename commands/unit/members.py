@@ -127,7 +127,7 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("audit.view", case_ref=ref)
     if not entries:
         return Reply(text=ctx.t("audit.none", ref=ref))
-    lines = [ctx.t("audit.line", at=ctx.fmt(e.at), actor=f"<@{e.actor}>", action=e.action, result=e.result)
+    lines = [ctx.t("audit.line", at=ctx.fmt(e.at), actor=mention(e.actor), action=e.action, result=e.result)
              for e in entries[-100:]]
     return Reply(title=ctx.t("audit.title", ref=ref), text="\n".join(lines))
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from commands import timefmt
+from commands import access, timefmt
 from commands.context import Services
 from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
 from commands.messages import label, t
@@ -73,6 +73,7 @@ class _Sweeper:
         self.members: dict[int, Member] = {}
         self.subjects: dict[int, Subject] = {}
         self.offers: dict[int, Offer] = {}
+        self.visible: set[tuple[int, int]] = set()
         self._secretariat: list[str] | None = None
         self._queued: list[tuple[str, str, str, str]] = []  # (target kind, target, payload, dedupe key)
         self._single_dms: list[tuple[Due, int]] = []  # a follow-up and its one DM's place in `_queued`
@@ -90,6 +91,7 @@ class _Sweeper:
         self.members = load(Member, {r.assignee_id for r in rows})
         self.subjects = load(Subject, {r.subject_id for r in rows})
         self.offers = load(Offer, {r.offer_id for r in rows})
+        self.visible = access.visible_among(self.session, list(self.members.values()), set(self.cases))
 
     def secretariat(self) -> list[str]:
         if self._secretariat is None:
@@ -132,8 +134,10 @@ class _Sweeper:
         return len(self._queued) - 1
 
     def _recipients(self, followup: Due) -> list[str]:
+        """The assignee, while they may see the case (the one access rule: an engagement that ended or a step
+        given to someone without the case sends nothing to them); otherwise the secretariat."""
         member = self.members.get(followup.assignee_id) if followup.assignee_id is not None else None
-        if member is not None and member.active:
+        if member is not None and member.active and (member.id, followup.case_id) in self.visible:
             return [member.user_id]
         return self.secretariat()
 

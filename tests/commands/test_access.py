@@ -24,6 +24,7 @@ from cmdkit import (
 from sqlalchemy import text
 from sqlmodel import select
 
+from commands.markup import mention
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.db import unit_of_work
@@ -130,7 +131,7 @@ def test_mentor_sees_only_a_restricted_view_of_an_assigned_case(unit):
     assert unit.father[:4] not in shown  # not the other subject
     assert "Første møde, god kontakt" in shown  # their own log
     assert "heftig diskussion" not in shown  # not the parent coach's log
-    assert "<@U_SSP>" not in shown and "SOF" not in shown and "rpl115" not in shown
+    assert mention("U_SSP") not in shown and "<@U_SSP>" not in shown and "SOF" not in shown and "rpl115" not in shown
     views = [e for e in audit_entries(unit) if e.actor == "U_MENTOR" and e.action == "case.view"]
     assert len(views) == 1 and json.loads(views[0].detail) == {"view": "mentor"}
 
@@ -233,8 +234,8 @@ def test_new_member_gets_a_welcome_dm(unit):
 def test_case_views_are_audited_and_listed(unit):
     ok(unit, "U_SSP", "case show KE-2026-0001")
     reply = ok(unit, "U_SEC", "unit audit KE-2026-0001")
-    assert "<@U_SSP> · case.view · ok" in reply.text
-    assert "<@U_ADMIN> · case.create · ok" in reply.text
+    assert mention("U_SSP") + " · case.view · ok" in reply.text
+    assert mention("U_ADMIN") + " · case.create · ok" in reply.text
 
 
 def test_audit_chain_verifies(unit):

@@ -21,6 +21,7 @@ from cmdkit import (
     seed_admin,
 )
 
+from commands.markup import mention
 from storage.enums import CHECKING_ORGS
 
 
@@ -171,7 +172,7 @@ def test_referral_records_owner_and_dms_them(unit):
     ref = new_case(unit)
     refer_ready(unit, ref)
     reply = ok(unit, ADMIN, f"case refer {ref} to=SOF owner=<@U_SSP>")
-    assert "<@U_SSP>" in reply.text
+    assert mention("U_SSP") in reply.text
     case = case_row(unit, ref)
     assert case.responsible_org == "SOF" and case.owner_id is not None
 
@@ -303,7 +304,7 @@ def test_every_change_is_a_timeline_event_with_actor(unit):
     timeline = [f for f in show.fields if f.label.startswith("23 Nov 2026, 10:00")]
     events = ["received", "subject added", "state", "register check", "note"]
     assert len(timeline) == len(events) and all(f.value.startswith(e) for f, e in zip(timeline, events, strict=True))
-    assert any("<@U_SSP>" in f.label and "Skolen melder fravær" in f.value for f in timeline)
+    assert any(mention("U_SSP") in f.label and "Skolen melder fravær" in f.value for f in timeline)
 
 
 def test_mentor_log_in_the_future_is_refused(unit):

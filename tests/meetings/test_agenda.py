@@ -4,12 +4,12 @@ the 48 h draft and 24 h publication through the outbox, and ad hoc participants'
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from commands.context import Services
 from scheduler.jobs.meetings import meeting_tick
 from storage.db import unit_of_work
-from storage.models import AgendaEdit
+from storage.models import AgendaEdit, Case, Subject
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, pseudonym_of, queued, rendered, say, seed
 
 
@@ -191,10 +191,38 @@ def test_an_invited_ad_hoc_participant_sees_the_agenda_cases_until_the_meeting_c
     assert dm.attachments[0].filename == "M-2026-002.ics"
     assert ok(svc, f"case show {unit['A']}", user="BUF1").title == unit["A"]
     assert not say(svc, f"case show {unit['H']}", user="BUF1").ok  # not on that agenda
-    assert ok(svc, "agenda next", user="BUF1").title.startswith("Agenda M-2026-002")
+    # Issue 26: an ad hoc participant sees only the agenda as it was sent — none before it is published.
+    assert "not been sent yet" in say(svc, "agenda next", user="BUF1").text
+    svc.clock.instant = local(2026, 12, 9, 10, 0)
+    ok(svc, "agenda publish M-2026-002")
+    sent = ok(svc, "agenda next", user="BUF1")
+    assert sent.title.startswith("Agenda M-2026-002") and unit["A"] in sent.text
     svc.clock.instant = local(2026, 12, 10, 11, 0)
     ok(svc, "meeting close M-2026-002")
     assert not say(svc, f"case show {unit['A']}", user="BUF1").ok
+
+
+def test_an_ad_hoc_participant_sees_no_agenda_after_the_meeting_ends(svc: Services, unit: dict[str, str]):
+    """Issue 26: after close or cancel, `agenda M-…` showed the topic and every case line rebuilt from today's
+    data (a person added later appeared with their pseudonym)."""
+    ok(svc, "meeting invite M-2026-002 <@BUF1>")
+    ok(svc, "meeting invite M-2026-003 <@BUF1>")
+    svc.clock.instant = local(2026, 12, 9, 10, 0)
+    ok(svc, "agenda publish M-2026-002")
+    assert ok(svc, "agenda M-2026-002", user="BUF1").ok
+    svc.clock.instant = local(2026, 12, 10, 11, 0)
+    ok(svc, "meeting close M-2026-002")
+    ok(svc, f"case subject add {unit['A']} age=0-14")
+    with unit_of_work(svc.engine) as session:
+        case_id = session.exec(select(Case.id).where(Case.ref == unit["A"])).one()
+        later = session.exec(select(Subject.pseudonym).where(Subject.case_id == case_id)
+                             .order_by(col(Subject.id).desc())).first()
+    for ref in ("M-2026-002", "M-2026-003"):
+        if ref == "M-2026-003":
+            ok(svc, "meeting cancel M-2026-003")
+        reply = say(svc, f"agenda {ref}", user="BUF1")
+        assert not reply.ok and reply.outcome == "refused"
+        assert unit["A"] not in reply.text and later[:4] not in reply.text and not reply.attachments
 
 
 def test_agenda_exports_on_request(svc: Services, unit: dict[str, str]):

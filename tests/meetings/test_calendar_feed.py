@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from bot.calendar_feed import register
 from commands.context import Services
+from commands.markup import plain
 from commands.meetings.feed import calendar_for_token
 from tests.meetings.mtkit import concern, local, meetings, ok, say, seed
 
@@ -72,7 +73,7 @@ def feed_svc(svc: Services) -> Services:
 
 
 def token_of(reply_text: str) -> str:
-    url = next(w for w in reply_text.split() if w.startswith("https://"))
+    url = next(w for w in plain(reply_text).split() if w.startswith("https://"))  # a live link (markup.link)
     assert url.startswith("https://koordinator.example.dk/calendar/") and url.endswith(".ics")
     return url.rsplit("/", 1)[1][: -len(".ics")]
 

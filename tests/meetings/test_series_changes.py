@@ -13,6 +13,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from commands.context import Services
+from commands.markup import plain
 from commands.meetings.feed import calendar_for_token
 from scheduler.jobs.meetings import meeting_tick
 from storage.db import unit_of_work
@@ -24,7 +25,7 @@ SERIES = ('meeting series add name="Koordineringsmøde" rrule="FREQ=WEEKLY;INTER
 
 
 def token_of(text: str) -> str:
-    url = next(w for w in text.split() if "/calendar/" in w)
+    url = next(w for w in plain(text).split() if "/calendar/" in w)  # a live link (markup.link)
     return url.rsplit("/", 1)[1][: -len(".ics")]
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from commands.markup import mention
 from scheduler.jobs.sweep import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
@@ -69,7 +70,7 @@ def test_the_family_case_walks_the_child_procedure(unit):
     assert steps[3].due_at == local(2026, 11, 26, 8, 0)  # 3 days after receipt
     assert [s.due_at for s in steps[4:]] == [None, None, None]  # waiting for the referral
     listing = ok(svc, "U_SSP", f"case steps {ref}")
-    assert "Joint home visit with SSP and the infohouse" in listing.text and "<@U_SSP>" in listing.text
+    assert "Joint home visit with SSP and the infohouse" in listing.text and mention("U_SSP") in listing.text
     shown = ok(svc, "U_SSP", f"case show {ref}")
     assert any(f.value == "0 of 7 steps finished, 0 late" for f in shown.fields)
     from commands.home import home

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.slack import render
+from commands.markup import mention
 from commands.reply import Button, FieldLine, Form, FormField, Reply
 
 
@@ -38,8 +39,12 @@ def test_short_fields_share_a_section_and_long_ones_get_their_own() -> None:
 
 
 def test_free_text_cannot_ping_the_channel_but_mentions_still_work() -> None:
-    text = render.message(Reply(text="Owner <@U123|ann> said <!here> & <https://evil.example|click>"), "en")["text"]
+    # Changed with issue 26: a mention is live only when the bot built it from a member id (markup.mention);
+    # `<@U…>` typed into free text is literal like everything else.
+    text = render.message(Reply(text=f"Owner {mention('U123')} said <!here> <@U999> & <https://evil.example|click>"),
+                          "en")["text"]
     assert "<@U123>" in text and "<!here>" not in text and "&lt;!here&gt;" in text and "&amp;" in text
+    assert "<@U999>" not in text and "<https" not in text
 
 
 def test_slash_command_text_is_unescaped_but_mentions_survive() -> None:

@@ -49,11 +49,19 @@ async def _fetch_then_submit(rt: SlackRuntime, client: AsyncWebClient, inv: Any,
     return await rt.submit(inv, form_id, values, context)
 
 
+def _submission_key(view: dict[str, Any]) -> str | None:
+    """A view_submission's once-only key: the view's id and hash (a replay of the same signed body repeats
+    both; a corrected resubmission after errors is let through because errors store nothing, not even this)."""
+    if not view.get("id"):
+        return None
+    return f"view:{view.get('id', '')}:{view.get('hash', '')}"
+
+
 async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient, context: Any) -> None:
     rt = runtime_of(context)
     meta = render.decode_metadata(view.get("private_metadata"))
-    inv = invocation(body.get("user") or {}, "", channel_id=meta.get("ch"))
+    inv = invocation(body.get("user") or {}, "", channel_id=meta.get("ch"), request_id=_submission_key(view))
     state = (view.get("state") or {}).get("values") or {}
     values, files = render.form_values(state), uploads.file_inputs(state)
     work = (_fetch_then_submit(rt, client, inv, str(meta.get("form", "")), values, meta.get("ctx") or {}, files)
@@ -85,7 +93,7 @@ async def on_refer_submission(ack: AsyncAck, body: dict[str, Any], view: dict[st
     if values.get("owner"):
         text += f" owner=<@{values['owner']}>"
     inv = invocation(body.get("user") or {}, text, channel_id=meta.get("ch"),
-                     request_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
+                     request_id=_submission_key(view))
     await rt.handle(inv, Where(inv.user_id, inv.channel_id, meta.get("ru")), client)
 
 
