@@ -49,6 +49,18 @@ def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
     return cal.at(day)
 
 
+OFFSET_WORDS = {"h": "n.hours", "d": "n.days", "wd": "n.working_days", "w": "n.weeks", "m": "n.months"}
+
+
+def when_words(ctx: Ctx, anchor: str, offset: str) -> str:
+    """A step's due offset in words: `2wd` after `referred` → "2 arbejdsdage efter visitation"."""
+    match = OFFSET.match(offset)
+    if match is None:
+        return ctx.label("anchor", anchor)
+    return ctx.t("steps.after", offset=ctx.tn(OFFSET_WORDS[match.group(2)], int(match.group(1))),
+                 anchor=ctx.label("anchor", anchor))
+
+
 def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
     """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
     active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
@@ -158,7 +170,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     rows = case_steps(ctx, case)
     ctx.audit("case.steps", case_ref=case.ref)
     if not rows:
-        return Reply(text=ctx.t("steps.none", ref=case.ref))
+        none = "steps.none" if ctx.profile.procedures_active else "steps.none_inactive"
+        return Reply(text=ctx.t(none, ref=case.ref))
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({s.assignee_id for s in rows if s.assignee_id})))}
     lines = []
@@ -166,7 +179,7 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
         who = (mention(members.get(s.assignee_id)) if s.assignee_id
                else ctx.label("role" if s.responsible in ROLES else "org", s.responsible))
-        due = ctx.fmt(s.due_at) if s.due_at else ctx.t("steps.after", anchor=s.anchor, offset=s.due_offset)
+        due = ctx.fmt(s.due_at) if s.due_at else when_words(ctx, s.anchor, s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")
         lines.append(f"{mark} {s.n}. {title_of(ctx, s)} — {who} — {due}{flags}")

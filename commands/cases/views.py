@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from sqlmodel import col, or_, select
 
 from commands import access
-from commands.cases import steps
+from commands.cases import steps, timeline
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -40,34 +39,6 @@ LIST_LIMIT = 50
 def _days_open(ctx: Ctx, case: Case) -> int:
     end = case.closed_at or ctx.now()
     return max(0, (end - case.received_at).days)
-
-
-# A timeline entry's values in words: which label kind each key's value takes (per event kind where it differs).
-_EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org",
-                 "level": "level", "reason": "close_reason", "kind": "offer_kind", "response": "response",
-                 "from": "state", "to": "state", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
-                 "deadline_met": "yes_no", "outcome": "yes_no"}
-_EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
-                    ("outcome", "kind"): "followup_kind", ("track", "from"): "track", ("track", "to"): "track",
-                    ("track", "switch"): "yes_no"}
-
-
-def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
-    parts = []
-    for key, value in sorted(data.items()):
-        if value is None:
-            continue
-        kind = _EVENT_OVERRIDES.get((event_kind, key), _EVENT_VALUES.get(key))
-        if key == "subject" and isinstance(value, str) and len(value) == 8:
-            shown = format_pseudonym(value)
-        elif key in ("mentor", "owner") and isinstance(value, str):
-            shown = f"<@{value}>"
-        elif key == "deadline" and isinstance(value, str):
-            shown = ctx.fmt(datetime.fromisoformat(value))
-        else:
-            shown = ctx.label(kind, value) if kind else str(value)
-        parts.append(f"{ctx.label('event_key', key)}={shown}")
-    return " ".join(parts)
 
 
 def deadline_text(ctx: Ctx, case: Case) -> str:
@@ -201,10 +172,9 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
-        detail = event_detail(ctx, event.kind, json.loads(event.data))
         text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
-        reply.fields.append(f(f"{ctx.fmt(event.at)} {mention(actors.get(event.actor_id))}",
-                              " — ".join(x for x in (f"{ctx.label('event', event.kind)} {detail}".strip(), text) if x)))
+        reply.fields.append(f(f"{ctx.fmt(event.at)} · {mention(actors.get(event.actor_id))}",
+                              timeline.sentence(ctx, event.kind, json.loads(event.data), text)))
     ctx.audit("case.view", case_ref=case.ref)
     return reply
 

@@ -12,6 +12,7 @@ from commands.parsing import case_ref, enum_value, org_code
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args, user_ref
+from commands.unit import audit_text
 from storage import audit, rekey
 from storage.enums import Role
 from storage.models import Case, Member
@@ -115,9 +116,7 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("audit.view", case_ref=ref)
     if not entries:
         return Reply(text=ctx.t("audit.none", ref=ref))
-    lines = [ctx.t("audit.line", at=ctx.fmt(e.at), actor=f"<@{e.actor}>", action=e.action, result=e.result)
-             for e in entries[-100:]]
-    return Reply(title=ctx.t("audit.title", ref=ref), text="\n".join(lines))
+    return Reply(title=ctx.t("audit.title", ref=ref), text="\n".join(audit_text.lines(ctx, entries[-100:])))
 
 
 @command("unit keys rotate", "unit keys rotate", access.ADMIN)

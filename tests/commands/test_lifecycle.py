@@ -298,7 +298,8 @@ def test_every_change_is_a_timeline_event_with_actor(unit):
     ok(unit, "U_SSP", f'case note {ref} "Skolen melder fravær"')
     show = ok(unit, ADMIN, f"case show {ref}")
     timeline = [f for f in show.fields if f.label.startswith("23 Nov 2026, 10:00")]
-    events = ["received", "subject added", "state", "register check", "note"]
+    events = ["Concern received: high severity", "Person ", "State changed from new to qualifying",
+              "SSP checked its registers.", "Note: Skolen melder fravær"]
     assert len(timeline) == len(events) and all(f.value.startswith(e) for f, e in zip(timeline, events, strict=True))
     assert any("<@U_SSP>" in f.label and "Skolen melder fravær" in f.value for f in timeline)
 
