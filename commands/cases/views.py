@@ -44,8 +44,8 @@ def _days_open(ctx: Ctx, case: Case) -> int:
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
-    key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
-    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), relative=ctx.fmt_until(case.deadline_at))
+    key = "deadline.overdue_by" if case.deadline_at < ctx.now() else "deadline.left_for"
+    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), duration=ctx.fmt_duration(case.deadline_at - ctx.now()))
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)

@@ -75,9 +75,9 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
         return t(lang, "agenda.no_deadline")
     if item.case.state not in ("new", "qualifying"):
         return t(lang, "agenda.next_followup", due=_fmt(due, tz, lang))
-    hours = (due - now).total_seconds() / 3600
-    key = "deadline.overdue" if hours < 0 else "deadline.left"
-    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
+    key = "deadline.overdue_by" if due < now else "deadline.left_for"
+    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang),
+                                              duration=timefmt.duration(due - now, lang)))
 
 
 def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,

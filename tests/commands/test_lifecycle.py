@@ -137,7 +137,7 @@ def test_referral_after_the_deadline_is_missed(unit, clock, severity, hours):
     ref = new_case(unit, text=concern(severity))
     refer_ready(unit, ref)
     clock.advance(hours=hours, minutes=1)
-    assert "OVERDUE" in ok(unit, ADMIN, "case list overdue").text
+    assert "(overdue by 1 minute)" in ok(unit, ADMIN, "case list overdue").text
     reply = ok(unit, ADMIN, f"case refer {ref} to=SOF")
     assert "deadline missed" in reply.text
     assert case_row(unit, ref).deadline_met is False
