@@ -277,7 +277,8 @@ def show_field(ctx: Ctx, case: Case) -> FieldLine | None:
         return None
     done = sum(1 for s in rows if s.state != "open")
     late = sum(1 for s in rows if _late(ctx, s))
-    return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress", done=done, total=len(rows), late=late))
+    return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress_n", done=done, total=ctx.tn("n.steps", len(rows)),
+                                                        late=late))
 
 
 def my_steps_field(ctx: Ctx, member: Member, limit: int = 10) -> FieldLine | None:

@@ -103,9 +103,10 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
         reply.fields.append(FieldLine(
             f"{format_pseudonym(subject.pseudonym)} · {ctx.label('offer_kind', engagement.kind)} · "
             f"{ctx.label('age', subject.age_band)}",
-            ctx.t("show.engagement", state=ctx.label("engagement_state", engagement.state),
+            ctx.t("show.engagement_n", state=ctx.label("engagement_state", engagement.state),
                   started=ctx.fmt(engagement.started_at),
-                  sessions=len(sessions), last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
+                  sessions=ctx.tn("n.sessions", len(sessions)),
+                  last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
             reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
                                           ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))

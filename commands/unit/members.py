@@ -106,9 +106,9 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         report = audit.verify(ctx.session)
         ctx.audit("audit.verify", result="ok" if report.ok else "broken")
         if report.ok:
-            text = ctx.t("audit.verified", count=report.entries)
+            text = ctx.t("audit.verified_n", entries=ctx.tn("n.entries", report.entries))
             if report.redacted:
-                text += " " + ctx.t("audit.redacted", count=report.redacted)
+                text += " " + ctx.t("audit.redacted_n", entries=ctx.tn("n.entries", report.redacted))
             return Reply(text=text)
         return Reply(text=ctx.t("audit.broken", entry=report.broken_at), ok=False)
     ref = case_ref(args.words[0] if args.words else None)
@@ -125,4 +125,4 @@ def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     old, new = ctx.svc.vault.rotate(ctx.session)
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
     ctx.audit("keys.rotate", detail={"old": old, "new": new, "reencrypted": count})
-    return Reply(text=ctx.t("keys.rotated", kid=new, count=count))
+    return Reply(text=ctx.t("keys.rotated_n", kid=new, fields=ctx.tn("n.fields", count)))
