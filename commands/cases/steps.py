@@ -178,7 +178,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     for s in rows:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
         who = (mention(members.get(s.assignee_id)) if s.assignee_id
-               else ctx.label("role" if s.responsible in ROLES else "org", s.responsible))
+               else ctx.t(f"agenda.step_role.{s.responsible}") if s.responsible in ROLES
+               else ctx.label("org", s.responsible))
         due = ctx.fmt(s.due_at) if s.due_at else when_words(ctx, s.anchor, s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")

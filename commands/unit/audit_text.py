@@ -45,7 +45,8 @@ ACTIONS: dict[str, _Pick] = {
     "case.refer": _fixed("audit.did.case_refer"),
     "case.reopen": _fixed("audit.did.case_reopen"),
     "case.respond": _fixed("audit.did.case_respond"),
-    "case.step": lambda d, _r: "audit.did.case_step_assign" if d.get("assign") else "audit.did.case_step",
+    "case.step": lambda d, _r: ("audit.did.case_step_assign" if d.get("assign") else
+                                "audit.did.case_step_skip" if d.get("state") == "skip" else "audit.did.case_step"),
     "case.step.add": _fixed("audit.did.case_step_add"),
     "case.steps": _fixed("audit.did.case_steps"),
     "case.subject_add": _fixed("audit.did.case_subject_add"),
