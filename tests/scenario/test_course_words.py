@@ -148,9 +148,18 @@ def run_course(lang: str, unit: Unit, db_url: str, files: Path) -> Course:
     say("admin", "report kpi year=2026", "report annual year=2026 format=md", "report annual year=2026 format=csv",
         "report annual year=2026 format=pdf")
     form("admin", "subject export", SON, "Indsigtsanmodning fra personen selv")
+    say("admin", f'case hold {ref} reason="Indsigtsanmodning behandles"', f"case show {ref}", "case list closed",
+        f"case release {ref}")
+    form("ssp", "concern lookup", FATHER, "Tjek før mødet")
+    say("bif", f"case qualify {other} level=preventive", f"case track {other} track=crime", f"case show {other}")
+    adhoc = say("bif", f'meeting adhoc when="2026-12-08 13:00" duration=60m topic="Ekstra møde" cases={other}')
+    meeting = _found(r"\b(M-2026-\d{3})\b", adhoc, "M-2026-099")
+    say("bif", f"meeting invite {meeting} @usr_ssp", f'meeting move {meeting} when="2026-12-08 14:00"',
+        f"meeting cancel {meeting}", "meeting list")
     say("admin", f"unit audit {ref}", "unit audit verify", "unit profile show", "unit members")
     load_usecases()
     say("admin", *(f"help {name}" for name in sorted({c.name for c in registry.COMMANDS.values()})))
+    say("admin", "unit remove @usr_police", "unit members")
     with svc.engine.connect():
         pass
     from storage.db import unit_of_work
