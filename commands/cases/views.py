@@ -53,7 +53,8 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     which = (args.words[0].lower() if args.words else "open")
     if which not in LIST_FILTERS:
-        raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS))
+        raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS),
+                         labels_kind="list_filter")
     assert ctx.actor is not None
     stmt = select(Case)
     visible = access.visible_case_ids(ctx.session, ctx.actor)
