@@ -24,7 +24,8 @@ EVENT_TEXT_AAD = "event.text"
 def only_options(args: Args, allowed: set[str], *, words: int = 0, texts: int = 0) -> None:
     unknown = sorted(set(args.options) - allowed)
     if unknown:
-        raise UsageError("unknown_option", option=unknown[0], allowed=", ".join(sorted(allowed)) or "—")
+        raise UsageError("unknown_option", option=unknown[0],
+                         allowed=", ".join(f"`{name}=`" for name in sorted(allowed)) or "—")
     if len(args.words) > words:
         raise UsageError("unexpected_word", word=args.words[words][:40])
     if len(args.texts) > texts:

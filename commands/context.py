@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,8 +137,12 @@ class Ctx:
         return timefmt.percent(fraction, self.lang, digits)
 
     def fmt_until(self, instant: datetime) -> str:
-        """How far off an instant is, from the clock's now: `om 47 timer`, `for 3 timer siden`."""
+        """How far off an instant is, from the clock's now: `om 1 dag og 23 timer`, `for 3 timer siden`."""
         return timefmt.relative(instant - self.now(), self.lang)
+
+    def fmt_duration(self, delta: timedelta) -> str:
+        """A length of time in days and hours: `26 dage og 6 timer` (commands/timefmt.duration)."""
+        return timefmt.duration(delta, self.lang)
 
     def audit(self, action: str, *, case_ref: str | None = None, result: str = "ok",
               detail: dict[str, Any] | None = None, purpose: str | None = None) -> None:

@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from commands import access, registry
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.messages import choice, has, t
+from commands.messages import choice, has, org_name, t
 from commands.parsing import LABEL_KINDS, OPTION_KINDS
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
+from storage.enums import Org
 from storage.models import Case
+from storage.profile import Profile
+
+# A usage line's value that is no choice: free text, a date, a person, a number, a reference, a file.
+_NOT_A_CHOICE = re.compile(r'^(?:"|…"|YYYY|@|N\b|PSEUDONYM|FILE|DATE|KE-|M-|S-|F-|[0-9])')
+# Which orgs an org option takes, by command: `case checked` only those that check their registers.
+_ORG_CHOICES: dict[str, Callable[[Profile], tuple[str, ...]]] = {"case checked": lambda p: p.checking_orgs}
 
 
-def choices(lang: str, cmd: registry.Command) -> list[str]:
-    """Each coded option of the usage line with its choices as the reader's words: `child (barn)`."""
+def choices(lang: str, cmd: registry.Command, profile: Profile | None = None) -> list[str]:
+    """Each coded option of the usage line with the choices it really takes, as the reader's words
+    (`child (barn)`); an option whose value is free text, a date or a person lists nothing. The orgs are the
+    unit profile's (its names), when the profile is given."""
     lines = []
-    for option in dict.fromkeys(re.findall(r"\b([a-z_]+)=", cmd.usage)):
+    for option, value in dict.fromkeys(re.findall(r"\b([a-z_]+)=([^\s\]]*)", cmd.usage)):
         enum = OPTION_KINDS.get(option)
-        if enum is not None:
-            kind = LABEL_KINDS[enum]
-            words = ", ".join(choice(lang, kind, e.value) for e in enum)
-            lines.append(t(lang, "help.choices", option=option, choices=words))
+        if enum is None or _NOT_A_CHOICE.match(value):
+            continue
+        if enum is Org and profile is not None:
+            codes = _ORG_CHOICES.get(cmd.name, lambda p: p.org_codes())(profile)
+            words = ", ".join(_org_choice(lang, code, profile) for code in codes)
+        else:
+            words = ", ".join(choice(lang, LABEL_KINDS[enum], e.value) for e in enum)
+        lines.append(t(lang, "help.choices", option=option, choices=words))
     return lines
+
+
+def _org_choice(lang: str, code: str, profile: Profile) -> str:
+    name = org_name(lang, code, profile)
+    return code if name.lower() == code.lower() else f"{code} ({name})"
 
 
 def _describe(ctx: Ctx, cmd: registry.Command) -> str:
@@ -47,7 +66,7 @@ def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     cmd, size = registry.find(words)
     whole_group = len(words) == 1 and len(registry.in_group(words[0])) > 1  # `help agenda`: all agenda commands
     if cmd is not None and size == len(words) and not whole_group:
-        return Reply(title=cmd.name, text="\n".join([_describe(ctx, cmd), *choices(ctx.lang, cmd)]))
+        return Reply(title=cmd.name, text="\n".join([_describe(ctx, cmd), *choices(ctx.lang, cmd, ctx.profile)]))
     if words[0] in registry.GROUPS:
         commands = registry.in_group(words[0])
         return Reply(title=words[0], text="\n".join(_describe(ctx, c) for c in commands))

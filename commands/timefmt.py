@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import DateTimePattern, format_timedelta, parse_pattern
+from babel.dates import DateTimePattern, parse_pattern
 from babel.numbers import format_decimal, format_percent
 
 LOCALE = {"da": "da_DK", "en": "en_GB"}
@@ -101,14 +101,30 @@ def span(start: datetime, end: datetime, lang: str) -> str:
     return f"{when(start, lang)}–{_apply(end, 'time', lang)}"
 
 
+def duration(delta: timedelta, lang: str) -> str:
+    """A length of time in the catalog's words with plural forms: `26 dage og 6 timer`, `5 timer`,
+    `40 minutter` (da); `1 day and 2 hours` (en). Days and hours where days fit, whole hours under a day,
+    minutes under an hour."""
+    from commands.messages import t, tn  # the catalogs; messages does not import timefmt
+
+    seconds = int(abs(delta.total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    if days and hours:
+        return t(lang, "duration.and", first=tn(lang, "n.days", days), second=tn(lang, "n.hours", hours))
+    if days:
+        return tn(lang, "n.days", days)
+    if hours:
+        return tn(lang, "n.hours", hours)
+    return tn(lang, "n.minutes", minutes)
+
+
 def relative(delta: timedelta, lang: str) -> str:
-    """`om 47 timer` / `for 3 timer siden` (da), `in 47 hours` / `3 hours ago` (en): whole hours under three
-    days, whole days beyond, minutes under an hour — the unit a deadline is counted in."""
-    seconds = abs(delta.total_seconds())
-    unit, size = (("day", 86400) if seconds >= 72 * 3600 else ("hour", 3600) if seconds >= 3600
-                  else ("minute", 60))
-    whole = timedelta(seconds=(seconds // size) * size * (1 if delta.total_seconds() >= 0 else -1))
-    return format_timedelta(whole, granularity=unit, threshold=10**9, add_direction=True, locale=locale(lang))
+    """`om 1 dag og 23 timer` / `for 3 timer siden` (da), `in 1 day and 23 hours` / `3 hours ago` (en): the
+    time to or since a deadline, in days and hours (commands/timefmt.duration)."""
+    from commands.messages import t
+
+    key = "duration.in" if delta.total_seconds() >= 0 else "duration.ago"
+    return t(lang, key, duration=duration(delta, lang))
 
 
 def number(value: float, lang: str) -> str:

@@ -1,5 +1,8 @@
 """The privacy guard for free text (summaries, notes, minutes).
 
+It finds CPR numbers, phone numbers and e-mail addresses here, and dates of birth, street addresses and full
+names (storage/pii_words.py), besides the unit's own deny-list.
+
 Free text is refused, not cleaned, when it holds an identifier: the caller tells the user what was found
 and where, so a finding carries only its kind and offsets. The matched value is never put in a finding,
 an exception or a log line, because those outlive the refused text.
@@ -17,12 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from storage.pii_words import addresses, birth_dates, full_names
 from storage.pseudonym import cpr_birth_date
 
-Kind = Literal["cpr", "phone", "email", "denylist"]
+Kind = Literal["cpr", "phone", "email", "dob", "address", "name", "denylist"]
 
-# When two findings overlap, the more specific one is reported (a CPR beats the phone inside it).
-_PRIORITY: dict[str, int] = {"cpr": 0, "email": 1, "phone": 2, "denylist": 3}
+# When two findings overlap, the more specific one is reported (a CPR beats the phone inside it, a date of birth
+# the phone-like digits of "født 23021990").
+_PRIORITY: dict[str, int] = {"cpr": 0, "email": 1, "dob": 2, "phone": 3, "address": 4, "denylist": 5, "name": 6}
 
 _CPR = re.compile(r"(?<![0-9])[0-9]{6}[- ]?[0-9]{4}(?![0-9])")
 
@@ -106,6 +111,8 @@ def _candidates(text: str, denylist: Iterable[str]) -> list[Finding]:
         found.append(Finding("email", match.start(), match.end()))
     for match in _PHONE.finditer(_blank_own_tokens(text)):
         found.append(Finding("phone", match.start(), match.end()))
+    for kind, detector in (("dob", birth_dates), ("address", addresses), ("name", full_names)):
+        found += [Finding(kind, start, end) for start, end in detector(text)]  # type: ignore[arg-type]
     pattern = _denylist_pattern(denylist)
     if pattern is not None:
         for match in pattern.finditer(text):

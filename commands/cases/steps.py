@@ -49,6 +49,18 @@ def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
     return cal.at(day)
 
 
+OFFSET_WORDS = {"h": "n.hours", "d": "n.days", "wd": "n.working_days", "w": "n.weeks", "m": "n.months"}
+
+
+def when_words(ctx: Ctx, anchor: str, offset: str) -> str:
+    """A step's due offset in words: `2wd` after `referred` → "2 arbejdsdage efter visitation"."""
+    match = OFFSET.match(offset)
+    if match is None:
+        return ctx.label("anchor", anchor)
+    return ctx.t("steps.after", offset=ctx.tn(OFFSET_WORDS[match.group(2)], int(match.group(1))),
+                 anchor=ctx.label("anchor", anchor))
+
+
 def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
     """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
     active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
@@ -159,15 +171,17 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     rows = case_steps(ctx, case)
     ctx.audit("case.steps", case_ref=case.ref)
     if not rows:
-        return Reply(text=ctx.t("steps.none", ref=case.ref))
+        none = "steps.none" if ctx.profile.procedures_active else "steps.none_inactive"
+        return Reply(text=ctx.t(none, ref=case.ref))
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({s.assignee_id for s in rows if s.assignee_id})))}
     lines = []
     for s in rows:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
         who = (mention(members.get(s.assignee_id)) if s.assignee_id
-               else ctx.label("role" if s.responsible in ROLES else "org", s.responsible))
-        due = ctx.fmt(s.due_at) if s.due_at else ctx.t("steps.after", anchor=s.anchor, offset=s.due_offset)
+               else ctx.t(f"agenda.step_role.{s.responsible}") if s.responsible in ROLES
+               else ctx.label("org", s.responsible))
+        due = ctx.fmt(s.due_at) if s.due_at else when_words(ctx, s.anchor, s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")
         lines.append(f"{mark} {s.n}. {title_of(ctx, s)} — {who} — {due}{flags}")
@@ -266,7 +280,8 @@ def show_field(ctx: Ctx, case: Case) -> FieldLine | None:
         return None
     done = sum(1 for s in rows if s.state != "open")
     late = sum(1 for s in rows if _late(ctx, s))
-    return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress", done=done, total=len(rows), late=late))
+    return FieldLine(ctx.t("steps.field"), ctx.t("steps.progress_n", done=done, total=ctx.tn("n.steps", len(rows)),
+                                                        late=late))
 
 
 def my_steps_field(ctx: Ctx, member: Member, limit: int = 10) -> FieldLine | None:

@@ -78,8 +78,8 @@ def _switch(ctx: Ctx, case: Case) -> tuple[list[int], list[int]]:
 
 def _ask(ctx: Ctx, case: Case, track: str, pending: int) -> Reply:
     base = f"case track {case.ref} track={track}"
-    return Reply(text=ctx.t("track.ask", ref=case.ref, old=ctx.label("track", case.track),
-                            new=ctx.label("track", track), open=pending),
+    return Reply(text=ctx.t("track.ask_n", ref=case.ref, old=ctx.label("track", case.track),
+                            new=ctx.label("track", track), open=ctx.tn("n.open_steps", pending)),
                  buttons=[Button(ctx.t("button.track_switch"), "case.track_switch", case.ref, f"{base} switch=yes",
                                  style="primary"),
                           Button(ctx.t("button.track_keep"), "case.track_keep", case.ref, f"{base} switch=no")])
@@ -117,6 +117,7 @@ def track_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if not has_checklist:
         return Reply(text=ctx.t("track.changed", **words))
     if switch:
-        return Reply(text=ctx.t("track.switched", **words, removed=len(removed), added=len(added)))
+        return Reply(text=ctx.t("track.switched_n", **words, removed=ctx.tn("n.open_steps", len(removed)),
+                                added=ctx.tn("n.new_steps", len(added))))
     return Reply(text=ctx.t("track.kept", **words))
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.cases import steps
+from commands.cases import steps, timeline
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -45,34 +45,6 @@ def _days_open(ctx: Ctx, case: Case) -> int:
     return max(0, (end - case.received_at).days)
 
 
-# A timeline entry's values in words: which label kind each key's value takes (per event kind where it differs).
-_EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org",
-                 "level": "level", "reason": "close_reason", "kind": "offer_kind", "response": "response",
-                 "from": "state", "to": "state", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
-                 "deadline_met": "yes_no", "outcome": "yes_no"}
-_EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
-                    ("outcome", "kind"): "followup_kind", ("track", "from"): "track", ("track", "to"): "track",
-                    ("track", "switch"): "yes_no"}
-
-
-def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
-    parts = []
-    for key, value in sorted(data.items()):
-        if value is None:
-            continue
-        kind = _EVENT_OVERRIDES.get((event_kind, key), _EVENT_VALUES.get(key))
-        if key == "subject" and isinstance(value, str) and len(value) == 8:
-            shown = format_pseudonym(value)
-        elif key in ("mentor", "owner") and isinstance(value, str):
-            shown = mention(value)
-        elif key == "deadline" and isinstance(value, str):
-            shown = ctx.fmt(datetime.fromisoformat(value))
-        else:
-            shown = ctx.label(kind, value) if kind else str(value)
-        parts.append(f"{ctx.label('event_key', key)}={shown}")
-    return " ".join(parts)
-
-
 def _owner(ctx: Ctx, case: Case) -> str:
     """A member who has left owns nothing: their name is not shown as the owner."""
     owner = member_by_id(ctx, case.owner_id)
@@ -86,8 +58,8 @@ def deadline_text(ctx: Ctx, case: Case) -> str:
         return ctx.t("deadline.closed", day=ctx.fmt_day(case.closed_at))
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
-    key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
-    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), relative=ctx.fmt_until(case.deadline_at))
+    key = "deadline.overdue_by" if case.deadline_at < ctx.now() else "deadline.left_for"
+    return ctx.t(key, deadline=ctx.fmt(case.deadline_at), duration=ctx.fmt_duration(case.deadline_at - ctx.now()))
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
@@ -95,7 +67,8 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set(), words=1)
     which = (args.words[0].lower() if args.words else "open")
     if which not in LIST_FILTERS:
-        raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS))
+        raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS),
+                         labels_kind="list_filter")
     assert ctx.actor is not None
     stmt = select(Case)
     visible = access.visible_case_ids(ctx.session, ctx.actor)
@@ -177,9 +150,10 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
         reply.fields.append(FieldLine(
             f"{format_pseudonym(subject.pseudonym)} · {ctx.label('offer_kind', engagement.kind)} · "
             f"{ctx.label('age', subject.age_band)}",
-            ctx.t("show.engagement", state=ctx.label("engagement_state", engagement.state),
+            ctx.t("show.engagement_n", state=ctx.label("engagement_state", engagement.state),
                   started=ctx.fmt(engagement.started_at),
-                  sessions=len(sessions), last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
+                  sessions=ctx.tn("n.sessions", len(sessions)),
+                  last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
             reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
                                           ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
@@ -253,10 +227,9 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
-        detail = event_detail(ctx, event.kind, json.loads(event.data))
         text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
-        reply.fields.append(f(f"{ctx.fmt(event.at)} {mention(actors.get(event.actor_id))}",
-                              " — ".join(x for x in (f"{ctx.label('event', event.kind)} {detail}".strip(), text) if x)))
+        reply.fields.append(f(f"{ctx.fmt(event.at)} · {mention(actors.get(event.actor_id))}",
+                              timeline.sentence(ctx, event.kind, json.loads(event.data), text)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "all"} if whole else None)
     return reply
 

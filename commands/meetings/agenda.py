@@ -35,7 +35,7 @@ from commands.meetings.common import (
     when_text,
     which_meeting,
 )
-from commands.messages import label, org_name, t
+from commands.messages import label, org_name, t, tn
 from commands.parsing import case_ref
 from commands.registry import command
 from commands.reply import Button, Reply
@@ -79,16 +79,16 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
         return t(lang, "agenda.no_deadline")
     if item.case.state not in ("new", "qualifying"):
         return t(lang, "agenda.next_followup", due=_fmt(due, tz, lang))
-    hours = (due - now).total_seconds() / 3600
-    key = "deadline.overdue" if hours < 0 else "deadline.left"
-    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
+    key = "deadline.overdue_by" if due < now else "deadline.left_for"
+    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang),
+                                              duration=timefmt.duration(due - now, lang)))
 
 
 def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
            profile: Profile | None = None) -> dict[str, str]:
     """One case on the agenda in the reader's words: the chat line and the documents' table row both read it."""
     c = item.case
-    reason = t(lang, f"agenda.reason.{item.reason}", days=review_days)
+    reason = t(lang, f"agenda.reason.{item.reason}", days=tn(lang, "n.days", review_days))
     return {"ref": c.ref, "subjects": ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
             "track": label(lang, "track", c.track), "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
             "severity": label(lang, "severity", c.severity), "state": label(lang, "state", c.state),
@@ -131,8 +131,8 @@ def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datet
                 else t(lang, "agenda.step_unassigned"))
     due, at = step.due_at.astimezone(tz), now.astimezone(tz)
     days = (at.date() - due.date()).days
-    late = (t(lang, "agenda.step_late_days", days=days, due=timefmt.day(due, lang)) if days >= 1 else
-            t(lang, "agenda.step_late_hours", hours=int((now - step.due_at).total_seconds() // 3600),
+    late = (t(lang, "agenda.step_late", late=tn(lang, "n.days", days), due=timefmt.day(due, lang)) if days >= 1 else
+            t(lang, "agenda.step_late", late=tn(lang, "n.hours", int((now - step.due_at).total_seconds() // 3600)),
               due=timefmt.when(due, lang)))
     return t(lang, "agenda.step_line", ref=ref, n=step.n, title=step.title(lang), responsible=responsible,
              assignee=assignee, late=late)
@@ -143,9 +143,10 @@ def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
         return [t(lang, "agenda.s1.none")]
     lines = []
     for prev in agenda.previous:
-        params = {"ref": prev.ref, "date": timefmt.day(prev.starts_at.astimezone(tz), lang), "count": prev.decisions}
-        lines.append(t(lang, "agenda.s1.line", **params) if prev.state == "closed"
-                     else t(lang, "agenda.s1.open", **params))
+        params = {"ref": prev.ref, "date": timefmt.day(prev.starts_at.astimezone(tz), lang),
+                  "decisions": tn(lang, "n.decisions", prev.decisions)}
+        lines.append(t(lang, "agenda.s1.line_n", **params) if prev.state == "closed"
+                     else t(lang, "agenda.s1.open_n", **params))
     return lines
 
 
@@ -414,5 +415,5 @@ def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     agenda, version = publish(ctx.svc, ctx.session, meeting, ctx.now(), automatic=False,
                               by=ctx.actor.id if ctx.actor else None)
     ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items()), "version": version})
-    return Reply(text=ctx.t("agenda.published", ref=meeting.ref, count=len(agenda.items()),
+    return Reply(text=ctx.t("agenda.published_n", ref=meeting.ref, items=ctx.tn("n.items", len(agenda.items())),
                             when=when_text(ctx, meeting)) + " " + ctx.t("agenda.version", version=version))

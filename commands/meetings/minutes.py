@@ -111,8 +111,8 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
                            heading=ctx.t("minutes.doc_title", day=timefmt.long_day(start, ctx.lang),
                                          clock=timefmt.clock(start, ctx.lang)),
                            footer=exports.footer_text(ctx.lang, ctx.profile),
-                           meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series), ref=meeting.ref,
-                                       when=when_text(ctx, meeting), count=len(entries),
+                           meta=[ctx.t("minutes.meta_n", name=title(ctx.lang, meeting, series), ref=meeting.ref,
+                                       when=when_text(ctx, meeting), decisions=ctx.tn("n.decisions", len(entries)),
                                        closed=ctx.fmt(meeting.closed_at))],
                            pages=exports.page_text(ctx.lang))
     by_case: dict[str, list[str]] = {}
@@ -155,7 +155,7 @@ def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:
     lines = []
     for ref, rows in counts.items():
         dues = sorted(ctx.fmt(e.due_at) for e in rows if e.due_at is not None)
-        lines.append(ctx.t("minutes.summary_line", ref=ref, count=len(rows),
+        lines.append(ctx.t("minutes.summary_line_n", ref=ref, decisions=ctx.tn("n.decisions", len(rows)),
                            due=", ".join(dues) if dues else ctx.t("none")))
     return lines
 
@@ -179,7 +179,8 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     reply = _private_reply(ctx, _document(ctx, meeting, entries), meeting.ref)
     published.freeze(ctx.svc, ctx.session, meeting, "minutes", reply.text, reply.attachments,
                      [case.ref for _entry, case in entries], ctx.now(), ctx.actor.id if ctx.actor else None)
-    reply.text = ctx.t("minutes.closed", ref=meeting.ref, count=len(entries), followups=followups) + "\n\n" + reply.text
+    reply.text = ctx.t("minutes.closed_n", ref=meeting.ref, decisions=ctx.tn("n.decisions", len(entries)),
+                       followups=ctx.tn("n.followups", followups)) + "\n\n" + reply.text
     return reply
 
 

@@ -162,8 +162,9 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         ctx.send_dm(member.user_id, Reply(text=ctx.t("meeting.series_invite", name=name, next=next_dates),
                                           attachments=[series_invitation(ctx.svc, ctx.session, series, ctx.now())]),
                     dedupe_key=f"series-invite:{series.id}:{member.user_id}")
-    return Reply(title=name, text="\n".join([ctx.t("meeting.series_created", name=name, count=len(created),
-                                                   days=ctx.settings.meeting_horizon_days), *upcoming,
+    return Reply(title=name, text="\n".join([ctx.t("meeting.series_created_n", name=name,
+                                                   meetings=ctx.tn("n.meetings", len(created)),
+                                                   days=ctx.tn("n.days", ctx.settings.meeting_horizon_days)), *upcoming,
                                              *exceptions]))
 
 
@@ -227,7 +228,8 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                                      name=ctx.t("meeting.adhoc_title")), attachments=[invitation]))
         invited += 1
     ctx.audit("meeting.adhoc", detail={"meeting": meeting.ref, "cases": [c.ref for c in cases]})
-    text = ctx.t("meeting.adhoc_created", ref=meeting.ref, when=when, cases=refs, invited=invited)
+    text = ctx.t("meeting.adhoc_created_n", ref=meeting.ref, when=when, cases=refs,
+                 invited=ctx.tn("n.fixed_participants", invited))
     if topic:
         text += "\n" + ctx.t("meeting.topic", topic=topic)
     return Reply(text=text, attachments=[invitation])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from commands import access, messages
+from commands import access, markup, messages, timefmt
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -21,7 +23,22 @@ from storage.profile.tables import CaseStep, UnitProfileVersion
 IMPORT_FORM = "profile.import"
 
 
+def _calendar(ctx: Ctx, profile: Profile) -> str:
+    """Time zone, holidays, working hours and language in words ("Danmark-tid, helligdage i Danmark …")."""
+    loc = timefmt.locale(ctx.lang)
+    try:
+        zone = get_timezone_location(ZoneInfo(profile.timezone), locale=loc)
+    except (LookupError, ValueError):
+        zone = profile.timezone
+    country = loc.territories.get(profile.holidays.country, profile.holidays.country)
+    language = loc.languages.get(profile.language, profile.language)
+    return ctx.t("profile.calendar_words", timezone=zone, country=country,
+                 categories=messages.labels(ctx.lang, "holiday_category", ",".join(profile.holidays.categories)),
+                 start=profile.working_hours.start, end=profile.working_hours.end, language=language)
+
+
 def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
+    """The profile as words; a code appears only as what an admin types (`POLICE`, `rpl115`), as a hint."""
     lang = ctx.lang
     orgs = []
     for org in profile.orgs:
@@ -29,31 +46,31 @@ def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
         if org.checks_registers:
             flags.append(ctx.t("profile.checks"))
         if org.propose_for:
-            flags.append(ctx.t("profile.proposed", tracks=", ".join(t.value for t in org.propose_for)))
+            flags.append(ctx.t("profile.proposed", tracks=", ".join(ctx.label("track", t.value)
+                                                                     for t in org.propose_for)))
         if org.archived:
             flags.append(ctx.t("profile.archived"))
-        orgs.append(f"{org.code} – {org.name.get(lang)} ({', '.join(flags)})")
+        orgs.append(f"`{org.code}` – {org.name.get(lang) or org.name.get('da')} ({', '.join(flags)})")
     districts = ", ".join(profile.districts) or ctx.t("profile.no_districts")
     if profile.archived_districts:
         districts += f"; {ctx.t('profile.archived')}: {', '.join(profile.archived_districts)}"
-    steps = [ctx.t("profile.steps", track=track.value, count=len(items),
-                   required=sum(1 for s in items if s.required_before_close))
+    steps = [ctx.t("profile.steps_words", track=ctx.label("track", track.value), count=ctx.tn("n.steps", len(items)),
+                   required=ctx.tn("n.required", sum(1 for s in items if s.required_before_close)))
              for track, items in profile.procedures.items()]
-    targets = ", ".join(f"{name} {round(value * 100)} %" for name, value in profile.kpi_targets.items())
+    targets = "\n".join(ctx.t("profile.target", name=ctx.t(f"report.kpi.{name}"), pct=ctx.pct(value))
+                        for name, value in profile.kpi_targets.items())
     return [
         FieldLine(ctx.t("profile.orgs"), "\n".join(orgs)),
         FieldLine(ctx.t("profile.districts"), districts),
-        FieldLine(ctx.t("profile.sources"), ", ".join(profile.sources)),
-        FieldLine(ctx.t("profile.indicators"), ", ".join(profile.indicators) or "—"),
-        FieldLine(ctx.t("profile.bases"), "\n".join(f"{b.code} – {b.name.get(lang)}" for b in profile.bases)),
+        FieldLine(ctx.t("profile.sources"), ", ".join(ctx.label("source", s) for s in profile.sources)),
+        FieldLine(ctx.t("profile.indicators"), messages.labels(lang, "indicator", ",".join(profile.indicators))),
+        FieldLine(ctx.t("profile.bases"), "\n".join(f"`{b.code}` – {b.name.get(lang) or b.name.get('da')}"
+                                                    for b in profile.bases)),
         FieldLine(ctx.t("profile.visitation"), ", ".join(
-            ctx.t("profile.hours", severity=sev.value, hours=hours)
+            ctx.t("profile.hours_words", severity=ctx.label("severity", sev.value), hours=ctx.tn("n.hours", hours))
             for sev, hours in profile.visitation_hours.items())),
         FieldLine(ctx.t("profile.targets"), targets or "—"),
-        FieldLine(ctx.t("profile.calendar"), ctx.t(
-            "profile.calendar_value", timezone=profile.timezone, country=profile.holidays.country,
-            categories=", ".join(profile.holidays.categories), start=profile.working_hours.start,
-            end=profile.working_hours.end, language=profile.language)),
+        FieldLine(ctx.t("profile.calendar"), _calendar(ctx, profile)),
         FieldLine(ctx.t("profile.procedures"), "\n".join(
             [*steps, *([] if profile.procedures_active else [ctx.t("profile.procedures_off")])]) or "—"),
     ]
@@ -64,7 +81,7 @@ def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
     current = store.current(ctx.session, ctx.settings)
     row = ctx.session.exec(select(UnitProfileVersion).where(UnitProfileVersion.version == current.version)).first()
-    text = (ctx.t("profile.since", when=ctx.fmt(row.created_at), who=row.created_by) if row is not None
+    text = (ctx.t("profile.since", when=ctx.fmt(row.created_at), who=markup.mention(row.created_by)) if row is not None
             else ctx.t("profile.from_setting"))
     ctx.audit("unit.profile.show", detail={"version": current.version})
     return Reply(title=ctx.t("profile.title", name=current.profile.name, version=current.version), text=text,

@@ -85,8 +85,9 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     closed = ctx.session.exec(select(Case).where(Case.state == CaseState.closed.value, col(Case.erased_at).is_(None),
                                                  col(Case.hold_at).is_(None)))
     due = sorted(((erase.due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
-    reply = Reply(title=ctx.t("retention.title"), text=ctx.t("retention.rules", days=s.retention_days,
-                                                                unfounded=s.retention_days_unfounded))
+    reply = Reply(title=ctx.t("retention.title"), text=ctx.t(
+        "retention.rules_n", days=ctx.tn("n.days", s.retention_days),
+        unfounded=ctx.tn("n.days", s.retention_days_unfounded)))
     for case in held:
         reply.fields.append(FieldLine(f"{ctx.t('retention.holds')} · {case.ref}", hold_text(ctx, case)))
     lines = [ctx.t("retention.due_line", day=_day(ctx, day), ref=ref) for day, ref in due[:LIST_LIMIT] if day]

@@ -153,7 +153,7 @@ def submit_export(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
     for subject, case in found:
         doc.sections += _case_sections(ctx, subject, case)
     stem = "subject-export-" + ctx.local(ctx.now()).strftime("%Y%m%d-%H%M")
-    return FormResult(reply=Reply(text=ctx.t("subject.export.done", count=len(found)),
+    return FormResult(reply=Reply(text=ctx.t("subject.export.done_n", cases=ctx.tn("n.cases", len(found))),
                                   attachments=exports.attachments(doc, stem)))
 
 

@@ -12,7 +12,7 @@ from commands.parsing import case_ref, enum_value, org_code
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args, user_ref
-from commands.unit import handover
+from commands.unit import audit_text, handover
 from storage import audit, rekey
 from storage.enums import Role
 from storage.models import Case, Member
@@ -117,9 +117,9 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         report = audit.verify(ctx.session)
         ctx.audit("audit.verify", result="ok" if report.ok else "broken")
         if report.ok:
-            text = ctx.t("audit.verified", count=report.entries)
+            text = ctx.t("audit.verified_n", entries=ctx.tn("n.entries", report.entries))
             if report.redacted:
-                text += " " + ctx.t("audit.redacted", count=report.redacted)
+                text += " " + ctx.t("audit.redacted_n", entries=ctx.tn("n.entries", report.redacted))
             return Reply(text=text)
         return Reply(text=ctx.t("audit.broken", entry=report.broken_at), ok=False)
     ref = case_ref(args.words[0] if args.words else None)
@@ -127,9 +127,7 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("audit.view", case_ref=ref)
     if not entries:
         return Reply(text=ctx.t("audit.none", ref=ref))
-    lines = [ctx.t("audit.line", at=ctx.fmt(e.at), actor=mention(e.actor), action=e.action, result=e.result)
-             for e in entries[-100:]]
-    return Reply(title=ctx.t("audit.title", ref=ref), text="\n".join(lines))
+    return Reply(title=ctx.t("audit.title", ref=ref), text="\n".join(audit_text.lines(ctx, entries[-100:])))
 
 
 @command("unit keys rotate", "unit keys rotate", access.ADMIN)
@@ -138,4 +136,4 @@ def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     old, new = ctx.svc.vault.rotate(ctx.session)
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
     ctx.audit("keys.rotate", detail={"old": old, "new": new, "reencrypted": count})
-    return Reply(text=ctx.t("keys.rotated", kid=new, count=count))
+    return Reply(text=ctx.t("keys.rotated_n", kid=new, fields=ctx.tn("n.fields", count)))

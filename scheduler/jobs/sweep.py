@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -192,14 +192,15 @@ class _Sweeper:
     def _visitation(self, followup: Due, case: Case, deadline: str) -> None:
         overdue = self.now >= case.deadline_at
         if followup.stage == "warn" and not overdue:
-            hours = int((case.deadline_at - self.now).total_seconds() // 3600)
-            self.dm(followup, case, self.t("followup.visitation_warn", ref=case.ref, deadline=deadline, hours=hours,
-                                           severity=self.word("severity", case.severity)))
+            left = timefmt.duration(case.deadline_at - self.now, self.lang)
+            self.dm(followup, case, self.t("followup.visitation_warn_in", ref=case.ref, deadline=deadline,
+                                           duration=left, severity=self.word("severity", case.severity)))
             mark(followup, "pending", self.now, case.deadline_at)
             followup.stage = "overdue"
             return
-        days = (self.now - case.deadline_at).days
-        reply = Reply(text=self.t("followup.visitation_overdue", ref=case.ref, deadline=deadline, days=days,
+        late = self.now - case.deadline_at
+        key = "followup.visitation_overdue_by" if late >= timedelta(hours=1) else "followup.visitation_overdue_now"
+        reply = Reply(text=self.t(key, ref=case.ref, deadline=deadline, duration=timefmt.duration(late, self.lang),
                                   severity=self.word("severity", case.severity)),
                       buttons=[Button(self.t("button.open_case"), "case.show", case.ref, f"case show {case.ref}")])
         self._enqueue("channel", "secretariat", reply, f"fu:{followup.id}:{followup.reminders_sent}:overdue")

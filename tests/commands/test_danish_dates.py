@@ -37,10 +37,14 @@ def test_danish_and_english_instants():
 
 
 @pytest.mark.parametrize(("delta", "da", "en"), [
-    (timedelta(hours=47, minutes=59), "om 47 timer", "in 47 hours"),
+    (timedelta(hours=47, minutes=59), "om 1 dag og 23 timer", "in 1 day and 23 hours"),
     (timedelta(hours=-3, minutes=-10), "for 3 timer siden", "3 hours ago"),
-    (timedelta(days=5, hours=2), "om 5 dage", "in 5 days"),
+    (timedelta(days=5, hours=2), "om 5 dage og 2 timer", "in 5 days and 2 hours"),
+    (timedelta(days=5), "om 5 dage", "in 5 days"),
+    (timedelta(hours=-630), "for 26 dage og 6 timer siden", "26 days and 6 hours ago"),
+    (timedelta(hours=1), "om 1 time", "in 1 hour"),
     (timedelta(minutes=20), "om 20 minutter", "in 20 minutes"),
+    (timedelta(minutes=1), "om 1 minut", "in 1 minute"),
 ])
 def test_relative_forms(delta, da, en):
     assert (relative(delta, "da"), relative(delta, "en")) == (da, en)
@@ -68,11 +72,11 @@ def test_danish_replies_blocks_and_cards_write_dates_the_danish_way(danish):
     show = ok(danish, ADMIN, "case show KE-2026-0001")
     fields = {f.label: f.value for f in show.fields}
     assert fields["Modtaget"] == "23. nov. 2026 kl. 10.00"
-    assert fields["Visitationsfrist"] == "25. nov. 2026 kl. 10.00 (om 48 timer)"
+    assert fields["Visitationsfrist"] == "25. nov. 2026 kl. 10.00 (om 2 dage)"
     blocks = json.dumps(message(show, "da"), ensure_ascii=False)
     card = json.dumps(reply_card(show, "da"), ensure_ascii=False)
     for rendered in (blocks, card):
-        assert "25. nov. 2026 kl. 10.00 (om 48 timer)" in rendered and "2026-11-25" not in rendered
+        assert "25. nov. 2026 kl. 10.00 (om 2 dage)" in rendered and "2026-11-25" not in rendered
 
 
 def test_the_command_language_still_takes_iso(danish):

@@ -96,6 +96,18 @@ def test_each_catalog_has_a_gettext_header(lang):
     assert po.charset.lower() == "utf-8" and not po.fuzzy
 
 
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_each_entry_is_whole_one_text_per_id(lang):
+    """Babel's reader takes the first of two `msgstr` lines in one entry and a glued-on `msgid` silently (what a
+    line-based merge of two edits of one entry leaves): every entry stands apart and has one text."""
+    import re
+
+    text = (messages.LOCALE_DIR / lang / "LC_MESSAGES" / "koordinator.po").read_text(encoding="utf-8")
+    for entry in re.split(r"\n\s*\n", text):
+        assert len(re.findall(r'^msgid "', entry, re.M)) <= 1, entry
+        assert len(re.findall(r'^msgstr "', entry, re.M)) <= 1, entry
+
+
 def test_every_id_is_in_both_languages_with_the_same_placeholders():
     da, en = _entries("da"), _entries("en")
     assert len(da) > 700

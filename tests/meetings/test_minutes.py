@@ -58,8 +58,8 @@ def test_close_posts_references_and_counts_and_makes_follow_ups_of_dated_decisio
     assert [(k, t) for k, t, _ in posts] == [("channel", "unit")]
     channel = rendered(posts[0][2])
     assert channel.splitlines()[0] == "Minutes M-2026-001"
-    assert f"{a} · 2 decision(s) · follow-up: 15 Dec 2026, 00:00" in channel
-    assert f"{b} · 1 decision(s) · follow-up: 1 Dec 2026, 09:00" in channel
+    assert f"{a} · 2 decisions · follow-up: 15 Dec 2026, 00:00" in channel
+    assert f"{b} · 1 decision · follow-up: 1 Dec 2026, 09:00" in channel
     assert "Mentor" not in channel and "Psykiatrien" not in channel and not posts[0][2].attachments
     with unit_of_work(svc.engine) as session:
         followups = list(session.exec(select(FollowUp).where(FollowUp.kind == "custom").order_by(FollowUp.due_at)))

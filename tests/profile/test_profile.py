@@ -84,7 +84,7 @@ def test_export_then_import_makes_version_2_audited_with_old_and_new(svc, tmp_pa
         current = store.current(session, svc.settings)
     assert current.version == 2 and current.profile.visitation("critical") == 12
     shown = ok(svc, ADMIN, "unit profile show")
-    assert "version 2" in (shown.title or "") and "critical 12 h" in "\n".join(f.value for f in shown.fields)
+    assert "version 2" in (shown.title or "") and "critical: 12 hours" in "\n".join(f.value for f in shown.fields)
     again = run(svc, ADMIN, f"unit profile import path={_write(tmp_path, changed)}")
     assert not again.ok and "same as version 2" in again.text
 
@@ -151,7 +151,7 @@ def test_removing_an_org_in_use_archives_it(svc, tmp_path):
     refused = run(svc, ADMIN, "unit add <@U_NEW> role=member org=VINK")
     assert not refused.ok and "VINK" in refused.text
     shown = ok(svc, ADMIN, "unit profile show")
-    assert "VINK – VINK" in shown.fields[0].value and "archived" in shown.fields[0].value
+    assert "`VINK` – VINK" in shown.fields[0].value and "archived" in shown.fields[0].value
 
 
 def test_a_unit_on_denmark_generic_runs_a_concern_with_its_own_orgs(db_url, clock):

@@ -86,7 +86,7 @@ async def test_app_home_shows_open_cases_deadlines_and_for_leads_overdue_visitat
     View(**view).validate_json()
     text = all_text(view)
     assert view["type"] == "home" and "Your open cases (1)" in text and "Overdue visitations (1)" in text
-    assert "OVERDUE" in text and SUMMARY not in text
+    assert "(overdue by 1 hour)" in text and SUMMARY not in text
     assert "Targets 2026" in text and "Visited within 24/48/72 hours: 0/1 = 0.0% (target = 100%) — not met" in text
 
 
