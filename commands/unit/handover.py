@@ -183,7 +183,8 @@ def hand_over(ctx: Ctx, member: Member, heir: Member | None, work: Work) -> str:
         add_event(ctx, case, "handed_over", {"owner": heir.user_id} if heir is not None else {})
     refs = ", ".join(c.ref for c in touched.values())
     if heir is not None:
-        ctx.send_dm(heir.user_id, Reply(text=ctx.t("handover.heir_dm", user=mention(member), refs=refs)))
+        if heir.user_id != ctx.inv.user_id:  # whoever removes the member knows already
+            ctx.send_dm(heir.user_id, Reply(text=ctx.t("handover.heir_dm", user=mention(member), refs=refs)))
     else:
         ctx.post_channel("secretariat", Reply(text=ctx.t("handover.secretariat_notice", user=mention(member),
                                                          refs=refs)))
