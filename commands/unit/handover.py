@@ -92,18 +92,26 @@ def split(work: Work) -> list[tuple[str, Work]]:
 
 
 def pick_fields(ctx: Ctx, member: Member, work: Work) -> list[FormField]:
-    """A choice of receiver per owned case, and one for the rest: the secretariat or an active member."""
-    others = [m for m in ctx.session.exec(select(Member).where(Member.active == True, Member.id != member.id,  # noqa: E712
-                                                               col(Member.role).in_(RECEIVERS))
-                                          .order_by(col(Member.display_name), col(Member.user_id)))]
-    options = (SECRETARIAT, *(m.user_id for m in others))
-    labels = (ctx.t("handover.secretariat"), *(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})"
-                                              for m in others))
+    """A choice of receiver per owned case (the secretariat or an active staff member), and one for the rest
+    (a mentor too: a leaving mentor's engagements go to another mentor)."""
+    others = list(ctx.session.exec(select(Member).where(Member.active == True, Member.id != member.id,  # noqa: E712
+                                                        col(Member.role).in_(RECEIVERS))
+                                   .order_by(col(Member.display_name), col(Member.user_id))))
+
+    def choices(people: list[Member]) -> dict[str, object]:
+        return {"options": (SECRETARIAT, *(m.user_id for m in people)),
+                "option_labels": (ctx.t("handover.secretariat"),
+                                  *(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in people))}
+
+    staff = choices([m for m in others if m.role != Role.mentor])
     fields = []
     for name, part in split(work):
-        label = (ctx.t("handover.field_case", ref=part.cases[0].ref) if part.cases
-                 else ctx.tn("handover.field_rest", part.count))
-        fields.append(FormField(name, label, "select", options, required=True, option_labels=labels))
+        if part.cases:
+            fields.append(FormField(name, ctx.t("handover.field_case", ref=part.cases[0].ref), "select",
+                                    required=True, **staff))  # type: ignore[arg-type]
+        else:
+            fields.append(FormField(name, ctx.tn("handover.field_rest", part.count), "select", required=True,
+                                    **choices(others)))  # type: ignore[arg-type]
     return fields
 
 

@@ -135,7 +135,7 @@ def submit_handover(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -
         value = (values.get(field.name) or handover.SECRETARIAT).strip()
         heir = None if value == handover.SECRETARIAT else ctx.session.exec(
             select(Member).where(Member.user_id == value, Member.active == True)).first()  # noqa: E712
-        if (value != handover.SECRETARIAT and heir is None) or (heir is not None and heir.id == member.id):
+        if value not in field.options or (value != handover.SECRETARIAT and heir is None):
             errors[field.name] = ctx.t("handover.bad_choice")
         heirs[field.name] = heir
     if errors:
