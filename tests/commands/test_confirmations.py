@@ -207,3 +207,20 @@ def test_a_per_case_form_from_before_a_change_stores_nothing(svc: Services):
     result = submit_form(svc, Invocation("SEC", ""), opened.form.form_id, {f"case_{ref}": "POL1"}, opened.form.context)
     assert result.errors and "changed" in next(iter(result.errors.values()))
     assert "SSP1" in owner(ok(svc, f"case show {ref}"))
+
+
+def test_a_retried_command_reads_its_arguments_afresh(svc: Services, monkeypatch):
+    """After an outage the router runs the whole command again: the second attempt must see the same words
+    and the same `confirm=` answer as the first (they were once taken off the parsed arguments in place)."""
+    from commands import router
+
+    seed(svc)
+    ref = concern(svc)
+
+    def twice(fn, what):  # noqa: ANN001, ANN202 — as retrying() does after a dropped connection
+        fn()
+        return fn()
+
+    monkeypatch.setattr(router, "retrying", twice)
+    assert ok(svc, f"case show {ref}").title == ref  # the case reference is still there the second time
+    assert "nothing has changed" in ok(svc, f"case close {ref} reason=unfounded confirm=no").text
