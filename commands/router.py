@@ -246,13 +246,14 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
     def body(ctx: Ctx) -> Reply:
         if inv.request_id and not _first_delivery(ctx.session, ctx, inv.request_id):
             return private(ctx.t("duplicate_request"))
-        ctx.confirm = args.options.pop(confirm.OPTION, None)
+        call = Args(list(args.words), list(args.texts), dict(args.options), list(args.mentions))  # per attempt
+        ctx.confirm = call.options.pop(confirm.OPTION, None)
         if ctx.confirm is not None and ctx.confirm.strip().lower() in confirm.NO:
             return confirm.cancelled(ctx)  # Cancel on a question: nothing runs
         case = None
         if cmd.case_arg:
-            ref = case_ref(args.words[0] if args.words else None)
-            args.words = args.words[1:]
+            ref = case_ref(call.words[0] if call.words else None)
+            call.words = call.words[1:]
             case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
             assert ctx.actor is not None
             if case is None or not access.can_see(ctx.session, ctx.actor, case):
@@ -262,7 +263,7 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
                 return _refuse(ctx, "case", case_ref=ref, ref=ref)
             if case.erased_at is not None and cmd.path not in ERASED_OK:
                 raise UsageError("case_erased", ref=ref, day=ctx.fmt_day(case.erased_at))
-        return handler(ctx, args, case)
+        return handler(ctx, call, case)
 
     return _authorised(svc, inv, cmd.roles, body, _reply)
 

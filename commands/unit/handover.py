@@ -12,13 +12,15 @@ from commands.cases.steps import title_of
 from commands.common import add_event, mention
 from commands.context import Ctx
 from commands.followups import rules
-from commands.reply import Reply
-from storage.enums import OPEN_STATES, EngagementState
+from commands.reply import Button, Form, FormField, Reply
+from storage.enums import OPEN_STATES, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member, Subject
 from storage.profile.tables import CaseStep
 from storage.pseudonym import format_pseudonym
 
 OPEN = [s.value for s in OPEN_STATES]
+RECEIVERS = [r.value for r in (Role.admin, Role.secretariat, Role.member, Role.mentor)]
+FORM, EACH, SECRETARIAT, REST = "unit.handover", "each", "secretariat", "rest"
 
 
 @dataclass
@@ -67,6 +69,57 @@ def open_work(ctx: Ctx, member: Member) -> Work:
     return work
 
 
+def _on(case_id: int | None, work: Work) -> Work:
+    return Work(engagements=[(e, c) for e, c in work.engagements if c.id == case_id],
+                steps=[(s, c) for s, c in work.steps if c.id == case_id],
+                followups=[(f, c) for f, c in work.followups if c.id == case_id])
+
+
+def split(work: Work) -> list[tuple[str, Work]]:
+    """The work per form field: each owned case with everything on it, and the rest together."""
+    parts = []
+    for case in work.cases:
+        part = _on(case.id, work)
+        part.cases = [case]
+        parts.append((f"case_{case.ref}", part))
+    owned = {c.id for c in work.cases}
+    rest = Work(engagements=[(e, c) for e, c in work.engagements if c.id not in owned],
+                steps=[(s, c) for s, c in work.steps if c.id not in owned],
+                followups=[(f, c) for f, c in work.followups if c.id not in owned])
+    if not rest.empty:
+        parts.append((REST, rest))
+    return parts
+
+
+def pick_fields(ctx: Ctx, member: Member, work: Work) -> list[FormField]:
+    """A choice of receiver per owned case (the secretariat or an active staff member), and one for the rest
+    (a mentor too: a leaving mentor's engagements go to another mentor)."""
+    others = list(ctx.session.exec(select(Member).where(Member.active == True, Member.id != member.id,  # noqa: E712
+                                                        col(Member.role).in_(RECEIVERS))
+                                   .order_by(col(Member.display_name), col(Member.user_id))))
+
+    def choices(people: list[Member]) -> dict[str, object]:
+        return {"options": (SECRETARIAT, *(m.user_id for m in people)),
+                "option_labels": (ctx.t("handover.secretariat"),
+                                  *(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in people))}
+
+    staff = choices([m for m in others if m.role != Role.mentor])
+    fields = []
+    for name, part in split(work):
+        if part.cases:
+            fields.append(FormField(name, ctx.t("handover.field_case", ref=part.cases[0].ref), "select",
+                                    required=True, **staff))  # type: ignore[arg-type]
+        else:
+            fields.append(FormField(name, ctx.tn("handover.field_rest", part.count), "select", required=True,
+                                    **choices(others)))  # type: ignore[arg-type]
+    return fields
+
+
+def pick_form(ctx: Ctx, member: Member, work: Work) -> Form:
+    return Form(FORM, ctx.t("handover.form_title"), tuple(pick_fields(ctx, member, work)),
+                ctx.t("handover.form_submit"), {"user": member.user_id, "state": work.state()})
+
+
 def _heir_words(ctx: Ctx, heir: Member | None) -> str:
     return mention(heir) if heir is not None else ctx.t("handover.secretariat")
 
@@ -95,8 +148,13 @@ def question(ctx: Ctx, member: Member, heir: Member | None, work: Work) -> Reply
              ctx.t("handover.to", heir=_heir_words(ctx, heir))]
     if heir is None:
         lines.append(ctx.t("handover.other", user=member.user_id))
+    each = Button(ctx.t("handover.each_button"), "unit.handover", member.user_id,
+                  f"unit remove @{member.user_id} to={EACH}")
     state = f"remove|{member.id}|{heir.id if heir else '-'}|{work.state()}"
-    return confirm.ask(ctx, state, lines, ctx.t("handover.button", heir=_heir_words(ctx, heir)), danger=True)
+    asked = confirm.ask(ctx, state, lines, ctx.t("handover.button", heir=_heir_words(ctx, heir)), danger=True)
+    if asked is not None:
+        asked.buttons.insert(1, each)
+    return asked
 
 
 def hand_over(ctx: Ctx, member: Member, heir: Member | None, work: Work) -> str:
@@ -133,7 +191,8 @@ def hand_over(ctx: Ctx, member: Member, heir: Member | None, work: Work) -> str:
         add_event(ctx, case, "handed_over", {"owner": heir.user_id} if heir is not None else {})
     refs = ", ".join(c.ref for c in touched.values())
     if heir is not None:
-        ctx.send_dm(heir.user_id, Reply(text=ctx.t("handover.heir_dm", user=mention(member), refs=refs)))
+        if heir.user_id != ctx.inv.user_id:  # whoever removes the member knows already
+            ctx.send_dm(heir.user_id, Reply(text=ctx.t("handover.heir_dm", user=mention(member), refs=refs)))
     else:
         ctx.post_channel("secretariat", Reply(text=ctx.t("handover.secretariat_notice", user=mention(member),
                                                          refs=refs)))

@@ -9,8 +9,8 @@ from commands.common import member_by_ref, mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.parsing import case_ref, enum_value, org_code
-from commands.registry import command
-from commands.reply import Reply
+from commands.registry import command, form
+from commands.reply import FormResult, Reply
 from commands.tokenizer import Args, user_ref
 from commands.unit import audit_text, handover
 from storage import audit, rekey
@@ -79,11 +79,9 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("members.added", user=mention(existing), role=role_word, org=org_word))
 
 
-@command("unit remove", "unit remove @user [to=@user]", access.LEADS)
-def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, {"to"}, words=1)
+def _leaving(ctx: Ctx, user_id: str) -> Member:
+    """The active member to remove, if the caller may remove them."""
     assert ctx.actor is not None
-    user_id = _target(args)
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id, Member.active == True)).first()  # noqa: E712
     if member is None:
         raise UsageError("unknown_member", user=user_id)
@@ -93,21 +91,57 @@ def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         admins = ctx.session.exec(select(Member.id).where(Member.role == Role.admin, Member.active == True)).all()  # noqa: E712
         if len(admins) <= 1:
             raise UsageError("last_admin")
-    heir = member_by_ref(ctx, args.options["to"], "to") if "to" in args.options else None
+    return member
+
+
+def _removed(ctx: Ctx, member: Member, handed: list[str], audit_to: dict[str, object]) -> Reply:
+    member.active = False
+    ctx.session.add(member)
+    ctx.audit("unit.remove", detail={"user": member.user_id, **audit_to})
+    return Reply(text="\n".join([ctx.t("members.removed", user=mention(member)), *handed]))
+
+
+@command("unit remove", "unit remove @user [to=@user|each]", access.LEADS)
+def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"to"}, words=1)
+    member = _leaving(ctx, _target(args))
+    each = args.options.get("to", "").strip().lower() == handover.EACH
+    heir = member_by_ref(ctx, args.options["to"], "to") if "to" in args.options and not each else None
     if heir is not None and heir.id == member.id:
         raise UsageError("handover_self", user=mention(member))
     work = handover.open_work(ctx, member)
-    handed = ""
-    if not work.empty:
-        question = handover.question(ctx, member, heir, work)
-        if question is not None:
-            return question
-        handed = handover.hand_over(ctx, member, heir, work)
-    member.active = False
-    ctx.session.add(member)
-    ctx.audit("unit.remove", detail={"user": user_id, **({"to": heir.user_id if heir else "secretariat",
-                                                          "handed": work.count} if not work.empty else {})})
-    return Reply(text="\n".join(x for x in (ctx.t("members.removed", user=mention(member)), handed) if x))
+    if work.empty:
+        return _removed(ctx, member, [], {})
+    if each:  # a receiver per case: the form's submit is the confirmation
+        return Reply(text=ctx.t("handover.form_intro", user=mention(member)),
+                     form=handover.pick_form(ctx, member, work))
+    question = handover.question(ctx, member, heir, work)
+    if question is not None:
+        return question
+    handed = handover.hand_over(ctx, member, heir, work)
+    return _removed(ctx, member, [handed], {"to": heir.user_id if heir else "secretariat", "handed": work.count})
+
+
+@form(handover.FORM, access.LEADS)
+def submit_handover(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
+    member = _leaving(ctx, context.get("user", ""))
+    work = handover.open_work(ctx, member)
+    fields = handover.pick_fields(ctx, member, work)
+    if work.state() != context.get("state"):  # the work changed since the form opened: show it as it is now
+        return FormResult(errors={fields[0].name if fields else "rest": ctx.t("handover.changed")})
+    heirs: dict[str, Member | None] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        value = (values.get(field.name) or handover.SECRETARIAT).strip()
+        heir = None if value == handover.SECRETARIAT else ctx.session.exec(
+            select(Member).where(Member.user_id == value, Member.active == True)).first()  # noqa: E712
+        if value not in field.options or (value != handover.SECRETARIAT and heir is None):
+            errors[field.name] = ctx.t("handover.bad_choice")
+        heirs[field.name] = heir
+    if errors:
+        return FormResult(errors=errors)
+    handed = [handover.hand_over(ctx, member, heirs[name], part) for name, part in handover.split(work)]
+    return FormResult(reply=_removed(ctx, member, handed, {"to": "each", "handed": work.count}))
 
 
 @command("unit audit", "unit audit KE-… | unit audit verify", access.LEADS)

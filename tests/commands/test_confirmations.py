@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from commands.context import Services
 from commands.parsing import _WEEKDAYS, natural_datetime
-from commands.reply import Reply
+from commands.reply import Invocation, Reply
+from commands.router import submit_form
 from storage.db import unit_of_work
 from storage.models import Case, CaseEvent, FollowUp, Meeting, Member
 from tests.meetings.mtkit import CPH, concern, last_outbox_id, local, meeting, ok, queued, say, seed
@@ -175,3 +176,51 @@ def test_a_weekday_always_lands_in_the_given_week(day: date, word: str):
     monday = day - timedelta(days=day.weekday())
     assert monday <= found <= monday + timedelta(days=6)
     assert found.weekday() == _WEEKDAYS[word]
+
+
+def test_a_receiver_can_be_chosen_per_case(svc: Services):
+    seed(svc)
+    first, second = concern(svc), concern(svc)
+    for ref in (first, second):
+        ok(svc, f"case qualify {ref} level=preventive")
+        ok(svc, f"case refer {ref} to=SOF owner=SSP1")
+    asked = ok(svc, "unit remove @SSP1")
+    each = next(b for b in asked.buttons if b.action_id == "unit.handover")
+    opened = ok(svc, each.command)
+    assert opened.form is not None and [f.name for f in opened.form.fields] == [f"case_{first}", f"case_{second}"]
+    field = opened.form.fields[0]
+    assert field.options[0] == "secretariat" and "POL1" in field.options and "SSP1" not in field.options
+    values = {f"case_{first}": "POL1", f"case_{second}": "secretariat"}
+    result = submit_form(svc, Invocation("SEC", ""), opened.form.form_id, values, opened.form.context)
+    assert result.reply is not None and result.reply.ok, result
+    assert "POL1" in owner(ok(svc, f"case show {first}")) and owner(ok(svc, f"case show {second}")) == "—"
+    assert not say(svc, "case list", user="SSP1").ok  # removed
+
+
+def test_a_per_case_form_from_before_a_change_stores_nothing(svc: Services):
+    seed(svc)
+    ref = concern(svc)
+    ok(svc, f"case qualify {ref} level=preventive")
+    ok(svc, f"case refer {ref} to=SOF owner=SSP1")
+    opened = ok(svc, "unit remove @SSP1 to=each")
+    ok(svc, f'followup add {ref} due="2026-12-01 10:00" "Ring"', user="SSP1")  # new work meanwhile
+    result = submit_form(svc, Invocation("SEC", ""), opened.form.form_id, {f"case_{ref}": "POL1"}, opened.form.context)
+    assert result.errors and "changed" in next(iter(result.errors.values()))
+    assert "SSP1" in owner(ok(svc, f"case show {ref}"))
+
+
+def test_a_retried_command_reads_its_arguments_afresh(svc: Services, monkeypatch):
+    """After an outage the router runs the whole command again: the second attempt must see the same words
+    and the same `confirm=` answer as the first (they were once taken off the parsed arguments in place)."""
+    from commands import router
+
+    seed(svc)
+    ref = concern(svc)
+
+    def twice(fn, what):  # noqa: ANN001, ANN202 — as retrying() does after a dropped connection
+        fn()
+        return fn()
+
+    monkeypatch.setattr(router, "retrying", twice)
+    assert ok(svc, f"case show {ref}").title == ref  # the case reference is still there the second time
+    assert "nothing has changed" in ok(svc, f"case close {ref} reason=unfounded confirm=no").text

@@ -29,6 +29,13 @@ def ok(svc: Services, text: str, user: str = ADMIN) -> Reply:
     return reply
 
 
+def confirmed(svc: Services, text: str, user: str = ADMIN) -> Reply:
+    """A command that may ask first (commands.confirm): answered yes when it asks."""
+    reply = ok(svc, text, user)
+    yes = [b.command for b in reply.buttons if b.action_id == "confirm.yes"]
+    return ok(svc, yes[0], user) if yes else reply
+
+
 def seed(svc: Services) -> None:
     with unit_of_work(svc.engine) as session:
         for user, role, org in ((ADMIN, Role.admin, Org.BIF), (SEC, Role.secretariat, Org.BIF),
@@ -100,7 +107,7 @@ def rich_case(svc: Services, clock: FixedClock, tag: str = "A") -> Rich:
     ok(svc, f"meeting close {meeting.group(0)}")  # the minutes, frozen with the decision
     clock.instant = today  # the rest of the case's course keeps its dates (closed 23 November)
     ok(svc, f"mentor end {r.ref} subject={x}")
-    ok(svc, f"case close {r.ref} reason=completed")
+    confirmed(svc, f"case close {r.ref} reason=completed")  # it asks: the follow-up with text is cancelled
     r.other = intake(svc, r.secrets["other_summary"], [PERSON_X])
     return r
 
