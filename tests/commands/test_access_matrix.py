@@ -91,6 +91,7 @@ BUTTONS: dict[str, str] = {
     "followup.outcome_yes": "followup done F-{followup} outcome=yes",
     "followup.outcome_no": "followup done F-{followup} outcome=no",
     "meeting.pick": "agenda {meeting}",
+    "unit.handover": "unit remove <@U_SSP> to=each",
 }
 
 FORM_VALUES: dict[str, str] = {
