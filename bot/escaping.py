@@ -16,6 +16,7 @@ Formatting (`*bold*`, `_italic_`) in user text stays formatting: it is cosmetic 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from commands.markup import render, scrub
 
@@ -54,11 +55,11 @@ def teams_literal(text: str) -> str:
     return _inert(text).replace("<", "<" + ZWSP).replace("](", "]" + ZWSP + "(")
 
 
-def teams(text: str, mention_as: object = None) -> str:
+def teams(text: str, mention_as: Callable[[str], str] | None = None) -> str:
     """Adaptive Card TextBlock Markdown and activity text; `mention_as(user_id)` makes a Teams mention
     (`<at>name</at>` plus its entity, bot/teams/render.py); without it a mention reads `@id`."""
     def at(uid: str) -> str:
-        return mention_as(uid) if callable(mention_as) else "@" + uid
+        return mention_as(uid) if mention_as is not None else "@" + uid
 
     def md_link(url: str, label: str) -> str:
         shown = teams_literal(label).replace("]", ")") if label else url

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +21,8 @@ from commands.retention.handlers import run as retention_run
 from scheduler.jobs.meetings import meeting_tick
 from scheduler.jobs.sweep import SweepResult, sweep
 from storage import metrics
+from storage.db import unit_of_work
+from storage.sequences import forget_before
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
@@ -28,6 +30,7 @@ DELIVERY_SECONDS = 3
 MEETINGS_SECONDS = 60
 DIGEST_SECONDS = 600
 RETENTION_SECONDS = 3600  # erasure is due from 00:00 on its day: checked hourly, idempotent
+REQUEST_MEMORY = timedelta(days=1)  # how long a platform request id is remembered (acted on once)
 
 
 Deliver = Callable[[Services], Awaitable[int]]  # one outbox delivery pass; the entry point hands in bot/'s
@@ -52,12 +55,19 @@ def _retention(svc: Services, now: datetime) -> int:
     return len(retention_run(svc, now)[0])
 
 
+def forget_requests(svc: Services, now: datetime) -> int:
+    """Once-only request keys older than REQUEST_MEMORY can no longer come back: forgotten (issue 26)."""
+    with unit_of_work(svc.engine) as session:
+        return forget_before(session, now - REQUEST_MEMORY)
+
+
 # The worker's jobs, in the order one tick runs them, with how often the worker runs each on its own.
 JOBS: tuple[tuple[str, Callable[[Services, datetime], object], int], ...] = (
     ("sweep", timed_sweep, SWEEP_SECONDS),
     ("meetings", meeting_tick, MEETINGS_SECONDS),
     ("retention", _retention, RETENTION_SECONDS),
     ("digest", monthly_digest, DIGEST_SECONDS),
+    ("requests", forget_requests, RETENTION_SECONDS),
 )
 
 
@@ -68,6 +78,7 @@ def run_jobs(svc: Services, now: datetime, sweep_with: Callable[[Services, datet
     meeting_tick(svc, now)
     result.erased = _retention(svc, now)
     monthly_digest(svc, now)
+    forget_requests(svc, now)
     return result
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Counter, ProcessedRequest
 
@@ -31,3 +32,10 @@ def first_time(session: Session, key: str, at: datetime) -> bool:
     statement = _insert(session)(ProcessedRequest).values(key=key, at=at)
     statement = statement.on_conflict_do_nothing(index_elements=[ProcessedRequest.key]).returning(ProcessedRequest.key)
     return session.exec(statement).first() is not None  # type: ignore[call-overload]
+
+
+def forget_before(session: Session, before: datetime) -> int:
+    """Drop request keys recorded before `before`: a platform cannot deliver those again (Slack refuses a
+    signature older than 5 minutes, a Teams token lives about an hour), so the table stays small."""
+    result = session.exec(delete(ProcessedRequest).where(col(ProcessedRequest.at) < before))  # type: ignore[call-overload]
+    return int(result.rowcount or 0)

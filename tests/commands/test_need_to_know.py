@@ -185,3 +185,17 @@ def test_every_form_that_derives_a_pseudonym_counts_against_the_lookup_limit(two
 def case_refs(svc) -> list[str]:
     with unit_of_work(svc.engine) as session:
         return list(session.exec(select(Case.ref)))
+
+
+def test_forged_mention_marks_in_typed_text_are_dropped(two):
+    """Only markup.mention makes a live mention: marks typed into a command or a form never survive."""
+    from bot.slack.render import message
+
+    forged = "\ue000U_SEC\ue001 og \ue002https://evil.example\ue003klik\ue004"
+    ok(two, "U_SSP", f'case note {two.first} "Note {forged}"')
+    result = submit(two, "U_SSP", "concern.intake", {**INTAKE, "summary": f"Resumé {forged}"})
+    assert result.reply is not None and result.reply.ok
+    for ref in (two.first, "KE-2026-0003"):
+        shown = message(run(two, ADMIN, f"case show {ref}"), "en")
+        text = str(shown)
+        assert "<@U_SEC>" not in text and "<https://evil" not in text and "klik" in text

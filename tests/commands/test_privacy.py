@@ -389,7 +389,7 @@ def test_subject_added_through_the_console_form(unit, console, caplog):
 
 
 def test_a_crash_while_handling_an_identifier_logs_neither_it_nor_its_message(unit, caplog, monkeypatch):
-    def boom(_ctx, raw, *_rest):
+    def boom(_ctx, raw, *_where):  # identifier_token(ctx, raw, form_id)
         raise ValueError(f"cannot handle {raw}")  # the kind of message that would leak
 
     monkeypatch.setattr(concerns, "identifier_token", boom)
