@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, or_, select
 
 from commands import access
-from commands.cases import steps
+from commands.cases import advice, steps
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -71,6 +71,8 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
 
 
 def deadline_text(ctx: Ctx, case: Case) -> str:
+    if case.taken_over_at is not None and case.referred_at is not None:  # referred before koordinator
+        return ctx.t("takeover.deadline", day=ctx.fmt_day(case.taken_over_at))
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
     key = "deadline.overdue_since" if case.deadline_at < ctx.now() else "deadline.left_until"
@@ -195,6 +197,10 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                               f"{ctx.label('engagement_state', eng.state)}"))
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
+    if case.taken_over_at is not None:
+        reply.fields.append(f(ctx.t("takeover.field.taken_over"), ctx.fmt_day(case.taken_over_at)))
+    if (origin := advice.promoted_from(ctx, case)) is not None:
+        reply.fields.append(origin)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))

@@ -65,7 +65,8 @@ def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
 
 
 def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
-    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", f"{ctx.t('report.open_now')}: {k.open_now}", ""]
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", *contact_lines(ctx, k),
+             f"{ctx.t('report.open_now')}: {k.open_now}", ""]
     for name in kpi.KPI_NAMES:
         lines.append(_ratio_line(ctx, name, k.ratios[name]))
         if name == "visitation":
@@ -80,6 +81,15 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
     return Reply(title=ctx.t("report.kpi.title", start=timefmt.day(k.start, ctx.lang),
                                        end=timefmt.day(k.end, ctx.lang)),
                  text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
+
+
+def contact_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
+    """Contacts and case courses apart (the seed's "100 henvendelser og 18 sagsforløb"), and the cases taken
+    over, which the visitation target leaves out."""
+    lines = [ctx.t("report.contacts", contacts=k.contacts, advice=k.advice, courses=k.courses)]
+    if k.taken_over:
+        lines.append(ctx.tn("report.taken_over", k.taken_over))
+    return lines
 
 
 def _steps_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
@@ -100,7 +110,7 @@ def year_kpis(ctx: Ctx) -> FieldLine:
     today = ctx.local(ctx.now()).date()
     k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.tz,
                     ctx.profile.kpi_targets)
-    lines = [f"{ctx.t('report.concerns')}: {k.concerns}"]
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", *contact_lines(ctx, k)]
     lines += [_ratio_line(ctx, name, k.ratios[name]) for name in kpi.KPI_NAMES]
     return FieldLine(ctx.t("report.home", year=today.year), "\n".join(lines))
 

@@ -50,6 +50,7 @@ def _dynamic() -> dict[str, set[str]]:
     from commands.reports import kpi
     from commands.router import load_usecases
     from commands.time import recurrence
+    from commands.unit import takeover, takeover_plan
     from storage.enums import Track
 
     load_usecases()
@@ -76,6 +77,8 @@ def _dynamic() -> dict[str, set[str]]:
         "report.section.": {"age", "charts", "closures", "district", "indicators", "kpi", "level", "median",
                             "months", "offers", "referral", "severity", "source", "track"},
         "subject.form.": {"erase", "export"},
+        "takeover.problem.": set(takeover_plan.PROBLEMS),
+        "takeover.count.": set(takeover.COUNTS),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }
