@@ -35,6 +35,7 @@ def load_usecases() -> None:
     from commands.followups import handlers as followups  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
+    from commands.profile import procedures  # noqa: F401
     from commands.reports import handlers as reports  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401
     from commands.retention import subjects  # noqa: F401

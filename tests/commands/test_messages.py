@@ -47,6 +47,7 @@ def _dynamic() -> dict[str, set[str]]:
     from commands import registry
     from commands.cases import steps
     from commands.meetings import agenda, agenda_build
+    from commands.profile import procedures
     from commands.reports import kpi
     from commands.router import load_usecases
     from commands.time import recurrence
@@ -79,6 +80,7 @@ def _dynamic() -> dict[str, set[str]]:
         "subject.form.": {"erase", "export"},
         "takeover.problem.": set(takeover_plan.PROBLEMS),
         "takeover.count.": set(takeover.COUNTS),
+        "procedure.offset.": set(procedures.UNITS),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }
