@@ -49,7 +49,7 @@ _EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "
                  "deadline_met": "yes_no", "outcome": "yes_no"}
 _EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
                     ("outcome", "kind"): "followup_kind", ("track", "from"): "track", ("track", "to"): "track",
-                    ("track", "switch"): "yes_no"}
+                    ("track", "switch"): "yes_no", ("step", "state"): "step_state"}
 
 
 def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:

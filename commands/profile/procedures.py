@@ -36,7 +36,7 @@ def offset_words(ctx: Ctx, offset: str) -> str:
 
 def who(ctx: Ctx, responsible: str) -> str:
     if responsible in ROLES:
-        return ctx.label("procedure_role", responsible)
+        return ctx.t(f"procedure.role.{responsible}")
     return ctx.label("org", responsible)
 
 
@@ -45,7 +45,7 @@ def step_line(ctx: Ctx, n: int, step: Step) -> str:
     if step.on_agenda_when_late:
         flags.append(ctx.t("procedure.agenda"))
     due = ctx.t("procedure.due", offset=offset_words(ctx, step.due),
-                anchor=ctx.label("procedure_anchor", step.anchor))
+                anchor=ctx.t(f"procedure.anchor.{step.anchor}"))
     tail = f" · {', '.join(flags)}" if flags else ""
     return f"{n}. {step.title.get(ctx.lang)} — {who(ctx, step.responsible)} — {due}{tail}"
 

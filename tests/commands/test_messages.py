@@ -81,6 +81,8 @@ def _dynamic() -> dict[str, set[str]]:
         "takeover.problem.": set(takeover_plan.PROBLEMS),
         "takeover.count.": set(takeover.COUNTS),
         "procedure.offset.": set(procedures.UNITS),
+        "procedure.role.": set(procedures.ROLES),
+        "procedure.anchor.": set(procedures.ANCHORS),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }
