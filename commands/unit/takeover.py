@@ -53,7 +53,8 @@ def import_form(ctx: Ctx) -> Form:
     """Slack: a file upload (CSV or XLSX). Teams: the command names no file there; the form explains how to
     attach the file to a message (bot/teams hands an attached file to the same use case)."""
     return Form(IMPORT_FORM, ctx.t("takeover.form"), (
-        FormField("file", ctx.t("takeover.field.file"), "file", required=True, hint=ctx.t("takeover.hint.file")),
+        FormField("file", ctx.t("takeover.field.file"), "file", required=True, hint=ctx.t("takeover.hint.file"),
+                  file_types=("csv", "xlsx", "txt")),
         FormField("check", ctx.t("takeover.field.check"), "select", ("yes", "no"), required=True,
                   option_labels=(ctx.t("takeover.check.yes"), ctx.t("takeover.check.no"))),
     ), ctx.t("takeover.submit"))
