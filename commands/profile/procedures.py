@@ -150,13 +150,13 @@ def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                                     version=version))
 
 
-@command("unit procedure move", "unit procedure move TRACK N to=M", access.LEADS)
+@command("unit procedure move", "unit procedure move TRACK N place=M", access.LEADS)
 def move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, {"to"}, words=2)
+    only_options(args, {"place"}, words=2)
     track = _track(ctx, args)
     steps = list(ctx.profile.steps(track.value))
     n = _number(args.words[1] if len(args.words) > 1 else None, tuple(steps), "N")
-    to = _number(args.options.get("to"), tuple(steps), "to")
+    to = _number(args.options.get("place"), tuple(steps), "place")
     if n == to:
         raise UsageError("procedure_same", n=n)
     steps.insert(to - 1, steps.pop(n - 1))

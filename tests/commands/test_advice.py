@@ -113,10 +113,10 @@ def test_the_secretariat_edits_a_procedure_in_chat_and_each_edit_is_a_version(sv
     added = ok(svc, "U_SEC", 'unit procedure add child "Ring til skolen" responsible=owner anchor=referred '
                              'due=3d required=yes at=2')
     assert "Step 2 was added (profile version 2)" in added.text and "2. Ring til skolen — the case owner" in added.text
-    ok(svc, "U_SEC", "unit procedure move child 2 to=10")
+    ok(svc, "U_SEC", "unit procedure move child 2 place=10")
     ok(svc, "U_SEC", "unit procedure remove child 10")
     assert not run(svc, "U_MEM", "unit procedure remove child 1").ok
-    assert not run(svc, "U_SEC", "unit procedure move child 1 to=1").ok
+    assert not run(svc, "U_SEC", "unit procedure move child 1 place=1").ok
     with unit_of_work(svc.engine) as session:
         versions = session.exec(select(UnitProfileVersion.version).order_by(UnitProfileVersion.version)).all()
         assert versions == [1, 2, 3, 4]
