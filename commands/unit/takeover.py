@@ -27,14 +27,14 @@ from commands.reports import facts
 from commands.tokenizer import Args
 from commands.unit import sheet as sheets
 from commands.unit.takeover_plan import OPEN_BEFORE_REFERRAL, CasePlan, OfferPlan, Plan, read_plan
-from storage.enums import AgeBand, CaseState, EngagementState
+from storage.enums import AgeBand, CaseState, CloseReason, EngagementState
 from storage.facts import ReportTakeover
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Offer
 from storage.sequences import next_value
 
 IMPORT_FORM = "unit.import_cases"
 SHOWN_PROBLEMS = 300  # in the reply; the rest are counted
-COUNTS = ("cases", "open", "persons", "offers", "courses", "known")
+COUNTS = ("cases", "open", "persons", "offers", "courses", "known", "expired")
 
 
 @command("unit import template", "unit import template", access.LEADS)
@@ -110,7 +110,7 @@ def run(ctx: Ctx, data: bytes, check: bool) -> Reply:
     except sheets.SheetError as exc:
         raise UsageError("takeover_file", reason=ctx.t(exc.key, **exc.params)) from None
     plan = read_plan(ctx, sheet)
-    counts = _counts(plan)
+    counts = _counts(ctx, plan)
     detail = {"rows": len(sheet.rows), "problems": len(plan.problems), "check": check, **counts}
     if plan.problems:
         ctx.audit("unit.import.cases", result="problems", detail=detail)
@@ -128,14 +128,25 @@ def run(ctx: Ctx, data: bytes, check: bool) -> Reply:
 
 
 def _span(refs: list[str]) -> str:
-    if not refs:
-        return "—"
-    return refs[0] if len(refs) == 1 else f"{refs[0]} – {refs[-1]}"
+    """The references made, in order; a long list as its first and last (they span several years)."""
+    refs = sorted(refs)
+    return ", ".join(refs) if len(refs) <= 12 else f"{refs[0]} … {refs[-1]}"
 
 
-def _counts(plan: Plan) -> dict[str, int]:
+def _expired(ctx: Ctx, plan: CasePlan) -> bool:
+    """A closed case whose retention ran out before the takeover: the next retention run erases it (its
+    anonymous report facts stay, so the reports still count it)."""
+    closed = plan.values.get("closed")
+    if plan.values.get("state") != CaseState.closed.value or not isinstance(closed, datetime):
+        return False
+    days = (ctx.settings.retention_days_unfounded if plan.values.get("close_reason") == CloseReason.unfounded.value
+            else ctx.settings.retention_days)
+    return ctx.local(closed).date() + timedelta(days=days) <= ctx.local(ctx.now()).date()
+
+
+def _counts(ctx: Ctx, plan: Plan) -> dict[str, int]:
     new = plan.new
-    return {"cases": len(new), "known": len(plan.cases) - len(new),
+    return {"cases": len(new), "known": len(plan.cases) - len(new), "expired": sum(_expired(ctx, c) for c in new),
             "persons": sum(len(c.persons) for c in new),
             "offers": sum(len(p.offers) for c in new for p in c.persons.values()),
             "courses": sum(1 for c in new for p in c.persons.values() for o in p.offers
@@ -145,7 +156,7 @@ def _counts(plan: Plan) -> dict[str, int]:
 
 def _count_fields(ctx: Ctx, counts: dict[str, int]) -> list[FieldLine]:
     return [FieldLine(ctx.t(f"takeover.count.{name}"), ctx.num(counts[name]))
-            for name in COUNTS]
+            for name in COUNTS if name != "expired" or counts[name]]
 
 
 def _problems_reply(ctx: Ctx, plan: Plan, check: bool) -> Reply:

@@ -85,7 +85,7 @@ def problem_rows() -> list[dict[str, str]]:
         {"case_no": "B-9", "received": "2016-01-01", "severity": "high", "track": "child", "age": "15-17",
          "state": "afsluttet"},  # 20: closed without date and reason
         {"case_no": "B-10", "received": "2016-01-01", "severity": "high", "track": "child", "age": "15-17",
-         "authority": "NASA"},  # 21
+         "authority": "010203-1234"},  # 21: an identifier in the wrong column (never echoed)
         {"case_no": "B-11", "received": "2016-01-01", "severity": "high", "track": "child", "age": "15-17",
          "owner": "@nobody"},  # 22
         {"case_no": "B-12", "received": "2016-01-01", "severity": "high", "track": "child", "age": "15-17",

@@ -68,6 +68,7 @@ def test_a_dry_run_of_thirty_rows_reports_every_kind_of_problem_at_once_and_stor
     assert not any(row < 11 for row, _ in found)  # the nine good rows have no problem
     assert "Dry run: nothing was stored." in reply.text
     assert "20 30 40 50" not in reply.text  # the summary's phone number is named, never echoed
+    assert "010203" not in reply.text and 'Row 21, Myndighed: unknown value "…"' in reply.text
     assert _count(svc, Case) == 0
     again = run(svc, ADMIN, f"unit import cases path={path}")  # without check=yes: all or nothing
     assert not again.ok and "either every case is taken over, or none" in again.text
@@ -83,10 +84,15 @@ def test_imported_cases_are_taken_over_raise_no_alarm_and_a_second_import_adds_n
     path = _write(tmp_path, "sager.csv", csv_bytes(rows))
     check = ok(svc, ADMIN, f"unit import cases path={path} check=yes")
     assert "Nothing is stored yet" in check.text
-    assert {f.label: f.value for f in check.fields}["Cases to take over"] == "6"
+    counts = {f.label: f.value for f in check.fields}
+    assert counts["Cases to take over"] == "6" and counts["Of them open"] == "4" and counts["Persons"] == "8"
+    # closed in 2015 (two years' retention) and 2014 (unfounded): the next retention run erases them
+    assert counts["Closed cases past their retention period (erased at the next retention run; the report "
+                  "figures stay)"] == "2"
     assert _count(svc, Case) == 0
     done = ok(svc, ADMIN, f"unit import cases path={path}")
-    assert "6 cases taken over" in done.text and "delete the file" in done.text
+    assert "6 cases taken over (KE-2014-0001, KE-2014-0002, KE-2015-0001" in done.text
+    assert "delete the file" in done.text
     assert "010203" not in done.text
     with unit_of_work(svc.engine) as session:
         cases = {c.import_key: c for c in session.exec(select(Case))}
