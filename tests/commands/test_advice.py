@@ -128,3 +128,16 @@ def test_the_secretariat_edits_a_procedure_in_chat_and_each_edit_is_a_version(sv
     assert {"unit.procedure.add", "unit.procedure.move", "unit.procedure.remove"} <= set(actions)
     exported = ok(svc, ADMIN, "unit profile export").attachments[0].data.decode()
     assert exported.startswith("# Version 4: changed in chat (unit procedure remove child).")
+
+
+def test_the_annual_report_hides_contacts_in_all_when_the_advice_count_is_small(svc):
+    seed_admin(svc)
+    for _ in range(6):
+        new_case(svc)
+    for _ in range(2):
+        ok(svc, ADMIN, ADVICE)
+    rows = ok(svc, ADMIN, "report annual year=2026 format=csv").attachments[0].data.decode("utf-8-sig")
+    cells = {line.split(",")[1]: line.split(",")[-1] for line in rows.splitlines()
+             if line.startswith("Concerns received,")}
+    assert cells["Concerns received"] == "6" and cells["Advice without a case"] == "<5"
+    assert cells["Contacts in all"] == "x"  # 8 − 6 would give the hidden 2 away
