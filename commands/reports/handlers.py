@@ -166,7 +166,8 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
             if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
                 return False  # a unit with no case yet (a fresh install) gets no empty digest
             k = kpi.compute(session, start, end, now, cal.tz, ctx.profile.kpi_targets)
-            lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
+            lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}",
+                     ctx.t("report.digest.contacts", advice=count(k.advice), courses=count(k.courses))]
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]
                 lines.append(ctx.t("report.digest.line", name=ctx.t(f"report.kpi.{name}"),
