@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from fake_slack import FakeSlack
-from slack_http import AppServer
+from slack_http import AppServer, select, text
 from test_modals import open_form, submit
 from test_slash_commands import all_text, count, reply_to
 
+from storage.contacts import AdviceContact
 from storage.models import Case
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "commands"))
@@ -53,4 +54,16 @@ async def test_a_file_that_is_not_a_spreadsheet_is_an_error_in_the_modal(server:
     answer = await submit(server, view, {"file": upload(file_id, "notes.csv", "csv"), "check": check("yes")})
     assert answer is not None and answer["response_action"] == "errors"
     assert "do not match the template" in answer["errors"]["file"]
+    assert count(server.svc, Case) == 0
+
+
+async def test_advice_without_a_case_in_a_modal(server: AppServer, fake_slack: FakeSlack) -> None:
+    view = await open_form(server, fake_slack, "/concern", "advice", "adv")
+    assert [b["block_id"] for b in view["blocks"] if b.get("type") == "input"] == \
+        ["source", "district", "topic", "advice"]
+    values = {"source": select("school"), "district": select("Valby"), "topic": select("signs"),
+              "advice": text("Lærer rådgivet om tegn")}
+    assert await submit(server, view, values) is None
+    reply = await reply_to(fake_slack, "adv")
+    assert "H-2026-0001" in all_text(reply) and count(server.svc, AdviceContact) == 1
     assert count(server.svc, Case) == 0
