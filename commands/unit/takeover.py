@@ -189,23 +189,41 @@ def _drop_past(ctx: Ctx, followups: list[FollowUp]) -> None:
     ctx.session.flush()
 
 
+def _when(values: dict[str, object], key: str) -> datetime | None:
+    value = values.get(key)
+    return value if isinstance(value, datetime) else None
+
+
+def _code(values: dict[str, object], key: str) -> str | None:
+    value = values.get(key)
+    return str(value) if value else None
+
+
+def _member(values: dict[str, object]) -> int | None:
+    value = values.get("owner")
+    return value if isinstance(value, int) else None
+
+
 def apply_case(ctx: Ctx, plan: CasePlan) -> str:
-    v, now = plan.values, ctx.now()
-    received: datetime = v["received"]  # type: ignore[assignment]
-    state = str(v["state"])
-    hours = ctx.profile.visitation(str(v["severity"]))
+    """One planned case made: the case, its timeline at the imported dates, persons, offers and courses, and
+    only the follow-ups that fall due from now on."""
+    v, now, profile = plan.values, ctx.now(), ctx.profile
+    received = _when(v, "received")
+    assert received is not None  # a plan without problems has it
+    state, severity = str(v["state"]), str(v["severity"])
+    hours = profile.visitation(severity)
     year = ctx.local(received).year
-    profile = ctx.profile
-    source = v.get("source") or ("other" if "other" in profile.sources else profile.sources[0])
-    case = Case(ref=f"KE-{year}-{next_value(ctx.session, f'case:{year}'):04d}", state=state,
-                severity=str(v["severity"]), track=str(v["track"]), source=str(source),
-                district=str(v.get("district") or ""), basis=str(v.get("basis") or profile.basis_codes()[0]),
-                level=v.get("level"), received_at=received, deadline_at=received + timedelta(hours=hours),  # type: ignore[arg-type]
-                referred_at=v.get("referred") or (received if state not in OPEN_BEFORE_REFERRAL and  # type: ignore[arg-type]
-                                                   v.get("authority") else None),
-                responsible_org=v.get("authority"), owner_id=v.get("owner"), created_at=now, updated_at=now,  # type: ignore[arg-type]
-                closed_at=v.get("closed"), close_reason=v.get("close_reason"), taken_over_at=now,  # type: ignore[arg-type]
-                import_key=plan.key, fact_key=secrets.token_hex(16), reporter_id=ctx.actor.id if ctx.actor else None)
+    authority = _code(v, "authority")
+    referred = _when(v, "referred") or (received if state not in OPEN_BEFORE_REFERRAL and authority else None)
+    case = Case(ref=f"KE-{year}-{next_value(ctx.session, f'case:{year}'):04d}", state=state, severity=severity,
+                track=str(v["track"]), source=_code(v, "source") or ("other" if "other" in profile.sources
+                                                                     else profile.sources[0]),
+                district=_code(v, "district") or "", basis=_code(v, "basis") or profile.basis_codes()[0],
+                level=_code(v, "level"), received_at=received, deadline_at=received + timedelta(hours=hours),
+                referred_at=referred, responsible_org=authority, owner_id=_member(v), created_at=now,
+                updated_at=now, closed_at=_when(v, "closed"), close_reason=_code(v, "close_reason"),
+                taken_over_at=now, import_key=plan.key, fact_key=secrets.token_hex(16),
+                reporter_id=ctx.actor.id if ctx.actor else None)
     reopened_window = state in OPEN_BEFORE_REFERRAL and case.deadline_at <= now
     if reopened_window:
         case.deadline_at = now + timedelta(hours=hours)  # the normal window, from the takeover
