@@ -22,13 +22,12 @@ from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
-from storage.contacts import AdviceContact
+from storage.contacts import ADVICE_AAD, AdviceContact
 from storage.enums import AgeBand, Severity, Track
 from storage.facts import ReportContact
 from storage.models import Case
 from storage.sequences import next_value
 
-ADVICE_AAD = "advice.text"
 ADVICE_FORM = "concern.advice"
 PROMOTE_FORM = "concern.promote"
 REF = re.compile(r"^H-(\d{4})-(\d{4,6})$", re.IGNORECASE)
