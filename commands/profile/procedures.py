@@ -14,8 +14,8 @@ from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import enum_value, yes_no
-from commands.registry import command
-from commands.reply import Reply
+from commands.registry import command, form
+from commands.reply import Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
 from storage.enums import Track
 from storage.models import Case
@@ -100,18 +100,60 @@ def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return _listing(ctx, track, ctx.profile.steps(track.value), "")
 
 
+ADD_FORM = "unit.procedure_add"
+ADD_FIELDS = ("title", "title_en", "responsible", "anchor", "due", "required", "agenda", "at")
+
+
 @command("unit procedure add", 'unit procedure add TRACK "title" responsible=… anchor=… due=… [title_en="…"] '
          '[required=yes] [agenda=yes] [at=N]', access.LEADS)
 def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, {"responsible", "anchor", "due", "title_en", "required", "agenda", "at"}, words=1, texts=1)
+    only_options(args, set(ADD_FIELDS) - {"title"}, words=1, texts=1)
     track = _track(ctx, args)
-    title = (args.texts[0] if args.texts else "").strip()
+    if not args.texts and not args.options:
+        return Reply(text=ctx.t("procedure.form_opened", track=ctx.label("track", track.value)),
+                     form=add_form(ctx, track))
+    return add_step(ctx, track, {**args.options, "title": args.texts[0] if args.texts else ""})
+
+
+def add_form(ctx: Ctx, track: Track) -> Form:
+    """The same as the typed command, choices in words."""
+    roles_and_orgs = (*ROLES, *ctx.profile.org_codes())
+    yes_no_words = (ctx.label("yes_no", "yes"), ctx.label("yes_no", "no"))
+    return Form(ADD_FORM, ctx.t("procedure.form", track=ctx.label("track", track.value)), (
+        FormField("title", ctx.t("procedure.field.title"), "text", required=True),
+        FormField("title_en", ctx.t("procedure.field.title_en"), "text"),
+        FormField("responsible", ctx.t("procedure.field.responsible"), "select", roles_and_orgs, required=True,
+                  option_labels=tuple(who(ctx, code) for code in roles_and_orgs)),
+        FormField("anchor", ctx.t("procedure.field.anchor"), "select", ANCHORS, required=True,
+                  option_labels=tuple(ctx.t(f"procedure.anchor.{a}") for a in ANCHORS)),
+        FormField("due", ctx.t("procedure.field.due"), "text", required=True, hint=ctx.t("procedure.hint.due")),
+        FormField("required", ctx.t("procedure.required"), "select", ("yes", "no"), option_labels=yes_no_words),
+        FormField("agenda", ctx.t("procedure.agenda"), "select", ("yes", "no"), option_labels=yes_no_words),
+        FormField("at", ctx.t("procedure.field.at"), "text", hint=ctx.t("procedure.hint.at")),
+    ), ctx.t("form.submit"), context={"track": track.value})
+
+
+@form(ADD_FORM, access.LEADS)
+def submit_add(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
+    try:
+        track = enum_value(Track, context.get("track"), "TRACK")
+        reply = add_step(ctx, track, {k: v for k, v in values.items() if k in ADD_FIELDS and (v or "").strip()})
+    except UsageError as exc:
+        field_name = exc.params.get("option", "title")
+        if field_name not in ADD_FIELDS:
+            field_name = "title"
+        return FormResult(errors={str(field_name): ctx.t(f"usage.{exc.key}", **exc.params)})
+    return FormResult(reply=reply)
+
+
+def add_step(ctx: Ctx, track: Track, values: dict[str, str]) -> Reply:
+    title = (values.get("title") or "").strip()
     if not title:
         raise UsageError("missing_text")
-    if len(title) > 200 or len(args.options.get("title_en", "")) > 200:
+    if len(title) > 200 or len(values.get("title_en", "")) > 200:
         raise UsageError("too_long", option="title", limit=200)
     steps = list(ctx.profile.steps(track.value))
-    responsible = (args.options.get("responsible") or "").strip()
+    responsible = (values.get("responsible") or "").strip()
     if not responsible:
         raise UsageError("missing_option", option="responsible",
                          choices=", ".join((*ROLES, *ctx.profile.org_codes())))
@@ -122,17 +164,17 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     else:
         raise UsageError("bad_choice", option="responsible", value=responsible[:30],
                          choices=", ".join((*ROLES, *ctx.profile.org_codes())))
-    anchor = (args.options.get("anchor") or "").strip().lower()
+    anchor = (values.get("anchor") or "").strip().lower()
     if anchor not in ANCHORS:
         raise UsageError("bad_choice", option="anchor", value=anchor or "—", choices=", ".join(ANCHORS))
-    due = (args.options.get("due") or "").strip().lower()
+    due = (values.get("due") or "").strip().lower()
     if not OFFSET.match(due):
-        raise UsageError("procedure_offset", value=due[:20] or "—")
-    at = _number(args.options.get("at"), tuple(steps), "at", extra=1) if "at" in args.options else len(steps) + 1
-    step = Step.model_validate({"title": {"da": title, "en": (args.options.get("title_en") or title).strip()},
+        raise UsageError("procedure_offset", value=due[:20] or "—", option="due")
+    at = _number(values.get("at"), tuple(steps), "at", extra=1) if values.get("at") else len(steps) + 1
+    step = Step.model_validate({"title": {"da": title, "en": (values.get("title_en") or title).strip()},
                                 "responsible": responsible, "anchor": anchor, "due": due,
-                                "required_before_close": bool(yes_no(args.options.get("required"), "required")),
-                                "on_agenda_when_late": bool(yes_no(args.options.get("agenda"), "agenda"))})
+                                "required_before_close": bool(yes_no(values.get("required"), "required")),
+                                "on_agenda_when_late": bool(yes_no(values.get("agenda"), "agenda"))})
     steps.insert(at - 1, step)
     version = _save(ctx, track, steps, "add", {"n": at})
     return _listing(ctx, track, tuple(steps), ctx.t("procedure.added", n=at, version=version))
