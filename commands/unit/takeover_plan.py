@@ -141,9 +141,10 @@ class Reader:
 
     def problem(self, row: Row | int, key: str, message: str, **params: object) -> None:
         number = row.number if isinstance(row, Row) else row
-        value = params.get("value")
-        if isinstance(value, str) and pii.scan(value, self.ctx.settings.pii_denylist):
-            params["value"] = "…"  # a cell in the wrong column may hold an identifier: never echoed
+        for name in ("value", "case_no"):  # a cell in the wrong column may hold an identifier: never echoed
+            value = params.get(name)
+            if isinstance(value, str) and pii.scan(value, self.ctx.settings.pii_denylist):
+                params[name] = "…"
         self.problems.append(Problem(number, self.column(key) if key else "",
                                      self.ctx.t(f"takeover.problem.{message}", **params)))
 
