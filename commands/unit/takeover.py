@@ -232,7 +232,9 @@ def apply_case(ctx: Ctx, plan: CasePlan) -> str:
     ctx.session.add(case)
     ctx.session.flush()
     _event(ctx, case, received, "received", {"severity": case.severity, "track": case.track, "source": case.source,
-                                             "hours": hours})
+                                             "hours": hours,
+                                             **({"deadline": case.deadline_at.isoformat()} if reopened_window
+                                                else {})})
     if case.referred_at is not None:
         _event(ctx, case, case.referred_at, "referred", {"to": case.responsible_org, "owner": None,
                                                         "deadline_met": None})
