@@ -13,6 +13,7 @@ from commands import access
 from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.messages import LANGS, label
 from commands.parsing import enum_value, yes_no
 from commands.registry import command, form
 from commands.reply import Form, FormField, FormResult, Reply
@@ -51,8 +52,13 @@ def step_line(ctx: Ctx, n: int, step: Step) -> str:
 
 
 def _track(ctx: Ctx, args: Args) -> Track:
+    """The track as a code or as its word in any language (`adult`, `voksen`)."""
     if not args.words:
         raise UsageError("missing_option", option="TRACK", choices=", ".join(Track))
+    raw = args.words[0].strip().casefold()
+    for track in Track:
+        if raw in {label(lang, "track", track.value).casefold() for lang in LANGS}:
+            return track
     return enum_value(Track, args.words[0], "TRACK")
 
 
@@ -127,8 +133,8 @@ def add_form(ctx: Ctx, track: Track) -> Form:
         FormField("anchor", ctx.t("procedure.field.anchor"), "select", ANCHORS, required=True,
                   option_labels=tuple(ctx.t(f"procedure.anchor.{a}") for a in ANCHORS)),
         FormField("due", ctx.t("procedure.field.due"), "text", required=True, hint=ctx.t("procedure.hint.due")),
-        FormField("required", ctx.t("procedure.required"), "select", ("yes", "no"), option_labels=yes_no_words),
-        FormField("agenda", ctx.t("procedure.agenda"), "select", ("yes", "no"), option_labels=yes_no_words),
+        FormField("required", ctx.t("procedure.field.required"), "select", ("yes", "no"), option_labels=yes_no_words),
+        FormField("agenda", ctx.t("procedure.field.agenda"), "select", ("yes", "no"), option_labels=yes_no_words),
         FormField("at", ctx.t("procedure.field.at"), "text", hint=ctx.t("procedure.hint.at")),
     ), ctx.t("form.submit"), context={"track": track.value})
 
