@@ -109,7 +109,8 @@ def test_the_secretariat_edits_a_procedure_in_chat_and_each_edit_is_a_version(sv
     ref = new_case(svc)
     ok(svc, ADMIN, f"case qualify {ref} level=preventive")  # a case under way: version 1's checklist
     shown = ok(svc, "U_SEC", "unit procedure show child").text
-    assert "1. Register checks by every fixed partner — the secretariat (as a whole) — 1 working day after receipt" in shown
+    assert ("1. Register checks by every fixed partner — the secretariat (as a whole) — 1 working day after "
+            "receipt") in shown
     added = ok(svc, "U_SEC", 'unit procedure add child "Ring til skolen" responsible=owner anchor=referred '
                              'due=3d required=yes at=2')
     assert "Step 2 was added (profile version 2)" in added.text and "2. Ring til skolen — the case owner" in added.text
