@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from commands import access
 from commands.cases import concerns
@@ -163,9 +164,14 @@ def promote_contact(ctx: Ctx, contact: AdviceContact, values: dict[str, str]) ->
     case = concerns.open_case(ctx, intake, [None] * len(intake.ages), never_overdue=True)
     now = ctx.now()
     add_event(ctx, case, "promoted", {"ref": contact.ref})
-    contact.case_id, contact.promoted_at = case.id, now
-    contact.text_ct = contact.text_kid = None  # the advice text is the case's summary now
-    ctx.session.add(contact)
+    # Once only, also when two people promote it at the same moment: the second finds it taken (its whole
+    # transaction, the case it opened included, is rolled back).
+    claimed = ctx.session.execute(
+        update(AdviceContact).where(col(AdviceContact.id) == contact.id, col(AdviceContact.case_id).is_(None))
+        .values(case_id=case.id, promoted_at=now, text_ct=None, text_kid=None))  # the text is the summary now
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UsageError("advice_promoted", ref=contact.ref, case="—")
+    ctx.session.refresh(contact)
     fact = ctx.session.get(ReportContact, contact.fact_key)
     if fact is not None:
         fact.promoted_on = ctx.local(now).date()
