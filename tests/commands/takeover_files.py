@@ -107,3 +107,24 @@ def problem_rows() -> list[dict[str, str]]:
          "state": "ny", "referred": "2016-01-02"},  # 31: new but referred
     ]
     return fine + bad
+
+
+# What the secretariat corrects after the dry run: data row index (0-based, row number − 2) → the cells.
+FIXES: dict[int, dict[str, str]] = {
+    9: {"case_no": "B-0"}, 10: {"received": "01-01-2016"}, 11: {"received": "2016-01-01"},
+    12: {"severity": "høj"}, 13: {"track": "barn"}, 14: {"age": "15-17"}, 15: {"identifier": "010203-1234"},
+    16: {"summary": "Bekymring fra skolen om udtalelser"}, 17: {"authority": "SOF"},
+    18: {"closed": "2016-03-01", "close_reason": "gennemført"}, 19: {"authority": "SOF"}, 20: {"owner": ""},
+    21: {"offered": "2016-01-05", "answer": "accepteret"}, 22: {"answer": ""}, 23: {"referred": "2016-03-02"},
+    24: {"level": "foregribende", "source": "skole", "basis": "rpl115", "close_reason": ""},
+    25: {"age": "15-17"}, 26: {"severity": "", "person": "2", "age": "0-14"},
+    27: {"ended": "2016-02-01"}, 28: {"close_reason": "unfounded"}, 29: {"referred": ""},
+}
+
+
+def fixed_rows() -> list[dict[str, str]]:
+    """The 30 rows of problem_rows() as corrected after the dry run: 29 cases (B-16 has two persons)."""
+    rows = [dict(r) for r in problem_rows()]
+    for index, cells in FIXES.items():
+        rows[index].update(cells)
+    return rows

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cmdkit import ADMIN, add_member, audit_entries, ok, run, seed_admin, submit
 from sqlmodel import col, func, select
-from takeover_files import clean_rows, csv_bytes, problem_rows, xlsx_bytes
+from takeover_files import clean_rows, csv_bytes, fixed_rows, problem_rows, xlsx_bytes
 
 from commands.reports import kpi
 from commands.unit import sheet
@@ -74,6 +74,24 @@ def test_a_dry_run_of_thirty_rows_reports_every_kind_of_problem_at_once_and_stor
     assert not again.ok and "either every case is taken over, or none" in again.text
     assert _count(svc, Case) == 0
     assert audit_entries(svc)[-1].result == "problems"
+
+
+def test_the_thirty_rows_corrected_are_taken_over_without_alarms_once(svc, db_url, tmp_path):
+    seed_admin(svc)
+    path = _write(tmp_path, "sager.csv", csv_bytes(fixed_rows()))
+    assert ok(svc, ADMIN, f"unit import cases path={path} check=yes").ok and _count(svc, Case) == 0
+    done = ok(svc, ADMIN, f"unit import cases path={path}")
+    assert "29 cases taken over" in done.text and _count(svc, Case) == 29 and _count(svc, Subject) == 30
+    assert "Closed cases past their retention period" in " ".join(f.label for f in done.fields)
+    out = tick(db_url, svc.clock.now())  # … and the tick's retention run erases the two closed in 2016
+    assert "overdue" not in out.lower() and "channel #secretariat" not in out
+    with unit_of_work(svc.engine) as session:
+        k = kpi.compute(session, date(2016, 1, 1), date(2016, 12, 31), svc.clock.now(), svc.calendar().tz)
+        assert len(session.exec(select(Case).where(col(Case.erased_at).is_not(None))).all()) == 2
+    assert (k.concerns, k.taken_over, k.courses) == (29, 29, 3)  # referred: B-8, B-10 (a referring authority), B-14
+    assert k.ratios["visitation"].den == 0 and k.ratios["visitation"].pending == 0
+    again = ok(svc, ADMIN, f"unit import cases path={path}")
+    assert "already taken over" in again.text and _count(svc, Case) == 29
 
 
 def test_imported_cases_are_taken_over_raise_no_alarm_and_a_second_import_adds_nothing(svc, db_url, tmp_path):
