@@ -55,6 +55,8 @@ class FormField:
     hint: str = ""
     never_stored: bool = False  # identifier fields: used once for a token, never stored or logged
     option_labels: tuple[str, ...] = ()  # the words shown for `options` (same order); empty: the codes
+    file_types: tuple[str, ...] = ()  # kind "file": the extensions accepted (empty: text files); a binary
+    # type (xlsx) reaches the use case as `base64:…`
 
     def option_label(self, index: int) -> str:
         return self.option_labels[index] if index < len(self.option_labels) else self.options[index]
@@ -120,7 +122,8 @@ class Reply:
                 title=form["title"],
                 fields=tuple(
                     FormField(**{**f, "options": tuple(f.get("options", ())),
-                                 "option_labels": tuple(f.get("option_labels", ()))}) for f in form["fields"]
+                                 "option_labels": tuple(f.get("option_labels", ())),
+                                 "file_types": tuple(f.get("file_types", ()))}) for f in form["fields"]
                 ),
                 submit_label=form["submit_label"],
                 context=form.get("context", {}),

@@ -96,3 +96,27 @@ class ReportStep(SQLModel, table=True):
     due_on: date | None = Field(default=None, sa_column=_day(index=True))  # local day
     state: str = Field(max_length=16)  # open | done | skipped
     done_at: datetime | None = Field(default=None, sa_column=_ts())  # done or skipped
+
+
+class ReportContact(SQLModel, table=True):
+    """An advice contact (no case): when, who asked, about what; `promoted_on` when it became a case (the
+    case then counts as the contact)."""
+
+    __tablename__ = "report_contact"
+
+    fact_key: str = Field(primary_key=True, max_length=32)
+    received_on: date = Field(sa_column=_day(nullable=False, index=True))
+    source: str = Field(max_length=32)
+    district: str = Field(default="", max_length=64)
+    topic: str = Field(max_length=32)
+    promoted_on: date | None = Field(default=None, sa_column=_day())
+
+
+class ReportTakeover(SQLModel, table=True):
+    """A case taken over by import (*overtaget*): the visitation target leaves it out. Written once by the
+    import, beside the case's derived facts (which the derivation rewrites; this row it leaves alone)."""
+
+    __tablename__ = "report_takeover"
+
+    fact_key: str = Field(primary_key=True, max_length=32)
+    taken_over_on: date = Field(sa_column=_day(nullable=False))

@@ -65,6 +65,8 @@ class Case(SQLModel, table=True):
     hold_reason_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     hold_reason_kid: str | None = Field(default=None, max_length=32)
     procedure_version: int | None = None  # the profile version whose procedure its checklist follows
+    taken_over_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: *overtaget* (import)
+    import_key: str | None = Field(default=None, unique=True, index=True, max_length=64)  # its import file rows
 
 
 class CaseCheck(SQLModel, table=True):
@@ -390,5 +392,6 @@ class TeamsFile(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_ts(index=True))
 
 
+import storage.contacts  # noqa: E402,F401  (advice contacts)
 import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
 import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)

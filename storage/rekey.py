@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from storage.contacts import ADVICE_AAD, AdviceContact
 from storage.crypto import Vault
 from storage.models import (
     Case,
@@ -35,6 +36,7 @@ ENCRYPTED = (
     (Publication, "md_ct", "md_kid", "publication.md"),
     (Publication, "pdf_ct", "pdf_kid", "publication.pdf"),
     (CaseStep, "title_ct", "title_kid", "step.title"),
+    (AdviceContact, "text_ct", "text_kid", ADVICE_AAD),
 )
 
 

@@ -24,6 +24,9 @@ from storage.settings import Settings
 TEST_PSEUDONYM_KEY = base64.b64encode(b"p" * 32).decode()
 TEST_DATA_KEY = base64.b64encode(b"d" * 32).decode()
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# copenhagen with `procedures_active: false`: for tests written before procedures existed, used explicitly
+# (`pytestmark = pytest.mark.procedures_off`, or make_settings(…, unit_profile=PROCEDURES_OFF)).
+PROCEDURES_OFF = str(Path(__file__).parent / "profiles" / "copenhagen-procedures-off.yaml")
 pytest.register_assert_rewrite("tests.scenario.seed")  # its comparisons explain themselves, as in a test module
 
 
@@ -88,8 +91,15 @@ def _files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "procedures_off: the unit profile is copenhagen without procedures "
+                                       "(tests/profiles/copenhagen-procedures-off.yaml)")
+
+
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, request: pytest.FixtureRequest) -> Settings:
+    if request.node.get_closest_marker("procedures_off") is not None:
+        return make_settings(db_url, unit_profile=PROCEDURES_OFF)
     return make_settings(db_url)
 
 

@@ -159,7 +159,8 @@ def _element(field: FormField) -> dict[str, Any]:
     if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:
         return {"type": "multi_static_select", "action_id": field.name, "options": options}
     if field.kind == "file":  # the upload's text is fetched on submission (bot/slack/uploads.py)
-        return {"type": "file_input", "action_id": field.name, "filetypes": list(FILE_TYPES), "max_files": 1}
+        return {"type": "file_input", "action_id": field.name, "filetypes": list(field.file_types or FILE_TYPES),
+                "max_files": 1}
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.name}
     if field.kind == "multiline":
         element["multiline"] = True

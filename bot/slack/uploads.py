@@ -4,6 +4,7 @@ bounded in size, and only from Slack's file host (or the Web API's own host, whe
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 MAX_BYTES = 64 * 1024  # a full profile is some 8 KB
+BINARY_TYPES = frozenset({"xlsx"})  # a form that accepts these gets a binary file as `base64:…`
+MAX_BINARY_BYTES = 2 * 1024 * 1024  # a unit's spreadsheet of cases to take over
 TIMEOUT_S = 10.0
 FILE_HOSTS = frozenset({"files.slack.com"})
 
@@ -40,9 +43,18 @@ def _trusted(url: str, client: AsyncWebClient) -> bool:
         api.hostname not in (None, "slack.com")
 
 
-async def read_text(client: AsyncWebClient, files: list[dict[str, Any]], limit: int = MAX_BYTES) -> str:
-    """The one uploaded file as UTF-8 text; UploadError when there is none, it is too big, it cannot be
-    fetched, or it is not text."""
+def accepts_binary(view: dict[str, Any], block_id: str) -> bool:
+    """Whether the modal's file input `block_id` declared a binary type (an XLSX spreadsheet)."""
+    for block in view.get("blocks") or []:
+        if block.get("block_id") == block_id:
+            return bool(BINARY_TYPES & set((block.get("element") or {}).get("filetypes") or []))
+    return False
+
+
+async def read_text(client: AsyncWebClient, files: list[dict[str, Any]], limit: int = MAX_BYTES,
+                    binary: bool = False) -> str:
+    """The one uploaded file as UTF-8 text (or, with `binary`, a file that is not text as `base64:…`);
+    UploadError when there is none, it is too big, it cannot be fetched, or it is not text."""
     if not files or not files[0].get("id"):
         raise UploadError("upload.missing")
     try:
@@ -70,7 +82,9 @@ async def read_text(client: AsyncWebClient, files: list[dict[str, Any]], limit: 
     try:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError:
-        raise UploadError("upload.not_text") from None
+        text = "\x00"
     if "\x00" in text:
+        if binary:
+            return "base64:" + base64.b64encode(bytes(data)).decode("ascii")
         raise UploadError("upload.not_text")
     return text.removeprefix("\ufeff")

@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from bot.teams import files, render
+from bot.teams import files, render, uploads
 from bot.teams.runtime import PLATFORM, TeamsRuntime
 from bot.teams.sdk import (
     ActivityBase,
@@ -185,6 +185,11 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
             return  # a legacy Action.Submit: our cards only use Action.Execute
         text = command_text(activity, (await mentioned_users(rt, activity)).get)
         inv = _invocation(rt, activity, text, request_key(activity))
+        attached = uploads.attached_file(activity)
+        if attached is not None and conversation_type(activity) == PERSONAL and uploads.takes_file(text):
+            await _answer(rt, ctx, inv, await uploads.import_attached(rt, inv, text, attached,
+                                                                      str(activity.service_url or "")))
+            return
         note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
         if conversation_type(activity) != PERSONAL:
             try:

@@ -15,7 +15,7 @@ from commands.errors import UsageError
 from commands.followups import rules
 from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
-from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.reply import Button, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
 from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
@@ -99,6 +99,13 @@ def identifier_token(ctx: Ctx, raw: str, form_id: str) -> str:
     return token
 
 
+def imported_identifier_token(ctx: Ctx, raw: str) -> str:
+    """The linkage pseudonym for an identifier column of a case import (`unit import cases`: admin and
+    secretariat, who see every case). Not counted against LOOKUP_LIMIT, which bounds questions about one person
+    at a time — a unit's takeover derives one per person it brings in; the import itself is audited."""
+    return derived_pseudonym(ctx.svc.keys.pseudonym_key, _normalised(raw))
+
+
 def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None) -> Subject:
     if linked_pseudonym is None:
         pseudonym = random_pseudonym()
@@ -126,7 +133,8 @@ def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None
     return subject
 
 
-def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
+def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None], *, never_overdue: bool = False) -> Case:
+    """never_overdue: a window that ran out before the case existed (a promoted advice contact) starts now."""
     received = intake.received_at
     year = ctx.local(received).year  # type: ignore[arg-type]
     seq = next_value(ctx.session, f"case:{year}")
@@ -137,12 +145,16 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
                 received_at=received, deadline_at=received, created_at=now, updated_at=now,  # type: ignore[arg-type]
                 reporter_id=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
     case.deadline_at = case.received_at + deadline_for(ctx, case)
+    fresh = never_overdue and case.deadline_at <= now
+    if fresh:
+        case.deadline_at = now + deadline_for(ctx, case)
     case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
     ctx.session.add(case)
     ctx.session.flush()
     add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source,
-                                      "hours": ctx.profile.visitation(case.severity)})
-    rules.open_visitation(ctx.session, case, now)
+                                      "hours": ctx.profile.visitation(case.severity),
+                                      **({"deadline": case.deadline_at.isoformat()} if fresh else {})})
+    rules.open_visitation(ctx.session, case, now, start=now if fresh else None)
     for age, identifier in zip(intake.ages, identifiers, strict=True):
         add_subject(ctx, case, age, identifier_token(ctx, identifier, "concern.intake") if identifier else None)
     ctx.audit("case.create", case_ref=case.ref)
@@ -164,7 +176,8 @@ def created_reply(ctx: Ctx, case: Case) -> Reply:
 @command("concern", "concern", access.STAFF)
 def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
-    return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx))
+    return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx),
+                 buttons=[Button(ctx.t("advice.button"), "concern.advice", "", "concern advice")])
 
 
 @command("concern new", 'concern new severity=… track=… age=… source=… district=… basis=… summary="…" '

@@ -113,8 +113,8 @@ def attach(ctx: Ctx, case: Case) -> None:
                         on_agenda_when_late=spec.on_agenda_when_late)
         step.assignee_id = assignee(ctx, case, spec.responsible)
         ctx.session.add(step)
-        if spec.anchor == "received":
-            schedule(ctx, case, step, case.received_at)
+        if spec.anchor == "received":  # a case taken over: from the takeover (no step is born late)
+            schedule(ctx, case, step, max(case.received_at, case.taken_over_at or case.received_at))
         elif spec.anchor == "qualified":
             schedule(ctx, case, step, ctx.now())
     ctx.session.flush()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.cases import steps, timeline
+from commands.cases import advice, steps, timeline
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -56,6 +56,8 @@ def _owner(ctx: Ctx, case: Case) -> str:
 def deadline_text(ctx: Ctx, case: Case) -> str:
     if case.state == CaseState.closed and case.referred_at is None:  # closed before a referral: no countdown
         return ctx.t("deadline.closed", day=ctx.fmt_day(case.closed_at))
+    if case.taken_over_at is not None and case.referred_at is not None:  # referred before koordinator
+        return ctx.t("takeover.deadline", day=ctx.fmt_day(case.taken_over_at))
     if case.referred_at is not None:
         return ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
     key = "deadline.overdue_by" if case.deadline_at < ctx.now() else "deadline.left_for"
@@ -217,6 +219,10 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                               f"{ctx.label('engagement_state', eng.state)}"))
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
+    if case.taken_over_at is not None:
+        reply.fields.append(f(ctx.t("takeover.field.taken_over"), ctx.fmt_day(case.taken_over_at)))
+    if (origin := advice.promoted_from(ctx, case)) is not None:
+        reply.fields.append(origin)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     total = ctx.session.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)

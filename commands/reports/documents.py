@@ -15,7 +15,7 @@ from commands.reply import Attachment
 from commands.reports import suppression
 from commands.reports.annual import UNSET, Annual, Grid, Table
 from commands.reports.kpi import KPI_NAMES, Kpis, Ratio
-from commands.reports.suppression import NO_PCT, count, pct
+from commands.reports.suppression import HIDDEN, NO_PCT, count, pct, small
 
 
 @dataclass
@@ -98,6 +98,20 @@ KINDS = {"source": "source", "track": "track", "district": "district", "age": "a
          "severity": "severity", "referral": "org", "indicators": "indicator", "closures": "close_reason"}
 
 
+# The seed's indicator: contacts ("henvendelser") and case courses ("sagsforløb") apart; cases taken over.
+CONTACT_ROWS = (("concerns", "report.concerns"), ("contacts", "report.row.contacts"),
+                ("advice", "report.row.advice"), ("courses", "report.row.courses"),
+                ("taken_over", "report.row.taken_over"))
+
+
+def contact_cell(k: Kpis, name: str) -> str:
+    """Contacts in all = concerns + advice: with the advice count hidden (1–4), the total would give it away by
+    subtraction, so the total is hidden too (complementary suppression)."""
+    if name == "contacts" and small(k.advice):
+        return HIDDEN
+    return count(getattr(k, name))
+
+
 def shown(report: Annual, lang: str) -> Shown:
     t = messages.t
     year, prev = str(report.year), str(report.year - 1)
@@ -113,8 +127,9 @@ def shown(report: Annual, lang: str) -> Shown:
     # The year's count of concerns beside last year's: a table of its own, under year columns (in the
     # targets table last year's count stood under "share <previous year>").
     doc.sections.append(Section(t(lang, "report.section.concerns"), ["", year, *([prev] if before else [])],
-                                [[t(lang, "report.concerns"), count(report.kpis.concerns),
-                                  *([count(before.concerns)] if before else [])]]))
+                                [[t(lang, label), contact_cell(report.kpis, name),
+                                  *([contact_cell(before, name)] if before else [])]
+                                 for name, label in CONTACT_ROWS]))
     months = get_month_names("wide", locale=lang)
     month_rows = _table_rows(lang, report.months, "month")
     for i in range(12):

@@ -100,6 +100,8 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
     intake = next((json.loads(e.data) for e in src.events if e.kind == "received"), {})
     hours = intake.get("hours") or VISITATION_HOURS[Severity(c.severity)]  # the unit profile's, at intake
     deadline = received + timedelta(hours=hours)
+    if isinstance(intake.get("deadline"), str):  # a window that started later (a promoted advice contact)
+        deadline = _aware(datetime.fromisoformat(intake["deadline"])) or deadline
     referral = next((e for e in src.events if e.kind == "referred"), None)
     referred_at = _aware(referral.at) if referral is not None else None
     referral_data = json.loads(referral.data) if referral is not None else {}

@@ -65,7 +65,8 @@ def _ratio_line(ctx: Ctx, name: str, r: kpi.Ratio) -> str:
 
 
 def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
-    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", f"{ctx.t('report.open_now')}: {k.open_now}", ""]
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", *contact_lines(ctx, k),
+             f"{ctx.t('report.open_now')}: {k.open_now}", ""]
     for name in kpi.KPI_NAMES:
         lines.append(_ratio_line(ctx, name, k.ratios[name]))
         if name == "visitation":
@@ -80,6 +81,15 @@ def kpi_reply(ctx: Ctx, k: kpi.Kpis) -> Reply:
     return Reply(title=ctx.t("report.kpi.title", start=timefmt.day(k.start, ctx.lang),
                                        end=timefmt.day(k.end, ctx.lang)),
                  text="\n".join(lines), fields=[FieldLine("ⓘ", ctx.t("report.kpi.exact"))])
+
+
+def contact_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
+    """Contacts and case courses apart (the seed's "100 henvendelser og 18 sagsforløb"), and the cases taken
+    over, which the visitation target leaves out."""
+    lines = [ctx.t("report.contacts", contacts=k.contacts, advice=k.advice, courses=k.courses)]
+    if k.taken_over:
+        lines.append(ctx.tn("report.taken_over", k.taken_over))
+    return lines
 
 
 def _steps_lines(ctx: Ctx, k: kpi.Kpis) -> list[str]:
@@ -100,7 +110,7 @@ def year_kpis(ctx: Ctx) -> FieldLine:
     today = ctx.local(ctx.now()).date()
     k = kpi.compute(ctx.session, date(today.year, 1, 1), date(today.year, 12, 31), ctx.now(), ctx.tz,
                     ctx.profile.kpi_targets)
-    lines = [f"{ctx.t('report.concerns')}: {k.concerns}"]
+    lines = [f"{ctx.t('report.concerns')}: {k.concerns}", *contact_lines(ctx, k)]
     lines += [_ratio_line(ctx, name, k.ratios[name]) for name in kpi.KPI_NAMES]
     return FieldLine(ctx.t("report.home", year=today.year), "\n".join(lines))
 
@@ -156,7 +166,8 @@ def monthly_digest(svc: Services, now: datetime) -> bool:
             if session.exec(select(ReportCase.fact_key).limit(1)).first() is None:
                 return False  # a unit with no case yet (a fresh install) gets no empty digest
             k = kpi.compute(session, start, end, now, cal.tz, ctx.profile.kpi_targets)
-            lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}"]
+            lines = [ctx.t("report.digest.intro"), "", f"{ctx.t('report.concerns')}: {count(k.concerns)}",
+                     ctx.t("report.digest.contacts", advice=count(k.advice), courses=count(k.courses))]
             for name in kpi.KPI_NAMES:
                 r = k.ratios[name]
                 lines.append(ctx.t("report.digest.line", name=ctx.t(f"report.kpi.{name}"),

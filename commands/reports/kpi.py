@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.enums import Severity, Track
-from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep
+from storage.facts import ReportCase, ReportContact, ReportEngagement, ReportOffer, ReportStep, ReportTakeover
 
 CASE, OFFER, ENGAGEMENT = (ReportCase.__table__, ReportOffer.__table__,  # type: ignore[attr-defined]
                            ReportEngagement.__table__)  # type: ignore[attr-defined]  # rows, not ORM objects: speed
@@ -51,8 +51,16 @@ class Ratio:
 class Kpis:
     start: date
     end: date
-    concerns: int = 0
+    concerns: int = 0  # cases received in the period (a promoted advice contact counts here, once)
     open_now: int = 0
+    advice: int = 0  # advice contacts received in the period that stayed advice (no case)
+    courses: int = 0  # cases received in the period that were referred: the seed's "sagsforløb"
+    taken_over: int = 0  # of `concerns`, cases taken over by import: left out of the visitation target
+
+    @property
+    def contacts(self) -> int:
+        """Every contact received in the period (the seed's "henvendelser"): advice contacts and cases."""
+        return self.advice + self.concerns
     ratios: dict[str, Ratio] = field(default_factory=dict)
     visitation_by_severity: dict[str, Ratio] = field(default_factory=dict)
     steps_by_track: dict[str, Ratio] = field(default_factory=dict)  # procedure steps on time, per track
@@ -103,9 +111,18 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
     k.visitation_by_severity = {s.value: Ratio(target=1.0) for s in Severity}
     cases = session.execute(select(*CASE.c).where(CASE.c.received_on.between(start, end))).all()
     k.concerns = len(cases)
+    k.courses = sum(1 for c in cases if c.referred_at is not None)
+    taken_over = set(session.execute(select(ReportTakeover.fact_key).join(  # type: ignore[call-overload]
+        ReportCase, ReportCase.fact_key == ReportTakeover.fact_key).where(
+        ReportCase.received_on.between(start, end))).scalars())  # type: ignore[attr-defined]
+    k.taken_over = len(taken_over)
+    k.advice = session.execute(select(func.count()).select_from(ReportContact).where(
+        ReportContact.received_on.between(start, end), ReportContact.promoted_on.is_(None))).scalar_one()  # type: ignore[union-attr,attr-defined]
     for c in cases:
         if c.referred_at is None and c.closed_on is not None:
             continue  # closed without referral: no local action was needed
+        if c.fact_key in taken_over:
+            continue  # taken over: its visitation happened before koordinator
         verdict = visitation_verdict(c, now)
         k.ratios["visitation"].add(verdict)
         k.visitation_by_severity.setdefault(c.severity, Ratio()).add(verdict)

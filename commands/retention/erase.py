@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from commands.context import Services
 from commands.reply import Reply
 from storage import audit, outbox
+from storage.contacts import AdviceContact
 from storage.db import unit_of_work
 from storage.enums import CaseState, CloseReason
 from storage.models import (
@@ -227,6 +228,15 @@ def erase_due(svc: Services, now: datetime, batch: int = BATCH) -> list[str]:
         compact(svc)
         log.info("retention at %s: %d cases erased", now.isoformat(), len(erased))
     return erased
+
+
+def erase_advice_due(svc: Services, now: datetime) -> int:
+    """Advice contacts (commands/cases/advice.py) are kept like unfounded cases: erased
+    RETENTION_DAYS_UNFOUNDED days after their receipt. Their anonymous report row stays, unlinked."""
+    cutoff = now - timedelta(days=svc.settings.retention_days_unfounded)
+    with unit_of_work(svc.engine) as session:
+        result = session.exec(delete(AdviceContact).where(col(AdviceContact.received_at) <= cutoff))  # type: ignore[call-overload]
+        return int(result.rowcount or 0)
 
 
 def compact(svc: Services) -> None:

@@ -129,4 +129,6 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
 
 def run(svc: Services, now: datetime) -> tuple[list[str], list[str] | None]:
     """The worker's retention job as of `now`: erase what is due, then the monthly notice."""
-    return erase.erase_due(svc, now), monthly_notice(svc, now)
+    erased = erase.erase_due(svc, now)
+    erase.erase_advice_due(svc, now)
+    return erased, monthly_notice(svc, now)

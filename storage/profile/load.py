@@ -128,7 +128,8 @@ def _check(profile: Profile, root: yaml.Node) -> None:
     if profile.org(profile.secretariat_org) is None:
         fail(("secretariat_org",), f"`{profile.secretariat_org}` is not an org of this profile")
     for field, values in (("districts", profile.districts), ("indicators", profile.indicators),
-                          ("sources", profile.sources), ("bases", [b.code for b in profile.bases])):
+                          ("sources", profile.sources),
+                          ("advice_topics", profile.advice_topics), ("bases", [b.code for b in profile.bases])):
         dupes = [i for i, v in enumerate(values) if list(values).index(v) != i]
         if dupes:
             fail((field, dupes[0]), f"`{values[dupes[0]]}` appears twice")

@@ -17,6 +17,7 @@ CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 ROLES = ("owner", "secretariat", "mentor")
 ANCHORS = ("received", "qualified", "referred", "offer_declined", "engagement_started", "closed")
 OFFSET = re.compile(r"^(\d{1,4})\s*(h|d|wd|w|m)$")
+ADVICE_TOPICS = ("signs", "handling", "referral", "legal", "other")
 KPI_NAMES = ("acceptance", "reoffer_3m", "reoffer_6m", "education_12m", "not_at_risk_6m", "visitation")
 
 
@@ -130,9 +131,10 @@ class Profile(_Strict):
     archived_districts: tuple[str, ...] = ()
     indicators: tuple[str, ...] = ()
     sources: tuple[str, ...] = Field(min_length=1)
+    advice_topics: tuple[str, ...] = Field(default=ADVICE_TOPICS, min_length=1)  # `concern advice topic=…`
     bases: tuple[Basis, ...] = Field(min_length=1)
     procedures: dict[Track, tuple[Step, ...]] = Field(default_factory=dict)
-    procedures_active: bool = True  # False: the procedures are kept but cases get no checklist (copenhagen)
+    procedures_active: bool = True  # False: the procedures are kept but cases get no checklist
 
     @field_validator("visitation_hours")
     @classmethod

@@ -242,6 +242,7 @@ def test_unknown_subject_is_refused(unit):
 # --- close and reopen ---------------------------------------------------------------------------------
 
 
+@pytest.mark.procedures_off  # closes a referred case without its checklist
 def test_close_with_active_engagement_is_refused(unit):
     ref, (_father, son) = referred_case(unit)
     ok(unit, ADMIN, f"case offer {ref} subject={son} kind=mentor")
@@ -256,6 +257,7 @@ def test_close_with_active_engagement_is_refused(unit):
     assert case_row(unit, ref).state == "closed"
 
 
+@pytest.mark.procedures_off  # closes a referred case without its checklist
 def test_close_withdraws_pending_offers(unit):
     ref, (_father, son) = referred_case(unit)
     ok(unit, ADMIN, f"case offer {ref} subject={son} kind=mentor")

@@ -47,9 +47,11 @@ def _dynamic() -> dict[str, set[str]]:
     from commands import registry
     from commands.cases import steps
     from commands.meetings import agenda, agenda_build
+    from commands.profile import procedures
     from commands.reports import kpi
     from commands.router import load_usecases
     from commands.time import recurrence
+    from commands.unit import takeover, takeover_plan
     from storage.enums import Track
 
     load_usecases()
@@ -76,6 +78,11 @@ def _dynamic() -> dict[str, set[str]]:
         "report.section.": {"age", "charts", "closures", "district", "indicators", "kpi", "level", "median",
                             "months", "offers", "referral", "severity", "source", "track"},
         "subject.form.": {"erase", "export"},
+        "takeover.problem.": set(takeover_plan.PROBLEMS),
+        "takeover.count.": set(takeover.COUNTS),
+        "procedure.offset.": set(procedures.UNITS),
+        "procedure.role.": set(procedures.ROLES),
+        "procedure.anchor.": set(procedures.ANCHORS),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }

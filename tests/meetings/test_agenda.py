@@ -12,6 +12,10 @@ from storage.db import unit_of_work
 from storage.models import AgendaEdit, Case, Subject
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, pseudonym_of, queued, rendered, say, seed
 
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
+
 
 def at(svc: Services, *when: int) -> None:
     svc.clock.instant = local(*when)

@@ -18,6 +18,10 @@ from pypdf import PdfReader
 from commands.context import Services
 from tests.meetings.mtkit import SERIES, local, ok, say, seed
 
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
+
 TRACKS = ("child", "adult", "adult_psych", "crime")
 SEVERITIES = ("critical", "high", "normal")
 AGES = ("0-14", "15-17", "18-24", "25+")

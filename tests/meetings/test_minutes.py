@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zlib
 
+import pytest
 from sqlmodel import select
 
 from commands import exports
@@ -14,6 +15,10 @@ from scheduler.jobs.sweep import sweep
 from storage.db import unit_of_work
 from storage.models import FollowUp, MinuteEntry
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, queued, rendered, say, seed
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 FOOTER_EN = "Administration of Justice Act §115(2)"
 

@@ -1,5 +1,5 @@
 """The seed's family case walks the child procedure end to end on both shipped profiles: `denmark-generic`
-as shipped, `copenhagen` with its documented one-line switch (`procedures_active: true`). Steps at
+as shipped, and `copenhagen` as shipped (its procedures are on, as the seed asks). Steps at
 qualification with their owners and due mornings, the reminder DM on the due morning (not before), *Done*
 on it ticks the step, the referral starts the steps anchored there, closing waits for the required steps
 until they are ticked or forced."""
@@ -17,7 +17,6 @@ from sqlmodel import col, select
 from scheduler.jobs.sweep import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
-from storage.profile import shipped_text
 from storage.profile.tables import CaseStep
 from tests.commands.cmdkit import add_member, events, ok, outbox_messages, run, seed_admin
 from tests.conftest import make_settings, make_svc
@@ -58,12 +57,6 @@ def local(*args: int) -> datetime:
 def unit(request, db_url, clock, tmp_path: Path):
     spec = UNITS[request.param]
     profile = spec.profile
-    if profile == "copenhagen":  # the documented switch: one line of the shipped file
-        path = tmp_path / "copenhagen-procedures.yaml"
-        text = shipped_text("copenhagen")
-        assert text.count("procedures_active: false") == 1
-        path.write_text(text.replace("procedures_active: false", "procedures_active: true"), encoding="utf-8")
-        profile = str(path)
     svc = make_svc(make_settings(db_url, unit_profile=profile), clock)
     seed_admin(svc)
     for user, role, org in spec.members:

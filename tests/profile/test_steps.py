@@ -5,6 +5,7 @@ the step, closing blocked until forced), and a new profile version leaves runnin
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -146,24 +147,34 @@ def test_a_concern_without_substance_closes_without_its_procedure(unit):
     ok(unit, "U_SEC", f"case close {ref} reason=unfounded")
 
 
-def test_copenhagen_ships_its_procedures_switched_off_and_a_unit_turns_them_on(svc, tmp_path):
+def test_copenhagen_ships_its_procedures_switched_on_and_a_unit_may_turn_them_off(svc, tmp_path):
+    """The seed asks for arbejdsgangsbeskrivelser "umiddelbart": copenhagen's cases get their checklist, and
+    closing waits for the required steps. A unit that does not want them imports the flag switched off."""
     seed_admin(svc)
     add_member(svc, "U_VINK", "member", "VINK")
-    before = "KE-" + ok(svc, ADMIN, FAMILY + " district=Nørrebro").text.split("KE-")[1][:9]
-    ok(svc, ADMIN, f"case qualify {before} level=preventive")
-    assert _steps(svc, before) == []  # today's behaviour
-    path = tmp_path / "on.yaml"
-    path.write_text(shipped_text("copenhagen").replace("procedures_active: false", "procedures_active: true"),
-                    encoding="utf-8")
-    ok(svc, ADMIN, f"unit profile import path={path}")
     ref = "KE-" + ok(svc, ADMIN, FAMILY + " district=Nørrebro").text.split("KE-")[1][:9]
     ok(svc, ADMIN, f"case qualify {ref} level=preventive")
     steps = _steps(svc, ref)
     assert len(steps) == 9 and steps[1].responsible == "VINK" and steps[1].assignee_id == _member_id(svc, "U_VINK")
-    assert {s.profile_version for s in steps} == {2}
+    assert {s.profile_version for s in steps} == {1}
     ok(svc, ADMIN, f"case refer {ref} to=SOF")
     blocked = run(svc, ADMIN, f"case close {ref} reason=normal_system")
     assert not blocked.ok and "1, 3, 4, 9" in blocked.text
     for n in (1, 3, 4, 9):
         ok(svc, ADMIN, f"case step {ref} {n} done")
     ok(svc, ADMIN, f"case close {ref} reason=normal_system")
+    path = tmp_path / "off.yaml"
+    path.write_text(shipped_text("copenhagen").replace("procedures_active: true", "procedures_active: false"),
+                    encoding="utf-8")
+    ok(svc, ADMIN, f"unit profile import path={path}")
+    after = "KE-" + ok(svc, ADMIN, FAMILY + " district=Nørrebro").text.split("KE-")[1][:9]
+    ok(svc, ADMIN, f"case qualify {after} level=preventive")
+    assert _steps(svc, after) == []
+
+
+def test_the_test_profile_without_procedures_is_copenhagen_but_for_that_one_line():
+    from tests.conftest import PROCEDURES_OFF
+
+    text = Path(PROCEDURES_OFF).read_text(encoding="utf-8")
+    body = "".join(line for line in text.splitlines(keepends=True)[3:])  # after its own three comment lines
+    assert body == shipped_text("copenhagen").replace("procedures_active: true\n", "procedures_active: false\n")

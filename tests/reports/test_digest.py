@@ -36,6 +36,7 @@ def test_the_digest_posts_once_on_the_first_working_day_from_eight(svc, db_url) 
     out = tick(db_url, local(2027, 1, 4, 8, 0))
     assert out.count("Monthly targets digest (1 Jan 2026 – 31 Dec 2026)") == 1 and "channel #secretariat" in out
     assert "Concerns received: 10" in out
+    assert "Advice without a case: 0; case courses (referred): 0" in out  # contacts and courses apart
     assert re.search(r"Visited within 24/48/72 hours: (\d|–)", out)
     assert "KE-2026" not in out.split("Monthly targets digest")[1]
     assert tick(db_url, local(2027, 1, 4, 12, 0)).count("Monthly targets digest") == 0

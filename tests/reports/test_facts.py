@@ -3,6 +3,7 @@ the change (a rolled-back change leaves no fact); and back-filled by its migrati
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,10 @@ from commands.reply import Invocation
 from commands.router import dispatch
 from storage.db import alembic_config, unit_of_work
 from storage.models import AuditEntry, Member
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 FACT_TABLES = ("report_case", "report_subject", "report_offer", "report_engagement")
 

@@ -12,6 +12,10 @@ from commands.router import dispatch
 from storage.db import unit_of_work
 from storage.models import AuditEntry
 
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
+
 
 @pytest.fixture
 def year(svc, clock) -> Year:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from retkit import ADMIN, Rich, at, ok, rich_case, seed, sqlite_bytes
 from sqlmodel import select
 
@@ -29,6 +30,10 @@ from storage.models import (
 )
 from storage.pseudonym import format_pseudonym
 from tests.commands.cmdkit import decrypted_texts, dump_values, outbox_messages, reply_text
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 
 def facts(svc: Services) -> list[tuple]:

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from retkit import PERSON_X, PERSON_Y, SEC, at, intake, ok, rich_case, seed, subjects
 from sqlmodel import col, select
 
@@ -21,6 +22,10 @@ from storage.db import unit_of_work
 from storage.models import AuditEntry, Case, CaseEvent, OutboxMessage, Subject
 from tests.scheduler.helpers import sent
 from tests.scheduler.test_reliability import ROOT, _env
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 UNFOUNDED = ('concern new severity=normal track=adult age=25+ source=police district=Valby basis=rpl115 '
              'summary="Grundløs bekymring nr {n}"')

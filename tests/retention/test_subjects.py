@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from retkit import ADMIN, PERSON_X, PERSON_Y, SEC, ok, rich_case, seed, subjects
 from sqlmodel import select
 
@@ -16,6 +17,10 @@ from storage.facts import ReportCase, ReportOffer, ReportSubject
 from storage.models import AuditEntry, Case, MentorSession, Subject
 from storage.pseudonym import format_pseudonym
 from tests.commands.cmdkit import decrypted_texts
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 
 def submit(svc, form_id: str, values: dict[str, str], user: str = ADMIN):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from commands.context import Services
@@ -20,9 +21,13 @@ from storage.clock import FixedClock
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Case
 from tests.commands.cmdkit import dump_values
-from tests.conftest import make_settings, make_svc
+from tests.conftest import PROCEDURES_OFF, make_settings, make_svc
 from tests.reports.yearkit import ADMIN, CASES, EXPECTED, REFERRALS, Year, local
 from tests.retention.retkit import sqlite_bytes
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 CPH = ZoneInfo("Europe/Copenhagen")
 YEARS = (2025, 2026)
@@ -86,7 +91,7 @@ COMPLETED = {"C5": date(2026, 3, 2), "C4": date(2026, 4, 6), "C6": date(2026, 6,
 
 def test_three_years_erase_each_case_on_its_day_with_every_report_unchanged(svc, clock, db_url, second_db_url):
     year = NightlyYear(svc, clock).build()
-    control_svc = make_svc(make_settings(second_db_url), FixedClock(clock.now()))
+    control_svc = make_svc(make_settings(second_db_url, unit_profile=PROCEDURES_OFF), FixedClock(clock.now()))
     control = Year(control_svc, control_svc.clock).build()  # type: ignore[arg-type]
     # 15 Aug 2027: the unfounded cases are gone; the report of 2026 still says what it said.
     year.nights_until(clock.now())

@@ -89,8 +89,11 @@ def script(mention: Callable[[str], str], people: Mapping[str, str]) -> list[Ste
     steps += [Clock(timedelta(hours=20)),
               Say("vink", f'case note {REF} "Hjemmebesøg med VINK: far og søn bekræfter udtalelserne."'),
               Say("bif", f"case qualify {REF} level=pre_emptive"),
+              Say("bif", f"case step {REF} 1 done"),  # the child procedure: register checks in every fixed org
               Clock(timedelta(hours=6)),
+              Say("bif", f"case step {REF} 3 done"),  # the unit decides on the response
               Say("bif", f"case refer {REF} to=SOF owner={mention('sof')}"),
+              Say("sof", f"case step {REF} 4 done"),  # referred to social services
               Say("sof", f"case offer {REF} subject={father} kind=parent_coach"),
               Say("sof", f"case offer {REF} subject={son} kind=mentor"),
               Say("sof", f"case offer {REF} subject={daughter.lower()} kind=mentor"),
@@ -115,6 +118,8 @@ def script(mention: Callable[[str], str], people: Mapping[str, str]) -> list[Ste
               Say("coach", f"mentor end {REF} subject={father}"),
               Say("mentor_girl", f"mentor end {REF} subject={daughter}"),
               Say("mentor_son", f"mentor end {REF} subject={son}"),
+              Say("sof", f"case step {REF} 9 done"),  # the follow-up: status in the unit
+              *(Say("bif", f'case step {REF} {n} skip reason="Ikke relevant i denne sag"') for n in (2, 5, 6, 7, 8)),
               Say("bif", f"case close {REF} reason=normal_system"),
               Say("admin", "unit audit verify", "intact")]
     return steps

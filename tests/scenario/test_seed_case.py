@@ -192,7 +192,12 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
     out = say("mentor_son", f"mentor end {REF} subject={son}")
     assert f"The mentor engagement of {son} in {REF} has ended." in private(out)
     assert case_state(svc) == "follow_up"
-    out = say("bif", f"case close {REF} reason=normal_system")
+    blocked = say("bif", f"case close {REF} reason=normal_system")  # copenhagen's child procedure is on
+    assert "unfinished required steps (1, 3, 4, 9)" in private(blocked)
+    for n, who in ((1, "bif"), (3, "bif"), (4, "sof"), (9, "sof")):
+        say(who, f"case step {REF} {n} done")
+    out = say("bif", f"case close {REF} reason=normal_system", "yes")  # the bot asks first: 5 steps stay open
+    assert "5 open steps stay unfinished" in private(out)
     assert f"{REF} is closed (handed to the ordinary system)." in private(out)
     assert f"{REF} closed · handed to the ordinary system" in posts(out, "unit")
     show = private(say("bif", f"case show {REF}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from sqlmodel import select
 
@@ -14,6 +15,10 @@ from storage.clock import SystemClock
 from storage.db import unit_of_work
 from storage.models import FollowUp
 from tests.scheduler.helpers import CONCERN, last_outbox_id, run, seed_members, sent, set_now
+
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

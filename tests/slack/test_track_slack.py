@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from fake_slack import FakeSlack
 from slack_http import AppServer, block_action
 from sqlmodel import Session, col, select
@@ -13,19 +10,7 @@ from test_buttons_and_home import button
 from test_slash_commands import reply_to
 
 from storage.models import Case, CaseEvent
-from storage.profile import shipped_text
 from storage.profile.tables import CaseStep
-from storage.settings import Settings
-from tests.conftest import make_settings
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    """Copenhagen with its procedures switched on (the documented one-line switch)."""
-    path = tmp_path / "on.yaml"
-    path.write_text(shipped_text("copenhagen").replace("procedures_active: false", "procedures_active: true"),
-                    encoding="utf-8")
-    return make_settings(db_url, unit_profile=str(path))
 
 
 def _state(server: AppServer) -> tuple[str, int, list[str]]:

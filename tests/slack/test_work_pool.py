@@ -19,6 +19,10 @@ from commands.router import dispatch
 from storage.settings import Settings
 from tests.conftest import make_svc
 
+# Written before work procedures: its cases close without ticking checklist steps (or it counts reminders
+# and agenda items that steps would add); procedures have their own tests (tests/profile/test_steps.py).
+pytestmark = pytest.mark.procedures_off
+
 
 def nap(_svc: Services, seconds: float) -> int:
     time.sleep(seconds)  # like a job waiting for the database: the process's other threads run meanwhile

@@ -116,6 +116,7 @@ class FakeConnector:
     uploads: list[Upload] = field(default_factory=list)
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # Teams id → the member, as Teams lists them
     upload_status: int = 201  # what the next uploads answer (e.g. 507 when the OneDrive is full)
+    shared: dict[str, bytes] = field(default_factory=dict)  # files a user attached: name → bytes (download URL)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -129,6 +130,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
         app.router.add_put("/onedrive/upload/{name}", self._upload)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/shared/{name}", self._shared)
         self._runner, self.port = await start_site(app)
         return self
 
@@ -139,6 +141,17 @@ class FakeConnector:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def attach(self, name: str, data: bytes) -> dict[str, Any]:
+        """A file a user attached to a message: the attachment Teams puts on the activity."""
+        self.shared[name] = data
+        return {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": name,
+                "content": {"downloadUrl": f"{self.url}shared/{name}", "uniqueId": "7f7e1a2b",
+                            "fileType": name.rsplit(".", 1)[-1]}}
+
+    async def _shared(self, request: web.Request) -> web.Response:
+        data = self.shared.get(request.match_info["name"])
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
     def upload_info(self, name: str) -> dict[str, str]:
         """What Teams sends when a user allows a file: where to put it, and where it will be."""

@@ -3,29 +3,15 @@ button (Action.Execute through the real server and the fake Bot Connector) switc
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session, col, select
 from teams_fakes import FakeConnector
 from teams_kit import ADMIN, TeamsServer, action, card_of, text_of, wait_until
 
 from storage.models import Case
-from storage.profile import shipped_text
 from storage.profile.tables import CaseStep
-from storage.settings import Settings
-from tests.conftest import make_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    """Copenhagen with its procedures switched on (the documented one-line switch)."""
-    path = tmp_path / "on.yaml"
-    path.write_text(shipped_text("copenhagen").replace("procedures_active: false", "procedures_active: true"),
-                    encoding="utf-8")
-    return make_settings(db_url, unit_profile=str(path))
 
 
 def _state(teams: TeamsServer) -> tuple[str, list[tuple[int, str, str]]]:

@@ -38,12 +38,14 @@ def _errors_reply(rt: SlackRuntime, errors: dict[str, str]) -> Reply:
 
 async def _fetch_then_submit(rt: SlackRuntime, client: AsyncWebClient, inv: Any, form_id: str,
                              values: dict[str, str], context: dict[str, str],
-                             files: dict[str, list[dict[str, Any]]]) -> FormResult:
-    """An uploaded file becomes its field's text, as if it had been pasted; a file that cannot be read is
-    that field's error, and the form is not submitted (nothing changes)."""
+                             files: dict[str, list[dict[str, Any]]], view: dict[str, Any]) -> FormResult:
+    """An uploaded file becomes its field's text, as if it had been pasted (a spreadsheet the field accepts:
+    `base64:…`); a file that cannot be read is that field's error, and the form is not submitted."""
     for name, uploaded in files.items():
+        binary = uploads.accepts_binary(view, name)
         try:
-            values[name] = await uploads.read_text(client, uploaded)
+            values[name] = await uploads.read_text(client, uploaded, uploads.MAX_BINARY_BYTES if binary
+                                                   else uploads.MAX_BYTES, binary=binary)
         except uploads.UploadError as exc:
             return FormResult(errors={name: t(rt.lang, exc.key, **exc.params)})
     return await rt.submit(inv, form_id, values, context)
@@ -64,7 +66,8 @@ async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str
     inv = invocation(body.get("user") or {}, "", channel_id=meta.get("ch"), request_id=_submission_key(view))
     state = (view.get("state") or {}).get("values") or {}
     values, files = render.form_values(state), uploads.file_inputs(state)
-    work = (_fetch_then_submit(rt, client, inv, str(meta.get("form", "")), values, meta.get("ctx") or {}, files)
+    work = (_fetch_then_submit(rt, client, inv, str(meta.get("form", "")), values, meta.get("ctx") or {}, files,
+                               view)
             if files else rt.submit(inv, str(meta.get("form", "")), values, meta.get("ctx") or {}))
     task = asyncio.ensure_future(work)
     try:

@@ -1,0 +1,191 @@
+"""Advice contacts (SPEC.md §10): `concern advice` records a call or question answered without a case —
+H-YYYY-NNNN, who asked (source, district), a topic of the profile's list, the advice given (PII-guarded by the
+router, encrypted); no person, no deadline. `concern promote H-…` turns one into a case that keeps its
+received time; a promoted contact is never born overdue: when its visitation window has already run out, the
+case gets the normal window from the promotion. Advice contacts are erased like unfounded cases
+(RETENTION_DAYS_UNFOUNDED after receipt); their anonymous report row (storage/facts.py: ReportContact) stays,
+so the reports can count contacts and case courses apart (the seed's "100 henvendelser og 18 sagsforløb")."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from commands import access
+from commands.cases import concerns
+from commands.common import add_event, case_buttons, only_options
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.registry import command, form
+from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.tokenizer import Args
+from storage.contacts import ADVICE_AAD, AdviceContact
+from storage.enums import AgeBand, Severity, Track
+from storage.facts import ReportContact
+from storage.models import Case
+from storage.sequences import next_value
+
+ADVICE_FORM = "concern.advice"
+PROMOTE_FORM = "concern.promote"
+REF = re.compile(r"^H-(\d{4})-(\d{4,6})$", re.IGNORECASE)
+MAX_TEXT = 4000
+
+
+def _contact(ctx: Ctx, raw: str | None) -> AdviceContact:
+    ref = (raw or "").strip().upper()
+    if not REF.match(ref):
+        raise UsageError("advice_ref", value=(raw or "—")[:30])
+    contact = ctx.session.exec(select(AdviceContact).where(AdviceContact.ref == ref)).first()
+    if contact is None:
+        raise UsageError("advice_unknown", ref=ref)
+    return contact
+
+
+def record(ctx: Ctx, values: dict[str, str]) -> AdviceContact:
+    profile = ctx.profile
+    text = (values.get("advice") or "").strip()
+    if not text:
+        raise UsageError("missing_option", option="advice", choices='"…"')
+    if len(text) > MAX_TEXT:
+        raise UsageError("too_long", option="advice", limit=MAX_TEXT)
+    source = choice(profile.sources, values.get("source"), "source")
+    district = ""
+    if (values.get("district") or "").strip():
+        if not profile.districts:
+            raise UsageError("bad_choice", option="district", value=values["district"], choices="—")
+        district = choice(profile.districts, values.get("district"), "district")
+    topic = choice(profile.advice_topics, values.get("topic"), "topic")
+    received = ctx.now()
+    if values.get("received"):
+        received = local_datetime(values["received"], ctx.tz, ctx.now(), "received")
+        if received > ctx.now():
+            raise UsageError("received_future", option="received")
+    year = ctx.local(received).year
+    contact = AdviceContact(ref=f"H-{year}-{next_value(ctx.session, f'advice:{year}'):04d}", received_at=received,
+                            source=source, district=district, topic=topic, created_at=ctx.now(),
+                            created_by=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
+    contact.text_ct, contact.text_kid = ctx.encrypt(text, ADVICE_AAD)
+    ctx.session.add(contact)
+    ctx.session.add(ReportContact(fact_key=contact.fact_key, received_on=ctx.local(received).date(),  # type: ignore[arg-type]
+                                  source=source, district=district, topic=topic))
+    ctx.session.flush()
+    ctx.audit("concern.advice", detail={"ref": contact.ref, "topic": topic, "source": source})
+    return contact
+
+
+def _recorded(ctx: Ctx, contact: AdviceContact) -> Reply:
+    return Reply(text=ctx.t("advice.recorded", ref=contact.ref, topic=ctx.label("advice_topic", contact.topic)),
+                 buttons=[])
+
+
+@command("concern advice", 'concern advice source=… [district=…] topic=… "advice given" [received="…"]',
+         access.STAFF)
+def advice(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"source", "district", "topic", "received", "advice"}, texts=1)
+    if not args.options and not args.texts:
+        return Reply(text=ctx.t("advice.form_opened"), form=advice_form(ctx))
+    values = dict(args.options)
+    if args.texts:
+        values["advice"] = args.texts[0]
+    return _recorded(ctx, record(ctx, values))
+
+
+def advice_form(ctx: Ctx) -> Form:
+    p = ctx.profile
+    return Form(ADVICE_FORM, ctx.t("advice.form"), (
+        FormField("source", ctx.t("field.source"), "select", tuple(p.sources), required=True,
+                  option_labels=concerns.words(ctx, "source", tuple(p.sources))),
+        *([FormField("district", ctx.t("field.district"), "select", tuple(p.districts))] if p.districts else []),
+        FormField("topic", ctx.t("advice.field.topic"), "select", tuple(p.advice_topics), required=True,
+                  option_labels=concerns.words(ctx, "advice_topic", tuple(p.advice_topics))),
+        FormField("advice", ctx.t("advice.field.text"), "multiline", required=True, hint=ctx.t("advice.hint.text")),
+    ), ctx.t("form.submit"))
+
+
+@form(ADVICE_FORM, access.STAFF)
+def submit_advice(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
+    try:
+        contact = record(ctx, values)
+    except UsageError as exc:
+        return FormResult(errors={exc.params.get("option", "advice"): ctx.t(f"usage.{exc.key}", **exc.params)})
+    return FormResult(reply=_recorded(ctx, contact))
+
+
+@command("concern promote", "concern promote H-… severity=… track=… age=… basis=…", access.STAFF)
+def promote(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    only_options(args, {"severity", "track", "age", "basis"}, words=1)
+    contact = _contact(ctx, args.words[0] if args.words else None)
+    if not args.options:
+        return Reply(text=ctx.t("advice.promote_form_opened", ref=contact.ref), form=promote_form(ctx, contact))
+    case = promote_contact(ctx, contact, dict(args.options))
+    return _promoted(ctx, contact, case)
+
+
+def promote_form(ctx: Ctx, contact: AdviceContact) -> Form:
+    p = ctx.profile
+    return Form(PROMOTE_FORM, ctx.t("advice.promote_form", ref=contact.ref), (
+        FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True,
+                  option_labels=concerns.words(ctx, "severity", tuple(Severity))),
+        FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True,
+                  option_labels=concerns.words(ctx, "track", tuple(Track))),
+        FormField("basis", ctx.t("field.basis"), "select", tuple(p.basis_codes()), required=True,
+                  option_labels=concerns.words(ctx, "basis", tuple(p.basis_codes()))),
+        FormField("age", ctx.t("field.subject_age", n=1), "select", tuple(AgeBand), required=True,
+                  option_labels=concerns.words(ctx, "age", tuple(AgeBand))),
+    ), ctx.t("form.submit"), context={"ref": contact.ref})
+
+
+@form(PROMOTE_FORM, access.STAFF)
+def submit_promote(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
+    try:
+        contact = _contact(ctx, context.get("ref"))
+        case = promote_contact(ctx, contact, values)
+    except UsageError as exc:
+        return FormResult(errors={exc.params.get("option", "severity"): ctx.t(f"usage.{exc.key}", **exc.params)})
+    return FormResult(reply=_promoted(ctx, contact, case))
+
+
+def promote_contact(ctx: Ctx, contact: AdviceContact, values: dict[str, str]) -> Case:
+    if contact.case_id is not None:
+        promoted = ctx.session.get(Case, contact.case_id)
+        raise UsageError("advice_promoted", ref=contact.ref, case=promoted.ref if promoted else "—")
+    intake = concerns.Intake(
+        severity=enum_value(Severity, values.get("severity"), "severity"),
+        track=enum_value(Track, values.get("track"), "track"),
+        ages=enum_list(AgeBand, values.get("age"), "age"),
+        source=contact.source, district=contact.district,
+        basis=choice(ctx.profile.basis_codes(), values.get("basis"), "basis"),
+        summary=ctx.decrypt(contact.text_ct, contact.text_kid, ADVICE_AAD) or contact.ref,
+        indicators=[], received_at=contact.received_at)
+    case = concerns.open_case(ctx, intake, [None] * len(intake.ages), never_overdue=True)
+    now = ctx.now()
+    add_event(ctx, case, "promoted", {"ref": contact.ref})
+    # Once only, also when two people promote it at the same moment: the second finds it taken (its whole
+    # transaction, the case it opened included, is rolled back).
+    claimed = ctx.session.execute(
+        update(AdviceContact).where(col(AdviceContact.id) == contact.id, col(AdviceContact.case_id).is_(None))
+        .values(case_id=case.id, promoted_at=now, text_ct=None, text_kid=None))  # the text is the summary now
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UsageError("advice_promoted", ref=contact.ref, case="—")
+    ctx.session.refresh(contact)
+    fact = ctx.session.get(ReportContact, contact.fact_key)
+    if fact is not None:
+        fact.promoted_on = ctx.local(now).date()
+        ctx.session.add(fact)
+    ctx.audit("concern.promote", case_ref=case.ref, detail={"ref": contact.ref})
+    return case
+
+
+def _promoted(ctx: Ctx, contact: AdviceContact, case: Case) -> Reply:
+    return Reply(text=ctx.t("advice.promoted", ref=contact.ref, case=case.ref, deadline=ctx.fmt(case.deadline_at)),
+                 buttons=case_buttons(ctx, case))
+
+
+def promoted_from(ctx: Ctx, case: Case) -> FieldLine | None:
+    """For `case show`: the advice contact a case grew from."""
+    ref = ctx.session.exec(select(AdviceContact.ref).where(AdviceContact.case_id == case.id)).first()
+    return None if ref is None else FieldLine(ctx.t("advice.field.from"), ref)
