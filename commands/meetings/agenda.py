@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, exports, timefmt
+from commands import access, documents, timefmt
 from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
@@ -31,7 +31,7 @@ from commands.meetings.common import (
     topic_of,
     when_text,
 )
-from commands.messages import label, org_name, t
+from commands.messages import label, org_name, t, tn
 from commands.parsing import case_ref
 from commands.registry import command
 from commands.reply import Button, Reply
@@ -76,8 +76,19 @@ def _deadline(lang: str, tz: ZoneInfo, item: Item, now: datetime) -> str:
     if item.case.state not in ("new", "qualifying"):
         return t(lang, "agenda.next_followup", due=_fmt(due, tz, lang))
     hours = (due - now).total_seconds() / 3600
-    key = "deadline.overdue" if hours < 0 else "deadline.left"
-    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang), hours=int(abs(hours))))
+    key = "doc.deadline.overdue" if hours < 0 else "doc.deadline.left"
+    return t(lang, "agenda.visitation", text=t(lang, key, deadline=_fmt(due, tz, lang),
+                                               span=days_hours(int(abs(hours)), lang)))
+
+
+def days_hours(hours: int, lang: str) -> str:
+    """A span in days and hours where days fit ("26 dage og 6 timer"), in hours below a day ("5 timer")."""
+    days, rest = divmod(hours, 24)
+    if not days:
+        return tn(lang, "doc.n.hours", rest)
+    if not rest:
+        return tn(lang, "doc.n.days", days)
+    return t(lang, "doc.days_hours", days=tn(lang, "doc.n.days", days), hours=tn(lang, "doc.n.hours", rest))
 
 
 def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
@@ -104,12 +115,12 @@ COLUMNS = (("ref", 0.085), ("subjects", 0.12), ("track", 0.115), ("ages", 0.065)
 
 
 def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_days: int,
-           profile: Profile | None = None) -> exports.Table:
+           profile: Profile | None = None) -> documents.Table:
     rows = []
     for item in items:
         cells = _cells(lang, tz, item, now, review_days, profile)
         rows.append([cells[key] for key, _ in COLUMNS])
-    return exports.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
+    return documents.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
 
 
 STEP_ROLES = ("owner", "secretariat", "mentor")
@@ -139,42 +150,44 @@ def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
         return [t(lang, "agenda.s1.none")]
     lines = []
     for prev in agenda.previous:
-        params = {"ref": prev.ref, "date": timefmt.day(prev.starts_at.astimezone(tz), lang), "count": prev.decisions}
+        params = {"ref": prev.ref, "date": timefmt.day(prev.starts_at.astimezone(tz), lang),
+                  "decisions": tn(lang, "doc.n.decisions", prev.decisions)}
         lines.append(t(lang, "agenda.s1.line", **params) if prev.state == "closed"
                      else t(lang, "agenda.s1.open", **params))
     return lines
 
 
-def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> exports.Document:
+def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> documents.Document:
     cal, profile = svc.calendar(session), profile_store.profile(session, svc.settings)
     lang, tz = cal.lang, cal.tz
     series = series_of(session, meeting)
     start = meeting.starts_at.astimezone(tz)
-    doc = exports.Document(
+    doc = documents.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=timefmt.when(start, lang)),
         heading=t(lang, "agenda.doc_title", day=timefmt.long_day(start, lang), clock=timefmt.clock(start, lang)),
-        footer=exports.footer_text(lang, profile),
+        footer=documents.footer_text(lang, profile),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=timefmt.span(start, meeting.ends_at.astimezone(tz), lang),
                 status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))],
-        pages=exports.page_text(lang), landscape=True)
+        pages=documents.page_text(lang), landscape=True, lang=lang, empty=t(lang, "none"))
     for section in SECTIONS:
         items = agenda.sections[section]
         heading = t(lang, f"agenda.s{section}", count=len(items))
         if section == 1:
-            doc.sections.append(exports.Section(heading, _first_section(lang, tz, agenda)))
+            doc.sections.append(documents.Section(heading, _first_section(lang, tz, agenda)))
             continue
         rows = [item_line(lang, tz, item, now, svc.settings.review_days, profile) for item in items]
-        doc.sections.append(exports.Section(heading, rows or [t(lang, "none")],
-                                            _table(lang, tz, items, now, svc.settings.review_days, profile)))
+        doc.sections.append(documents.Section(heading, rows, _table(lang, tz, items, now, svc.settings.review_days,
+                                                                    profile), empty=t(lang, "agenda.empty")))
         if section == 4 and agenda.late_steps:  # the review section's list of late procedure steps
             late = [late_step_line(lang, tz, item.case.ref, step, now, profile)
                     for item, steps in agenda.late_steps for step in steps]
-            doc.sections.append(exports.Section(t(lang, "agenda.steps_late", count=len(late)), late))
+            doc.sections.append(documents.Section(t(lang, "agenda.steps_late", count=len(late)), late))
     proposals = [t(lang, "agenda.proposal", org=org_name(lang, p.org, profile),
                    reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
-    doc.sections.append(exports.Section(t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
+    doc.sections.append(documents.Section(t(lang, "agenda.participants"), proposals,
+                                          empty=t(lang, "agenda.no_proposals")))
     return doc
 
 
@@ -184,7 +197,7 @@ def status(meeting: Meeting) -> str:
     return "held" if meeting.held else ("draft_sent" if meeting.draft_sent_at is not None else "draft")
 
 
-def to_reply(lang: str, doc: exports.Document, limit: int = CHANNEL_ITEMS_PER_SECTION) -> Reply:
+def to_reply(lang: str, doc: documents.Document, limit: int = CHANNEL_ITEMS_PER_SECTION) -> Reply:
     """Chat text: each section capped; the attachments carry the whole agenda."""
     lines = list(doc.meta)
     for heading, rows in doc.sections:
@@ -205,7 +218,7 @@ def send_draft(svc: Services, session: Session, meeting: Meeting, now: datetime)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
     reply.text = t(svc.lang, "agenda.draft_intro", ref=meeting.ref) + "\n\n" + reply.text
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+    reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     reply.buttons = [Button(t(svc.lang, "button.publish"), "agenda.publish", meeting.ref,
                             f"agenda publish {meeting.ref}", style="primary"),
                      Button(t(svc.lang, "button.hold"), "agenda.hold", meeting.ref, f"agenda hold {meeting.ref}")]
@@ -223,7 +236,7 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
     session.add(meeting)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+    reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     version = published.freeze(svc, session, meeting, "agenda", reply.text, reply.attachments,
                                [item.case.ref for item in agenda.items()], now, by)
     if version > 1:
@@ -264,7 +277,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
         reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
     if fmt:
-        reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+        reply.attachments = [a for a in documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
                              if a.filename.endswith("." + fmt)]
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
     return reply
