@@ -27,7 +27,9 @@ def plain(text: str, *, one_line: bool = True) -> str:
 
 
 # Inline markers that GitHub Markdown acts on anywhere in a line.
-_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_INLINE = re.compile(r"([\\`*\[\]|~])")
+# `_` only emphasises at a word's edge (`snake_case` stays as it is).
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # `<` that could open an HTML tag, a comment, a declaration or an autolink (`<5`, `< 5` stay as they are).
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?@#])")
 # `&` that could begin an entity (`&lt;`, `&#60;`): written as `\&` so it reads as typed.
@@ -36,7 +38,7 @@ _MD_ENTITY = re.compile(r"&(?=[A-Za-z#])")
 _MD_URL = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)")
 _MD_EMAIL = re.compile(r"@(?=\w)")
 # Block markers at a line's start: heading, quote, list, rule, numbered list, setext underline, table.
-_MD_BLOCK = re.compile(r"^(\s*)(\d+(?=[.)])|)([#>+\-=.)])")
+_MD_BLOCK = re.compile(r"^(\s*)(\d+(?=[.)])|)([#>+\-=.)])( ?)")
 
 
 def markdown_text(text: str, *, one_line: bool = True, block: bool = True) -> str:
@@ -45,14 +47,23 @@ def markdown_text(text: str, *, one_line: bool = True, block: bool = True) -> st
     where no block starts (a heading's text, a table cell), so `4. Status` needs no escape there."""
     text = plain(text, one_line=one_line).replace("`", "")
     text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
     text = _MD_TAG.sub(r"\\<", text)
     text = _MD_ENTITY.sub(r"\\&", text)
     text = _MD_URL.sub(lambda m: "\\" + m.group(0), text)
     text = _MD_EMAIL.sub("@" + WORD_JOINER, text)
     if not block:
         return text
-    return "\n".join(_MD_BLOCK.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), line)
-                     for line in text.split("\n"))
+    return "\n".join(_MD_BLOCK.sub(_unblock, line) for line in text.split("\n"))
+
+
+def _unblock(m: re.Match[str]) -> str:
+    """A line that would start a block reads as text: `1. ` (a date, `23. nov.`) keeps its look with a no-break
+    space (a list marker needs a plain space), anything else gets its backslash."""
+    indent, number, mark, space = m.groups()
+    if number and space:
+        return f"{indent}{number}{mark}\u00a0"
+    return f"{indent}{number}\\{mark}{space}"
 
 
 def markdown_cell(text: str) -> str:

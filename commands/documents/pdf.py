@@ -66,7 +66,7 @@ def _pdf_class() -> type[FPDF]:
 
 def _text(out: FPDF, text: str, size: float, style: str = "", height: float = LINE) -> None:
     out.set_font(FONT, style, size)
-    out.multi_cell(0, height, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+    out.multi_cell(0, height, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _heading(out: FPDF, text: str, level: int, room: float) -> None:
@@ -138,6 +138,7 @@ def pdf(doc: Document, *, compress: bool = True) -> bytes:
     _text(out, title, 14, "B", 7)
     for line in doc.meta:
         _text(out, line, 9, height=4.6)
+    out.ln(2)
     for section in doc.parts():
         _section(out, section, doc.empty)
     if doc.notes:

@@ -28,8 +28,11 @@ def label(lang: str, kind: str, code: str) -> str:
     return messages.label(lang, kind, code)
 
 
-def target_text(target: float, lang: str) -> str:
-    return ("= " if target >= 1.0 else "≥ ") + timefmt.percent(target, lang)
+def target_text(target: float, lang: str, *, document: bool = False) -> str:
+    """`≥ 60 %`, `= 100 %`; in a document a target of all cases is just `100 %` (a cell that starts with `=` is
+    a formula to a spreadsheet)."""
+    sign = ("" if document else "= ") if target >= 1.0 else "≥ "
+    return sign + timefmt.percent(target, lang)
 
 
 def _verdict(lang: str, r: Ratio) -> str:
@@ -43,7 +46,7 @@ def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
     for name in KPI_NAMES:
         r = k.ratios[name]
         rows.append([messages.t(lang, f"report.kpi.{name}"), count(r.num), count(r.den), pct(r.num, r.den, lang),
-                     target_text(r.target, lang), _verdict(lang, r), count(r.pending),
+                     target_text(r.target, lang, document=True), _verdict(lang, r), count(r.pending),
                      *([pct(before.ratios[name].num, before.ratios[name].den, lang)] if before else [])])
         if name == "visitation":
             for sev, s in k.visitation_by_severity.items():
@@ -86,11 +89,16 @@ def legend(lang: str, rows: list[list[str]], extra: tuple[str, ...] = ()) -> lis
     return [messages.t(lang, key) for mark, key in LEGENDS if mark in used] + [messages.t(lang, k) for k in extra]
 
 
-def _section(lang: str, title: str, header: list[str], rows: list[list[str]], extra: tuple[str, ...] = ()
-             ) -> Section:
+# The targets table's columns (label, numerator, denominator, share, target, met, pending, last year's share):
+# wide enough for their headings' longest word in the PDF.
+KPI_WIDTHS = (0.34, 0.08, 0.085, 0.085, 0.085, 0.12, 0.09, 0.095)
+
+
+def _section(lang: str, title: str, header: list[str], rows: list[list[str]], extra: tuple[str, ...] = (),
+             widths: tuple[float, ...] = ()) -> Section:
     first = 0.46 if len(header) > 4 else 0.5
     rest = (1 - first) / max(len(header) - 1, 1)
-    return Section(title, table=Table(header, rows, (first, *[rest] * (len(header) - 1)),
+    return Section(title, table=Table(header, rows, widths or (first, *[rest] * (len(header) - 1)),
                                       ("LEFT", *["RIGHT"] * (len(header) - 1)), legend(lang, rows, extra)))
 
 
@@ -106,7 +114,7 @@ def shown(report: Annual, lang: str) -> Document:
             t(lang, "report.col.pct"), t(lang, "report.col.target"), t(lang, "report.col.verdict"),
             t(lang, "report.col.pending"), *([f"{t(lang, 'report.col.pct')} {prev}"] if before else [])]
     add(_section(lang, t(lang, "report.section.kpi"), head, _kpi_rows(lang, report.kpis, before),
-                 ("report.note.pending",)))
+                 ("report.note.pending",), KPI_WIDTHS[:len(head)]))
     # The year's count of concerns beside last year's: a table of its own, under year columns (in the
     # targets table last year's count stood under "share <previous year>").
     add(_section(lang, t(lang, "report.section.concerns"), ["", year, *([prev] if before else [])],

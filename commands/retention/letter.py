@@ -41,10 +41,10 @@ class Letter:
         self.profile = ctx.profile
         self._members: dict[str, Member | None] = {}
 
-    def t(self, key: str, **kw: object) -> str:
+    def t(self, key: str, /, **kw: object) -> str:
         return t(self.lang, key, **kw)
 
-    def tn(self, key: str, n: int, **kw: object) -> str:
+    def tn(self, key: str, n: int, /, **kw: object) -> str:
         return tn(self.lang, key, n, **kw)
 
     def word(self, kind: str, code: object) -> str:
@@ -79,9 +79,8 @@ def _event(w: Letter, event: CaseEvent) -> str:
         kind = _OVERRIDES.get((event.kind, key), _WORDS.get(key))
         if value is None or kind is None or (event.kind == "step" and key == "state"):
             continue
-        details.append(w.t("letter.detail", key=w.word("event_key", key), value=w.word(kind, value)))
-    what = w.word("event", event.kind)
-    what = what[:1].upper() + what[1:]
+        details.append(w.t("letter.detail", name=w.word("event_key", key), value=w.word(kind, value)))
+    what = _first_up(w.word("event", event.kind))
     return w.t("letter.event", when=w.when(event.at), what=what,
                details=w.t("letter.details", details=", ".join(details)) if details else "")
 
@@ -104,7 +103,12 @@ def _facts(w: Letter, subject: Subject, case: Case, others: int) -> Table:
         (w.t("letter.fact.closed"), closed),
         (w.t("letter.fact.others"), w.tn("letter.n.others", others) if others else w.t("letter.no_others")),
     ]
-    return Table([w.t("letter.col.what"), w.t("letter.col.registered")], [list(r) for r in rows], (0.32, 0.68))
+    return Table([w.t("letter.col.what"), w.t("letter.col.registered")], [[k, _first_up(v)] for k, v in rows],
+                 (0.32, 0.68))
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _offers(w: Letter, subject: Subject) -> list[str]:
@@ -118,7 +122,8 @@ def _offers(w: Letter, subject: Subject) -> list[str]:
     for g in ctx.session.exec(select(Engagement).where(Engagement.subject_id == subject.id)
                               .order_by(col(Engagement.id))):
         end = w.t("letter.course.ended", day=w.day(g.ended_at)) if g.ended_at else w.t("letter.course.running")
-        lines.append(w.t("letter.course", kind=w.word("offer_kind", g.kind), day=w.day(g.started_at), end=end))
+        lines.append(w.t("letter.course", kind=_first_up(w.word("offer_kind", g.kind)), day=w.day(g.started_at),
+                         end=end))
     return lines
 
 
@@ -132,7 +137,7 @@ def _notes(w: Letter, subject: Subject) -> list[str]:
                          text=ctx.decrypt(s.note_ct, s.note_kid, NOTE_AAD)))
     for f in ctx.session.exec(select(FollowUp).where(FollowUp.subject_id == subject.id).order_by(col(FollowUp.id))):
         text = ctx.decrypt(f.text_ct, f.text_kid, FOLLOWUP_TEXT_AAD)
-        lines.append(w.t("letter.followup", kind=w.word("followup_kind", f.kind), day=w.day(f.due_at),
+        lines.append(w.t("letter.followup", kind=_first_up(w.word("followup_kind", f.kind)), day=w.day(f.due_at),
                          state=w.word("followup_state", f.state)) + (f": {text}" if text else ""))
     return lines
 
@@ -205,7 +210,8 @@ def letter(ctx: Ctx, lang: str, pseudonym: str, found: list[tuple[Subject, Case]
     partners = [org.name.get(lang) for org in ctx.profile.orgs if org.participant == "fixed" and not org.archived]
     footer = documents.footer_text(lang, ctx.profile) + " " + w.t("letter.footer")
     doc = Document(w.t("letter.title"), footer, [
-        w.t("letter.meta.date", day=w.day(ctx.now())), w.t("letter.meta.from", unit=w.unit()),
+        w.t("letter.meta.date", day=timefmt.long_day(ctx.local(ctx.now()), lang)),
+        w.t("letter.meta.from", unit=w.unit()),
         w.t("letter.meta.ref", subject=format_pseudonym(pseudonym), refs=refs)],
         pages=documents.page_text(lang), lang=lang, empty=w.t("letter.nothing"))
     doc.sections += [
@@ -221,6 +227,6 @@ def letter(ctx: Ctx, lang: str, pseudonym: str, found: list[tuple[Subject, Case]
         Section(w.t("letter.h.keep"), paragraphs=_retention(w, cases)),
         Section(w.t("letter.h.rights"), paragraphs=[w.t("letter.rights.correct"), w.t("letter.rights.erase"),
                                                     w.t("letter.rights.others"), w.t("letter.rights.complain")]),
-        Section("", paragraphs=[w.t("letter.closing"), w.unit()]),
+        Section("", paragraphs=["", w.t("letter.closing"), w.unit()]),
     ]
     return doc
