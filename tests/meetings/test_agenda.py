@@ -91,7 +91,7 @@ def test_sections_in_order_from_cases_in_every_state(svc: Services, unit: dict[s
         6: [r["F"], r["K"]], 7: []}
     headings = [line for line in reply.text.splitlines() if line.startswith("*")]
     assert [h[1] for h in headings[:7]] == list("1234567")
-    assert "• Minutes of M-2026-001 (26 Nov 2026, 1 decisions)" in reply.text
+    assert "• Minutes of M-2026-001 (26 Nov 2026, 1 decision)" in reply.text  # the singular
     line = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['D']}"))
     pseudonym = pseudonym_of(svc, r["D"])
     assert line == (f"• {r['D']} · {pseudonym[:4]}-{pseudonym[4:]} · adult · 15-17 · critical · new · — · 1 d · "

@@ -47,8 +47,8 @@ def test_series_then_list_then_agenda_next_in_the_console(console, svc):
     assert check_listing(listing)[0] == date(2026, 11, 26)
     agenda = out[out.index("> agenda next"):]
     section2 = agenda[agenda.index("2. New concerns to qualify (2)"):agenda.index("3. Visitations")]
-    assert "KE-2026-0001 · " in section2 and "visitation deadline 25 Nov 2026, 10:00 (48 h left)" in section2
-    assert "KE-2026-0002 · " in section2 and "visitation deadline 26 Nov 2026, 10:00 (72 h left)" in section2
+    assert "KE-2026-0001 · " in section2 and "visitation deadline 25 Nov 2026, 10:00 (2 days left)" in section2
+    assert "KE-2026-0002 · " in section2 and "visitation deadline 26 Nov 2026, 10:00 (3 days left)" in section2
     assert section2.index("KE-2026-0001") < section2.index("KE-2026-0002")  # high before normal
     assert "BUF — a child case is on the agenda: KE-2026-0001" in agenda
     assert "Udtaler" not in agenda and "propaganda" not in agenda
