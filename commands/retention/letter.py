@@ -198,8 +198,13 @@ def _retention(w: Letter, cases: list[Case]) -> list[str]:
             due = w.ctx.local(case.closed_at) + timedelta(days=erase.retention_days(w.ctx.svc, case))
             lines.append(w.t("letter.keep.closed", ref=case.ref, day=w.day(case.closed_at),
                              erased=timefmt.day(due, w.lang)))
-    return [w.t("letter.keep.rule", days=w.tn("letter.n.days", settings.retention_days),
-                unfounded=w.tn("letter.n.days", settings.retention_days_unfounded)), *lines]
+    return [w.t("letter.keep.rule", days=_period(w, settings.retention_days),
+                unfounded=_period(w, settings.retention_days_unfounded)), *lines]
+
+
+def _period(w: Letter, days: int) -> str:
+    """A storage period as a person says it: `2 år` for 730 days, else in days."""
+    return w.tn("letter.n.years", days // 365) if days % 365 == 0 else w.tn("letter.n.days", days)
 
 
 def letter(ctx: Ctx, lang: str, pseudonym: str, found: list[tuple[Subject, Case]]) -> Document:
