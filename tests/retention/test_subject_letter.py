@@ -67,7 +67,8 @@ def test_the_danish_letter_reads_as_a_letter_in_words(svc, clock):
                   "administrator, Sekretariatet — oprettede sagen",
                   "mentor, Anden myndighed — forsøgte at åbne sagen (adgang nægtet)",
                   "Hvor længe vi gemmer oplysningerne", "En sag slettes 2 år efter", "slettes 22. nov. 2028",
-                  "Dine rettigheder", "rette dem", "slette oplysningerne", "klage til Datatilsynet", "Med venlig hilsen"):
+                  "Dine rettigheder", "rette dem", "slette oplysningerne", "klage til Datatilsynet",
+                  "Med venlig hilsen"):
         assert words in text, words
     # The § 115 purpose footer beside the art. 15 text, on every page.
     pages = PdfReader(io.BytesIO(submit(da, "subject.export", {"identifier": PERSON_X, "purpose": "x"})
