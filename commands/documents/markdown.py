@@ -48,7 +48,7 @@ def markdown(doc: Document) -> bytes:
     out = [_heading(1, doc.heading or doc.title), ""]
     out += [f"{markdown_text(line)}  " for line in doc.meta]
     for section in doc.parts():
-        out += _section(section, doc.empty)
+        out += _section(section, doc.nothing())
     if doc.notes:
         out.append("")
         out += [f"*{markdown_text(note)}*\n" for note in doc.notes]

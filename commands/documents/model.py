@@ -68,6 +68,12 @@ class Document:
     notes: list[str] = field(default_factory=list)  # small print at the end, before the footer
     empty: str = ""  # the words for an empty section that has none of its own
 
+    def nothing(self) -> str:
+        """The words for a section with nothing in it and no words of its own."""
+        from commands.messages import t
+
+        return self.empty or t(self.lang, "doc.empty")
+
     def parts(self) -> list[Section]:
         return [s if isinstance(s, Section) else Section(*s) for s in self.sections]
 

@@ -146,7 +146,7 @@ def pdf(doc: Document, *, compress: bool = True) -> bytes:
         _text(out, line, 9, height=4.6)
     out.ln(2)
     for section in doc.parts():
-        _section(out, section, doc.empty)
+        _section(out, section, doc.nothing())
     if doc.notes:
         out.ln(3)
         for note in doc.notes:
