@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from commands.messages import t
+
 Align = Literal["LEFT", "RIGHT"]
 
 
@@ -70,8 +72,6 @@ class Document:
 
     def nothing(self) -> str:
         """The words for a section with nothing in it and no words of its own."""
-        from commands.messages import t
-
         return self.empty or t(self.lang, "doc.empty")
 
     def parts(self) -> list[Section]:
