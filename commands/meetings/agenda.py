@@ -277,8 +277,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
         reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
     if fmt:
-        reply.attachments = [a for a in documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
-                             if a.filename.endswith("." + fmt)]
+        reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}", (fmt,))
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
     return reply
 
