@@ -138,9 +138,11 @@ def late_step_line(lang: str, tz: ZoneInfo, ref: str, step: LateStep, now: datet
                 else t(lang, "agenda.step_unassigned"))
     due, at = step.due_at.astimezone(tz), now.astimezone(tz)
     days = (at.date() - due.date()).days
-    late = (t(lang, "agenda.step_late_days", days=days, due=timefmt.day(due, lang)) if days >= 1 else
-            t(lang, "agenda.step_late_hours", hours=int((now - step.due_at).total_seconds() // 3600),
-              due=timefmt.when(due, lang)))
+    if days >= 1:
+        late = t(lang, "agenda.step_late_days", days=tn(lang, "doc.n.days", days), due=timefmt.day(due, lang))
+    else:
+        hours = int((now - step.due_at).total_seconds() // 3600)
+        late = t(lang, "agenda.step_late_hours", hours=tn(lang, "doc.n.hours", hours), due=timefmt.when(due, lang))
     return t(lang, "agenda.step_line", ref=ref, n=step.n, title=step.title(lang), responsible=responsible,
              assignee=assignee, late=late)
 

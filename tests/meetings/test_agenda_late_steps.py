@@ -91,7 +91,7 @@ def test_in_danish_with_the_assignee_s_role_and_org_and_gone_once_done(db_url, c
             f"{ref} · trin 1: Registertjek i SSP, infohus og socialforvaltning · ansvarlig: sekretariatet · "
             "ikke tildelt · 6 dage forsinket (frist 23. okt. 2026)",
             f"{ref} · trin 2: Fælles hjemmebesøg med SSP og infohuset · ansvarlig: SSP · tildelt: medlem, SSP · "
-            "3 t forsinket (frist 29. okt. 2026 kl. 08.00)"]
+            "3 timer forsinket (frist 29. okt. 2026 kl. 08.00)"]  # hours written out
         ok(svc, f"case step {ref} 1 done", "SEC")
         ok(svc, f'case step {ref} 2 skip reason="Familien er flyttet"', "U_SSP")
         assert "Forsinkede trin" not in ok(svc, f"agenda {meeting}", "SEC").text
