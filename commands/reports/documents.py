@@ -51,8 +51,10 @@ def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
         if name == "visitation":
             for sev, s in k.visitation_by_severity.items():
                 p = before.visitation_by_severity.get(sev) if before else None
-                rows.append([f"  {label(lang, 'severity', sev)}", count(s.num), count(s.den), pct(s.num, s.den, lang),
-                             "", "", count(s.pending), *([pct(p.num, p.den, lang) if p else NO_PCT] if before else [])])
+                indent = "\u00a0\u00a0"  # kept by every format (a table cell's plain spaces are not)
+                rows.append([f"{indent}{label(lang, 'severity', sev)}", count(s.num), count(s.den),
+                             pct(s.num, s.den, lang), "", "", count(s.pending),
+                             *([pct(p.num, p.den, lang) if p else NO_PCT] if before else [])])
     return rows
 
 
