@@ -74,13 +74,15 @@ class Letter:
 
 def _event(w: Letter, event: CaseEvent) -> str:
     data = json.loads(event.data)
+    what = _first_up(w.word("event", event.kind))
+    if event.kind == "state" and data.get("from") and data.get("to"):  # the commonest line, said as a sentence
+        what = w.t("letter.state_change", old=w.word("state", data.pop("from")), new=w.word("state", data.pop("to")))
     details = []
     for key, value in sorted(data.items()):
         kind = _OVERRIDES.get((event.kind, key), _WORDS.get(key))
         if value is None or kind is None or (event.kind == "step" and key == "state"):
             continue
         details.append(w.t("letter.detail", name=w.word("event_key", key), value=w.word(kind, value)))
-    what = _first_up(w.word("event", event.kind))
     return w.t("letter.event", when=w.when(event.at), what=what,
                details=w.t("letter.details", details=", ".join(details)) if details else "")
 

@@ -61,6 +61,7 @@ def test_the_danish_letter_reads_as_a_letter_in_words(svc, clock):
                   f"Sag {r.ref}", "Sagens status Lukket", "Hvorfra bekymringen kom Skole",
                   "Bekymringens alvor Høj", "Sagen afsluttet 23. nov. 2026: gennemført",
                   "1 anden person", "Visiteret (til: Socialforvaltningen)",
+                  "Sagens status ændret fra ny til kvalificeres", "ændret fra opfølgning til lukket (årsag: gennemført)",
                   "Hvem har fået oplysningerne (modtagere)",
                   "Socialforvaltningen 23. nov. 2026 Sagen blev visiteret (overdraget) til myndigheden",
                   "Politiet 23. nov. 2026 Oplysninger til at undersøge, om myndigheden kender dig i sine registre",
