@@ -119,6 +119,8 @@ def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_day
     rows = []
     for item in items:
         cells = _cells(lang, tz, item, now, review_days, profile)
+        for key in ("subjects", "ages"):  # one person a line, so each age stands beside its pseudonym on paper
+            cells[key] = cells[key].replace(", ", ",\n")
         rows.append([cells[key] for key, _ in COLUMNS])
     return documents.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
 
