@@ -34,7 +34,8 @@ SWEEP_SECONDS = 30
 
 def save_files(reply: Reply, files_dir: str | None) -> list[str]:
     """Write every file the reply carries into FILES_DIR (never over an earlier file, readable by the owner
-    only: minutes and agendas are sensitive); the paths, in order."""
+    only: minutes and agendas are sensitive); the paths, in order. A file already there with the same name and
+    the same bytes is the same file (one `.ics` sent to every member): it is kept once, not copied again."""
     if not files_dir or not reply.attachments:
         return []
     folder = Path(files_dir)
@@ -44,6 +45,9 @@ def save_files(reply: Reply, files_dir: str | None) -> list[str]:
         stem, suffix = os.path.splitext(Path(a.filename).name or "file")
         for n in range(1, 10_000):
             path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+            if _same_file(path, a.data):
+                paths.append(str(path))
+                break
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
@@ -53,6 +57,13 @@ def save_files(reply: Reply, files_dir: str | None) -> list[str]:
             paths.append(str(path))
             break
     return paths
+
+
+def _same_file(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def render(reply: Reply, saved: list[str] | None = None) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, exports, timefmt
+from commands import access, documents, timefmt
 from commands.common import only_options
 from commands.confirm import bare_command
 from commands.context import Ctx, Services
@@ -108,12 +108,14 @@ COLUMNS = (("ref", 0.085), ("subjects", 0.12), ("track", 0.115), ("ages", 0.065)
 
 
 def _table(lang: str, tz: ZoneInfo, items: list[Item], now: datetime, review_days: int,
-           profile: Profile | None = None) -> exports.Table:
+           profile: Profile | None = None) -> documents.Table:
     rows = []
     for item in items:
         cells = _cells(lang, tz, item, now, review_days, profile)
+        for key in ("subjects", "ages"):  # one person a line, so each age stands beside its pseudonym on paper
+            cells[key] = cells[key].replace(", ", ",\n")
         rows.append([cells[key] for key, _ in COLUMNS])
-    return exports.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
+    return documents.Table([t(lang, f"agenda.col.{key}") for key, _ in COLUMNS], rows, tuple(w for _, w in COLUMNS))
 
 
 STEP_ROLES = ("owner", "secretariat", "mentor")
@@ -150,36 +152,37 @@ def _first_section(lang: str, tz: ZoneInfo, agenda: Agenda) -> list[str]:
     return lines
 
 
-def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> exports.Document:
+def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, now: datetime) -> documents.Document:
     cal, profile = svc.calendar(session), profile_store.profile(session, svc.settings)
     lang, tz = cal.lang, cal.tz
     series = series_of(session, meeting)
     start = meeting.starts_at.astimezone(tz)
-    doc = exports.Document(
+    doc = documents.Document(
         title=t(lang, "agenda.title", ref=meeting.ref, when=timefmt.when(start, lang)),
         heading=t(lang, "agenda.doc_title", day=timefmt.long_day(start, lang), clock=timefmt.clock(start, lang)),
-        footer=exports.footer_text(lang, profile),
+        footer=documents.footer_text(lang, profile),
         meta=[t(lang, "agenda.meta", name=title(lang, meeting, series), ref=meeting.ref,
                 when=timefmt.span(start, meeting.ends_at.astimezone(tz), lang),
                 status=t(lang, f"agenda.status.{status(meeting)}"), built=_fmt(now, tz, lang))],
-        pages=exports.page_text(lang), landscape=True)
+        pages=documents.page_text(lang), landscape=True, lang=lang, empty=t(lang, "none"))
     for section in SECTIONS:
         items = agenda.sections[section]
         heading = t(lang, f"agenda.s{section}", count=len(items))
         if section == 1:
-            doc.sections.append(exports.Section(heading, _first_section(lang, tz, agenda)))
+            doc.sections.append(documents.Section(heading, _first_section(lang, tz, agenda)))
             continue
         rows = [item_line(lang, tz, item, now, svc.settings.review_days, profile) for item in items]
-        doc.sections.append(exports.Section(heading, rows or [t(lang, "none")],
-                                            _table(lang, tz, items, now, svc.settings.review_days, profile)))
+        doc.sections.append(documents.Section(heading, rows, _table(lang, tz, items, now, svc.settings.review_days,
+                                                                    profile), empty=t(lang, "agenda.empty")))
         if section == 4 and agenda.late_steps:  # the review section's list of late procedure steps
             late = [late_step_line(lang, tz, item.case.ref, step, now, profile)
                     for item, steps in agenda.late_steps for step in steps]
-            doc.sections.append(exports.Section(t(lang, "agenda.steps_late", count=len(late)), late))
+            doc.sections.append(documents.Section(t(lang, "agenda.steps_late", count=len(late)), late))
     proposals = [t(lang, "agenda.proposal", org=org_name(lang, p.org, profile),
                    reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]
-    doc.sections.append(exports.Section(t(lang, "agenda.participants"), proposals or [t(lang, "none")]))
+    doc.sections.append(documents.Section(t(lang, "agenda.participants"), proposals,
+                                          empty=t(lang, "agenda.no_proposals")))
     return doc
 
 
@@ -189,7 +192,7 @@ def status(meeting: Meeting) -> str:
     return "held" if meeting.held else ("draft_sent" if meeting.draft_sent_at is not None else "draft")
 
 
-def to_reply(lang: str, doc: exports.Document, limit: int = CHANNEL_ITEMS_PER_SECTION) -> Reply:
+def to_reply(lang: str, doc: documents.Document, limit: int = CHANNEL_ITEMS_PER_SECTION) -> Reply:
     """Chat text: each section capped; the attachments carry the whole agenda."""
     lines = list(doc.meta)
     for heading, rows in doc.sections:
@@ -210,7 +213,7 @@ def send_draft(svc: Services, session: Session, meeting: Meeting, now: datetime)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
     reply.text = t(svc.lang, "agenda.draft_intro", ref=meeting.ref) + "\n\n" + reply.text
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+    reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     reply.buttons = [Button(t(svc.lang, "button.publish"), "agenda.publish", meeting.ref,
                             f"agenda publish {meeting.ref}", style="primary"),
                      Button(t(svc.lang, "button.hold"), "agenda.hold", meeting.ref, f"agenda hold {meeting.ref}")]
@@ -228,7 +231,7 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
     session.add(meeting)
     doc = document(svc, session, meeting, agenda, now)
     reply = to_reply(svc.lang, doc)
-    reply.attachments = exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
+    reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
     version = published.freeze(svc, session, meeting, "agenda", reply.text, reply.attachments,
                                [item.case.ref for item in agenda.items()], now, by)
     if version > 1:
@@ -278,8 +281,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
         reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
     if fmt:
-        reply.attachments = [a for a in exports.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}")
-                             if a.filename.endswith("." + fmt)]
+        reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}", (fmt,))
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
     return reply
 

@@ -88,12 +88,14 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
                         func.max(case((col(FollowUp.kind).in_(QUIET_KINDS), 0), else_=1)).label("busy"))
                  .where(col(FollowUp.state).in_(LIVE), col(FollowUp.case_id).in_(scope))
                  .group_by(col(FollowUp.case_id)).subquery())
-    subjects = (select(Subject.case_id.label("cid"), _concat(session, col(Subject.pseudonym)).label("names"),  # type: ignore[attr-defined]
-                       _concat(session, col(Subject.age_band), distinct=True).label("ages"))
+    # pseudonym:age per person, so the agenda shows each person's age in the order of the pseudonyms
+    subjects = (select(Subject.case_id.label("cid"),  # type: ignore[attr-defined]
+                       _concat(session, col(Subject.pseudonym).concat(":").concat(col(Subject.age_band)))
+                       .label("names"))
                 .where(col(Subject.case_id).in_(scope)).group_by(col(Subject.case_id)).subquery())
     stmt = (select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
                    _raw(Case.received_at), _raw(Case.deadline_at), _raw(Case.referred_at),
-                   subjects.c.names, subjects.c.ages, checks.c.done, checks.c.found, _raw(events.c.reviewed),
+                   subjects.c.names, checks.c.done, checks.c.found, _raw(events.c.reviewed),
                    _raw(events.c.last), _raw(offers.c.since), _raw(followups.c.reoffer), _raw(followups.c.next_due),
                    followups.c.busy)
             .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
@@ -101,10 +103,16 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
             .outerjoin(followups, followups.c.cid == col(Case.id)).where(*where))
     at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
     return [CaseFacts(cid, ref, state, severity, track, org, at(received), at(deadline),  # type: ignore[arg-type]
-                      at(referred), _split(names), _split(ages), done or 0, bool(found), at(reviewed), at(last),
+                      at(referred), *_people(names), done or 0, bool(found), at(reviewed), at(last),
                       at(since), at(reoffer), bool(busy) or since is not None, at(next_due))
-            for (cid, ref, state, severity, track, org, received, deadline, referred, names, ages, done, found,
+            for (cid, ref, state, severity, track, org, received, deadline, referred, names, done, found,
                  reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt)]
+
+
+def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`pseudonym:age,…` → the pseudonyms (sorted) and each one's age in the same order."""
+    pairs = [p.partition(":") for p in _split(joined)]
+    return tuple(p[0] for p in pairs), tuple(p[2] for p in pairs)
 
 
 def load_late_steps(session: Session, meeting: Meeting, adhoc: bool, now: datetime) -> list[LateStep]:

@@ -196,6 +196,11 @@ def series_calendar(svc: Services, session: Session, series: MeetingSeries, now:
                       series.sequence, tuple(rdates))
 
 
+def _lang(svc: Services, session: Session) -> str:
+    """The unit's language, for the words inside a calendar file."""
+    return svc.calendar(session).lang
+
+
 def ics_attachment(name: str, data: bytes) -> Attachment:
     return Attachment(filename=name, content_type=ICS_TYPE, data=data)
 
@@ -204,12 +209,13 @@ def meeting_invitation(svc: Services, session: Session, meeting: Meeting, now: d
     series = series_of(session, meeting)
     cancelled = meeting.state == "cancelled"
     data = ics.calendar([ics.single_event(single(svc, session, meeting, series), now)],
-                        method="CANCEL" if cancelled else "PUBLISH", around=now.date())
+                        method="CANCEL" if cancelled else "PUBLISH", around=now.date(), lang=_lang(svc, session))
     return ics_attachment(f"{meeting.ref}.ics", data)
 
 
 def series_invitation(svc: Services, session: Session, series: MeetingSeries, now: datetime) -> Attachment:
-    data = ics.calendar(ics.series_events(series_calendar(svc, session, series, now), now), around=now.date())
+    data = ics.calendar(ics.series_events(series_calendar(svc, session, series, now), now), around=now.date(),
+                        lang=_lang(svc, session))
     return ics_attachment(f"series-{series.id}.ics", data)
 
 
@@ -223,11 +229,13 @@ def series_update(svc: Services, session: Session, series: MeetingSeries, now: d
     UID, higher SEQUENCE), and one METHOD:CANCEL per meeting the change dropped."""
     cal = series_calendar(svc, session, series, now)
     out = [ics_attachment(f"series-{series.id}.ics",
-                          ics.calendar(ics.series_events(cal, now), method="REQUEST", around=now.date()))]
+                          ics.calendar(ics.series_events(cal, now), method="REQUEST", around=now.date(),
+                                       lang=_lang(svc, session)))]
     tz = ZoneInfo(series.tz)
     for meeting in dropped:
         original = (meeting.original_start or meeting.starts_at).astimezone(tz)
-        data = ics.calendar([ics.instance_cancel(cal, original, now)], method="CANCEL", around=now.date())
+        data = ics.calendar([ics.instance_cancel(cal, original, now)], method="CANCEL", around=now.date(),
+                            lang=_lang(svc, session))
         out.append(ics_attachment(f"{meeting.ref}.ics", data))
     return out
 
@@ -240,14 +248,15 @@ def instance_update(svc: Services, session: Session, meeting: Meeting, now: date
     cal = series_calendar(svc, session, series, now)
     moved = ics.Moved(meeting.original_start.astimezone(tz), meeting.starts_at.astimezone(tz),
                       meeting.ends_at.astimezone(tz))
-    data = ics.calendar([ics.instance_override(cal, moved, now)], method="REQUEST", around=now.date())
+    data = ics.calendar([ics.instance_override(cal, moved, now)], method="REQUEST", around=now.date(),
+                        lang=_lang(svc, session))
     return ics_attachment(f"{meeting.ref}.ics", data)
 
 
 def single_update(svc: Services, session: Session, meeting: Meeting, now: datetime) -> Attachment:
     """A meeting with its own UID (ad hoc, or a series meeting as an invited ad hoc participant knows it)."""
     data = ics.calendar([ics.single_event(single(svc, session, meeting, series_of(session, meeting)), now)],
-                        method="REQUEST", around=now.date())
+                        method="REQUEST", around=now.date(), lang=_lang(svc, session))
     return ics_attachment(f"{meeting.ref}.ics", data)
 
 

@@ -98,7 +98,7 @@ def member_calendar(svc: Services, session: Session, member: Member, now: dateti
         singles = select(Meeting).where(col(Meeting.id).in_(mine))
     for meeting in session.exec(singles.where(col(Meeting.starts_at) >= since).order_by(col(Meeting.starts_at))):
         events.append(ics.single_event(single(svc, session, meeting, all_series.get(meeting.series_id)), now))
-    return ics.calendar(events, name="koordinator", around=now.date())
+    return ics.calendar(events, name="koordinator", around=now.date(), lang=svc.calendar(session).lang)
 
 
 def calendar_for_token(svc: Services, token: str) -> bytes | None:

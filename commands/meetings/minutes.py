@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import access, exports, timefmt
+from commands import access, documents, timefmt
 from commands.common import add_event, only_options
 from commands.confirm import bare_command
 from commands.context import Ctx
@@ -27,7 +27,7 @@ from commands.tokenizer import Args
 from storage.models import Case, Meeting, MinuteEntry
 
 MINUTES_AAD = "minutes.text"
-Compiled = tuple[exports.Document, list[str]]  # the files' document, and the chat text's lines beside it
+Compiled = tuple[documents.Document, list[str]]  # the files' document, and the chat text's lines beside it
 TEXT_LIMIT = 2000
 EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start …
 LATE = timedelta(hours=12)  # … until some hours after the end, without naming the meeting
@@ -107,14 +107,15 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
     the order they fall due. The chat text beside it: one heading per case with its decisions."""
     series = series_of(ctx.session, meeting)
     start = ctx.local(meeting.starts_at)
-    doc = exports.Document(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
+    doc = documents.Document(title=ctx.t("minutes.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)),
                            heading=ctx.t("minutes.doc_title", day=timefmt.long_day(start, ctx.lang),
                                          clock=timefmt.clock(start, ctx.lang)),
-                           footer=exports.footer_text(ctx.lang, ctx.profile),
-                           meta=[ctx.t("minutes.meta_n", name=title(ctx.lang, meeting, series), ref=meeting.ref,
-                                       when=when_text(ctx, meeting), decisions=ctx.tn("n.decisions", len(entries)),
+                           footer=documents.footer_text(ctx.lang, ctx.profile),
+                           meta=[ctx.t("minutes.meta", name=title(ctx.lang, meeting, series), ref=meeting.ref,
+                                       when=when_text(ctx, meeting),
+                                       decisions=ctx.tn("n.decisions", len(entries)),
                                        closed=ctx.fmt(meeting.closed_at))],
-                           pages=exports.page_text(ctx.lang))
+                           pages=documents.page_text(ctx.lang), lang=ctx.lang, empty=ctx.t("none"))
     by_case: dict[str, list[str]] = {}
     decisions: list[list[str]] = []
     followups: list[tuple[datetime, list[str]]] = []
@@ -133,15 +134,15 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
     for ref, lines in by_case.items():
         chat += ["", f"*{ref}*"] + [f"• {line}" for line in lines]
     if not entries:
-        doc.sections = [exports.Section(ctx.t("minutes.none"), [])]
+        doc.sections = [documents.Section(ctx.t("minutes.decisions", count=0), empty=ctx.t("minutes.none"))]
         return doc, ["", f"*{ctx.t('minutes.none')}*"]
     col = {key: ctx.t(f"minutes.col.{key}") for key in ("ref", "decision", "due", "followup")}
     doc.sections = [
-        exports.Section(ctx.t("minutes.decisions", count=len(decisions)), [],
-                        exports.Table([col["ref"], col["decision"], col["due"], col["followup"]], decisions,
+        documents.Section(ctx.t("minutes.decisions", count=len(decisions)), [],
+                        documents.Table([col["ref"], col["decision"], col["due"], col["followup"]], decisions,
                                       (0.14, 0.54, 0.19, 0.13))),
-        exports.Section(ctx.t("minutes.followups", count=len(followups)), [ctx.t("none")],
-                        exports.Table([col["due"], col["ref"], col["followup"], col["decision"]],
+        documents.Section(ctx.t("minutes.followups", count=len(followups)), [], empty=ctx.t("minutes.no_followups"),
+                          table=documents.Table([col["due"], col["ref"], col["followup"], col["decision"]],
                                       [row for _due, row in sorted(followups, key=lambda f: f[0])],
                                       (0.19, 0.14, 0.13, 0.54)))]
     return doc, chat
@@ -187,7 +188,7 @@ def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 def _private_reply(ctx: Ctx, compiled: Compiled, ref: str) -> Reply:
     doc, chat = compiled
     return Reply(title=doc.title, text="\n".join([*doc.meta, *chat]),
-                 attachments=exports.attachments(doc, f"minutes-{ref}"))
+                 attachments=documents.attachments(doc, f"minutes-{ref}"))
 
 
 @command("minutes show", "minutes show M-…", access.LEADS)

@@ -1,42 +1,24 @@
-"""The annual report as a committee reads it: the same suppressed figures written as Markdown (with the PNG
-charts beside it), CSV and PDF (charts inside), each with the §115(2) purpose footer."""
+"""The annual report as a committee reads it: the suppressed figures as one document (commands.documents),
+written as Markdown (with its own PNG charts beside it), CSV and PDF (charts inside), each with the §115(2)
+purpose footer. Each table carries the legend of the marks it uses (`<5`, `x`, `–`) right beneath it.
+A new count is a new `Section` appended in `shown` (or by a caller, before the files are written)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+import hashlib
 
 from babel.dates import get_month_names
 
-from commands import messages, timefmt
-from commands.exports import footer_text
+from commands import documents, messages, timefmt
+from commands.documents import Chart, Document, Section, Table
 from commands.reply import Attachment
 from commands.reports import suppression
-from commands.reports.annual import UNSET, Annual, Grid, Table
+from commands.reports.annual import UNSET, Annual, Grid
+from commands.reports.annual import Table as Counts
 from commands.reports.kpi import KPI_NAMES, Kpis, Ratio
-from commands.reports.suppression import HIDDEN, NO_PCT, count, pct, small
+from commands.reports.suppression import HIDDEN, NO_PCT, SMALL, count, pct, small
 
-
-@dataclass
-class Section:
-    title: str
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass
-class Shown:
-    """Everything the exported report says, suppressed, as strings: one source for every format."""
-
-    title: str
-    meta: str
-    footer: str
-    sections: list[Section] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    charts_title: str = ""
-    charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # filename, title, PNG
-    pages: str = "{page}"  # `Side {page} af {pages}`
+LEGENDS = ((SMALL, "report.legend.small"), (HIDDEN, "report.legend.hidden"), (NO_PCT, "report.legend.no_pct"))
 
 
 def label(lang: str, kind: str, code: str) -> str:
@@ -46,8 +28,11 @@ def label(lang: str, kind: str, code: str) -> str:
     return messages.label(lang, kind, code)
 
 
-def target_text(target: float, lang: str) -> str:
-    return ("= " if target >= 1.0 else "≥ ") + timefmt.percent(target, lang)
+def target_text(target: float, lang: str, *, document: bool = False) -> str:
+    """`≥ 60 %`, `= 100 %`; in a document a target of all cases is just `100 %` (a cell that starts with `=` is
+    a formula to a spreadsheet)."""
+    sign = ("" if document else "= ") if target >= 1.0 else "≥ "
+    return sign + timefmt.percent(target, lang)
 
 
 def _verdict(lang: str, r: Ratio) -> str:
@@ -61,13 +46,15 @@ def _kpi_rows(lang: str, k: Kpis, before: Kpis | None) -> list[list[str]]:
     for name in KPI_NAMES:
         r = k.ratios[name]
         rows.append([messages.t(lang, f"report.kpi.{name}"), count(r.num), count(r.den), pct(r.num, r.den, lang),
-                     target_text(r.target, lang), _verdict(lang, r), count(r.pending),
+                     target_text(r.target, lang, document=True), _verdict(lang, r), count(r.pending),
                      *([pct(before.ratios[name].num, before.ratios[name].den, lang)] if before else [])])
         if name == "visitation":
             for sev, s in k.visitation_by_severity.items():
                 p = before.visitation_by_severity.get(sev) if before else None
-                rows.append([f"  {label(lang, 'severity', sev)}", count(s.num), count(s.den), pct(s.num, s.den, lang),
-                             "", "", count(s.pending), *([pct(p.num, p.den, lang) if p else NO_PCT] if before else [])])
+                indent = "\u00a0\u00a0"  # kept by every format (a table cell's plain spaces are not)
+                rows.append([f"{indent}{label(lang, 'severity', sev)}", count(s.num), count(s.den),
+                             pct(s.num, s.den, lang), "", "", count(s.pending),
+                             *([pct(p.num, p.den, lang) if p else NO_PCT] if before else [])])
     return rows
 
 
@@ -76,7 +63,7 @@ def _column(values: list[int], total: bool) -> list[str]:
     return suppression.column(values) if total else [count(v) for v in values]
 
 
-def _table_rows(lang: str, t: Table, kind: str) -> list[list[str]]:
+def _table_rows(lang: str, t: Counts, kind: str) -> list[list[str]]:
     now = _column(t.current, t.total)
     before = None if t.previous is None else _column(t.previous, t.total)
     rows = [[label(lang, kind, code), now[i], *([before[i]] if before else [])] for i, code in enumerate(t.labels)]
@@ -112,58 +99,76 @@ def contact_cell(k: Kpis, name: str) -> str:
     return count(getattr(k, name))
 
 
-def shown(report: Annual, lang: str) -> Shown:
+def legend(lang: str, rows: list[list[str]], extra: tuple[str, ...] = ()) -> list[str]:
+    """The marks this table uses, explained where it stands."""
+    used = {cell for row in rows for cell in row[1:]}
+    return [messages.t(lang, key) for mark, key in LEGENDS if mark in used] + [messages.t(lang, k) for k in extra]
+
+
+# The targets table's columns (label, numerator, denominator, share, target, met, pending, last year's share):
+# wide enough for their headings' longest word in the PDF.
+KPI_WIDTHS = (0.34, 0.08, 0.085, 0.085, 0.085, 0.12, 0.09, 0.095)
+
+
+def _section(lang: str, title: str, header: list[str], rows: list[list[str]], extra: tuple[str, ...] = (),
+             widths: tuple[float, ...] = ()) -> Section:
+    first = 0.46 if len(header) > 4 else 0.5
+    rest = (1 - first) / max(len(header) - 1, 1)
+    return Section(title, table=Table(header, rows, widths or (first, *[rest] * (len(header) - 1)),
+                                      ("LEFT", *["RIGHT"] * (len(header) - 1)), legend(lang, rows, extra)))
+
+
+def shown(report: Annual, lang: str) -> Document:
     t = messages.t
     year, prev = str(report.year), str(report.year - 1)
     before = report.previous_kpis
-    doc = Shown(t(lang, "report.annual.title", year=year),
-                t(lang, "report.annual.meta", year=year,
-                  made=timefmt.when(report.made, lang)),
-                footer_text(lang), pages=messages.t(lang, "export.page"))
+    doc = Document(t(lang, "report.annual.title", year=year), documents.footer_text(lang),
+                   [t(lang, "report.annual.meta", year=year, made=timefmt.when(report.made, lang))],
+                   pages=documents.page_text(lang), lang=lang, empty=t(lang, "none"))
+    add = doc.sections.append
     head = [t(lang, "report.col.kpi"), t(lang, "report.col.num"), t(lang, "report.col.den"),
             t(lang, "report.col.pct"), t(lang, "report.col.target"), t(lang, "report.col.verdict"),
             t(lang, "report.col.pending"), *([f"{t(lang, 'report.col.pct')} {prev}"] if before else [])]
-    doc.sections.append(Section(t(lang, "report.section.kpi"), head, _kpi_rows(lang, report.kpis, before)))
+    add(_section(lang, t(lang, "report.section.kpi"), head, _kpi_rows(lang, report.kpis, before),
+                 ("report.note.pending",), KPI_WIDTHS[:len(head)]))
     # The year's count of concerns beside last year's: a table of its own, under year columns (in the
     # targets table last year's count stood under "share <previous year>").
-    doc.sections.append(Section(t(lang, "report.section.concerns"), ["", year, *([prev] if before else [])],
-                                [[t(lang, label), contact_cell(report.kpis, name),
-                                  *([contact_cell(before, name)] if before else [])]
-                                 for name, label in CONTACT_ROWS]))
+    add(_section(lang, t(lang, "report.section.concerns"), ["", year, *([prev] if before else [])],
+                 [[t(lang, label), contact_cell(report.kpis, name), *([contact_cell(before, name)] if before else [])]
+                  for name, label in CONTACT_ROWS]))
     months = get_month_names("wide", locale=lang)
     month_rows = _table_rows(lang, report.months, "month")
     for i in range(12):
         month_rows[i][0] = months[i + 1].capitalize()
     years = [year, *([prev] if report.months.previous is not None else [])]
-    doc.sections.append(Section(t(lang, "report.section.months"), ["", *years], month_rows))
+    add(_section(lang, t(lang, "report.section.months"), ["", *years], month_rows))
     for table in report.tables:
         cols = [year, *([prev] if table.previous is not None else [])]
-        doc.sections.append(Section(t(lang, f"report.section.{table.key}"), ["", *cols],
-                                    _table_rows(lang, table, KINDS[table.key])))
+        add(_section(lang, t(lang, f"report.section.{table.key}"), ["", *cols],
+                     _table_rows(lang, table, KINDS[table.key])))
     if report.offers is not None:
-        doc.sections.append(Section(t(lang, "report.section.offers"),
-                                    ["", *[label(lang, "offer_state", r) for r in report.offers.cols],
-                                     t(lang, "report.col.total")], _grid_rows(lang, report.offers)))
-    doc.sections.append(Section(t(lang, "report.section.median"),
-                                ["", t(lang, "report.col.n"), t(lang, "report.col.median")],
-                                [[label(lang, "track", m.track), count(m.n),
-                                  NO_PCT if m.days is None or m.n < suppression.LIMIT
-                                  else t(lang, "report.days", days=timefmt.number(m.days, lang))]
-                                 for m in report.medians]))
+        add(_section(lang, t(lang, "report.section.offers"),
+                     ["", *[label(lang, "offer_state", r) for r in report.offers.cols], t(lang, "report.col.total")],
+                     _grid_rows(lang, report.offers)))
+    add(_section(lang, t(lang, "report.section.median"), ["", t(lang, "report.col.n"), t(lang, "report.col.median")],
+                 [[label(lang, "track", m.track), count(m.n),
+                   NO_PCT if m.days is None or m.n < suppression.LIMIT
+                   else t(lang, "report.days", days=timefmt.number(m.days, lang))] for m in report.medians]))
     steps = {track: r for track, r in report.kpis.steps_by_track.items() if r.den or r.pending}
     if steps:  # only when cases follow work procedures
-        doc.sections.append(Section(t(lang, "report.section.steps"),
-                                    ["", t(lang, "report.col.on_time"), t(lang, "report.col.steps"),
-                                     t(lang, "report.col.pct"), t(lang, "report.col.pending")],
-                                    [[label(lang, "track", track), count(r.num), count(r.den),
-                                      pct(r.num, r.den, lang), count(r.pending)] for track, r in steps.items()]))
-    doc.notes = [t(lang, "report.note.small"), t(lang, "report.note.pending")]
-    doc.charts_title = t(lang, "report.section.charts")
-    doc.charts = _charts(report, doc, lang)
+        add(_section(lang, t(lang, "report.section.steps"),
+                     ["", t(lang, "report.col.on_time"), t(lang, "report.col.steps"), t(lang, "report.col.pct"),
+                      t(lang, "report.col.pending")],
+                     [[label(lang, "track", track), count(r.num), count(r.den), pct(r.num, r.den, lang),
+                       count(r.pending)] for track, r in steps.items()]))
+    add(Section(t(lang, "report.section.charts"), charts=_charts(report, doc, lang),
+                notes=[t(lang, "report.legend.chart")]))
     return doc
 
 
-def _charts(report: Annual, doc: Shown, lang: str) -> list[tuple[str, str, bytes]]:
+def _charts(report: Annual, doc: Document, lang: str) -> list[Chart]:
+    """The three charts; each file's name carries a digest of its picture, so a second export (of other
+    figures) never links the first one's PNG files, and the same figures give the same names."""
     # matplotlib (with numpy and Pillow) costs ~40 MB and ~0.4 s in every process that imports it: only the
     # process that draws a report loads it (tests/test_lazy_imports.py).
     from commands.reports import charts
@@ -171,68 +176,29 @@ def _charts(report: Annual, doc: Shown, lang: str) -> list[tuple[str, str, bytes
     t = messages.t
     year = report.year
     months = [m[:3] for m in list(get_month_names("abbreviated", locale=lang).values())]
-    [month_section] = [s for s in doc.sections if s.title == t(lang, "report.section.months")]
-    month_shown = [row[1] for row in month_section.rows[:12]]
+    [month_section] = [s for s in doc.parts() if s.heading == t(lang, "report.section.months")]
+    assert month_section.table is not None
+    month_shown = [row[1] for row in month_section.table.rows[:12]]
     k = report.kpis
     names = [t(lang, f"report.kpi.{n}") for n in KPI_NAMES]
     values = [None if k.ratios[n].den < suppression.LIMIT else k.ratios[n].pct for n in KPI_NAMES]
     track = next(s for s in report.tables if s.key == "track")
     track_shown = suppression.column(track.current)
     base = t(lang, "report.annual.file", year=year)
-    return [
-        (f"{base}-concerns-per-month.png", t(lang, "report.chart.months", year=year),
+    drawn = [
+        ("concerns-per-month", t(lang, "report.chart.months", year=year),
          charts.counts(t(lang, "report.chart.months", year=year), months, month_shown)),
-        (f"{base}-targets.png", t(lang, "report.chart.kpis", year=year),
+        ("targets", t(lang, "report.chart.kpis", year=year),
          charts.targets(t(lang, "report.chart.kpis", year=year), names, values,
                         [k.ratios[n].target for n in KPI_NAMES],
                         [pct(k.ratios[n].num, k.ratios[n].den, lang) for n in KPI_NAMES])),
-        (f"{base}-cases-by-track.png", t(lang, "report.chart.tracks", year=year),
+        ("cases-by-track", t(lang, "report.chart.tracks", year=year),
          charts.counts(t(lang, "report.chart.tracks", year=year),
                        [label(lang, "track", c) for c in track.labels], track_shown)),
     ]
+    return [Chart(f"{base}-{name}-{hashlib.sha256(png).hexdigest()[:8]}.png", title, png)
+            for name, title, png in drawn]
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;") if text else " "
-
-
-def markdown(doc: Shown) -> bytes:
-    out = [f"# {doc.title}", "", doc.meta, ""]
-    for s in doc.sections:
-        out += [f"## {s.title}", "", "| " + " | ".join(_md_cell(h) for h in s.header) + " |",
-                "|" + "|".join("---" if i == 0 else "---:" for i in range(len(s.header))) + "|"]
-        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows]
-        out.append("")
-    if doc.charts:
-        out += [f"## {doc.charts_title}", ""]
-        out += [f"![{title}]({name})" for name, title, _ in doc.charts] + [""]
-    out += [f"*{note}*" for note in doc.notes]
-    out += ["", "---", "", f"*{doc.footer}*", ""]
-    return "\n".join(out).encode("utf-8")
-
-
-def csv_bytes(doc: Shown) -> bytes:
-    """One row per cell: section, row, column, value (as shown: suppressed). A spreadsheet reads the value
-    with ordinary spaces (`66,7 %`), so the document's no-break spaces are written as spaces."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "row", "column", "value"])
-    for s in doc.sections:
-        for row in s.rows:
-            for head, value in zip(s.header[1:], row[1:], strict=True):
-                writer.writerow([s.title, row[0].strip(), head, value.replace("\u00a0", " ")])
-    for note in doc.notes:
-        writer.writerow(["note", "", "", note])
-    writer.writerow(["footer", "", "", doc.footer])
-    return out.getvalue().encode("utf-8")
-
-
-def attachments(doc: Shown, fmt: str, base: str) -> list[Attachment]:
-    if fmt == "csv":
-        return [Attachment(f"{base}.csv", "text/csv", csv_bytes(doc))]
-    if fmt == "pdf":
-        from commands.reports.pdf import pdf
-
-        return [Attachment(f"{base}.pdf", "application/pdf", pdf(doc))]
-    return [Attachment(f"{base}.md", "text/markdown", markdown(doc)),
-            *[Attachment(name, "image/png", png) for name, _, png in doc.charts]]
+def attachments(doc: Document, fmt: str, base: str) -> list[Attachment]:
+    return documents.attachments(doc, base, formats=(fmt,))

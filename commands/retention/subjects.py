@@ -11,26 +11,16 @@ import json
 
 from sqlmodel import col, select
 
-from commands import access, exports, markup
-from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, identifier_token
-from commands.cases.mentors import NOTE_AAD
-from commands.common import EVENT_TEXT_AAD, member_by_id, mention, only_options
+from commands import access, documents, messages
+from commands.cases.concerns import _identifier_errors, identifier_token
+from commands.common import only_options
 from commands.context import Ctx
-from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.registry import command, form
 from commands.reply import Form, FormField, FormResult, Reply
 from commands.retention import erase
+from commands.retention.letter import letter
 from commands.tokenizer import Args
-from storage.models import (
-    AuditEntry,
-    Case,
-    CaseEvent,
-    Engagement,
-    FollowUp,
-    MentorSession,
-    Offer,
-    Subject,
-)
+from storage.models import Case, CaseEvent, Engagement, FollowUp, MentorSession, Subject
 from storage.pseudonym import format_pseudonym, random_pseudonym
 
 CONFIRM_WORD = "ERASE"
@@ -42,6 +32,11 @@ def _form(ctx: Ctx, form_id: str, *, confirm: bool = False) -> Form:
                         hint=ctx.t("hint.identifier"), never_stored=True),
               FormField("purpose", ctx.t("field.purpose"), "multiline", required=True,
                         hint=ctx.t("subject.hint.purpose"))]
+    if not confirm:  # the answer goes to the requester: in their language
+        langs = messages.LANGS
+        fields.append(FormField("language", ctx.t("subject.field.language"), "select", langs,
+                                hint=ctx.t("subject.hint.language"),
+                                option_labels=tuple(messages.t(lang, "language.name") for lang in langs)))
     if confirm:
         fields.append(FormField("confirm", ctx.t("subject.field.confirm", word=CONFIRM_WORD), "text",
                                 hint=ctx.t("subject.hint.confirm", word=CONFIRM_WORD)))
@@ -77,65 +72,6 @@ def _subjects(ctx: Ctx, pseudonym: str) -> list[tuple[Subject, Case]]:
                                  .where(Subject.pseudonym == pseudonym).order_by(col(Case.ref), col(Subject.id))))
 
 
-def _data(event: CaseEvent, others: set[str]) -> str | None:
-    """The event's categorical data, or None when the event is about another subject of the case."""
-    data = json.loads(event.data)
-    if data.get("subject") in others:
-        return None
-    return " ".join(f"{k}={format_pseudonym(v) if k == 'subject' else v}" for k, v in sorted(data.items())
-                    if v is not None)
-
-
-def _case_sections(ctx: Ctx, subject: Subject, case: Case) -> list[tuple[str, list[str]]]:
-    others = {s.pseudonym for s in ctx.session.exec(select(Subject).where(Subject.case_id == case.id,
-                                                                          Subject.id != subject.id))}
-    others.discard(subject.pseudonym)
-    t = ctx.t
-    facts = [f"{t('field.state')}: {case.state}", f"{t('field.severity')}: {case.severity}",
-             f"{t('field.track')}: {case.track}", f"{t('field.level')}: {case.level or '—'}",
-             f"{t('field.source')}: {case.source}", f"{t('field.district')}: {case.district}",
-             f"{t('field.basis')}: {case.basis}", f"{t('field.indicators')}: {case.indicators or '—'}",
-             f"{t('field.received')}: {ctx.fmt(case.received_at)}",
-             f"{t('field.close_reason')}: {case.close_reason or '—'} ({ctx.fmt(case.closed_at)})",
-             f"{t('field.age')}: {subject.age_band}",
-             t("subject.export.others", count=len(others))]
-    texts = [f"{t('field.summary')}: {ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)}"]
-    timeline = []
-    for event in ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))):
-        data = _data(event, others)
-        if data is None:
-            continue
-        text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
-        timeline.append(f"{ctx.fmt(event.at)} {event.kind} {data}".strip())
-        if text:
-            texts.append(f"{ctx.fmt(event.at)} {event.kind}: {text}")
-    offers = [f"{o.kind} · {o.state} · {ctx.fmt(o.offered_at)} → {ctx.fmt(o.responded_at)}"
-              + (f" · {t('subject.export.consent')}" if o.consent else "")
-              for o in ctx.session.exec(select(Offer).where(Offer.subject_id == subject.id).order_by(col(Offer.id)))]
-    engagements, logs = [], []
-    for g in ctx.session.exec(select(Engagement).where(Engagement.subject_id == subject.id)
-                              .order_by(col(Engagement.id))):
-        engagements.append(f"{g.kind} · {g.state} · {ctx.fmt(g.started_at)} → {ctx.fmt(g.ended_at)} · "
-                           f"{markup.plain(mention(member_by_id(ctx, g.mentor_id)))}")
-        for s in ctx.session.exec(select(MentorSession).where(MentorSession.engagement_id == g.id)
-                                  .order_by(col(MentorSession.held_at))):
-            logs.append(f"{ctx.fmt(s.held_at)} {markup.plain(mention(member_by_id(ctx, s.author_id)))}: "
-                        f"{ctx.decrypt(s.note_ct, s.note_kid, NOTE_AAD)}")
-    followups = []
-    for f in ctx.session.exec(select(FollowUp).where(FollowUp.subject_id == subject.id).order_by(col(FollowUp.id))):
-        text = ctx.decrypt(f.text_ct, f.text_kid, FOLLOWUP_TEXT_AAD)
-        followups.append(f"F-{f.id} {f.kind} · {f.state} · {ctx.fmt(f.due_at)}" + (f": {text}" if text else ""))
-    seen = [f"{ctx.fmt(e.at)} <@{e.actor}> {e.action} {e.result}"
-            for e in ctx.session.exec(select(AuditEntry).where(AuditEntry.case_ref == case.ref)
-                                      .order_by(col(AuditEntry.id)))]
-    ref = case.ref
-    return [(f"{ref} · {t('subject.export.case')}", facts), (f"{ref} · {t('subject.export.texts')}", texts),
-            (f"{ref} · {t('subject.export.timeline')}", timeline),
-            (f"{ref} · {t('subject.export.offers')}", offers + engagements),
-            (f"{ref} · {t('subject.export.logs')}", logs + followups),
-            (f"{ref} · {t('subject.export.seen')}", seen)]
-
-
 @form("subject.export", access.ADMIN, IDENTIFIER)
 def submit_export(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
     pseudonym, errors = _checked(ctx, values)
@@ -146,15 +82,12 @@ def submit_export(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
               detail={"cases": len(found)})
     if not found:
         return FormResult(reply=Reply(text=ctx.t("subject.none")))
-    doc = exports.Document(title=ctx.t("subject.export.title"), footer=ctx.t("subject.export.footer"), meta=[
-        ctx.t("subject.export.meta", subject=format_pseudonym(pseudonym), made=ctx.fmt(ctx.now()),
-              cases=", ".join(dict.fromkeys(c.ref for _s, c in found))),
-        ctx.t("subject.export.review")], pages=exports.page_text(ctx.lang))
-    for subject, case in found:
-        doc.sections += _case_sections(ctx, subject, case)
-    stem = "subject-export-" + ctx.local(ctx.now()).strftime("%Y%m%d-%H%M")
-    return FormResult(reply=Reply(text=ctx.t("subject.export.done_n", cases=ctx.tn("n.cases", len(found))),
-                                  attachments=exports.attachments(doc, stem)))
+    lang = (values.get("language") or "").strip().lower()
+    lang = lang if lang in messages.LANGS else ctx.lang
+    doc = letter(ctx, lang, pseudonym, found)
+    stem = "subject-access-" + ctx.local(ctx.now()).strftime("%Y%m%d-%H%M")
+    return FormResult(reply=Reply(text=ctx.tn("subject.export.ready", len(found)),
+                                  attachments=documents.attachments(doc, stem)))
 
 
 def unlink(ctx: Ctx, subject: Subject, case: Case) -> dict[str, int]:

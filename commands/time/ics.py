@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
 
+from commands import timefmt
+from commands.messages import t
+
 PRODID = "-//koordinator//meetings//DA"
 ORGANIZER = "mailto:noreply@koordinator.invalid"
 
@@ -106,8 +109,9 @@ def single_event(single: Single, stamp: datetime) -> Event:
 
 
 def calendar(events: list[Event], *, name: str | None = None, method: str = "PUBLISH",
-             around: date | None = None) -> bytes:
-    """A VCALENDAR with the VTIMEZONEs its events need, for the years its events span (to keep it small)."""
+             around: date | None = None, lang: str | None = None) -> bytes:
+    """A VCALENDAR with the VTIMEZONEs its events need, for the years its events span (to keep it small).
+    The VTIMEZONE's COMMENT (which years it covers) is in the unit's language `lang`; without one, none."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -123,5 +127,11 @@ def calendar(events: list[Event], *, name: str | None = None, method: str = "PUB
     pivot = around or datetime.now(UTC).date()
     starts = [ev.get("dtstart").dt for ev in events]
     first = min([s.date() if isinstance(s, datetime) else s for s in starts] + [pivot])
-    cal.add_missing_timezones(first_date=date(first.year - 1, 1, 1), last_date=date(pivot.year + 6, 1, 1))
+    start, end = date(first.year - 1, 1, 1), date(pivot.year + 6, 1, 1)
+    cal.add_missing_timezones(first_date=start, last_date=end)
+    for zone in cal.walk("VTIMEZONE"):
+        zone.pop("COMMENT", None)  # icalendar's own is English
+        if lang is not None:
+            zone.add("comment", t(lang, "ics.zone_comment", first=timefmt.day(start, lang),
+                                  last=timefmt.day(end, lang)))
     return cal.to_ical()

@@ -61,7 +61,8 @@ def test_the_acceptance_line_through_a_real_pipe(tmp_path):
     possible = {when(minute + timedelta(minutes=m), "da") for m in range(spread)}
     assert deadline in possible, (deadline, possible)  # written the Danish way: `3. dec. 2026 kl. 19.37`
     listing = done.stdout[done.stdout.index("> case list"):]
-    assert re.search(rf"{ref} · ny · høj · barn · — · 0 d · frist {re.escape(deadline)} \(om (2 dage|1 dag og 2[3-4] timer)\)", listing)
+    left = r"\(om (2 dage|1 dag og 2[34] timer)\)"
+    assert re.search(rf"{ref} · ny · høj · barn · — · 0 d · frist {re.escape(deadline)} {left}", listing)
     # no keys in the environment: generated once into a private file, with a warning
     keys = tmp_path / "koordinator.keys.json"
     assert keys.exists() and stat.S_IMODE(keys.stat().st_mode) == 0o600
@@ -117,13 +118,16 @@ def test_a_form_cut_short_by_end_of_input_stores_nothing(tmp_path):
 
 def test_the_annual_report_pdf_is_written_to_the_files_folder(tmp_path):
     """The README's console on SQLite: `report annual … format=pdf` writes a PDF with its charts to
-    ./koordinator-files/ and prints the path; asking again never overwrites the first file."""
+    ./koordinator-files/ and prints the path; asking again never overwrites the first file (the very same bytes
+    are the same file: one copy)."""
     done = console(tmp_path, ACCEPTANCE + "report annual year=2026 format=pdf\nreport annual year=2026 format=pdf\n")
     assert done.returncode == 0 and "Traceback" not in done.stderr
     first, second = tmp_path / "koordinator-files" / "aarsrapport-2026.pdf", \
         tmp_path / "koordinator-files" / "aarsrapport-2026-2.pdf"
-    assert "koordinator-files/aarsrapport-2026.pdf" in done.stdout and "aarsrapport-2026-2.pdf" in done.stdout
-    assert first.read_bytes().startswith(b"%PDF") and second.read_bytes().startswith(b"%PDF")
+    assert "koordinator-files/aarsrapport-2026.pdf" in done.stdout
+    again = "koordinator-files/aarsrapport-2026-2.pdf" if second.exists() else "koordinator-files/aarsrapport-2026.pdf"
+    assert done.stdout.count(again) == (1 if second.exists() else 2)  # made in another second: another file
+    assert first.read_bytes().startswith(b"%PDF")
     assert stat.S_IMODE(first.stat().st_mode) == 0o600
     from pypdf import PdfReader
 

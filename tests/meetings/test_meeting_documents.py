@@ -69,7 +69,7 @@ def test_the_danish_agenda_is_a_headed_table_per_section_in_danish_words(danish)
     text = pages(ok(da, "agenda M-2026-001 format=pdf").attachments[0].data, "agenda-da.pdf")
     assert len(text) >= 3, "36 cases, every fourth with six pseudonyms, run over several pages"
     assert text[0].startswith("Dagsorden for mødet torsdag den 3. december 2026 kl. 9.00")
-    assert "Koordineringsmøde M-2026-001 · 3. dec. 2026 kl. 09.00-10.30" in text[0]
+    assert "Koordineringsmøde M-2026-001 · 3. dec. 2026 kl. 09.00–10.30" in text[0]  # the typographic dash
     header = "Sag Pseudonymer Spor Alder Alvor Status Myndighed Dage åben Næste frist Derfor på dagsordenen"
     assert header in text[0]
     for number, page in enumerate(text, 1):

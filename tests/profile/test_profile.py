@@ -195,7 +195,7 @@ def test_the_agenda_proposes_the_generic_units_ad_hoc_participants(db_url, clock
 
 
 def test_the_export_footer_comes_from_the_profiles_legal_bases():
-    from commands.exports import footer_text
+    from commands.documents import footer_text
     from commands.messages import t
 
     for lang in ("da", "en"):

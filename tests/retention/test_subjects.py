@@ -46,11 +46,11 @@ def test_export_holds_everything_on_the_person_and_nothing_on_others(svc, clock)
         assert r.secrets[name] in y, name
     assert r.x not in y and format_pseudonym(r.x) not in y  # the other person of the case
     assert r.secrets["log"] not in y and r.secrets["other_summary"] not in y and r.other not in y
-    assert f"<@{SEC}> case.view" in y  # who saw it, from the audit log
+    assert "secretariat, BIF — viewed the case" in y  # who saw it, from the audit log: a role, not an id
     x = export(svc, PERSON_X)
     for name in ("summary", "note", "minute", "log", "other_summary"):
         assert r.secrets[name] in x, name
-    assert r.ref in x and r.other in x and "mentor · accepted" in x and format_pseudonym(r.y) not in x
+    assert r.ref in x and r.other in x and "Offer of mentor made" in x and format_pseudonym(r.y) not in x
     with unit_of_work(svc.engine) as session:
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.action == "subject.export")))
     assert len(entries) == 2 and all(e.purpose_ct is not None and json.loads(e.detail)["cases"] for e in entries)
