@@ -288,9 +288,6 @@ def _document_texts(course: Course) -> dict[str, str]:
     return texts
 
 
-@pytest.mark.xfail(strict=True, reason="documents (issue 20, part 2: the export writers) still print codes, "
-                                       "mentions and key=value debris in the agenda, minutes, reports and the "
-                                       "subject access letter; flip when the documents helper's work is merged")
 def test_every_file_the_course_wrote_reads_in_words(course: Course) -> None:
     texts = _document_texts(course)
     assert {".md", ".csv", ".pdf"} <= {Path(name).suffix for name in texts}
