@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, or_, select
 
 from commands import access
-from commands.cases import steps
+from commands.cases import disclosures, persons, steps
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -29,7 +29,7 @@ from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention
 from commands.tokenizer import Args
-from storage.enums import OPEN_STATES, AgeBand, CaseState, Role
+from storage.enums import OPEN_STATES, AgeBand, CaseState, Relation, Role, Track
 from storage.models import Case, CaseEvent, Engagement, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
@@ -46,10 +46,12 @@ def _days_open(ctx: Ctx, case: Case) -> int:
 _EVENT_VALUES = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org",
                  "level": "level", "reason": "close_reason", "kind": "offer_kind", "response": "response",
                  "from": "state", "to": "state", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
-                 "deadline_met": "yes_no", "outcome": "yes_no"}
+                 "deadline_met": "yes_no", "outcome": "yes_no", "relation": "relation", "result": "course_result",
+                 "missed": "yes_no", "basis": "basis"}
 _EVENT_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind",
                     ("outcome", "kind"): "followup_kind", ("track", "from"): "track", ("track", "to"): "track",
-                    ("track", "switch"): "yes_no"}
+                    ("track", "switch"): "yes_no", ("severity", "from"): "severity", ("severity", "to"): "severity",
+                    ("person_referred", "to"): "org"}
 
 
 def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
@@ -64,6 +66,8 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
             shown = f"<@{value}>"
         elif key == "deadline" and isinstance(value, str):
             shown = ctx.fmt(datetime.fromisoformat(value))
+        elif key == "categories" and isinstance(value, str):
+            shown = labels(ctx.lang, "disclosure", value)
         else:
             shown = ctx.label(kind, value) if kind else str(value)
         parts.append(f"{ctx.label('event_key', key)}={shown}")
@@ -174,11 +178,16 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
     elif case.state == CaseState.closed:
         reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
+    if case.release_at is not None:
+        reply.fields.append(f(ctx.t("field.release"), ctx.fmt_day(case.release_at)))
     subjects = subjects_of(ctx, case)
     for subject in subjects:
         flags = [ctx.t("subject.linked")] if subject.linked else []
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
+        if len(subjects) > 1:  # a family: each person with their own track, relation, authority, owner
+            reply.fields.append(f(ctx.t("field.person"), " · ".join([persons.person_line(ctx, case, subject), *flags])))
+            continue
         reply.fields.append(f(ctx.t("field.subject"), " · ".join(
             [format_pseudonym(subject.pseudonym), ctx.label("age", subject.age_band), *flags])))
     if case.state in (CaseState.new, CaseState.qualifying):
@@ -190,11 +199,13 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                 f"{ctx.label('offer_state', offer.state)}")
         reply.fields.append(f(ctx.t("field.offer"), line))
     for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
+        result = f" · {ctx.label('course_result', eng.result)}" if eng.result else ""
         reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · "
                               f"{ctx.label('offer_kind', eng.kind)} · {mention(member_by_id(ctx, eng.mentor_id))} · "
-                              f"{ctx.label('engagement_state', eng.state)}"))
+                              f"{ctx.label('engagement_state', eng.state)}{result}"))
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
+    reply.fields += disclosures.show_fields(ctx, case)
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))
@@ -222,30 +233,41 @@ def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t("note.added", ref=case.ref))
 
 
-def subject_form(ctx: Ctx, ref: str) -> Form:
+def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Form:
+    given = values or {}
     return Form("case.subject", ctx.t("form.subject", ref=ref), (
         FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True,
                   option_labels=words(ctx, "age", tuple(AgeBand))),
+        FormField("track", ctx.t("field.track"), "select", tuple(Track),
+                  option_labels=words(ctx, "track", tuple(Track))),
+        FormField("relation", ctx.t("field.relation"), "select", tuple(Relation),
+                  option_labels=words(ctx, "relation", tuple(Relation))),
         FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
-    ), ctx.t("form.submit"), {"case": ref})
+    ), ctx.t("form.submit"), {"case": ref, **{k: v for k, v in given.items() if k in ("track", "relation")}})
 
 
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
-    ctx.audit("case.subject_add", case_ref=case.ref)
+    persons.person_added(ctx, case, subject)
+    ctx.audit("case.subject_add", case_ref=case.ref, detail={"track": subject.track, "relation": subject.relation})
     return Reply(text=ctx.t("subject.added", ref=case.ref, subject=format_pseudonym(subject.pseudonym),
-                            age=ctx.label("age", subject.age_band)))
+                            age=ctx.label("age", subject.age_band)),
+                 fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, subject))])
 
 
-@command("case subject add", "case subject add KE-… age=… [identifier via form]", access.STAFF, case_arg=True)
+@command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
+         access.STAFF, case_arg=True)
 def subject_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
-    only_options(args, {"age"})
+    only_options(args, {"age", "track", "relation"})
     if case.state == CaseState.closed:
         raise UsageError("case_closed", ref=case.ref)
+    track = enum_value(Track, args.options["track"], "track").value if "track" in args.options else None
+    relation = enum_value(Relation, args.options["relation"], "relation").value if "relation" in args.options else None
     if "age" not in args.options:
-        return Reply(text=ctx.t("subject.form_opened", ref=case.ref), form=subject_form(ctx, case.ref))
+        return Reply(text=ctx.t("subject.form_opened", ref=case.ref),
+                     form=subject_form(ctx, case.ref, {"track": track or "", "relation": relation or ""}))
     age = enum_value(AgeBand, args.options["age"], "age")
-    return _subject_added(ctx, case, add_subject(ctx, case, age, None))
+    return _subject_added(ctx, case, add_subject(ctx, case, age, None, track, relation))
 
 
 @form("case.subject", access.STAFF, frozenset({"identifier"}))
@@ -254,13 +276,21 @@ def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) ->
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
     if case is None or case.state == CaseState.closed:
         raise UsageError("unknown_case", ref=ref)
-    try:
-        age = enum_value(AgeBand, values.get("age"), "age")
-    except UsageError as exc:
-        return FormResult(errors={"age": ctx.t(f"usage.{exc.key}", **exc.params)})
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors: dict[str, str] = {}
+    chosen: dict[str, str | None] = {}
+    for name, vocabulary in (("age", AgeBand), ("track", Track), ("relation", Relation)):
+        raw_value = (values.get(name) or context.get(name) or "").strip()
+        if not raw_value and name != "age":
+            chosen[name] = None
+            continue
+        try:
+            chosen[name] = enum_value(vocabulary, raw_value, name).value  # type: ignore[arg-type]
+        except UsageError as exc:
+            errors[name] = ctx.t(f"usage.{exc.key}", **exc.params)
+    errors |= _identifier_errors(ctx, values, ["identifier"])
     if errors:
         return FormResult(errors=errors)
     raw = (values.get("identifier") or "").strip()
-    subject = add_subject(ctx, case, age, identifier_token(ctx, raw) if raw else None)
+    subject = add_subject(ctx, case, AgeBand(chosen["age"]), identifier_token(ctx, raw) if raw else None,
+                          chosen["track"], chosen["relation"])
     return FormResult(reply=_subject_added(ctx, case, subject))

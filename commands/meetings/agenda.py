@@ -19,7 +19,7 @@ from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.meetings import published
-from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
+from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep, Person
 from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
     meeting_by_ref,
@@ -85,12 +85,36 @@ def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
     """One case on the agenda in the reader's words: the chat line and the documents' table row both read it."""
     c = item.case
     reason = t(lang, f"agenda.reason.{item.reason}", days=review_days)
-    return {"ref": c.ref, "subjects": ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
-            "track": label(lang, "track", c.track), "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
+    subjects = ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—"
+    tracks = label(lang, "track", c.track)
+    if c.persons:  # a family: one item, each person with their own track, age group and relation
+        subjects = "; ".join(family_person(lang, p) for p in c.persons)
+        tracks = ", ".join(label(lang, "track", x) for x in dict.fromkeys(p.track or c.track for p in c.persons))
+    return {"ref": c.ref, "subjects": subjects,
+            "track": tracks, "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
             "severity": label(lang, "severity", c.severity), "state": label(lang, "state", c.state),
             "org": org_name(lang, c.responsible_org, profile), "days": str(max(0, (now - c.received_at).days)),
             "deadline": _deadline(lang, tz, item, now),
             "reason": reason + (" " + t(lang, "agenda.added_mark") if item.added else "")}
+
+
+def family_person(lang: str, person: Person) -> str:
+    """`7KQ2-M9XD (barn, 15-17 år, søskende)`: a family's person on the agenda."""
+    words = [label(lang, "track", person.track) if person.track else None, label(lang, "age", person.age),
+             label(lang, "relation", person.relation) if person.relation else None]
+    return f"{format_pseudonym(person.pseudonym)} ({', '.join(w for w in words if w)})"
+
+
+def disclosure_lines(lang: str, agenda: Agenda, profile: Profile | None = None) -> list[str]:
+    """Per case on the agenda: to whom which categories were disclosed since the previous meeting."""
+    lines = []
+    for item in agenda.items():
+        shared = agenda.disclosed.get(item.case.id)
+        if shared:
+            parts = [f"{org_name(lang, org, profile)}: {', '.join(label(lang, 'disclosure', c) for c in what)}"
+                     for org, what in shared]
+            lines.append(t(lang, "agenda.disclosure_line", ref=item.case.ref, shared="; ".join(parts)))
+    return lines
 
 
 def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28,
@@ -171,6 +195,8 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
             late = [late_step_line(lang, tz, item.case.ref, step, now, profile)
                     for item, steps in agenda.late_steps for step in steps]
             doc.sections.append(exports.Section(t(lang, "agenda.steps_late", count=len(late)), late))
+    if shared := disclosure_lines(lang, agenda, profile):
+        doc.sections.append(exports.Section(t(lang, "agenda.disclosures", count=len(shared)), shared))
     proposals = [t(lang, "agenda.proposal", org=org_name(lang, p.org, profile),
                    reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]

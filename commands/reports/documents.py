@@ -95,7 +95,8 @@ def _grid_rows(lang: str, g: Grid) -> list[list[str]]:
 
 
 KINDS = {"source": "source", "track": "track", "district": "district", "age": "age", "level": "level",
-         "severity": "severity", "referral": "org", "indicators": "indicator", "closures": "close_reason"}
+         "severity": "severity", "referral": "org", "indicators": "indicator", "closures": "close_reason",
+         "persons_track": "track", "results": "course_result"}
 
 
 def shown(report: Annual, lang: str) -> Shown:

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from commands import access, exports
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, identifier_token
+from commands.cases.disclosures import disclosures_for
 from commands.cases.mentors import NOTE_AAD
 from commands.common import EVENT_TEXT_AAD, member_by_id, mention, only_options
 from commands.context import Ctx
@@ -128,8 +129,12 @@ def _case_sections(ctx: Ctx, subject: Subject, case: Case) -> list[tuple[str, li
     seen = [f"{ctx.fmt(e.at)} <@{e.actor}> {e.action} {e.result}"
             for e in ctx.session.exec(select(AuditEntry).where(AuditEntry.case_ref == case.ref)
                                       .order_by(col(AuditEntry.id)))]
+    recipients = [t("subject.export.recipient", org=ctx.label("org", d.org), basis=ctx.label("basis", d.basis),
+                    what=", ".join(ctx.label("disclosure", c) for c in d.categories), when=ctx.fmt(d.at))
+                  for d in disclosures_for(ctx.session, subject=subject)]  # GDPR Art. 15(1)(c)
     ref = case.ref
     return [(f"{ref} · {t('subject.export.case')}", facts), (f"{ref} · {t('subject.export.texts')}", texts),
+            (f"{ref} · {t('subject.export.recipients')}", recipients or [t("none")]),
             (f"{ref} · {t('subject.export.timeline')}", timeline),
             (f"{ref} · {t('subject.export.offers')}", offers + engagements),
             (f"{ref} · {t('subject.export.logs')}", logs + followups),

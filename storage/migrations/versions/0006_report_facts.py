@@ -107,7 +107,7 @@ def _backfill() -> None:
         conn.execute(cases.update().where(cases.c.id == case_id).values(fact_key=secrets.token_hex(16)))
     tz = ZoneInfo(os.environ.get("TIMEZONE", "Europe/Copenhagen"))
     for start in range(0, len(ids), 500):
-        facts.refresh(conn, ids[start:start + 500], tz, steps=False)  # case_step: 0010, report_step: 0011
+        facts.refresh(conn, ids[start:start + 500], tz, steps=False, families=False)  # case_step: 0010, report_step: 0011
 
 
 def downgrade() -> None:

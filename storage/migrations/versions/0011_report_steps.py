@@ -47,7 +47,7 @@ def _backfill() -> None:
     ids = [row.id for row in conn.execute(sa.select(cases.c.id).where(cases.c.fact_key.is_not(None)))]
     tz = ZoneInfo(os.environ.get("TIMEZONE", "Europe/Copenhagen"))
     for start in range(0, len(ids), 500):
-        facts.refresh(conn, ids[start:start + 500], tz)
+        facts.refresh(conn, ids[start:start + 500], tz, families=False)
 
 
 def downgrade() -> None:
