@@ -25,7 +25,7 @@ from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, Severity
-from storage.models import Case, FollowUp
+from storage.models import Case, FollowUp, Subject
 from storage.profile import store
 from storage.profile.tables import CaseStep
 
@@ -33,8 +33,14 @@ UNREFERRED = (CaseState.new, CaseState.qualifying)
 
 
 def _may_change(ctx: Ctx, case: Case) -> bool:
+    """The secretariat, the case's owner, or the owner of one of its persons (a family's)."""
     actor = ctx.actor
-    return actor is not None and (access.role_of(actor) in access.LEADS or actor.id == case.owner_id)
+    if actor is None:
+        return False
+    if access.role_of(actor) in access.LEADS or actor.id == case.owner_id:
+        return True
+    return ctx.session.exec(select(Subject.id).where(Subject.case_id == case.id,
+                                                     Subject.owner_id == actor.id)).first() is not None
 
 
 @command("case severity", 'case severity KE-… critical|high|normal reason="…"', access.STAFF, case_arg=True)

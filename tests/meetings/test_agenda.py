@@ -44,7 +44,7 @@ def unit(svc: Services) -> dict[str, str]:
         subject = pseudonym_of(svc, refs[key])
         ok(svc, f"case offer {refs[key]} subject={subject} kind=mentor")
         ok(svc, f"case respond {refs[key]} subject={subject} kind=mentor accepted")
-    ok(svc, f"mentor end {refs['K']} subject={pseudonym_of(svc, refs['K'])}")
+    ok(svc, f"mentor end {refs['K']} subject={pseudonym_of(svc, refs['K'])} result=completed")
     at(svc, 2026, 11, 23, 10, 0)
     ok(svc, SERIES.format(policy="skip"))  # M-2026-001 Thu 26 Nov, M-2026-002 Thu 10 Dec, M-2026-003 Thu 24 Dec
     at(svc, 2026, 11, 24, 10, 0)

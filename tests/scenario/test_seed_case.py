@@ -186,10 +186,10 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
 
     # --- after nine months the risk is judged over: engagements end, the case goes to the normal system --
     clock.instant = received + timedelta(days=273)
-    say("coach", f"mentor end {REF} subject={father}")
-    say("mentor_girl", f"mentor end {REF} subject={daughter}")
+    say("coach", f"mentor end {REF} subject={father} result=completed")
+    say("mentor_girl", f"mentor end {REF} subject={daughter} result=completed")
     assert case_state(svc) == "active"
-    out = say("mentor_son", f"mentor end {REF} subject={son}")
+    out = say("mentor_son", f"mentor end {REF} subject={son} result=completed")
     assert f"The mentor engagement of {son} in {REF} has ended." in private(out)
     assert case_state(svc) == "follow_up"
     out = say("bif", f"case close {REF} reason=normal_system")
