@@ -8,6 +8,7 @@ from storage.crypto import Vault
 from storage.models import (
     Case,
     CaseEvent,
+    Disclosure,
     FollowUp,
     Meeting,
     MentorSession,
@@ -35,6 +36,7 @@ ENCRYPTED = (
     (Publication, "md_ct", "md_kid", "publication.md"),
     (Publication, "pdf_ct", "pdf_kid", "publication.pdf"),
     (CaseStep, "title_ct", "title_kid", "step.title"),
+    (Disclosure, "text_ct", "text_kid", "disclosure.text"),
 )
 
 

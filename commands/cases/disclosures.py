@@ -84,11 +84,11 @@ def line(ctx: Ctx, shared: Shared) -> str:
     return " · ".join(parts)
 
 
-def show_fields(ctx: Ctx, case: Case, limit: int = 10) -> list[FieldLine]:
-    """For `case show`: the latest disclosures, newest last, with a note's text (shown privately only)."""
+def show_fields(ctx: Ctx, case: Case, names: dict[int | None, str], limit: int = 10) -> list[FieldLine]:
+    """For `case show` (`names`: the case's persons, id → pseudonym): the latest disclosures, newest last,
+    with a note's text (shown privately only)."""
     rows = list(ctx.session.exec(select(Disclosure).where(Disclosure.case_id == case.id)
                                  .order_by(col(Disclosure.at).desc(), col(Disclosure.id).desc()).limit(limit)))
-    names = {s.id: s.pseudonym for s in ctx.session.exec(select(Subject).where(Subject.case_id == case.id))}
     fields = []
     for d in reversed(rows):
         item = Shared(d.org, d.basis, tuple(c for c in d.categories.split(",") if c), d.at, d.how, case.ref,

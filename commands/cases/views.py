@@ -186,7 +186,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
         if len(subjects) > 1:  # a family: each person with their own track, relation, authority, owner
-            reply.fields.append(f(ctx.t("field.person"), " · ".join([persons.person_line(ctx, case, subject), *flags])))
+            reply.fields.append(f(ctx.t("field.subject"), " · ".join([persons.person_line(ctx, case, subject), *flags])))
             continue
         reply.fields.append(f(ctx.t("field.subject"), " · ".join(
             [format_pseudonym(subject.pseudonym), ctx.label("age", subject.age_band), *flags])))
@@ -205,7 +205,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                               f"{ctx.label('engagement_state', eng.state)}{result}"))
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
-    reply.fields += disclosures.show_fields(ctx, case)
+    reply.fields += disclosures.show_fields(ctx, case, {s.id: s.pseudonym for s in subjects})
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(10)))
@@ -238,11 +238,11 @@ def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Fo
     return Form("case.subject", ctx.t("form.subject", ref=ref), (
         FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True,
                   option_labels=words(ctx, "age", tuple(AgeBand))),
+        FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
         FormField("track", ctx.t("field.track"), "select", tuple(Track),
                   option_labels=words(ctx, "track", tuple(Track))),
         FormField("relation", ctx.t("field.relation"), "select", tuple(Relation),
                   option_labels=words(ctx, "relation", tuple(Relation))),
-        FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
     ), ctx.t("form.submit"), {"case": ref, **{k: v for k, v in given.items() if k in ("track", "relation")}})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from storage.enums import Severity, Track
 
@@ -105,18 +105,14 @@ class Step(_Strict):
 
     @field_validator("due")
     @classmethod
-    def _offset(cls, value: str) -> str:
+    def _offset(cls, value: str, info: ValidationInfo) -> str:
         text = str(value).strip().lower().replace(" ", "")
+        if text.startswith("-") and info.data.get("anchor") != "release":
+            raise ValueError("an offset cannot be negative: a step is due on or after its anchor "
+                             "(only the release anchor counts back: -6m is six months before the release)")
         if not OFFSET.match(text):
             raise ValueError("an offset is a number and a unit: 24h, 3d, 2wd (working days), 2w or 3m")
         return text
-
-    @model_validator(mode="after")
-    def _before_release_only(self) -> Step:
-        if self.due.startswith("-") and self.anchor != "release":
-            raise ValueError("an offset cannot be negative: a step is due on or after its anchor "
-                             "(only the release anchor counts back: -6m is six months before the release)")
-        return self
 
 
 class Profile(_Strict):

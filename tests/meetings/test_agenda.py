@@ -78,6 +78,8 @@ def section_refs(text: str) -> dict[int, list[str]]:
         if line.startswith("*") and line[1:2].isdigit():
             current = int(line[1])
             out[current] = []
+        elif line.startswith("*"):
+            current = 0  # a list after the sections (late steps, disclosures, participants)
         elif line.startswith("• KE-") and current:
             out[current].append(line[2:14])
     return out

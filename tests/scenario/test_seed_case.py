@@ -96,8 +96,8 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
                f'kriminalpræventive sektion (DKS)."')
     show = private(say("sof", f"case show {REF}"))
     assert [v for label, v in fields(show) if label == "Subject"] == [
-        f"{pretty(people['father'])} · 25+ · linked", f"{pretty(people['son'])} · 15-17 · linked",
-        f"{pretty(people['daughter'])} · 0-14 · linked"]
+        f"{pretty(people['father'])} · 25+ · child · linked", f"{pretty(people['son'])} · 15-17 · child · linked",
+        f"{pretty(people['daughter'])} · 0-14 · child · linked"]  # a family: each person with their own track
     assert SUMMARY in show and "extremist statements, intent to travel" in show
 
     # an unrelated concern from the police, to prove the mentors' need-to-know later
