@@ -186,7 +186,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
         if len(subjects) > 1:  # a family: each person with their own track, relation, authority, owner
-            reply.fields.append(f(ctx.t("field.subject"), " · ".join([persons.person_line(ctx, case, subject), *flags])))
+            line = persons.person_line(ctx, case, subject)
+            reply.fields.append(f(ctx.t("field.subject"), " · ".join([line, *flags])))
             continue
         reply.fields.append(f(ctx.t("field.subject"), " · ".join(
             [format_pseudonym(subject.pseudonym), ctx.label("age", subject.age_band), *flags])))
