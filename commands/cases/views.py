@@ -244,7 +244,7 @@ def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Fo
                   option_labels=words(ctx, "track", tuple(Track))),
         FormField("relation", ctx.t("field.relation"), "select", tuple(Relation),
                   option_labels=words(ctx, "relation", tuple(Relation))),
-    ), ctx.t("form.submit"), {"case": ref, **{k: v for k, v in given.items() if k in ("track", "relation")}})
+    ), ctx.t("form.submit"), {"case": ref, **{k: v for k, v in given.items() if k in ("track", "relation") and v}})
 
 
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:

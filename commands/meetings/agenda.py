@@ -109,10 +109,12 @@ def disclosure_lines(lang: str, agenda: Agenda, profile: Profile | None = None) 
     """Per case on the agenda: to whom which categories were disclosed since the previous meeting."""
     lines = []
     for item in agenda.items():
-        shared = agenda.disclosed.get(item.case.id)
-        if shared:
+        by_org: dict[str, dict[str, None]] = {}
+        for org, what in agenda.disclosed.get(item.case.id, []):
+            by_org.setdefault(org, {}).update(dict.fromkeys(what))
+        if by_org:
             parts = [f"{org_name(lang, org, profile)}: {', '.join(label(lang, 'disclosure', c) for c in what)}"
-                     for org, what in shared]
+                     for org, what in by_org.items()]
             lines.append(t(lang, "agenda.disclosure_line", ref=item.case.ref, shared="; ".join(parts)))
     return lines
 
