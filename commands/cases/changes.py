@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, select
 
 from commands import access
@@ -159,7 +160,8 @@ def release_date(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     added, moved = _start_prison_procedure(ctx, case)
     add_event(ctx, case, "release_date", {"date": day.isoformat(), "added": added})
     ctx.audit("case.release_date", case_ref=case.ref, detail={"added": added, "moved": moved})
-    start = ctx.cal.at((ctx.local(release) - timedelta(days=182)).date())
+    dues = [s.due_at for s in _release_steps(ctx, case) if s.due_at is not None and s.state == "open"]
+    start = min(dues) if dues else ctx.cal.at((ctx.local(release) - relativedelta(months=6)).date())
     reply = Reply(text=ctx.t("release.set", ref=case.ref, date=ctx.fmt_day(release), start=ctx.fmt_day(start)))
     if added:
         reply.fields.append(FieldLine(ctx.t("steps.field"), ctx.tn("release.steps_added", added)))
