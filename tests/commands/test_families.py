@@ -272,3 +272,24 @@ def test_a_release_date_starts_the_prison_procedure_six_months_before(db_url, cl
     sweep(svc, local(2026, 11, 24, 9, 0))
     assert any("Udslusning" in text or "release" in text.lower() for _k, _t, text in sent(svc))
     svc.engine.dispose()
+
+
+def test_the_subject_access_export_lists_the_recipients_and_their_bases(unit):
+    from tests.commands.cmdkit import submit
+
+    svc = unit
+    ok(svc, "U_SOF", FAMILY)
+    added = submit(svc, ADMIN, "case.subject", {"age": "15-17", "identifier": "010203-1234", "relation": "child"},
+                   {"case": "KE-2026-0001"})
+    assert added.reply is not None and added.reply.ok, added
+    son = _persons(svc, "KE-2026-0001")[-1]
+    ok(svc, "U_SOF", "case checked KE-2026-0001 org=SSP found=no")
+    ok(svc, "U_SEC", "case qualify KE-2026-0001 level=pre_emptive")
+    ok(svc, "U_SEC", f"case refer KE-2026-0001 to=SOF subject={_p(_persons(svc, 'KE-2026-0001')[0])}")
+    ok(svc, "U_SOF", f"case disclose KE-2026-0001 to=POLICE basis=dbl8 what=criminal subject={_p(son)}")
+    result = submit(svc, ADMIN, "subject.export", {"identifier": "010203-1234", "purpose": "Indsigt"})
+    assert result.reply is not None and result.reply.ok
+    md = next(a for a in result.reply.attachments if a.filename.endswith(".md")).data.decode()
+    section = md.split("recipients of information (disclosures)")[1].split("\n#")[0]
+    assert "SSP" in section and "POLICE" in section and "Data Protection Act §8" in section
+    assert "criminal matters" in section and "SOF" not in section  # the father's referral is not his
