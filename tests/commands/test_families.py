@@ -293,3 +293,35 @@ def test_the_subject_access_export_lists_the_recipients_and_their_bases(unit):
     section = md.split("recipients of information (disclosures)")[1].split("\n#")[0]
     assert "SSP" in section and "POLICE" in section and "Data Protection Act §8" in section
     assert "criminal matters" in section and "SOF" not in section  # the father's referral is not his
+
+
+def test_each_person_on_another_track_gets_their_own_checklist(db_url, clock):
+    svc = make_svc(make_settings(db_url, unit_profile="denmark-generic"), clock)  # procedures on
+    seed_admin(svc)
+    add_member(svc, "U_SEC", "secretariat", "SEK")
+    add_member(svc, "U_SSP", "member", "SSP")
+    ok(svc, ADMIN, FAMILY.replace(" district=Nørrebro", ""))
+    father, son, sister = _persons(svc, "KE-2026-0001")
+    ok(svc, ADMIN, f"case subject set KE-2026-0001 subject={_p(son)} track=crime relation=child")
+    ok(svc, ADMIN, "case qualify KE-2026-0001 level=pre_emptive")
+    with unit_of_work(svc.engine) as session:
+        rows = list(session.exec(select(CaseStep).order_by(col(CaseStep.n))))
+    case_steps = [s for s in rows if s.subject_id is None]
+    sons = [s for s in rows if s.subject_id == son.id]
+    assert case_steps and sons and not [s for s in rows if s.subject_id in (father.id, sister.id)]
+    assert min(s.n for s in sons) > max(s.n for s in case_steps)
+    waiting = [s for s in sons if s.anchor == "referred"]
+    assert waiting and all(s.due_at is None for s in waiting)
+    ok(svc, ADMIN, f"case refer KE-2026-0001 to=SOC subject={_p(father)}")  # the case is referred: not the son
+    with unit_of_work(svc.engine) as session:
+        assert all(session.get(CaseStep, s.id).due_at is None for s in waiting)
+    ok(svc, ADMIN, f"case refer KE-2026-0001 to=SSP owner=<@U_SSP> subject={_p(son)}")
+    with unit_of_work(svc.engine) as session:
+        assert all(session.get(CaseStep, s.id).due_at is not None for s in waiting)
+    listed = ok(svc, ADMIN, "case steps KE-2026-0001").text
+    assert f"({_p(son)})" in listed
+    ok(svc, ADMIN, "case subject add KE-2026-0001 age=25+ track=adult_psych relation=partner")  # joins later
+    with unit_of_work(svc.engine) as session:
+        partner = session.exec(select(Subject).where(Subject.relation == "partner")).one()
+        assert session.exec(select(CaseStep).where(CaseStep.subject_id == partner.id)).first() is not None
+    svc.engine.dispose()
