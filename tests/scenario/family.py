@@ -68,7 +68,7 @@ def script(mention: Callable[[str], str], people: Mapping[str, str]) -> list[Ste
               Say("vink", f'case severity {REF} normal reason="x"', "Only the case owner"),
               Clock(timedelta(days=14)),
               Say("ssp", f'case severity {REF} high reason="Sønnen er dukket op igen"'),
-              Clock(timedelta(days=92), absolute=True),  # the sister's 3-month re-offer falls due
+              Clock(timedelta(days=93), absolute=True),  # the sister's 3-month re-offer falls due: a DM
               Say("sof", f"case offer {REF} subject={sister} kind=mentor"),
               Say("sof", f"case respond {REF} subject={sister} kind=mentor accepted"),
               Say("sof", f"case assign {REF} subject={sister} kind=mentor mentor={mention('mentor_girl')}"),
