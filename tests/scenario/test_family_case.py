@@ -52,9 +52,5 @@ def test_the_family_case_through_the_console(db_url: str) -> None:
     reoffer = [d for d in dms(everything, "sof") if "again" in d.lower() and "F-" in d]
     assert reoffer, "the sister's 3-month re-offer reminder reaches her owner"
     assert not any("udrejse" in p for p in posts(everything, "unit"))  # the reason stays on the timeline
-
-
-def test_a_bad_family_command_changes_nothing(db_url: str) -> None:
-    _state, printed = family.run_console(db_url)
     refusals = [p for p in printed if "basis" in private(p) and "nonsense" in private(p)]
     assert refusals and "Traceback" not in refusals[0]
