@@ -101,8 +101,10 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         stmt = stmt.where(col(Case.state).in_(["new", "qualifying"]), col(Case.deadline_at) < ctx.now())
     elif which == "mine":
         mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
+        persons = select(Subject.case_id).where(Subject.owner_id == ctx.actor.id)  # a family's person I own
         stmt = stmt.where(col(Case.state).in_(open_states), or_(
-            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine)))
+            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine),
+            col(Case.id).in_(persons)))
     cases = list(ctx.session.exec(stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
                                   .limit(LIST_LIMIT + 1)))
     if not cases:

@@ -325,3 +325,17 @@ def test_each_person_on_another_track_gets_their_own_checklist(db_url, clock):
         partner = session.exec(select(Subject).where(Subject.relation == "partner")).one()
         assert session.exec(select(CaseStep).where(CaseStep.subject_id == partner.id)).first() is not None
     svc.engine.dispose()
+
+
+def test_an_ad_hoc_member_who_owns_one_person_sees_the_case_and_finds_it_as_theirs(unit):
+    svc = unit
+    add_member(svc, "U_BUF", "adhoc", "BUF")
+    ok(svc, "U_SOF", FAMILY)
+    father, son, _sister = _persons(svc, "KE-2026-0001")
+    assert not run(svc, "U_BUF", "case show KE-2026-0001").ok
+    ok(svc, "U_SEC", "case qualify KE-2026-0001 level=pre_emptive")
+    ok(svc, "U_SEC", f"case refer KE-2026-0001 to=SOF owner=<@U_SOF> subject={_p(father)}")
+    ok(svc, "U_SEC", f"case refer KE-2026-0001 to=BUF owner=<@U_BUF> subject={_p(son)}")
+    assert ok(svc, "U_BUF", "case show KE-2026-0001").ok
+    assert "KE-2026-0001" in ok(svc, "U_BUF", "case list mine").text
+    assert "KE-2026-0001" in ok(svc, "U_SOF", "case list mine").text
