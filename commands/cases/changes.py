@@ -126,10 +126,7 @@ def _start_prison_procedure(ctx: Ctx, case: Case) -> tuple[int, int]:
         steps.schedule(ctx, case, step, case.release_at)
         _due_not_before(ctx, step, due)
         added += 1
-    if case.procedure_version is None:
-        case.procedure_version = current.version
-        ctx.session.add(case)
-    ctx.session.flush()
+    ctx.session.flush()  # the case's own procedure still comes at qualification (numbered after these)
     return added, moved
 
 

@@ -97,7 +97,8 @@ def attach(ctx: Ctx, case: Case) -> None:
         return
     case.procedure_version = current.version
     ctx.session.add(case)
-    for n, spec in enumerate(current.profile.steps(case.track), start=1):
+    start = ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0
+    for n, spec in enumerate(current.profile.steps(case.track), start=start + 1):  # after steps added before
         step = CaseStep(case_id=case.id, n=n, profile_version=current.version,  # type: ignore[arg-type]
                         title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
                         anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,

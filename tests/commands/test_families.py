@@ -256,18 +256,27 @@ def test_a_release_date_starts_the_prison_procedure_six_months_before(db_url, cl
     add_member(svc, "U_SEC", "secretariat", "SEK")
     svc.clock.instant = local(2026, 11, 23, 10, 0)
     ok(svc, ADMIN, NORMAL.replace("track=adult", "track=crime").replace(" district=Valby", ""))
+    ok(svc, ADMIN, "concern new severity=normal track=crime age=25+ source=prison basis=rpl115 summary=\"Indsat\"")
+    ok(svc, ADMIN, "case release-date KE-2026-0002 2027-09-30")  # before qualification: the track's steps follow
+    ok(svc, ADMIN, "case qualify KE-2026-0002 level=preventive")
+    with unit_of_work(svc.engine) as session:
+        second = list(session.exec(select(CaseStep).join(Case, Case.id == CaseStep.case_id)
+                                   .where(Case.ref == "KE-2026-0002").order_by(col(CaseStep.n))))
+    assert [s.anchor for s in second][:3] == ["release"] * 3 and "received" in [s.anchor for s in second]
     assert not run(svc, ADMIN, "case release-date KE-2026-0001 2026-01-01").ok
     assert not run(svc, ADMIN, "case release-date KE-2026-0001 someday").ok
     reply = ok(svc, ADMIN, "case release-date KE-2026-0001 2027-09-30")
     assert reply.text == ("Expected release for KE-2026-0001: 30 Sept 2027. "
                           "The prison procedure starts 30 Mar 2027.")
     with unit_of_work(svc.engine) as session:
-        steps = list(session.exec(select(CaseStep).where(CaseStep.anchor == "release").order_by(col(CaseStep.n))))
+        steps = list(session.exec(select(CaseStep).where(CaseStep.anchor == "release", CaseStep.case_id == 1)
+                                  .order_by(col(CaseStep.n))))
         due = [s.due_at.astimezone(CPH).date().isoformat() for s in steps]
     assert due[0] == "2027-03-30" and due[-1] == "2027-10-14"
     ok(svc, ADMIN, "case release-date KE-2026-0001 2027-03-01")  # sooner: the steps move; past ones due now
     with unit_of_work(svc.engine) as session:
-        moved = list(session.exec(select(CaseStep).where(CaseStep.anchor == "release").order_by(col(CaseStep.n))))
+        moved = list(session.exec(select(CaseStep).where(CaseStep.anchor == "release", CaseStep.case_id == 1)
+                                  .order_by(col(CaseStep.n))))
     assert len(moved) == len(steps) and moved[0].due_at == svc.clock.now()
     sweep(svc, local(2026, 11, 24, 9, 0))
     assert any("Udslusning" in text or "release" in text.lower() for _k, _t, text in sent(svc))
