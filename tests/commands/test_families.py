@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from commands.cases.disclosures import disclosures_for
@@ -348,3 +350,23 @@ def test_an_ad_hoc_member_who_owns_one_person_sees_the_case_and_finds_it_as_thei
     assert ok(svc, "U_BUF", "case show KE-2026-0001").ok
     assert "KE-2026-0001" in ok(svc, "U_BUF", "case list mine").text
     assert "KE-2026-0001" in ok(svc, "U_SOF", "case list mine").text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(word=st.text(max_size=12), value=st.text(max_size=16),
+       command=st.sampled_from(["case severity KE-2026-0001 {w} reason={v!r}",
+                                "case disclose KE-2026-0001 to={w} basis={v} what={w}",
+                                "case release-date KE-2026-0001 {w}",
+                                "case subject set KE-2026-0001 subject={w} relation={v}",
+                                "case refer KE-2026-0001 to=SOF subject={w}",
+                                "mentor end KE-2026-0001 subject={w} result={v}",
+                                "mentor log KE-2026-0001 subject={w} missed={v}"]))
+def test_any_family_arguments_get_an_answer_never_a_crash(unit, command: str, word: str, value: str) -> None:
+    svc = unit
+    with unit_of_work(svc.engine) as session:
+        empty = session.exec(select(Case.id)).first() is None
+    if empty:
+        ok(svc, "U_SOF", FAMILY)
+    text = command.format(w=word.replace('"', ""), v=value.replace('"', ""))
+    reply = run(svc, "U_SEC", text)
+    assert "error id" not in reply.text and "Traceback" not in reply.text, (text, reply.text)
