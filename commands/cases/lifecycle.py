@@ -109,6 +109,10 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     person = subject_by_pseudonym(ctx, case, args.options["subject"]) if "subject" in args.options else None
     if person is not None and CaseState(case.state) in AFTER_REFERRAL:
         return _refer_person(ctx, case, person, org, owner)
+    if person is None and CaseState(case.state) in AFTER_REFERRAL:
+        waiting = [format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case) if s.referred_at is None]
+        if waiting:  # a family referred in part: say whom to refer, rather than "already referred"
+            raise UsageError("refer_which_person", ref=case.ref, subjects=", ".join(waiting))
     if case.level is None and CaseState(case.state) in QUALIFYING:
         raise UsageError("level_first", ref=case.ref)
     transition(ctx, case, CaseState.referred, QUALIFYING, {"org": org})

@@ -126,6 +126,8 @@ def test_persons_are_referred_one_by_one_and_the_case_at_the_first(unit):
     assert [(p.responsible_org, p.referred_at is not None) for p in persons] == [
         (None, False), ("SSP", True), (None, False), (None, False)]
     ok(svc, "U_SEC", f"case refer KE-2026-0001 to=SOF subject={_p(father)}")
+    which = run(svc, "U_SEC", "case refer KE-2026-0001 to=SOF")
+    assert not which.ok and "one at a time" in which.text and _p(sister) in which.text
     show = ok(svc, "U_SEC", "case show KE-2026-0001")
     lines = [f.value for f in show.fields if f.label == "Subject"]
     assert any("crime · child · SSP · <@U_SSP>" in x for x in lines)
