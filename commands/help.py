@@ -18,7 +18,7 @@ from storage.models import Case
 def choices(lang: str, cmd: registry.Command) -> list[str]:
     """Each coded option of the usage line with its choices as the reader's words: `child (barn)`."""
     lines = []
-    for option in dict.fromkeys(re.findall(r"\b([a-z_]+)=", cmd.usage)):
+    for option in dict.fromkeys(re.findall(r"\b([a-z_]+)=(?!\")", cmd.usage)):  # reason="…" is free text
         enum = OPTION_KINDS.get(option)
         if enum is not None:
             kind = LABEL_KINDS[enum]
