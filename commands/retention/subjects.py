@@ -99,6 +99,8 @@ def _case_sections(ctx: Ctx, subject: Subject, case: Case) -> list[tuple[str, li
              f"{t('field.received')}: {ctx.fmt(case.received_at)}",
              f"{t('field.close_reason')}: {case.close_reason or '—'} ({ctx.fmt(case.closed_at)})",
              f"{t('field.age')}: {subject.age_band}",
+             f"{t('field.person')}: {subject.track or case.track} · {subject.relation or '—'} · "
+             f"{subject.responsible_org or '—'} · {ctx.fmt(subject.referred_at)}",
              t("subject.export.others", count=len(others))]
     texts = [f"{t('field.summary')}: {ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)}"]
     timeline = []
