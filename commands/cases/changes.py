@@ -155,15 +155,16 @@ def release_date(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     case.release_at = release
     ctx.session.add(case)
     added, moved = _start_prison_procedure(ctx, case)
-    add_event(ctx, case, "release_date", {"date": day.isoformat(), "added": added})
+    add_event(ctx, case, "release_date", {"date": day.isoformat(), **({"added": added} if added else {})})
     ctx.audit("case.release_date", case_ref=case.ref, detail={"added": added, "moved": moved})
     dues = [s.due_at for s in _release_steps(ctx, case) if s.due_at is not None and s.state == "open"]
     start = min(dues) if dues else ctx.cal.at((ctx.local(release) - relativedelta(months=6)).date())
+    if not (added or moved):
+        return Reply(text=ctx.t("release.set_only", ref=case.ref, date=ctx.fmt_day(release)),
+                     fields=[FieldLine(ctx.t("steps.field"), ctx.t("release.no_procedure"))])
     reply = Reply(text=ctx.t("release.set", ref=case.ref, date=ctx.fmt_day(release), start=ctx.fmt_day(start)))
     if added:
         reply.fields.append(FieldLine(ctx.t("steps.field"), ctx.tn("release.steps_added", added)))
-    elif moved:
-        reply.fields.append(FieldLine(ctx.t("steps.field"), ctx.tn("release.steps_moved", moved)))
     else:
-        reply.fields.append(FieldLine(ctx.t("steps.field"), ctx.t("release.no_procedure")))
+        reply.fields.append(FieldLine(ctx.t("steps.field"), ctx.tn("release.steps_moved", moved)))
     return reply

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import col, or_, select
 
@@ -66,6 +66,8 @@ def event_detail(ctx: Ctx, event_kind: str, data: dict[str, object]) -> str:
             shown = f"<@{value}>"
         elif key == "deadline" and isinstance(value, str):
             shown = ctx.fmt(datetime.fromisoformat(value))
+        elif key == "date" and isinstance(value, str) and len(value) == 10:
+            shown = ctx.fmt_day(ctx.cal.at(date.fromisoformat(value)))
         elif key == "categories" and isinstance(value, str):
             shown = labels(ctx.lang, "disclosure", value)
         else:
