@@ -19,7 +19,8 @@ from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.meetings import published
-from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep, Person
+from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
+from commands.meetings.agenda_family import disclosure_lines, family_person
 from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
     meeting_by_ref,
@@ -96,27 +97,6 @@ def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
             "org": org_name(lang, c.responsible_org, profile), "days": str(max(0, (now - c.received_at).days)),
             "deadline": _deadline(lang, tz, item, now),
             "reason": reason + (" " + t(lang, "agenda.added_mark") if item.added else "")}
-
-
-def family_person(lang: str, person: Person) -> str:
-    """`7KQ2-M9XD (barn, 15-17 år, søskende)`: a family's person on the agenda."""
-    words = [label(lang, "track", person.track) if person.track else None, label(lang, "age", person.age),
-             label(lang, "relation", person.relation) if person.relation else None]
-    return f"{format_pseudonym(person.pseudonym)} ({', '.join(w for w in words if w)})"
-
-
-def disclosure_lines(lang: str, agenda: Agenda, profile: Profile | None = None) -> list[str]:
-    """Per case on the agenda: to whom which categories were disclosed since the previous meeting."""
-    lines = []
-    for item in agenda.items():
-        by_org: dict[str, dict[str, None]] = {}
-        for org, what in agenda.disclosed.get(item.case.id, []):
-            by_org.setdefault(org, {}).update(dict.fromkeys(what))
-        if by_org:
-            parts = [f"{org_name(lang, org, profile)}: {', '.join(label(lang, 'disclosure', c) for c in what)}"
-                     for org, what in by_org.items()]
-            lines.append(t(lang, "agenda.disclosure_line", ref=item.case.ref, shared="; ".join(parts)))
-    return lines
 
 
 def item_line(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int = 28,
