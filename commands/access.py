@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from commands import markup
 from commands.errors import Refused
 from storage.enums import Role
-from storage.models import AgendaItem, Case, Engagement, Meeting, MeetingInvite, Member
+from storage.models import AgendaItem, Case, Engagement, Meeting, MeetingInvite, Member, Subject
 
 if TYPE_CHECKING:
     from commands.context import Ctx
@@ -38,6 +38,7 @@ def adhoc_case_ids(session: Session, member: Member) -> set[int]:
     """Cases assigned to an ad hoc participant, and the cases on the agenda of a meeting they are invited
     to while that meeting is open (the agenda's latest build; access ends when the meeting closes)."""
     owned = set(session.exec(select(Case.id).where(Case.owner_id == member.id)))  # type: ignore[arg-type]
+    owned |= set(session.exec(select(Subject.case_id).where(Subject.owner_id == member.id)))  # a family's person
     invited = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == member.id)
     open_meetings = select(Meeting.id).where(col(Meeting.id).in_(invited), Meeting.state == "scheduled")
     on_agenda = session.exec(select(AgendaItem.case_id).where(col(AgendaItem.meeting_id).in_(open_meetings)))

@@ -16,7 +16,7 @@ from commands.reply import Button, FieldLine, Invocation, Reply
 from commands.reports.handlers import year_kpis
 from storage.db import unit_of_work
 from storage.enums import OPEN_STATES, CaseState
-from storage.models import Case, Engagement, Member
+from storage.models import Case, Engagement, Member, Subject
 
 MAX_LINES = 15
 MAX_BUTTONS = 5
@@ -56,8 +56,10 @@ def home(svc: Services, user_id: str) -> Reply:
 def _my_open_cases(ctx: Ctx, member: Member) -> list[Case]:
     """Cases this member reported, owns or mentors in — filtered by what the role may see at all."""
     mentored = select(Engagement.case_id).where(Engagement.mentor_id == member.id)
+    persons = select(Subject.case_id).where(Subject.owner_id == member.id)  # a family's person they own
     stmt = select(Case).where(col(Case.state).in_([s.value for s in OPEN_STATES]), or_(
-        Case.owner_id == member.id, Case.reporter_id == member.id, col(Case.id).in_(mentored)))
+        Case.owner_id == member.id, Case.reporter_id == member.id, col(Case.id).in_(mentored),
+        col(Case.id).in_(persons)))
     visible = access.visible_case_ids(ctx.session, member)
     if visible is not None:
         stmt = stmt.where(col(Case.id).in_(visible))

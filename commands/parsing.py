@@ -19,12 +19,14 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     enums.Role: "role", enums.Org: "org", enums.Severity: "severity", enums.Track: "track", enums.AgeBand: "age",
     enums.Source: "source", enums.Basis: "basis", enums.Level: "level", enums.CloseReason: "close_reason",
     enums.OfferKind: "offer_kind", enums.OfferState: "offer_state", enums.CaseState: "state",
+    enums.Relation: "relation", enums.CourseResult: "course_result", enums.DisclosureCategory: "disclosure",
 }
 # An option name in a usage line → the kind of its choices (for `help <command>`).
 OPTION_KINDS: dict[str, type[StrEnum]] = {
     "severity": enums.Severity, "track": enums.Track, "age": enums.AgeBand, "source": enums.Source,
     "basis": enums.Basis, "level": enums.Level, "reason": enums.CloseReason, "kind": enums.OfferKind,
     "org": enums.Org, "to": enums.Org, "role": enums.Role,
+    "relation": enums.Relation, "result": enums.CourseResult, "what": enums.DisclosureCategory,
 }
 CASE_REF = re.compile(r"KE-(\d{4})-(\d{4})$", re.IGNORECASE)
 

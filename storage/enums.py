@@ -131,3 +131,36 @@ class Platform(StrEnum):
     slack = "slack"
     teams = "teams"
     console = "console"
+
+
+class Relation(StrEnum):
+    """A person's place in a family case (SPEC.md §10): barn, forælder, søskende, partner/ægtefælle, anden."""
+
+    child = "child"
+    parent = "parent"
+    sibling = "sibling"
+    partner = "partner"
+    other = "other"
+
+
+class CourseResult(StrEnum):
+    """How a mentor course (engagement) ended: the seed's targets count completed courses only."""
+
+    completed = "completed"
+    dropped_out = "dropped_out"
+    moved = "moved"
+    other = "other"
+
+
+class DisclosureCategory(StrEnum):
+    """What kind of information was shared with another authority (the disclosure log; never free text)."""
+
+    identity = "identity"
+    concern = "concern"
+    assessment = "assessment"
+    offers = "offers"
+    school = "school"
+    health = "health"
+    criminal = "criminal"
+    social = "social"
+    other = "other"

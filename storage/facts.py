@@ -52,6 +52,9 @@ class ReportSubject(SQLModel, table=True):
     fact_key: str = Field(max_length=32, index=True)
     n: int  # the subject's place in its case (1, 2, …): links offers and engagements within the case
     age_band: str = Field(max_length=8)
+    track: str | None = Field(default=None, max_length=16)  # the person's own track (a family case)
+    relation: str | None = Field(default=None, max_length=16)
+    org: str | None = Field(default=None, max_length=16)  # the person's responsible authority
 
 
 class ReportOffer(SQLModel, table=True):
@@ -80,6 +83,7 @@ class ReportEngagement(SQLModel, table=True):
     ended_on: date | None = Field(default=None, sa_column=_day(index=True))
     not_at_risk_6m: bool | None = None  # the 6-month check's answer; None: not answered yet
     in_education_12m: bool | None = None  # the 12-month check's answer; None: not answered yet
+    result: str | None = Field(default=None, max_length=16)  # completed | dropped_out | moved | other
 
 
 class ReportStep(SQLModel, table=True):

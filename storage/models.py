@@ -67,6 +67,7 @@ class Case(SQLModel, table=True):
     procedure_version: int | None = None  # the profile version whose procedure its checklist follows
     taken_over_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: *overtaget* (import)
     import_key: str | None = Field(default=None, unique=True, index=True, max_length=64)  # its import file rows
+    release_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # a prison case's release
 
 
 class CaseCheck(SQLModel, table=True):
@@ -88,6 +89,12 @@ class Subject(SQLModel, table=True):
     age_band: str = Field(max_length=8)
     possible_repeat: bool = False
     created_at: datetime = Field(sa_column=_ts())
+    # A family case's persons each have their own (SPEC.md §10); the first person's start as the case's.
+    track: str | None = Field(default=None, max_length=16)
+    relation: str | None = Field(default=None, max_length=16)  # child | parent | sibling | partner | other
+    responsible_org: str | None = Field(default=None, max_length=16)
+    owner_id: int | None = Field(default=None, foreign_key="member.id")
+    referred_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Offer(SQLModel, table=True):
@@ -112,6 +119,7 @@ class Engagement(SQLModel, table=True):
     state: str = Field(max_length=16)
     started_at: datetime = Field(sa_column=_ts())
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    result: str | None = Field(default=None, max_length=16)  # completed | dropped_out | moved | other
 
 
 class MentorSession(SQLModel, table=True):
@@ -122,6 +130,25 @@ class MentorSession(SQLModel, table=True):
     note_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     note_kid: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_ts())
+    missed: bool = False  # the person did not come to the agreed meeting
+
+
+class Disclosure(SQLModel, table=True):
+    """The disclosure log: who shared which categories of information about a case (or one of its persons)
+    with which authority, on which legal basis of the profile, and when. `how`: "manual" (`case disclose`),
+    "referral" or "check" (written by those use cases). `text_ct`: an optional short note (free text)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    subject_id: int | None = Field(default=None, foreign_key="subject.id", index=True)
+    org: str = Field(max_length=16)
+    basis: str = Field(max_length=16)
+    categories: str = Field(max_length=200)  # comma-separated DisclosureCategory codes
+    how: str = Field(max_length=16)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = Field(sa_column=_ts(index=True))
+    text_ct: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    text_kid: str | None = Field(default=None, max_length=32)
 
 
 class CaseEvent(SQLModel, table=True):

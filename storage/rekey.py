@@ -9,6 +9,7 @@ from storage.crypto import Vault
 from storage.models import (
     Case,
     CaseEvent,
+    Disclosure,
     FollowUp,
     Meeting,
     MentorSession,
@@ -37,6 +38,7 @@ ENCRYPTED = (
     (Publication, "pdf_ct", "pdf_kid", "publication.pdf"),
     (CaseStep, "title_ct", "title_kid", "step.title"),
     (AdviceContact, "text_ct", "text_kid", ADVICE_AAD),
+    (Disclosure, "text_ct", "text_kid", "disclosure.text"),
 )
 
 

@@ -106,7 +106,9 @@ def imported_identifier_token(ctx: Ctx, raw: str) -> str:
     return derived_pseudonym(ctx.svc.keys.pseudonym_key, _normalised(raw))
 
 
-def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None) -> Subject:
+def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None, track: str | None = None,
+                relation: str | None = None) -> Subject:
+    """A person of the case; `track` (default: the case's) and `relation` (child, parent, …) are the person's own."""
     if linked_pseudonym is None:
         pseudonym = random_pseudonym()
         while ctx.session.exec(select(Subject.id).where(Subject.pseudonym == pseudonym)).first():
@@ -120,10 +122,14 @@ def add_subject(ctx: Ctx, case: Case, age: AgeBand, linked_pseudonym: str | None
             .where(Subject.pseudonym == pseudonym, Case.id != case.id).order_by(col(Case.ref))
         ).unique())
     subject = Subject(case_id=case.id, pseudonym=pseudonym, linked=linked_pseudonym is not None,  # type: ignore[arg-type]
-                      age_band=age.value, possible_repeat=bool(earlier), created_at=ctx.now())
+                      age_band=age.value, possible_repeat=bool(earlier), created_at=ctx.now(),
+                      track=track or case.track, relation=relation)
     ctx.session.add(subject)
     ctx.session.flush()
-    add_event(ctx, case, "subject_added", {"subject": pseudonym, "age": age.value, "linked": subject.linked})
+    data: dict[str, object] = {"subject": pseudonym, "age": age.value, "linked": subject.linked}
+    if track is not None or relation is not None:
+        data |= {"track": subject.track, "relation": relation}
+    add_event(ctx, case, "subject_added", data)
     if earlier:
         # To the secretariat only, never to the reporter.
         ctx.post_channel("secretariat", Reply(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access, confirm
-from commands.cases import steps
+from commands.cases import disclosures, persons, steps
 from commands.common import (
     add_event,
     deadline_for,
     member_by_ref,
     mention,
     only_options,
+    subject_by_pseudonym,
     subjects_of,
     transition,
 )
@@ -30,10 +31,11 @@ from storage.enums import (
     Level,
     OfferState,
 )
-from storage.models import Case, CaseCheck, Engagement, FollowUp, Offer
+from storage.models import Case, CaseCheck, Engagement, FollowUp, Member, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
 QUALIFYING = {CaseState.new, CaseState.qualifying}
+AFTER_REFERRAL = {CaseState.referred, CaseState.active, CaseState.follow_up}
 KEPT_AT_CLOSE = ("visitation", "assess_6m", "outcome_12m")  # ends with the case / outlives it: nothing to ask
 
 
@@ -89,6 +91,7 @@ def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ctx.session.add(check)
     ctx.session.flush()
     add_event(ctx, case, "checked", {"org": org, "found": found})
+    disclosures.record(ctx, case, org, case.basis, disclosures.CHECK, "check")
     ctx.audit("case.checked", case_ref=case.ref, detail={"org": org})
     missing = missing_checks(ctx, case)
     return Reply(text=ctx.t("case.checked", ref=case.ref, org=ctx.label("org", org)), fields=[
@@ -96,12 +99,21 @@ def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ])
 
 
-@command("case refer", "case refer KE-… to=ORG [owner=@user]", access.STAFF, case_arg=True)
+@command("case refer", "case refer KE-… to=ORG [owner=@user] [subject=PSEUDONYM]", access.STAFF, case_arg=True)
 def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+    """The case is referred at its first referral (met or missed is recorded then); in a family case each person
+    may be referred on their own (`subject=`), to their own authority, before or after that."""
     assert case is not None
-    only_options(args, {"to", "owner"}, words=0)
+    only_options(args, {"to", "owner", "subject"}, words=0)
     org = org_code(ctx.profile.org_codes(), args.options.get("to"), "to")
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
+    person = subject_by_pseudonym(ctx, case, args.options["subject"]) if "subject" in args.options else None
+    if person is not None and CaseState(case.state) in AFTER_REFERRAL:
+        return _refer_person(ctx, case, person, org, owner)
+    if person is None and CaseState(case.state) in AFTER_REFERRAL:
+        waiting = [format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case) if s.referred_at is None]
+        if waiting:  # a family referred in part: say whom to refer, rather than "already referred"
+            raise UsageError("refer_which_person", ref=case.ref, subjects=", ".join(waiting))
     if case.level is None and CaseState(case.state) in QUALIFYING:
         raise UsageError("level_first", ref=case.ref)
     if owner is not None:
@@ -113,11 +125,15 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if owner is not None:
         case.owner_id = owner.id
     ctx.session.add(case)
+    for subject in ([person] if person is not None else subjects_of(ctx, case)):
+        _person_referred(ctx, subject, org, owner, case)
     rules.resolve_visitation(ctx.session, case, now)
     rules.owner_changed(ctx.session, case, now)
-    steps.anchor_reached(ctx, case, "referred")
+    steps.anchor_reached(ctx, case, "referred", person.id if person is not None else None)
     add_event(ctx, case, "referred", {"to": org, "owner": owner.user_id if owner else None,
-                                      "deadline_met": case.deadline_met})
+                                      "deadline_met": case.deadline_met,
+                                      **({"subject": person.pseudonym} if person is not None else {})})
+    disclosures.record(ctx, case, org, case.basis, disclosures.REFERRAL, "referral", person)
     ctx.audit("case.refer", case_ref=case.ref, detail={"to": org, "deadline_met": case.deadline_met})
     met = ctx.t("deadline.met") if case.deadline_met else ctx.t("deadline.missed")
     ctx.post_channel("unit", Reply(text=ctx.t("refer.notice", ref=case.ref, org=ctx.label("org", org), met=met)))
@@ -126,9 +142,41 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     missing = missing_checks(ctx, case)
     reply = Reply(text=ctx.t("case.referred", ref=case.ref, org=ctx.label("org", org), owner=mention(owner),
                              met=met))
+    if person is not None:
+        reply.fields.append(FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, person)))
+        unreferred = [format_pseudonym(s.pseudonym) for s in subjects_of(ctx, case) if s.referred_at is None]
+        if unreferred:
+            reply.fields.append(FieldLine(ctx.t("field.not_referred"), ", ".join(unreferred)))
     if missing:
         reply.fields.append(FieldLine(ctx.t("field.missing_checks"), _orgs(ctx, missing)))
     return reply
+
+
+def _person_referred(ctx: Ctx, subject: Subject, org: str, owner: Member | None, case: Case) -> None:
+    subject.responsible_org, subject.referred_at = org, ctx.now()
+    subject.owner_id = owner.id if owner is not None else (subject.owner_id or case.owner_id)
+    ctx.session.add(subject)
+
+
+def _refer_person(ctx: Ctx, case: Case, person: Subject, org: str, owner: Member | None) -> Reply:
+    """One person of a case already referred: their own authority (and owner); the case's stay."""
+    _person_referred(ctx, person, org, owner, case)
+    ctx.session.flush()
+    steps.anchor_reached(ctx, case, "referred", person.id)
+    rules.person_owner_changed(ctx.session, case, person, ctx.now())
+    add_event(ctx, case, "person_referred", {"subject": person.pseudonym, "to": org,
+                                             "owner": owner.user_id if owner else None})
+    disclosures.record(ctx, case, org, case.basis, disclosures.REFERRAL, "referral", person)
+    ctx.audit("case.refer", case_ref=case.ref, detail={"to": org, "person": True})
+    pseudonym = format_pseudonym(person.pseudonym)
+    ctx.post_channel("unit", Reply(text=ctx.t("refer.person_notice", ref=case.ref, subject=pseudonym,
+                                              org=ctx.label("org", org))))
+    if owner is not None and owner.user_id != ctx.inv.user_id:
+        ctx.send_dm(owner.user_id, Reply(text=ctx.t("refer.person_owner_dm", ref=case.ref, subject=pseudonym,
+                                                    org=ctx.label("org", org))))
+    return Reply(text=ctx.t("case.person_referred", ref=case.ref, subject=pseudonym, org=ctx.label("org", org),
+                            owner=mention(owner)),
+                 fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, person))])
 
 
 @command("case close", "case close KE-… reason=REASON", access.STAFF, case_arg=True)

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 
 from commands import access
 from commands.common import add_event, member_by_ref, mention, only_options
@@ -21,10 +21,11 @@ from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
-from storage.models import Case, Engagement, FollowUp, Member
+from storage.models import Case, Engagement, FollowUp, Member, Subject
 from storage.profile import store
 from storage.profile.schema import OFFSET, ROLES
 from storage.profile.tables import CaseStep
+from storage.pseudonym import format_pseudonym
 
 STEP_TITLE_AAD = "step.title"
 STEP_STATES = ("done", "skip")
@@ -41,8 +42,10 @@ def due_from(anchor_at: datetime, offset: str, ctx: Ctx) -> datetime:
     cal = ctx.cal
     day = cal.local(anchor_at).date()
     if unit == "wd":
+        step = 1 if n >= 0 else -1
+        n = abs(n)
         while n > 0:
-            day += timedelta(days=1)
+            day += timedelta(days=step)
             n -= int(cal.is_working_day(day))
     else:
         day += {"d": relativedelta(days=n), "w": relativedelta(weeks=n), "m": relativedelta(months=n)}[unit]
@@ -53,19 +56,22 @@ OFFSET_WORDS = {"h": "n.hours", "d": "n.days", "wd": "n.working_days", "w": "n.w
 
 
 def when_words(ctx: Ctx, anchor: str, offset: str) -> str:
-    """A step's due offset in words: `2wd` after `referred` → "2 arbejdsdage efter visitation"."""
+    """A step's due offset in words: `2wd` after `referred` → "2 arbejdsdage efter visitation", `-6m` before
+    `release` → "6 måneder før løsladelsen"."""
     match = OFFSET.match(offset)
     if match is None:
         return ctx.label("anchor", anchor)
-    return ctx.t("steps.after", offset=ctx.tn(OFFSET_WORDS[match.group(2)], int(match.group(1))),
-                 anchor=ctx.label("anchor", anchor))
+    amount = int(match.group(1))  # negative: before the anchor (a prison case's release)
+    return ctx.t("steps.after" if amount >= 0 else "steps.before",
+                 offset=ctx.tn(OFFSET_WORDS[match.group(2)], abs(amount)), anchor=ctx.label("anchor", anchor))
 
 
-def assignee(ctx: Ctx, case: Case, responsible: str) -> int | None:
-    """owner → the case owner; secretariat → nobody (the sweep tells the secretariat); mentor → the case's
-    active engagement's mentor; an org → its first active member (reassign with `assign=@user`)."""
+def assignee(ctx: Ctx, case: Case, responsible: str, subject: Subject | None = None) -> int | None:
+    """owner → the case owner (a person's step: that person's owner first); secretariat → nobody (the sweep
+    tells the secretariat); mentor → the case's active engagement's mentor; an org → its first active member
+    (reassign with `assign=@user`)."""
     if responsible == "owner":
-        return case.owner_id
+        return (subject.owner_id if subject is not None else None) or case.owner_id
     if responsible == "secretariat":
         return None
     if responsible == "mentor":
@@ -106,7 +112,8 @@ def attach(ctx: Ctx, case: Case) -> None:
         return
     case.procedure_version = current.version
     ctx.session.add(case)
-    for n, spec in enumerate(current.profile.steps(case.track), start=1):
+    start = ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0
+    for n, spec in enumerate(current.profile.steps(case.track), start=start + 1):  # after steps added before
         step = CaseStep(case_id=case.id, n=n, profile_version=current.version,  # type: ignore[arg-type]
                         title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
                         anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,
@@ -118,15 +125,47 @@ def attach(ctx: Ctx, case: Case) -> None:
         elif spec.anchor == "qualified":
             schedule(ctx, case, step, ctx.now())
     ctx.session.flush()
+    for subject in ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))):
+        if subject.track and subject.track != case.track:
+            attach_person(ctx, case, subject)
 
 
-def anchor_reached(ctx: Ctx, case: Case, anchor: str) -> None:
+def attach_person(ctx: Ctx, case: Case, subject: Subject) -> None:
+    """A family case's person on another track gets that track's procedure as their own steps (numbered after
+    the case's), once per person and track; anchors already passed make a step due from now."""
+    current = store.current(ctx.session, ctx.settings)
+    if not current.profile.procedures_active or subject.track is None:
+        return
+    have = ctx.session.exec(select(CaseStep.id).where(CaseStep.case_id == case.id,
+                                                      CaseStep.subject_id == subject.id,
+                                                      col(CaseStep.profile_version).is_not(None))).first()
+    if have is not None:
+        return
+    start = ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0
+    passed = {"received", "qualified"} | ({"referred"} if subject.referred_at is not None else set())
+    for n, spec in enumerate(current.profile.steps(subject.track), start=start + 1):
+        step = CaseStep(case_id=case.id, n=n, profile_version=current.version, subject_id=subject.id,  # type: ignore[arg-type]
+                        title_da=spec.title.da, title_en=spec.title.en, responsible=spec.responsible,
+                        anchor=spec.anchor, due_offset=spec.due, required=spec.required_before_close,
+                        on_agenda_when_late=spec.on_agenda_when_late)
+        step.assignee_id = assignee(ctx, case, spec.responsible, subject)
+        ctx.session.add(step)
+        if spec.anchor in passed:
+            schedule(ctx, case, step, case.received_at if spec.anchor == "received" else ctx.now())
+    ctx.session.flush()
+
+
+def anchor_reached(ctx: Ctx, case: Case, anchor: str, subject_id: int | None = None) -> None:
     """Referred, an offer declined, an engagement started, closed: the steps waiting for it get their due date
-    (the first time only: one reminder per step, not one per subject)."""
+    (the first time only: one reminder per step, not one per subject). With `subject_id` (one person of a
+    family reached it): the case's own steps and that person's, not the other persons'."""
+    where = [] if subject_id is None else [or_(col(CaseStep.subject_id).is_(None), CaseStep.subject_id == subject_id)]
     for step in ctx.session.exec(select(CaseStep).where(CaseStep.case_id == case.id, CaseStep.anchor == anchor,
-                                                        CaseStep.state == "open", col(CaseStep.due_at).is_(None))):
+                                                        CaseStep.state == "open", col(CaseStep.due_at).is_(None),
+                                                        *where)):
         if step.responsible in ("owner", "mentor"):
-            step.assignee_id = assignee(ctx, case, step.responsible) or step.assignee_id
+            person = ctx.session.get(Subject, step.subject_id) if step.subject_id is not None else None
+            step.assignee_id = assignee(ctx, case, step.responsible, person) or step.assignee_id
         schedule(ctx, case, step, ctx.now())
 
 
@@ -175,6 +214,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         return Reply(text=ctx.t(none, ref=case.ref))
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({s.assignee_id for s in rows if s.assignee_id})))}
+    persons_of = {p.id: format_pseudonym(p.pseudonym) for p in ctx.session.exec(select(Subject).where(
+        col(Subject.id).in_({s.subject_id for s in rows if s.subject_id is not None})))}
     lines = []
     for s in rows:
         mark = {"done": "☑", "skipped": "⊘"}.get(s.state, "☐")
@@ -184,7 +225,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         due = ctx.fmt(s.due_at) if s.due_at else when_words(ctx, s.anchor, s.due_offset)
         flags = ("" if not s.required else " " + ctx.t("steps.required")) + \
                 (" " + ctx.t("steps.late") if _late(ctx, s) else "")
-        lines.append(f"{mark} {s.n}. {title_of(ctx, s)} — {who} — {due}{flags}")
+        person = f" ({persons_of.get(s.subject_id, '')})" if s.subject_id in persons_of else ""
+        lines.append(f"{mark} {s.n}. {title_of(ctx, s)}{person} — {who} — {due}{flags}")
     version = case.procedure_version or "—"
     return Reply(title=ctx.t("steps.title", ref=case.ref, version=version), text="\n".join(lines))
 

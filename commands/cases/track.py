@@ -24,7 +24,7 @@ from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, Track
-from storage.models import Case, Engagement, FollowUp, Offer
+from storage.models import Case, Engagement, FollowUp, Offer, Subject
 from storage.profile import store
 from storage.profile.tables import CaseStep
 
@@ -104,6 +104,10 @@ def track_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         return _ask(ctx, case, new, pending)
     old, case.track = case.track, new
     ctx.session.add(case)
+    for person in ctx.session.exec(select(Subject).where(Subject.case_id == case.id)):
+        if person.track in (None, old):  # the persons on the case's track follow it; a family's others keep theirs
+            person.track = new
+            ctx.session.add(person)
     removed: list[int] = []
     added: list[int] = []
     if has_checklist and switch:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.cases import advice, steps, timeline
+from commands.cases import advice, disclosures, persons, steps, timeline
 from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.cases.mentors import NOTE_AAD
@@ -30,7 +30,7 @@ from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention
 from commands.tokenizer import Args
-from storage.enums import OPEN_STATES, AgeBand, CaseState, Role
+from storage.enums import OPEN_STATES, AgeBand, CaseState, Relation, Role, Track
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
@@ -85,8 +85,10 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         stmt = stmt.where(col(Case.state).in_(["new", "qualifying"]), col(Case.deadline_at) < ctx.now())
     elif which == "mine":
         mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
+        persons = select(Subject.case_id).where(Subject.owner_id == ctx.actor.id)  # a family's person I own
         stmt = stmt.where(col(Case.state).in_(open_states), or_(
-            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine)))
+            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine),
+            col(Case.id).in_(persons)))
     cases = list(ctx.session.exec(stmt))
     if not cases:
         return Reply(text=ctx.t("list.empty", which=ctx.label("list_filter", which)))
@@ -198,11 +200,17 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
     elif case.state == CaseState.closed:
         reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
+    if case.release_at is not None:
+        reply.fields.append(f(ctx.t("field.release"), ctx.fmt_day(case.release_at)))
     subjects = subjects_of(ctx, case)
     for subject in subjects:
         flags = [ctx.t("subject.linked")] if subject.linked else []
         if leads and subject.possible_repeat:
             flags.append(ctx.t("subject.repeat"))
+        if len(subjects) > 1:  # a family: each person with their own track, relation, authority, owner
+            line = persons.person_line(ctx, case, subject)
+            reply.fields.append(f(ctx.t("field.subject"), " · ".join([line, *flags])))
+            continue
         reply.fields.append(f(ctx.t("field.subject"), " · ".join(
             [format_pseudonym(subject.pseudonym), ctx.label("age", subject.age_band), *flags])))
     if case.state in (CaseState.new, CaseState.qualifying):
@@ -214,15 +222,17 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                 f"{ctx.label('offer_state', offer.state)}")
         reply.fields.append(f(ctx.t("field.offer"), line))
     for eng in ctx.session.exec(select(Engagement).where(Engagement.case_id == case.id).order_by(col(Engagement.id))):
+        result = f" · {ctx.label('course_result', eng.result)}" if eng.result else ""
         reply.fields.append(f(ctx.t("field.engagement"), f"{pseudonyms.get(eng.subject_id)} · "
                               f"{ctx.label('offer_kind', eng.kind)} · {mention(member_by_id(ctx, eng.mentor_id))} · "
-                              f"{ctx.label('engagement_state', eng.state)}"))
+                              f"{ctx.label('engagement_state', eng.state)}{result}"))
     if (checklist := steps.show_field(ctx, case)) is not None:
         reply.fields.append(checklist)
     if case.taken_over_at is not None:
         reply.fields.append(f(ctx.t("takeover.field.taken_over"), ctx.fmt_day(case.taken_over_at)))
     if (origin := advice.promoted_from(ctx, case)) is not None:
         reply.fields.append(origin)
+    reply.fields += disclosures.show_fields(ctx, case, {s.id: s.pseudonym for s in subjects})
     reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
     total = ctx.session.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
@@ -255,33 +265,43 @@ def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t("note.added", ref=case.ref))
 
 
-def subject_form(ctx: Ctx, ref: str) -> Form:
+def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Form:
+    given = values or {}
     return Form("case.subject", ctx.t("form.subject", ref=ref), (
         FormField("age", ctx.t("field.age"), "select", tuple(AgeBand), required=True,
                   option_labels=words(ctx, "age", tuple(AgeBand))),
         FormField("identifier", ctx.t("field.identifier"), "text", hint=ctx.t("hint.identifier"), never_stored=True),
-    ), ctx.t("form.submit"), {"case": ref})
+        FormField("track", ctx.t("field.track"), "select", tuple(Track),
+                  option_labels=words(ctx, "track", tuple(Track))),
+        FormField("relation", ctx.t("field.relation"), "select", tuple(Relation),
+                  option_labels=words(ctx, "relation", tuple(Relation))),
+    ), ctx.t("form.submit"), {"case": ref, **{k: v for k, v in given.items() if k in ("track", "relation") and v}})
 
 
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
-    ctx.audit("case.subject_add", case_ref=case.ref)
+    persons.person_added(ctx, case, subject)
+    ctx.audit("case.subject_add", case_ref=case.ref, detail={"track": subject.track, "relation": subject.relation})
     assert ctx.actor is not None
     # A derived pseudonym links to other cases: shown only to someone who may see every case (issue 26).
     shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.actor) else "—"
-    return Reply(text=ctx.t("subject.added", ref=case.ref, subject=shown,
-                            age=ctx.label("age", subject.age_band)))
+    return Reply(text=ctx.t("subject.added", ref=case.ref, subject=shown, age=ctx.label("age", subject.age_band)),
+                 fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, subject))])
 
 
-@command("case subject add", "case subject add KE-… age=… [identifier via form]", access.STAFF, case_arg=True)
+@command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
+         access.STAFF, case_arg=True)
 def subject_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
-    only_options(args, {"age"})
+    only_options(args, {"age", "track", "relation"})
     if case.state == CaseState.closed:
         raise UsageError("case_closed", ref=case.ref)
+    track = enum_value(Track, args.options["track"], "track").value if "track" in args.options else None
+    relation = enum_value(Relation, args.options["relation"], "relation").value if "relation" in args.options else None
     if "age" not in args.options:
-        return Reply(text=ctx.t("subject.form_opened", ref=case.ref), form=subject_form(ctx, case.ref))
+        return Reply(text=ctx.t("subject.form_opened", ref=case.ref),
+                     form=subject_form(ctx, case.ref, {"track": track or "", "relation": relation or ""}))
     age = enum_value(AgeBand, args.options["age"], "age")
-    return _subject_added(ctx, case, add_subject(ctx, case, age, None))
+    return _subject_added(ctx, case, add_subject(ctx, case, age, None, track, relation))
 
 
 @form("case.subject", access.STAFF, frozenset({"identifier"}))
@@ -290,13 +310,22 @@ def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) ->
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
     if case is None or case.state == CaseState.closed:
         raise UsageError("unknown_case", ref=ref)
-    try:
-        age = enum_value(AgeBand, values.get("age"), "age")
-    except UsageError as exc:
-        return FormResult(errors={"age": ctx.t(f"usage.{exc.key}", **exc.params)})
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors: dict[str, str] = {}
+    chosen: dict[str, str | None] = {}
+    for name, vocabulary in (("age", AgeBand), ("track", Track), ("relation", Relation)):
+        raw_value = (values.get(name) or context.get(name) or "").strip()
+        if not raw_value and name != "age":
+            chosen[name] = None
+            continue
+        try:
+            chosen[name] = enum_value(vocabulary, raw_value, name).value  # type: ignore[arg-type]
+        except UsageError as exc:
+            errors[name] = ctx.t(f"usage.{exc.key}", **exc.params)
+    errors |= _identifier_errors(ctx, values, ["identifier"])
     if errors:
         return FormResult(errors=errors)
     raw = (values.get("identifier") or "").strip()
-    subject = add_subject(ctx, case, age, identifier_token(ctx, raw, "case.subject") if raw else None)
+    subject = add_subject(ctx, case, AgeBand(chosen["age"]),
+                          identifier_token(ctx, raw, "case.subject") if raw else None,
+                          chosen["track"], chosen["relation"])
     return FormResult(reply=_subject_added(ctx, case, subject))

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from commands.time.calendar import UnitCalendar
 from storage.enums import Severity
-from storage.models import Case, Engagement, FollowUp, Offer
+from storage.models import Case, Engagement, FollowUp, Offer, Subject
 
 LIVE = ("pending", "sent", "snoozed")
 CHECKIN_AFTER = timedelta(days=7)
@@ -64,11 +64,40 @@ def owner_changed(session: Session, case: Case, now: datetime) -> None:
         session.add(followup)
 
 
+def owner_of(session: Session, case: Case, subject_id: int | None) -> int | None:
+    """Who answers for a person's follow-ups: the person's own owner (a family case), else the case's."""
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    return (subject.owner_id if subject is not None else None) or case.owner_id
+
+
+def person_owner_changed(session: Session, case: Case, subject: Subject, now: datetime) -> None:
+    for followup in _live(session, FollowUp.case_id == case.id, FollowUp.subject_id == subject.id,
+                          col(FollowUp.kind).in_(OWNER_KINDS)):
+        followup.assignee_id, followup.updated_at = subject.owner_id or case.owner_id, now
+        session.add(followup)
+
+
+def severity_changed(session: Session, case: Case, now: datetime, deadline_moved: bool) -> None:
+    """A case not yet referred: a deadline brought forward is warned about at 75 % of what is left of it,
+    from the change; the reminder's pace follows the new level (a critical one goes out at once)."""
+    live = _live(session, FollowUp.case_id == case.id, FollowUp.kind == "visitation")
+    if not deadline_moved:
+        for followup in live:
+            followup.urgent, followup.updated_at = case.severity == Severity.critical, now
+            session.add(followup)
+        return
+    for followup in live:
+        _finish(followup, "cancelled", now)
+        session.add(followup)
+    open_visitation(session, case, now, start=now)
+
+
 def offer_declined(session: Session, case: Case, offer: Offer, now: datetime, tz: ZoneInfo) -> list[FollowUp]:
     """A declined offer is made again: follow-ups at +3 and +6 months."""
     base = offer.responded_at or now
+    owner = owner_of(session, case, offer.subject_id)
     return [_new(session, now, kind="reoffer", case_id=case.id, subject_id=offer.subject_id, offer_id=offer.id,
-                 assignee_id=case.owner_id, due_at=add_months(base, months, tz), stage=f"{months}m")
+                 assignee_id=owner, due_at=add_months(base, months, tz), stage=f"{months}m")
             for months in (3, 6)]
 
 
@@ -108,12 +137,17 @@ def session_logged(session: Session, engagement: Engagement, held_at: datetime, 
 
 def engagement_ended(session: Session, case: Case, engagement: Engagement, now: datetime,
                      tz: ZoneInfo) -> list[FollowUp]:
+    """The mentor check-ins stop; a completed course gets its outcome checks at +6 and +12 months (a course
+    that ended otherwise — dropped out, moved — is not what the seed's targets measure, and gets none)."""
     for followup in _live(session, FollowUp.engagement_id == engagement.id, FollowUp.kind == "mentor_checkin"):
         _finish(followup, "cancelled", now)
         session.add(followup)
+    if engagement.result not in (None, "completed"):
+        return []
     ended = engagement.ended_at or now
+    owner = owner_of(session, case, engagement.subject_id)
     return [_new(session, now, kind=kind, case_id=case.id, subject_id=engagement.subject_id,
-                 engagement_id=engagement.id, assignee_id=case.owner_id, due_at=add_months(ended, months, tz))
+                 engagement_id=engagement.id, assignee_id=owner, due_at=add_months(ended, months, tz))
             for kind, months in (("assess_6m", 6), ("outcome_12m", 12))]
 
 

@@ -21,6 +21,7 @@ from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.meetings import published
 from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
+from commands.meetings.agenda_family import disclosure_lines, family_person
 from commands.meetings.agenda_load import build_for
 from commands.meetings.common import (
     is_fixed,
@@ -89,8 +90,13 @@ def _cells(lang: str, tz: ZoneInfo, item: Item, now: datetime, review_days: int,
     """One case on the agenda in the reader's words: the chat line and the documents' table row both read it."""
     c = item.case
     reason = t(lang, f"agenda.reason.{item.reason}", days=tn(lang, "n.days", review_days))
-    return {"ref": c.ref, "subjects": ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—",
-            "track": label(lang, "track", c.track), "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
+    subjects = ", ".join(format_pseudonym(p) for p in c.pseudonyms) or "—"
+    tracks = label(lang, "track", c.track)
+    if c.persons:  # a family: one item, each person with their own track, age group and relation
+        subjects = ", ".join(family_person(lang, p, c.track) for p in c.persons)
+        tracks = ", ".join(label(lang, "track", x) for x in dict.fromkeys(p.track or c.track for p in c.persons))
+    return {"ref": c.ref, "subjects": subjects,
+            "track": tracks, "ages": ", ".join(label(lang, "age", a) for a in c.ages) or "—",
             "severity": label(lang, "severity", c.severity), "state": label(lang, "state", c.state),
             "org": org_name(lang, c.responsible_org, profile), "days": str(max(0, (now - c.received_at).days)),
             "deadline": _deadline(lang, tz, item, now),
@@ -178,6 +184,8 @@ def document(svc: Services, session: Session, meeting: Meeting, agenda: Agenda, 
             late = [late_step_line(lang, tz, item.case.ref, step, now, profile)
                     for item, steps in agenda.late_steps for step in steps]
             doc.sections.append(documents.Section(t(lang, "agenda.steps_late", count=len(late)), late))
+    if shared := disclosure_lines(lang, agenda, profile):
+        doc.sections.append(documents.Section(t(lang, "agenda.disclosures", count=len(shared)), shared))
     proposals = [t(lang, "agenda.proposal", org=org_name(lang, p.org, profile),
                    reason=t(lang, f"agenda.propose.{p.track}"),
                    refs=", ".join(p.refs[:5]) + (" …" if len(p.refs) > 5 else "")) for p in agenda.proposals]

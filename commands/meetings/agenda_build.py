@@ -20,6 +20,17 @@ CHECKS = len(CHECKING_ORGS)
 QUALIFYING, FOLLOW_UP = CaseState.qualifying.value, CaseState.follow_up.value
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One person of a family case on the agenda: categories and a pseudonym only."""
+
+    pseudonym: str
+    age: str
+    track: str | None
+    relation: str | None
+    org: str | None
+
+
 @dataclass(slots=True)
 class CaseFacts:
     id: int
@@ -41,6 +52,7 @@ class CaseFacts:
     reoffer_due_at: datetime | None = None
     open_work: bool = False
     next_due_at: datetime | None = None
+    persons: tuple[Person, ...] = ()  # a family case's persons (empty for a case with one person)
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ class Agenda:
     proposals: list[Proposal] = field(default_factory=list)
     previous: list[Previous] = field(default_factory=list)
     late_steps: list[tuple[Item, list[LateStep]]] = field(default_factory=list)  # in agenda order
+    disclosed: dict[int, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)  # case id → (org, what)
 
     def items(self) -> list[Item]:
         return [item for s in SECTIONS for item in self.sections[s]]
@@ -209,8 +222,9 @@ def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: lis
             rest.insert(min(len(rest), (by_case[item.case.id].position or 1) - 1), item)
         agenda.sections[section] = rest
     agenda.late_steps = [(i, late_by_case[i.case.id]) for i in agenda.items() if i.case.id in late_by_case]
-    for track, org in frame.proposals:
-        refs = tuple(i.case.ref for i in agenda.items() if i.case.track == track)
+    for track, org in frame.proposals:  # a family's persons on their own tracks count too
+        refs = tuple(i.case.ref for i in agenda.items()
+                     if i.case.track == track or any(p.track == track for p in i.case.persons))
         if refs:
             agenda.proposals.append(Proposal(org, track, refs))
     return agenda

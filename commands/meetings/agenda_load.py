@@ -26,6 +26,7 @@ from commands.meetings.agenda_build import (
     Edit,
     Frame,
     LateStep,
+    Person,
     Previous,
     build,
 )
@@ -35,6 +36,7 @@ from storage.models import (
     Case,
     CaseCheck,
     CaseEvent,
+    Disclosure,
     FollowUp,
     Meeting,
     Member,
@@ -88,14 +90,17 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
                         func.max(case((col(FollowUp.kind).in_(QUIET_KINDS), 0), else_=1)).label("busy"))
                  .where(col(FollowUp.state).in_(LIVE), col(FollowUp.case_id).in_(scope))
                  .group_by(col(FollowUp.case_id)).subquery())
-    # pseudonym:age per person, so the agenda shows each person's age in the order of the pseudonyms
+    # pseudonym:age per person, so the agenda shows each person's age in the order of the pseudonyms; a family's
+    # persons with their own track, relation and authority (pseudonym|age|track|relation|org each)
+    person = (col(Subject.pseudonym) + "|" + col(Subject.age_band) + "|" + func.coalesce(col(Subject.track), "")
+              + "|" + func.coalesce(col(Subject.relation), "") + "|" + func.coalesce(col(Subject.responsible_org), ""))
     subjects = (select(Subject.case_id.label("cid"),  # type: ignore[attr-defined]
                        _concat(session, col(Subject.pseudonym).concat(":").concat(col(Subject.age_band)))
-                       .label("names"))
+                       .label("names"), _concat(session, person).label("persons"))
                 .where(col(Subject.case_id).in_(scope)).group_by(col(Subject.case_id)).subquery())
     stmt = (select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
                    _raw(Case.received_at), _raw(Case.deadline_at), _raw(Case.referred_at),
-                   subjects.c.names, checks.c.done, checks.c.found, _raw(events.c.reviewed),
+                   subjects.c.names, subjects.c.persons, checks.c.done, checks.c.found, _raw(events.c.reviewed),
                    _raw(events.c.last), _raw(offers.c.since), _raw(followups.c.reoffer), _raw(followups.c.next_due),
                    followups.c.busy)
             .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
@@ -104,9 +109,33 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
     at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
     return [CaseFacts(cid, ref, state, severity, track, org, at(received), at(deadline),  # type: ignore[arg-type]
                       at(referred), *_people(names), done or 0, bool(found), at(reviewed), at(last),
-                      at(since), at(reoffer), bool(busy) or since is not None, at(next_due))
-            for (cid, ref, state, severity, track, org, received, deadline, referred, names, done, found,
+                      at(since), at(reoffer), bool(busy) or since is not None, at(next_due), _persons(persons))
+            for (cid, ref, state, severity, track, org, received, deadline, referred, names, persons, done, found,
                  reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt)]
+
+
+def _persons(joined: str | None) -> tuple[Person, ...]:
+    """A family's persons (pseudonym|age|track|relation|org each), in pseudonym order like `pseudonyms`."""
+    if not joined or "," not in joined:
+        return ()  # one person: the case's own line says it all
+    found = []
+    for part in sorted(joined.split(",")):
+        pseudonym, age, track, relation, org = (part.split("|") + [""] * 5)[:5]
+        found.append(Person(pseudonym, age, track or None, relation or None, org or None))
+    return tuple(found)
+
+
+def load_disclosures(session: Session, agenda: Agenda, since: datetime | None) -> None:
+    """One query (none for an empty agenda): each case's disclosures since the previous meeting, as the
+    recipient org and the categories — never a note."""
+    ids = [item.case.id for item in agenda.items()]
+    if not ids:
+        return
+    stmt = select(Disclosure.case_id, Disclosure.org, Disclosure.categories).where(col(Disclosure.case_id).in_(ids))
+    if since is not None:
+        stmt = stmt.where(col(Disclosure.at) > since)
+    for cid, org, categories in session.exec(stmt.order_by(col(Disclosure.at), col(Disclosure.id))):
+        agenda.disclosed.setdefault(cid, []).append((org, tuple(c for c in categories.split(",") if c)))
 
 
 def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -197,5 +226,7 @@ def build_for(session: Session, meeting: Meeting, now: datetime, review_days: in
         frame = replace(frame, checks=len(profile.checking_orgs), proposals=profile.proposals())
     edits = load_edits(session, meeting)
     with _collector_paused():
-        return build(load_facts(session, meeting, frame.adhoc), frame, edits, previous,
-                     load_late_steps(session, meeting, frame.adhoc, now))
+        agenda = build(load_facts(session, meeting, frame.adhoc), frame, edits, previous,
+                       load_late_steps(session, meeting, frame.adhoc, now))
+    load_disclosures(session, agenda, frame.previous_start)
+    return agenda

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from commands.reports import kpi
 from commands.reports.kpi import CASE
-from storage.enums import AgeBand, CloseReason, Level, OfferKind, Severity, Source, Track
-from storage.facts import ReportCase, ReportOffer, ReportSubject
+from storage.enums import AgeBand, CloseReason, CourseResult, Level, OfferKind, Severity, Source, Track
+from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportSubject
 
 RESPONSES = ("accepted", "declined", "pending", "withdrawn")
 UNSET = ""
@@ -114,6 +114,8 @@ def build(session: Session, year: int, now: datetime, tz: ZoneInfo, districts: t
     for track in [t.value for t in Track]:
         days = [c.days_open for c in this_year if c.track == track and c.days_open is not None]
         report.medians.append(Median(track, len(days), float(median(days)) if days else None))
+    report.tables.append(_persons_by_track(session, year, has_before))
+    report.tables.append(_results(session, year, has_before))
     offers = list(session.execute(select(ReportOffer.kind, ReportOffer.response).where(
         ReportOffer.offered_on.between(start, end))).all())  # type: ignore[attr-defined]
     count = Counter((o.kind, o.response) for o in offers)
@@ -130,3 +132,25 @@ def _ages(session: Session, year: int, has_before: bool) -> Table:
     now = Counter(r.age_band for r in rows if r.received_on.year == year)
     before = Counter(r.age_band for r in rows if r.received_on.year == year - 1)
     return _table("age", [a.value for a in AgeBand], now, before if has_before else None)
+
+
+def _persons_by_track(session: Session, year: int, has_before: bool) -> Table:
+    """Persons (not cases) by their own track: a family counts each of its persons on their track."""
+    rows = session.execute(select(ReportSubject.track, ReportCase.track.label("case_track"), ReportCase.received_on)  # type: ignore[attr-defined]
+                           .join(ReportCase, ReportCase.fact_key == ReportSubject.fact_key)
+                           .where(ReportCase.received_on.between(date(year - 1, 1, 1), date(year, 12, 31)))  # type: ignore[attr-defined]
+                           ).all()
+    now = Counter(r.track or r.case_track for r in rows if r.received_on.year == year)
+    before = Counter(r.track or r.case_track for r in rows if r.received_on.year == year - 1)
+    return _table("persons_track", [t.value for t in Track], now, before if has_before else None)
+
+
+def _results(session: Session, year: int, has_before: bool) -> Table:
+    """The seed's 1-1 courses that ended in the year, by how they ended (`mentor end … result=`); a course
+    ended before results were recorded is shown as not recorded."""
+    rows = session.execute(select(ReportEngagement.result, ReportEngagement.ended_on).where(
+        ReportEngagement.ended_on.between(date(year - 1, 1, 1), date(year, 12, 31)),  # type: ignore[union-attr]
+        ReportEngagement.kind.in_(kpi.COURSES))).all()  # type: ignore[attr-defined]
+    now = Counter(r.result or UNSET for r in rows if r.ended_on.year == year)
+    before = Counter(r.result or UNSET for r in rows if r.ended_on.year == year - 1)
+    return _table("results", [r.value for r in CourseResult], now, before if has_before else None)

@@ -82,7 +82,8 @@ def _grid_rows(lang: str, g: Grid) -> list[list[str]]:
 
 
 KINDS = {"source": "source", "track": "track", "district": "district", "age": "age", "level": "level",
-         "severity": "severity", "referral": "org", "indicators": "indicator", "closures": "close_reason"}
+         "severity": "severity", "referral": "org", "indicators": "indicator", "closures": "close_reason",
+         "persons_track": "track", "results": "course_result"}
 
 
 # The seed's indicator: contacts ("henvendelser") and case courses ("sagsforløb") apart; cases taken over.

@@ -49,8 +49,7 @@ class Facts:
 
 
 def load(conn: Connection | Session, case_ids: Iterable[int], steps: bool = True) -> list[Inputs]:
-    """Everything `derive` reads, for these cases, in six queries (five without the steps: migration 0006
-    ran before the steps' table existed)."""
+    """Everything `derive` reads, for these cases, in six queries."""
     ids = sorted(set(case_ids))
     if not ids:
         return []
@@ -61,16 +60,18 @@ def load(conn: Connection | Session, case_ids: Iterable[int], steps: bool = True
     if not found:
         return []
     keys = list(found)
-    for row in conn.execute(select(S.id, S.case_id, S.age_band).where(S.case_id.in_(keys)).order_by(S.id)):
+    for row in conn.execute(select(S.id, S.case_id, S.age_band, S.track, S.relation, S.responsible_org)
+                            .where(S.case_id.in_(keys))
+                            .order_by(S.id)):
         found[row.case_id].subjects.append(row)
     for row in conn.execute(select(OF.id, OF.case_id, OF.subject_id, OF.kind, OF.state, OF.offered_at,
                                    OF.responded_at).where(OF.case_id.in_(keys)).order_by(OF.id)):
         found[row.case_id].offers.append(row)
-    for row in conn.execute(select(E.id, E.case_id, E.subject_id, E.kind, E.started_at, E.ended_at)
+    for row in conn.execute(select(E.id, E.case_id, E.subject_id, E.kind, E.started_at, E.ended_at, E.result)
                             .where(E.case_id.in_(keys)).order_by(E.id)):
         found[row.case_id].engagements.append(row)
     for row in conn.execute(select(V.id, V.case_id, V.at, V.kind, V.data)
-                            .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome")))
+                            .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome", "severity")))
                             .order_by(V.id)):
         found[row.case_id].events.append(row)
     if steps:
@@ -104,6 +105,12 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
         deadline = _aware(datetime.fromisoformat(intake["deadline"])) or deadline
     referral = next((e for e in src.events if e.kind == "referred"), None)
     referred_at = _aware(referral.at) if referral is not None else None
+    for e in src.events:  # a severity change before the referral brought the deadline forward
+        at = _aware(e.at)
+        if e.kind == "severity" and (referred_at is None or (at is not None and at <= referred_at)):
+            moved = json.loads(e.data).get("deadline")
+            if moved:
+                deadline = min(deadline, datetime.fromisoformat(moved))
     referral_data = json.loads(referral.data) if referral is not None else {}
     closed = _aware(c.closed_at)
     case = {
@@ -116,7 +123,8 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
         "days_open": None if closed is None else (closed.astimezone(tz).date() - received.astimezone(tz).date()).days,
     }
     place = {s.id: n for n, s in enumerate(src.subjects, start=1)}
-    subjects = [{"fact_key": c.fact_key, "n": place[s.id], "age_band": s.age_band} for s in src.subjects]
+    subjects = [{"fact_key": c.fact_key, "n": place[s.id], "age_band": s.age_band, "track": s.track or c.track,
+                 "relation": s.relation, "org": s.responsible_org} for s in src.subjects]
     offers = [{"fact_key": c.fact_key, "subject_n": place.get(o.subject_id, 0), "kind": o.kind,
                "offered_at": _aware(o.offered_at), "offered_on": _day(_aware(o.offered_at), tz),
                "response": o.state, "responded_at": _aware(o.responded_at),
@@ -131,7 +139,8 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
                     "started_on": _day(_aware(g.started_at), tz), "ended_at": _aware(g.ended_at),
                     "ended_on": _day(_aware(g.ended_at), tz),
                     "not_at_risk_6m": answers.get((g.id, "assess_6m")),
-                    "in_education_12m": answers.get((g.id, "outcome_12m"))} for g in src.engagements]
+                    "in_education_12m": answers.get((g.id, "outcome_12m")), "result": g.result}
+                   for g in src.engagements]
     steps = None if src.steps is None else [
         {"fact_key": c.fact_key, "n": st.n, "due_at": _aware(st.due_at), "due_on": _day(_aware(st.due_at), tz),
          "state": st.state, "done_at": _aware(st.done_at) if st.state != "open" else None} for st in src.steps]

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.enums import Severity, Track
@@ -148,8 +148,11 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
         v3, v6 = reoffer_verdicts(d, later, now, tz)
         k.ratios["reoffer_3m"].add(v3)
         k.ratios["reoffer_6m"].add(v6)
+    # the seed's 70 % targets: completed mentor courses only (a course ended before results were recorded
+    # has none and counts as completed, as it did then; dropped out, moved and other are left out)
     ended = session.execute(select(*ENGAGEMENT.c).where(
-        ENGAGEMENT.c.ended_on.between(start, end), ENGAGEMENT.c.kind == "mentor")).all()
+        ENGAGEMENT.c.ended_on.between(start, end), ENGAGEMENT.c.kind == "mentor",
+        or_(ENGAGEMENT.c.result.is_(None), ENGAGEMENT.c.result == "completed"))).all()
     for g in ended:
         k.ratios["education_12m"].add(g.in_education_12m)
         k.ratios["not_at_risk_6m"].add(g.not_at_risk_6m)

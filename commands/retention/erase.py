@@ -29,6 +29,7 @@ from storage.models import (
     Case,
     CaseCheck,
     CaseEvent,
+    Disclosure,
     Engagement,
     FollowUp,
     MentorSession,
@@ -151,6 +152,7 @@ def erase_case(session: Session, svc: Services, case: Case, now: datetime, *, wh
                              if engagement_ids else 0)
     counts["engagements"] = gone(delete(Engagement).where(Engagement.case_id == cid))
     counts["offers"] = gone(delete(Offer).where(Offer.case_id == cid))
+    counts["disclosures"] = gone(delete(Disclosure).where(Disclosure.case_id == cid))  # a note is free text
     counts["subjects"] = gone(delete(Subject).where(Subject.case_id == cid))
     counts["checks"] = gone(delete(CaseCheck).where(CaseCheck.case_id == cid))
     counts["notes"] = gone(delete(CaseEvent).where(CaseEvent.case_id == cid, col(CaseEvent.text_ct).is_not(None)))
@@ -174,6 +176,7 @@ def tombstone(case: Case, now: datetime) -> None:
     case.level = case.responsible_org = case.close_reason = None
     case.owner_id = case.reporter_id = None
     case.deadline_met = None
+    case.release_at = None
     case.received_at = case.deadline_at = case.created_at = case.updated_at = now
     case.referred_at = None
     case.closed_at = now

@@ -170,7 +170,7 @@ def case_sections(w: Letter, subject: Subject, case: Case) -> list[Section]:
         text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
         if text:
             texts.append(w.t("letter.text", when=w.day(event.at), what=w.word("event", event.kind), text=text))
-    shared = recipients.recipients(ctx.session, case)
+    shared = recipients.recipients(ctx.session, case, subject)
     given = Table([w.t("letter.col.recipient"), w.t("letter.col.when"), w.t("letter.col.disclosed"),
                    w.t("letter.col.basis")],
                   [recipients.row(w.lang, r, w.profile, w.day(r.at)) for r in shared], (0.24, 0.16, 0.3, 0.3))

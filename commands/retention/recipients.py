@@ -1,10 +1,10 @@
 """Who received a person's data, and on what legal basis (GDPR art. 15(1)(c)): the subject access letter's
 "Modtagere" section reads this one function.
 
-Today it knows two kinds of disclosure, both from the case's own records: a referral (the case was handed to
-an authority: the `referred` timeline event) and a register check (an org was asked whether it knows the person:
-CaseCheck). A disclosure log (`case disclose`, and the disclosures recorded automatically at referral and register
-check) plugs in at `recipients()`: append its rows as `Recipient`s (it then replaces the two derived kinds)."""
+The disclosure log (commands/cases/disclosures.py: `case disclose`, and the entries recorded automatically at a
+referral and a register check) says what was shared about the person or their whole case (not about a sibling).
+Referrals and register checks made before the log existed are derived from the case's own records: the
+`referred` timeline event and the CaseCheck rows."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from commands.cases.disclosures import disclosures_for
 from commands.messages import label, org_name
-from storage.models import Case, CaseCheck, CaseEvent
+from storage.models import Case, CaseCheck, CaseEvent, Subject
 from storage.profile import Profile
 
 
@@ -23,20 +24,26 @@ from storage.profile import Profile
 class Recipient:
     org: str  # an org code of the profile (or a name the log recorded)
     at: datetime
-    what: str  # a `disclosure` word's code ("referral", "register_check"), or the log's own description
+    what: tuple[str, ...]  # `disclosure` words' codes: the log's categories (none known before the log)
     basis: str  # a basis code of the profile
+    how: str = ""  # "referral" | "register_check" (the `disclosure` word that says how), "" for `case disclose`
 
 
-def recipients(session: Session, case: Case) -> list[Recipient]:
-    """Every disclosure of the case's data outside the unit's own work, oldest first."""
-    out = []
+def recipients(session: Session, case: Case, subject: Subject | None = None) -> list[Recipient]:
+    """Every disclosure of the case's data (about `subject` or the whole case) outside the unit's own work,
+    oldest first."""
+    logged = disclosures_for(session, case=case) if subject is None else disclosures_for(session, subject=subject)
+    how = {"referral": "referral", "check": "register_check"}
+    out = [Recipient(d.org, d.at, d.categories, d.basis, how.get(d.how, "")) for d in logged]
+    since = min((d.at for d in logged), default=None)  # the log's first entry: before it, derived
     for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "referred")
                               .order_by(col(CaseEvent.id))):
         org = json.loads(event.data).get("to")
-        if org:
-            out.append(Recipient(str(org), event.at, "referral", case.basis))
+        if org and not any(d.how == "referral" for d in logged) and (since is None or event.at < since):
+            out.append(Recipient(str(org), event.at, (), case.basis, "referral"))
     for check in session.exec(select(CaseCheck).where(CaseCheck.case_id == case.id).order_by(col(CaseCheck.id))):
-        out.append(Recipient(check.org, check.at, "register_check", case.basis))
+        if not any(d.how == "check" for d in logged) and (since is None or check.at < since):
+            out.append(Recipient(check.org, check.at, (), case.basis, "register_check"))
     return sorted(out, key=lambda r: r.at)
 
 
@@ -50,5 +57,7 @@ def basis_name(lang: str, code: str, profile: Profile) -> str:
 
 def row(lang: str, recipient: Recipient, profile: Profile, when: str) -> list[str]:
     """The letter's table row: to whom, when, what, on what basis."""
-    return [org_name(lang, recipient.org, profile), when, label(lang, "disclosure", recipient.what),
-            basis_name(lang, recipient.basis, profile)]
+    what = ", ".join(label(lang, "disclosure", code) for code in recipient.what)
+    if recipient.how:
+        what = label(lang, "disclosure", recipient.how) + (f": {what}" if what else "")
+    return [org_name(lang, recipient.org, profile), when, what, basis_name(lang, recipient.basis, profile)]

@@ -133,11 +133,12 @@ def _check(profile: Profile, root: yaml.Node) -> None:
         dupes = [i for i, v in enumerate(values) if list(values).index(v) != i]
         if dupes:
             fail((field, dupes[0]), f"`{values[dupes[0]]}` appears twice")
-    for track, steps in profile.procedures.items():
+    procedures = [(("procedures", track.value), steps) for track, steps in profile.procedures.items()]
+    for where, steps in [*procedures, (("prison_procedure",), profile.prison_procedure)]:
         for i, step in enumerate(steps):
             who = step.responsible
             org = profile.org(who)
             if who not in ROLES and (org is None or org.archived):
-                fail(("procedures", track.value, i, "responsible"),
+                fail((*where, i, "responsible"),
                      f"`{who}` is neither a role ({', '.join(ROLES)}) nor an org of this profile "
                      f"({', '.join(profile.org_codes())})")

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from storage.enums import Severity, Track
 
 CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 ROLES = ("owner", "secretariat", "mentor")
-ANCHORS = ("received", "qualified", "referred", "offer_declined", "engagement_started", "closed")
-OFFSET = re.compile(r"^(\d{1,4})\s*(h|d|wd|w|m)$")
+ANCHORS = ("received", "qualified", "referred", "offer_declined", "engagement_started", "closed", "release")
+OFFSET = re.compile(r"^(-?\d{1,4})\s*(h|d|wd|w|m)$")
 ADVICE_TOPICS = ("signs", "handling", "referral", "legal", "other")
 KPI_NAMES = ("acceptance", "reoffer_3m", "reoffer_6m", "education_12m", "not_at_risk_6m", "visitation")
 
@@ -98,18 +98,19 @@ class WorkingHours(_Strict):
 class Step(_Strict):
     title: Names
     responsible: str = "owner"  # owner | secretariat | mentor | an org code
-    anchor: Literal["received", "qualified", "referred", "offer_declined", "engagement_started", "closed"] = \
-        "qualified"
+    anchor: Literal["received", "qualified", "referred", "offer_declined", "engagement_started", "closed",
+                    "release"] = "qualified"  # release: a prison case's expected release (offsets may be negative)
     due: str = "0d"  # an offset from the anchor: 24h, 3d, 2wd (working days), 2w, 3m
     required_before_close: bool = False
     on_agenda_when_late: bool = False
 
     @field_validator("due")
     @classmethod
-    def _offset(cls, value: str) -> str:
-        text = str(value).strip().lower()
-        if text.startswith("-"):
-            raise ValueError("an offset cannot be negative: a step is due on or after its anchor")
+    def _offset(cls, value: str, info: ValidationInfo) -> str:
+        text = str(value).strip().lower().replace(" ", "")
+        if text.startswith("-") and info.data.get("anchor") != "release":
+            raise ValueError("an offset cannot be negative: a step is due on or after its anchor "
+                             "(only the release anchor counts back: -6m is six months before the release)")
         if not OFFSET.match(text):
             raise ValueError("an offset is a number and a unit: 24h, 3d, 2wd (working days), 2w or 3m")
         return text
@@ -134,7 +135,8 @@ class Profile(_Strict):
     advice_topics: tuple[str, ...] = Field(default=ADVICE_TOPICS, min_length=1)  # `concern advice topic=…`
     bases: tuple[Basis, ...] = Field(min_length=1)
     procedures: dict[Track, tuple[Step, ...]] = Field(default_factory=dict)
-    procedures_active: bool = True  # False: the procedures are kept but cases get no checklist
+    procedures_active: bool = True  # False: the procedures are kept but cases get no checklist (copenhagen)
+    prison_procedure: tuple[Step, ...] = ()  # started by a prison case's expected release (`case release-date`)
 
     @field_validator("visitation_hours")
     @classmethod

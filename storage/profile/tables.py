@@ -51,3 +51,4 @@ class CaseStep(SQLModel, table=True):
     done_by: int | None = Field(default=None, foreign_key="member.id")
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     followup_id: int | None = None  # its reminder (no foreign key: retention erases follow-ups first)
+    subject_id: int | None = None  # a family case's person whose own track's procedure this step is from

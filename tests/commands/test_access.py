@@ -162,12 +162,12 @@ def test_mentor_cannot_log_for_a_subject_assigned_to_someone_else(unit):
     assert row_counts(unit)["mentorsession"] == before["mentorsession"]
     assert [(e.case_ref, json.loads(e.detail)) for e in refusals(unit, "U_MENTOR")] == \
         [("KE-2026-0001", {"reason": "not_your_engagement"})]
-    assert not run(unit, "U_MENTOR", f"mentor end KE-2026-0001 subject={unit.father}").ok
+    assert not run(unit, "U_MENTOR", f"mentor end KE-2026-0001 subject={unit.father} result=completed").ok
 
 
 def test_mentor_logs_and_ends_their_own_engagement(unit):
     ok(unit, "U_MENTOR", f'mentor log KE-2026-0001 subject={unit.son} date="i går 15:00" "Mødtes på biblioteket"')
-    ok(unit, "U_MENTOR", f"mentor end KE-2026-0001 subject={unit.son}")
+    ok(unit, "U_MENTOR", f"mentor end KE-2026-0001 subject={unit.son} result=completed")
     assert not run(unit, "U_MENTOR", f'mentor log KE-2026-0001 subject={unit.son} "efter slut"').ok
 
 
@@ -275,7 +275,7 @@ def test_request_from_other_platform_user_is_not_the_member(unit):
 
 def test_a_mentors_access_ends_with_the_engagement(unit):
     assert ok(unit, "U_MENTOR", "case show KE-2026-0001")
-    ok(unit, ADMIN, f"mentor end KE-2026-0001 subject={unit.son}")
+    ok(unit, ADMIN, f"mentor end KE-2026-0001 subject={unit.son} result=completed")
     reply = run(unit, "U_MENTOR", "case show KE-2026-0001")
     assert not reply.ok and "no access" in reply.text
     assert "KE-2026-0001" not in run(unit, "U_MENTOR", "case list all").text

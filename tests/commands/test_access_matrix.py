@@ -56,7 +56,7 @@ ARGS: dict[str, tuple[str, ...]] = {
     "followup list": ("all", "mine"),
     "followup snooze": ("F-{followup} 1w",),
     "help": ("", "case show"),
-    "mentor end": ("{case} subject={pseudonym}",),
+    "mentor end": ("{case} subject={pseudonym} result=completed",),
     "mentor log": ('{case} subject={pseudonym} "en samtale"',),
     "minutes": ('{case} "en beslutning"',),
     "agenda": ("{meeting}", "next", "{meeting} format=md"),
@@ -92,6 +92,7 @@ BUTTONS: dict[str, str] = {
     "followup.outcome_no": "followup done F-{followup} outcome=no",
     "meeting.pick": "agenda {meeting}",
     "unit.handover": "unit remove <@U_SSP> to=each",
+    "concern.advice": "concern advice",
 }
 
 FORM_VALUES: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -98,6 +99,7 @@ def test_cancelling_a_meeting_with_decisions_keeps_them_and_makes_their_follow_u
     assert "Skolen kontaktes" in ok(svc, f"minutes show {ref}").text  # still there to read
 
 
+@pytest.mark.procedures_off  # the follow-ups alone, without a checklist's required steps
 def test_closing_a_case_with_open_follow_ups_says_what_is_cancelled(svc: Services):
     seed(svc)
     case = concern(svc)

@@ -74,7 +74,7 @@ def test_danish_csv_opens_in_danish_excel():
     cells = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert ["2. Tal", "Andel", "2026", "66,7 %"] in cells  # decimal comma, one cell; a plain space
     assert all(len(row) == 4 for row in cells)
-    assert ["note", "", "", "<5: 1–4 sager, skjult."] in cells
+    assert ["forklaring", "", "", "<5: 1–4 sager, skjult."] in cells
     assert cells[-1][0] == "fodnote" and "§ 115" in cells[-1][3]
 
 

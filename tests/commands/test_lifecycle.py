@@ -251,7 +251,7 @@ def test_close_with_active_engagement_is_refused(unit):
     reply = run(unit, ADMIN, f"case close {ref} reason=completed")
     assert not reply.ok and "mentor end" in reply.text
     assert row_counts(unit) == before and case_row(unit, ref).state == "active"
-    ok(unit, ADMIN, f"mentor end {ref} subject={son}")
+    ok(unit, ADMIN, f"mentor end {ref} subject={son} result=completed")
     assert case_row(unit, ref).state == "follow_up"
     ok(unit, ADMIN, f"case close {ref} reason=completed")
     assert case_row(unit, ref).state == "closed"

@@ -380,7 +380,8 @@ def test_platform_user_ids_in_mentions_are_not_mistaken_for_phone_numbers(unit, 
 
 
 def test_subject_added_through_the_console_form(unit, console, caplog):
-    out = console.run(ADMIN, "case subject add KE-2026-0001", "0-14", "030815-4321")
+    # age, identifier, then the person's own track and relation (blank: the case's track, no relation)
+    out = console.run(ADMIN, "case subject add KE-2026-0001", "0-14", "030815-4321", "", "")
     assert "added to KE-2026-0001" in out
     expected = linked(unit, cpr="030815-4321")
     assert pseudonyms(unit, "KE-2026-0001")[-1] == expected

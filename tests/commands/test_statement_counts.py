@@ -16,7 +16,8 @@ from commands.context import Services
 # Upper bounds, per command, on both engines (PostgreSQL adds the audit chain's advisory lock). Every command
 # reads the unit profile's current version once (its calendar and language: one small SELECT, the parsed
 # profile cached by digest); `concern new` also derives the case's procedure-step facts (a SELECT, a DELETE).
-BOUNDS = {"concern new": 28, "case show": 15, "case list": 5, "agenda": 7}
+# `case show` also reads where an advice contact became the case, its disclosures and how long its timeline is.
+BOUNDS = {"concern new": 28, "case show": 17, "case list": 5, "agenda": 7}
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def unit(svc: Services) -> dict[str, str]:
         subject = pseudonym_of(svc, refs[key])
         ok(svc, f"case offer {refs[key]} subject={subject} kind=mentor")
         ok(svc, f"case respond {refs[key]} subject={subject} kind=mentor accepted")
-    ok(svc, f"mentor end {refs['K']} subject={pseudonym_of(svc, refs['K'])}")
+    ok(svc, f"mentor end {refs['K']} subject={pseudonym_of(svc, refs['K'])} result=completed")
     at(svc, 2026, 11, 23, 10, 0)
     ok(svc, SERIES.format(policy="skip"))  # M-2026-001 Thu 26 Nov, M-2026-002 Thu 10 Dec, M-2026-003 Thu 24 Dec
     at(svc, 2026, 11, 24, 10, 0)
@@ -82,6 +82,8 @@ def section_refs(text: str) -> dict[int, list[str]]:
         if line.startswith("*") and line[1:2].isdigit():
             current = int(line[1])
             out[current] = []
+        elif line.startswith("*"):
+            current = 0  # a list after the sections (late steps, disclosures, participants)
         elif line.startswith("• KE-") and current:
             out[current].append(line[2:14])
     return out

@@ -48,7 +48,7 @@ def test_agenda_deadlines_are_in_days_and_hours(svc: Services):
     da.clock.instant = local(2026, 11, 25, 10, 0)
     md = md_of(ok(da, "agenda M-2026-001 format=md"))
     [row] = [line for line in md.splitlines() if line.startswith(f"| {overdue} ")]
-    assert "OVERSKREDET med 1 dag og 2 timer" in row
+    assert "overskredet med 1 dag og 2 timer" in row
     [row] = [line for line in md.splitlines() if line.startswith(f"| {later} ")]
     assert "(om 22 timer)" in row
     assert not re.search(r"\d+ t\)", md), "no deadline in bare hours like (630 t)"

@@ -74,6 +74,9 @@ def test_the_migration_back_fills_the_facts_from_what_is_stored(svc, clock, db_u
     cfg = alembic_config(db_url)
     command.downgrade(cfg, "0005")  # as before the fact store: cases, offers, events … and no facts
     command.upgrade(cfg, "head")
+    # going back past 0013 dropped the courses' results: the back-filled facts carry none (counted as
+    # completed, as before results existed); everything else is derived again exactly
+    derived["report_engagement"] = sorted(row[:-1] + ("None",) for row in derived["report_engagement"])
     assert fact_rows(svc) == derived
 
 

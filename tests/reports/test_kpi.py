@@ -98,7 +98,7 @@ def test_a_cohort_not_yet_judged_is_pending_not_a_miss(svc, clock) -> None:
     course is pending until its outcome check is answered."""
     y = declined_on_10_march(svc, clock, ("2026-03-16 10:00", "case offer {ref} subject={p} kind=parent_coach"),
                              ("2026-03-17 10:00", "case respond {ref} subject={p} kind=parent_coach accepted"),
-                             ("2026-05-29 10:00", "mentor end {ref} subject={p}"))
+                             ("2026-05-29 10:00", "mentor end {ref} subject={p} result=completed"))
 
     def ratio(name: str, now: str) -> str:
         y.at(now)
@@ -124,7 +124,7 @@ def test_an_unanswered_outcome_check_is_pending_and_a_missing_reoffer_a_miss_onl
     y._act("C6", "case offer {ref} subject={p} kind=mentor")
     y._act("C6", "case respond {ref} subject={p} kind=mentor accepted")
     y.at("2026-07-01 10:00")
-    y._act("C6", "mentor end {ref} subject={p}")
+    y._act("C6", "mentor end {ref} subject={p} result=completed")
     text = kpi_text(y, "report kpi year=2026")
     assert "re-offered within 6 months: 1/1 = 100.0%" in text  # a re-offer accepted within 6 months
     assert "in education/employment at 12 months: no cases yet, 1 pending" in text

@@ -106,7 +106,7 @@ def rich_case(svc: Services, clock: FixedClock, tag: str = "A") -> Rich:
     at(clock, "2026-11-24 10:30")
     ok(svc, f"meeting close {meeting.group(0)}")  # the minutes, frozen with the decision
     clock.instant = today  # the rest of the case's course keeps its dates (closed 23 November)
-    ok(svc, f"mentor end {r.ref} subject={x}")
+    ok(svc, f"mentor end {r.ref} subject={x} result=completed")
     confirmed(svc, f"case close {r.ref} reason=completed")  # it asks: the follow-up with text is cancelled
     r.other = intake(svc, r.secrets["other_summary"], [PERSON_X])
     return r

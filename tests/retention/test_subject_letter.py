@@ -8,6 +8,7 @@ import dataclasses
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 from retkit import ADMIN, MENTOR, PERSON_X, PERSON_Y, rich_case, seed
 from test_subjects import submit
@@ -17,6 +18,9 @@ from commands.reply import Invocation
 from commands.router import dispatch
 
 # What the export read before: codes, Python literals, platform ids, the audit log's raw lines.
+pytestmark = pytest.mark.procedures_off  # closes its cases without ticking their steps
+
+
 CODES = ["referred", "critical", "police", "school", "preventive", "completed", "linked", "True", "False", "None",
          "<@", "U_SEC", "U_ADMIN", "case.create", "case.view", "access.denied", "refused", "Lukkeårsag", "— (—)",
          "mentor · accepted", "`", "**"]

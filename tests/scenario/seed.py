@@ -115,9 +115,9 @@ def script(mention: Callable[[str], str], people: Mapping[str, str]) -> list[Ste
     steps += [Say("mentor_son", "case show KE-2026-0002", "no access"),
               Say("bif", f"case close {REF} reason=normal_system", "active engagements"),
               Clock(timedelta(days=273), absolute=True),
-              Say("coach", f"mentor end {REF} subject={father}"),
-              Say("mentor_girl", f"mentor end {REF} subject={daughter}"),
-              Say("mentor_son", f"mentor end {REF} subject={son}"),
+              Say("coach", f"mentor end {REF} subject={father} result=completed"),
+              Say("mentor_girl", f"mentor end {REF} subject={daughter} result=completed"),
+              Say("mentor_son", f"mentor end {REF} subject={son} result=completed"),
               Say("sof", f"case step {REF} 9 done"),  # the follow-up: status in the unit
               *(Say("bif", f'case step {REF} {n} skip reason="Ikke relevant i denne sag"') for n in (2, 5, 6, 7, 8)),
               Say("bif", f"case close {REF} reason=normal_system"),

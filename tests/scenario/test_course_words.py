@@ -142,7 +142,7 @@ def run_course(lang: str, unit: Unit, db_url: str, files: Path) -> Course:
     say("sof", f"followup done {fid}")
     later(days=9)
     say("mentor", f"case show {ref}")
-    say("sof", f"mentor end {ref} subject={son}", f"case close {ref} reason=completed force=yes",
+    say("sof", f"mentor end {ref} subject={son} result=completed", f"case close {ref} reason=completed force=yes",
         f"case close {ref} reason=completed", f"case show {ref}")
     say("bif", f"case refer {other} to={unit.police}", "case list all", "followup list all", "unit retention")
     say("admin", "report kpi year=2026", "report annual year=2026 format=md", "report annual year=2026 format=csv",

@@ -96,8 +96,8 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
                f'kriminalpræventive sektion (DKS)."')
     show = private(say("sof", f"case show {REF}"))
     assert [v for label, v in fields(show) if label == "Subject"] == [
-        f"{pretty(people['father'])} · 25+ · linked", f"{pretty(people['son'])} · 15-17 · linked",
-        f"{pretty(people['daughter'])} · 0-14 · linked"]
+        f"{pretty(people['father'])} · 25+ · child · linked", f"{pretty(people['son'])} · 15-17 · child · linked",
+        f"{pretty(people['daughter'])} · 0-14 · child · linked"]  # a family: each person with their own track
     assert SUMMARY in show and "extremist statements, intent to travel" in show
 
     # an unrelated concern from the police, to prove the mentors' need-to-know later
@@ -186,10 +186,10 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
 
     # --- after nine months the risk is judged over: engagements end, the case goes to the normal system --
     clock.instant = received + timedelta(days=273)
-    say("coach", f"mentor end {REF} subject={father}")
-    say("mentor_girl", f"mentor end {REF} subject={daughter}")
+    say("coach", f"mentor end {REF} subject={father} result=completed")
+    say("mentor_girl", f"mentor end {REF} subject={daughter} result=completed")
     assert case_state(svc) == "active"
-    out = say("mentor_son", f"mentor end {REF} subject={son}")
+    out = say("mentor_son", f"mentor end {REF} subject={son} result=completed")
     assert f"The mentor engagement of {son} in {REF} has ended." in private(out)
     assert case_state(svc) == "follow_up"
     blocked = say("bif", f"case close {REF} reason=normal_system")  # copenhagen's child procedure is on

@@ -3,6 +3,7 @@ Yes / No, and a re-offer reminder names the person and the offer, with a button 
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from commands.reply import Invocation, Reply
@@ -14,6 +15,8 @@ from storage.models import CaseEvent, OutboxMessage
 from storage.pseudonym import format_pseudonym
 from tests.scheduler.helpers import CONCERN, last_outbox_id, run, seed_members, set_now
 from tests.scheduler.test_sweep import _declined, _engaged, followups, local
+
+pytestmark = pytest.mark.procedures_off  # the follow-ups' own DMs, without the checklist's step reminders
 
 
 def dms(svc, after: int) -> list[tuple[str, Reply]]:
@@ -42,7 +45,7 @@ def test_a_snooze_at_night_lands_on_the_next_working_hours_slot(svc):
 def test_done_on_an_outcome_check_asks_in_positive_words_and_records_the_answer(svc):
     pseudonym = _engaged(svc)
     set_now(svc, local(2026, 3, 2, 10, 0))
-    run(svc, f"mentor end KE-2026-0001 subject={pseudonym}", user="MENTOR")
+    run(svc, f"mentor end KE-2026-0001 subject={pseudonym} result=completed", user="MENTOR")
     mark = last_outbox_id(svc)
     sweep(svc, local(2027, 3, 2, 10, 0))
     reminders = {r.title: r for _, r in dms(svc, mark)}

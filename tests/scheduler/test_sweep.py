@@ -152,7 +152,7 @@ def test_no_checkin_when_a_session_was_logged(svc):
 def test_engagement_end_creates_6_and_12_month_outcome_checks_answered_with_done(svc):
     pseudonym = _engaged(svc)
     set_now(svc, local(2026, 3, 2, 10, 0))
-    run(svc, f"mentor end KE-2026-0001 subject={pseudonym}", user="MENTOR")
+    run(svc, f"mentor end KE-2026-0001 subject={pseudonym} result=completed", user="MENTOR")
     assert [f.state for f in followups(svc, "mentor_checkin")] == ["cancelled"]
     assess, outcome = followups(svc, "assess_6m")[0], followups(svc, "outcome_12m")[0]
     assert assess.due_at == local(2026, 9, 2, 10, 0) and outcome.due_at == local(2027, 3, 2, 10, 0)

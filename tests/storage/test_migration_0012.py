@@ -49,7 +49,7 @@ def test_0012_upgrades_a_database_of_last_turns_cases_without_changing_them(svc,
     command.downgrade(alembic_config(db_url), "0011")  # last turn's schema, last turn's rows
     last_turn = _snapshot(db_url)
     assert len(last_turn["cases"]) == 4 and last_turn["report_case"]
-    command.upgrade(alembic_config(db_url), "head")
+    command.upgrade(alembic_config(db_url), "0012")
     assert _snapshot(db_url) == last_turn
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -58,6 +58,7 @@ def test_0012_upgrades_a_database_of_last_turns_cases_without_changing_them(svc,
         for table in NEW_TABLES:
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
     engine.dispose()
+    command.upgrade(alembic_config(db_url), "head")
     with unit_of_work(svc.engine) as session:
         after = kpi.compute(session, date(2026, 1, 1), date(2026, 12, 31), svc.clock.now(), svc.calendar().tz)
     assert (after.concerns, after.open_now, after.taken_over, after.advice) == \
