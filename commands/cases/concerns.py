@@ -161,6 +161,8 @@ def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
          '[indicators=a,b] [received="…"]', access.STAFF)
 def concern_new(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, INTAKE_OPTIONS, texts=1)
+    if not args.options and not args.texts:  # typed bare: the intake form
+        return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx))
     values = dict(args.options)
     if args.texts and "summary" not in values:
         values["summary"] = args.texts[0]

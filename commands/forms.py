@@ -1,0 +1,236 @@
+"""A command's form (declared in commands/form_table.py, read from commands/registry.py): opening it as a
+platform-neutral Form, checking a submission field by field (every error at once), and turning the checked
+values into the command's own Args, so the command's handler does the work exactly as when it is typed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from sqlmodel import col, select
+
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.parsing import local_datetime, resolve
+from commands.registry import COMMANDS, CommandForm, Field
+from commands.reply import Form, FormField
+from commands.tokenizer import Args
+from storage.enums import AgeBand, CloseReason, Level, OfferKind, Role, Severity, Track
+from storage.models import Case, Member, Subject
+from storage.pseudonym import format_pseudonym
+
+Choices = tuple[tuple[str, ...], tuple[str, ...]]  # codes, and the words shown for them
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+YES = ("yes", "ja", "y", "j", "true", "on", "1", "x")
+_TIME = re.compile(r"(?:kl\.?\s*)?(\d{1,2})(?:[:.](\d{2}))?$")
+
+
+def _enum(kind: str, codes: tuple[str, ...]) -> Callable[[Ctx, Case | None], Choices]:
+    return lambda ctx, _case: (codes, tuple(ctx.label(kind, c) for c in codes))
+
+
+def _words(kind: str, codes: tuple[str, ...]) -> Callable[[Ctx, Case | None], Choices]:
+    return lambda ctx, _case: (codes, tuple(ctx.t(f"form.choice.{kind}.{c}") for c in codes))
+
+
+def _profile(kind: str, read: Callable[[Ctx], tuple[str, ...]]) -> Callable[[Ctx, Case | None], Choices]:
+    def choices(ctx: Ctx, _case: Case | None) -> Choices:
+        codes = tuple(read(ctx))
+        return codes, tuple(ctx.label(kind, c) if kind else c for c in codes)
+    return choices
+
+
+def _orgs(read: Callable[[Ctx], tuple[str, ...]]) -> Callable[[Ctx, Case | None], Choices]:
+    def choices(ctx: Ctx, _case: Case | None) -> Choices:
+        codes = tuple(read(ctx))
+        return codes, tuple(ctx.label("org", c) for c in codes)
+    return choices
+
+
+def _subjects(ctx: Ctx, case: Case | None) -> Choices:
+    if case is None:
+        return (), ()
+    rows = list(ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))))
+    return (tuple(format_pseudonym(s.pseudonym) for s in rows),
+            tuple(f"{format_pseudonym(s.pseudonym)} ({ctx.label('age', s.age_band)})" for s in rows))
+
+
+def members(ctx: Ctx, _case: Case | None = None) -> Choices:
+    """The unit's active members as a select: their platform user ids, shown by name and org."""
+    rows = list(ctx.session.exec(select(Member).where(col(Member.active).is_(True))
+                                 .order_by(col(Member.display_name), col(Member.id))))
+    return (tuple(m.user_id for m in rows),
+            tuple(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in rows))
+
+
+def _years(ctx: Ctx, _case: Case | None) -> Choices:
+    year = ctx.now().astimezone(ctx.tz).year
+    codes = tuple(str(y) for y in range(year, year - 5, -1))
+    return codes, codes
+
+
+CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
+    "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
+    "age": _enum("age", tuple(AgeBand)), "level": _enum("level", tuple(Level)),
+    "close_reason": _enum("close_reason", tuple(CloseReason)), "offer_kind": _enum("offer_kind", tuple(OfferKind)),
+    "role": _enum("role", tuple(Role)),
+    "org": _orgs(lambda ctx: ctx.profile.org_codes()), "checking_org": _orgs(lambda ctx: ctx.profile.checking_orgs),
+    "source": _profile("source", lambda ctx: ctx.profile.sources),
+    "basis": _profile("basis", lambda ctx: ctx.profile.basis_codes()),
+    "district": _profile("", lambda ctx: ctx.profile.districts),
+    "subject": _subjects, "member": members, "year": _years,
+    "answer": _words("answer", ("accepted", "declined")), "yes_no": _words("yes_no", ("yes", "no")),
+    "holidays": _words("holidays", ("skip", "next_workday")), "format": _words("format", ("md", "csv", "pdf")),
+    "step_done": _words("step_done", ("done", "skip")), "weekday": _words("weekday", WEEKDAYS),
+    "interval": _words("interval", ("1", "2", "3", "4")),
+}
+
+
+def _label(ctx: Ctx, f: Field) -> str:
+    return ctx.t(f.label or f"form.field.{f.name}")
+
+
+def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[str, str],
+                values: dict[str, str] | None = None) -> tuple[FormField, ...]:
+    values = values or {}
+    out: list[FormField] = []
+    cmd = COMMANDS[spec.path]
+    if cmd.case_arg and "case" not in context:
+        out.append(FormField("case", ctx.t("form.field.case"), "text", required=True, hint=ctx.t("form.hint.case"),
+                             value=values.get("case", "")))
+    for f in spec.fields:
+        if f.to == "ref" and f.name in context:
+            continue
+        hint = ctx.t(f.hint) if f.hint else ""
+        if f.kind == "datetime":  # one picker each for the day and the time
+            out.append(FormField(f"{f.name}_date", _label(ctx, f), "date", required=f.required, hint=hint,
+                                 value=values.get(f"{f.name}_date", "")))
+            out.append(FormField(f"{f.name}_time", ctx.t("form.field.at"), "time", required=f.required,
+                                 value=values.get(f"{f.name}_time", "")))
+            continue
+        options: tuple[str, ...] = ()
+        labels: tuple[str, ...] = ()
+        if f.choices in CHOICES:
+            options, labels = CHOICES[f.choices](ctx, case)
+        out.append(FormField(f.name, _label(ctx, f), f.kind, options, f.required, hint,  # type: ignore[arg-type]
+                             option_labels=labels, value=values.get(f.name, f.default)))
+    return tuple(out)
+
+
+def opened(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[str, str]) -> Form:
+    ref = context.get("case") or next((context[f.name] for f in spec.fields if f.to == "ref" and f.name in context),
+                                      "")
+    title = ctx.t(spec.title, ref=ref).strip()
+    return Form(spec.form_id, title, form_fields(ctx, spec, case, context), ctx.t("form.send"), dict(context))
+
+
+def refs_of(spec: CommandForm, words: list[str]) -> dict[str, str] | None:
+    """The reference words typed after the command, by field; None when more than references was typed."""
+    ref_fields = [f.name for f in spec.fields if f.to == "ref"]
+    if len(words) > len(ref_fields):
+        return None
+    return dict(zip(ref_fields, words, strict=False))
+
+
+def _field_error(ctx: Ctx, exc: UsageError) -> str:
+    if exc.key == "missing_option":
+        return ctx.t("form.required")
+    if exc.key in ("bad_time", "bad_datetime", "nonexistent_time"):
+        return ctx.t(f"form.{exc.key}")
+    if exc.key == "bad_choice":
+        text = ctx.t("form.unknown_choice", value=str(exc.params.get("value", "")))
+        suggestion = str(exc.params.get("suggestion") or "")
+        if suggestion:
+            kind = str(exc.params.get("labels_kind") or "")
+            word = ctx.label(kind, suggestion) if kind else suggestion
+            text += " " + ctx.t("usage.did_you_mean", word=word)
+        return text
+    return ctx.t(f"usage.{exc.key}", **exc.params)
+
+
+def _one(ctx: Ctx, field: FormField, raw: str) -> str:
+    """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong."""
+    if field.kind in ("select", "member") and field.options:  # a member also by name, without the org
+        names = {o: (field.option_label(i), field.option_label(i).split(" (")[0]) for i, o in enumerate(field.options)}
+        return resolve(field.options, raw.removeprefix("@"), field.name, names=names)
+    if field.kind == "multiselect" and field.options:
+        names = {o: (field.option_label(i),) for i, o in enumerate(field.options)}
+        return ",".join(resolve(field.options, p, field.name, names=names) for p in raw.split(",") if p.strip())
+    if field.kind == "date":
+        local = local_datetime(raw, ctx.tz, ctx.now(), field.name).astimezone(ctx.tz)
+        return local.date().isoformat()
+    if field.kind == "time":
+        m = _TIME.match(raw.strip().lower())
+        if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59:
+            raise UsageError("bad_time", option=field.name, value=raw[:20])
+        return f"{int(m.group(1)):02d}:{int(m.group(2) or 0):02d}"
+    if field.kind == "checkbox":
+        return "yes" if raw.strip().lower() in YES else ""
+    return raw.strip()
+
+
+def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str], context: dict[str, str]
+          ) -> tuple[dict[str, str], dict[str, str]]:
+    """Every field at once: (the values as the command reads them, errors by field)."""
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field in form_fields(ctx, spec, case, context):
+        raw = (values.get(field.name) or "").strip()
+        if not raw:
+            if field.required:
+                errors[field.name] = ctx.t("form.required")
+            continue
+        try:
+            clean[field.name] = _one(ctx, field, raw)
+        except UsageError as exc:
+            errors[field.name] = _field_error(ctx, exc)
+    for f in spec.fields:  # a day and a time asked apart are one value for the command
+        if f.kind == "datetime" and f"{f.name}_date" in clean and f"{f.name}_time" in clean:
+            clean[f.name] = f"{clean.pop(f'{f.name}_date')} {clean.pop(f'{f.name}_time')}"
+    return clean, errors
+
+
+def to_args(spec: CommandForm, clean: dict[str, str], context: dict[str, str]) -> Args:
+    """The checked values as the typed command would have given them (references first, in order)."""
+    cmd = COMMANDS[spec.path]
+    values = spec.values_to_options(dict(clean)) if spec.values_to_options else dict(clean)
+    args = Args()
+    if cmd.case_arg:
+        args.words.append(context.get("case") or values.get("case", ""))
+    args.words += [context.get(f.name) or values.get(f.name, "") for f in spec.fields if f.to == "ref"]
+    for f in spec.fields:
+        value = values.get(f.name, "")
+        if f.to == "ref" or not value:
+            continue
+        if f.to == "text":
+            args.texts.append(value)
+        elif f.to == "word":
+            args.words.append(value)
+        elif f.to == "mention":
+            args.mentions.append(value)
+        else:
+            args.options[f.name] = value
+    extra = set(values) - {f.name for f in spec.fields} - {"case"}
+    for name in sorted(extra):  # options a form computes (the meeting rhythm's rrule)
+        args.options[name] = values[name]
+    return args
+
+
+def field_of(spec: CommandForm, exc: UsageError, values: dict[str, str]) -> str:
+    """The field a command's usage error is about: the option it names, else the field holding the value it
+    quotes ('' when it is about none of them)."""
+    option = str(exc.params.get("option") or "")
+    if exc.key in ("missing_case", "bad_case_ref", "unknown_case"):
+        return "case"
+    for f in spec.fields:
+        if f.name == option:
+            return f"{f.name}_date" if f.kind == "datetime" else f.name
+    quoted = str(exc.params.get("value") or "").strip()
+    if quoted:
+        for name, value in values.items():
+            if value.strip() and value.strip()[:len(quoted)] == quoted:
+                return name
+    return ""
+
+
+def field_error(ctx: Ctx, exc: UsageError) -> str:
+    return _field_error(ctx, exc)
