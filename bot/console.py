@@ -29,6 +29,7 @@ from storage.profile import store as profile_store
 
 CANCEL = "."
 CANCEL_WORDS = ("afbryd", "cancel")
+PICKED = ("date", "time", "checkbox")  # kinds a platform offers a picker for; here a hint on what to type
 SWEEP_SECONDS = 30
 
 
@@ -144,7 +145,7 @@ class Console:
                 f"{i}={field.option_label(i - 1)}" for i, _o in enumerate(field.options, 1)) + "]"
         if field.hint:
             label += f" ({field.hint})"
-        if field.kind in ("date", "time", "checkbox"):
+        if field.kind in PICKED:
             label += f" ({t(self.lang, f'console.kind.{field.kind}')})"
         shown = _shown_value(field, before) if not field.never_stored else ""
         prompt = label + (f" [{shown}]" if shown else "") + ": "
@@ -167,7 +168,7 @@ class Console:
     def fill(self, form: Form) -> None:
         """Ask every field, submit; on errors re-ask only the wrong fields (each shows what was typed), until
         the form is saved or the user cancels (`afbryd`/`cancel`/`.`). Nothing typed is thrown away."""
-        self.say(f"-- {form.title} -- {t(self.lang, 'console.form_cancel_words')}")
+        self.say(f"-- {form.title} -- {t(self.lang, 'console.form_cancel')}")
         values: dict[str, str] = {f.name: f.value for f in form.fields}
         pending = list(form.fields)
         while True:

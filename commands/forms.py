@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
 from sqlmodel import col, select
 
 from commands.context import Ctx
@@ -68,6 +69,11 @@ def _years(ctx: Ctx, _case: Case | None) -> Choices:
     return codes, codes
 
 
+# Choices whose words are the forms' own (`form.choice.<kind>.<code>` in the catalogs).
+WORD_CHOICES: dict[str, tuple[str, ...]] = {
+    "answer": ("accepted", "declined"), "yes_no": ("yes", "no"), "holidays": ("skip", "next_workday"),
+    "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS, "interval": ("1", "2", "3", "4"),
+}
 CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
     "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
     "age": _enum("age", tuple(AgeBand)), "level": _enum("level", tuple(Level)),
@@ -78,11 +84,9 @@ CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
     "basis": _profile("basis", lambda ctx: ctx.profile.basis_codes()),
     "district": _profile("", lambda ctx: ctx.profile.districts),
     "subject": _subjects, "member": members, "year": _years,
-    "answer": _words("answer", ("accepted", "declined")), "yes_no": _words("yes_no", ("yes", "no")),
-    "holidays": _words("holidays", ("skip", "next_workday")), "format": _words("format", ("md", "csv", "pdf")),
-    "step_done": _words("step_done", ("done", "skip")), "weekday": _words("weekday", WEEKDAYS),
-    "interval": _words("interval", ("1", "2", "3", "4")),
+    **{kind: _words(kind, codes) for kind, codes in WORD_CHOICES.items()},
 }
+FIELD_ERRORS = ("bad_time", "bad_datetime", "nonexistent_time")  # `form.<key>`: a usage error said for a field
 
 
 def _label(ctx: Ctx, f: Field) -> str:
@@ -134,7 +138,7 @@ def refs_of(spec: CommandForm, words: list[str]) -> dict[str, str] | None:
 def _field_error(ctx: Ctx, exc: UsageError) -> str:
     if exc.key == "missing_option":
         return ctx.t("form.required")
-    if exc.key in ("bad_time", "bad_datetime", "nonexistent_time"):
+    if exc.key in FIELD_ERRORS:
         return ctx.t(f"form.{exc.key}")
     if exc.key == "bad_choice":
         text = ctx.t("form.unknown_choice", value=str(exc.params.get("value", "")))

@@ -30,7 +30,10 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import help  # noqa: F401
+    from commands import (
+        form_table,  # noqa: F401  (after the commands: it declares their forms)
+        help,  # noqa: F401
+    )
     from commands.cases import concerns, lifecycle, mentors, offers, steps, track, views  # noqa: F401
     from commands.followups import handlers as followups  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, schedule  # noqa: F401
@@ -39,7 +42,6 @@ def load_usecases() -> None:
     from commands.retention import handlers as retention  # noqa: F401
     from commands.retention import subjects  # noqa: F401
     from commands.unit import members  # noqa: F401
-    from commands import form_table  # noqa: F401  (after the commands: it declares their forms)
 
 
 def private(text: str, ok: bool = True) -> Reply:
