@@ -72,7 +72,8 @@ def _years(ctx: Ctx, _case: Case | None) -> Choices:
 # Choices whose words are the forms' own (`form.choice.<kind>.<code>` in the catalogs).
 WORD_CHOICES: dict[str, tuple[str, ...]] = {
     "answer": ("accepted", "declined"), "yes_no": ("yes", "no"), "holidays": ("skip", "next_workday"),
-    "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS, "interval": ("1", "2", "3", "4"),
+    "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS,
+    "interval": ("1", "2", "3", "4"),
 }
 CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
     "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
