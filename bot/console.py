@@ -147,7 +147,7 @@ class Console:
             label += f" ({field.hint})"
         if field.kind in PICKED:
             label += f" ({t(self.lang, f'console.kind.{field.kind}')})"
-        shown = _shown_value(field, before) if not field.never_stored else ""
+        shown = _shown_value(self.lang, field, before) if not field.never_stored else ""
         prompt = label + (f" [{shown}]" if shown else "") + ": "
         if field.never_stored and self.secret_prompt is not None:
             answer = self.secret_prompt(prompt)
@@ -265,8 +265,10 @@ def print_outbox(svc: Services, out: TextIO) -> int:
             count += 1
 
 
-def _shown_value(field: FormField, value: str) -> str:
+def _shown_value(lang: str, field: FormField, value: str) -> str:
     """What a field holds, as the reader knows it (the word for a choice's code)."""
+    if field.kind == "checkbox":
+        return t(lang, "console.yes") if value == "yes" else (t(lang, "console.no") if value else "")
     if not value or not field.options:
         return value
     words = [field.option_label(field.options.index(v)) if v in field.options else v for v in value.split(",")]

@@ -46,8 +46,12 @@ command_form("mentor log", SUBJECT, F("text", "multiline", True, to="text", labe
 command_form("mentor end", SUBJECT, F("kind", "select", False, "offer_kind"), title="form.mentor.end")
 command_form("followup add", F("text", "multiline", True, to="text", label="form.field.followup"),
              F("due", "date", True), title="form.followup.add")
-command_form("minutes", F("text", "multiline", True, to="text", label="form.field.decision"), F("due", "date"),
-             title="form.minutes")
+command_form("minutes", F("meeting", "text", False, to="refopt"),
+             F("text", "multiline", True, to="text", label="form.field.decision"),
+             F("owner", "member", False, "member", label="form.field.owner"), F("due", "date"),
+             F("followup", "checkbox", default="yes", label="form.field.followup_box"), title="form.minutes")
+command_form("meeting attendance", F("meeting", "text", True, to="ref"),
+             F("present", "multiselect", True, "invited"), title="form.meeting.attendance")
 command_form("meeting series add", F("name", "text", True), F("weekdays", "multiselect", True, "weekday"),
              F("interval", "select", True, "interval", default="1"), F("time", "time", True, default="09:00"),
              F("duration", "text", True, default="90m", hint="form.hint.duration"),

@@ -16,38 +16,42 @@ from commands.registry import COMMANDS, CommandForm, Field
 from commands.reply import Form, FormField
 from commands.tokenizer import Args
 from storage.enums import AgeBand, CloseReason, Level, OfferKind, Role, Severity, Track
-from storage.models import Case, Member, Subject
+from storage.models import Case, Meeting, Member, Subject
 from storage.pseudonym import format_pseudonym
 
 Choices = tuple[tuple[str, ...], tuple[str, ...]]  # codes, and the words shown for them
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+REFS = ("ref", "refopt")  # a reference: typed after the command (refopt: the command reads it as an option)
 YES = ("yes", "ja", "y", "j", "true", "on", "1", "x")
 _TIME = re.compile(r"(?:kl\.?\s*)?(\d{1,2})(?:[:.](\d{2}))?$")
 
 
-def _enum(kind: str, codes: tuple[str, ...]) -> Callable[[Ctx, Case | None], Choices]:
-    return lambda ctx, _case: (codes, tuple(ctx.label(kind, c) for c in codes))
+ChoiceFn = Callable[[Ctx, Case | None, dict[str, str]], Choices]  # (ctx, the case, the form's context)
 
 
-def _words(kind: str, codes: tuple[str, ...]) -> Callable[[Ctx, Case | None], Choices]:
-    return lambda ctx, _case: (codes, tuple(ctx.t(f"form.choice.{kind}.{c}") for c in codes))
+def _enum(kind: str, codes: tuple[str, ...]) -> ChoiceFn:
+    return lambda ctx, _case, _context: (codes, tuple(ctx.label(kind, c) for c in codes))
 
 
-def _profile(kind: str, read: Callable[[Ctx], tuple[str, ...]]) -> Callable[[Ctx, Case | None], Choices]:
-    def choices(ctx: Ctx, _case: Case | None) -> Choices:
+def _words(kind: str, codes: tuple[str, ...]) -> ChoiceFn:
+    return lambda ctx, _case, _context: (codes, tuple(ctx.t(f"form.choice.{kind}.{c}") for c in codes))
+
+
+def _profile(kind: str, read: Callable[[Ctx], tuple[str, ...]]) -> ChoiceFn:
+    def choices(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
         codes = tuple(read(ctx))
         return codes, tuple(ctx.label(kind, c) if kind else c for c in codes)
     return choices
 
 
-def _orgs(read: Callable[[Ctx], tuple[str, ...]]) -> Callable[[Ctx, Case | None], Choices]:
-    def choices(ctx: Ctx, _case: Case | None) -> Choices:
+def _orgs(read: Callable[[Ctx], tuple[str, ...]]) -> ChoiceFn:
+    def choices(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
         codes = tuple(read(ctx))
         return codes, tuple(ctx.label("org", c) for c in codes)
     return choices
 
 
-def _subjects(ctx: Ctx, case: Case | None) -> Choices:
+def _subjects(ctx: Ctx, case: Case | None, _context: dict[str, str]) -> Choices:
     if case is None:
         return (), ()
     rows = list(ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))))
@@ -55,7 +59,7 @@ def _subjects(ctx: Ctx, case: Case | None) -> Choices:
             tuple(f"{format_pseudonym(s.pseudonym)} ({ctx.label('age', s.age_band)})" for s in rows))
 
 
-def members(ctx: Ctx, _case: Case | None = None) -> Choices:
+def members(ctx: Ctx, _case: Case | None = None, _context: dict[str, str] | None = None) -> Choices:
     """The unit's active members as a select: their platform user ids, shown by name and org."""
     rows = list(ctx.session.exec(select(Member).where(col(Member.active).is_(True))
                                  .order_by(col(Member.display_name), col(Member.id))))
@@ -63,7 +67,17 @@ def members(ctx: Ctx, _case: Case | None = None) -> Choices:
             tuple(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in rows))
 
 
-def _years(ctx: Ctx, _case: Case | None) -> Choices:
+def _invited(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
+    """A meeting's invited (fixed participants and those invited to it): the attendance checklist."""
+    from commands.meetings.common import participants
+
+    meeting = ctx.session.exec(select(Meeting).where(Meeting.ref == context.get("meeting", ""))).first()
+    rows = participants(ctx.session, meeting) if meeting is not None else []
+    return (tuple(m.user_id for m in rows),
+            tuple(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in rows))
+
+
+def _years(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
     year = ctx.now().astimezone(ctx.tz).year
     codes = tuple(str(y) for y in range(year, year - 5, -1))
     return codes, codes
@@ -75,7 +89,7 @@ WORD_CHOICES: dict[str, tuple[str, ...]] = {
     "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS,
     "interval": ("1", "2", "3", "4"),
 }
-CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
+CHOICES: dict[str, ChoiceFn] = {
     "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
     "age": _enum("age", tuple(AgeBand)), "level": _enum("level", tuple(Level)),
     "close_reason": _enum("close_reason", tuple(CloseReason)), "offer_kind": _enum("offer_kind", tuple(OfferKind)),
@@ -84,7 +98,7 @@ CHOICES: dict[str, Callable[[Ctx, Case | None], Choices]] = {
     "source": _profile("source", lambda ctx: ctx.profile.sources),
     "basis": _profile("basis", lambda ctx: ctx.profile.basis_codes()),
     "district": _profile("", lambda ctx: ctx.profile.districts),
-    "subject": _subjects, "member": members, "year": _years,
+    "subject": _subjects, "member": members, "year": _years, "invited": _invited,
     **{kind: _words(kind, codes) for kind, codes in WORD_CHOICES.items()},
 }
 FIELD_ERRORS = ("bad_time", "bad_datetime", "nonexistent_time")  # `form.<key>`: a usage error said for a field
@@ -103,7 +117,7 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
         out.append(FormField("case", ctx.t("form.field.case"), "text", required=True, hint=ctx.t("form.hint.case"),
                              value=values.get("case", "")))
     for f in spec.fields:
-        if f.to == "ref" and f.name in context:
+        if f.to in REFS and f.name in context:
             continue
         hint = ctx.t(f.hint) if f.hint else ""
         if f.kind == "datetime":  # one picker each for the day and the time
@@ -115,14 +129,14 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
         options: tuple[str, ...] = ()
         labels: tuple[str, ...] = ()
         if f.choices in CHOICES:
-            options, labels = CHOICES[f.choices](ctx, case)
+            options, labels = CHOICES[f.choices](ctx, case, context)
         out.append(FormField(f.name, _label(ctx, f), f.kind, options, f.required, hint,  # type: ignore[arg-type]
                              option_labels=labels, value=values.get(f.name, f.default)))
     return tuple(out)
 
 
 def opened(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[str, str]) -> Form:
-    ref = context.get("case") or next((context[f.name] for f in spec.fields if f.to == "ref" and f.name in context),
+    ref = context.get("case") or next((context[f.name] for f in spec.fields if f.to in REFS and f.name in context),
                                       "")
     title = ctx.t(spec.title, ref=ref).strip()
     return Form(spec.form_id, title, form_fields(ctx, spec, case, context), ctx.t("form.send"), dict(context))
@@ -130,7 +144,7 @@ def opened(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[str, st
 
 def refs_of(spec: CommandForm, words: list[str]) -> dict[str, str] | None:
     """The reference words typed after the command, by field; None when more than references was typed."""
-    ref_fields = [f.name for f in spec.fields if f.to == "ref"]
+    ref_fields = [f.name for f in spec.fields if f.to in REFS]
     if len(words) > len(ref_fields):
         return None
     return dict(zip(ref_fields, words, strict=False))
@@ -203,7 +217,9 @@ def to_args(spec: CommandForm, clean: dict[str, str], context: dict[str, str]) -
         args.words.append(context.get("case") or values.get("case", ""))
     args.words += [context.get(f.name) or values.get(f.name, "") for f in spec.fields if f.to == "ref"]
     for f in spec.fields:
-        value = values.get(f.name, "")
+        value = context.get(f.name) or values.get(f.name, "") if f.to == "refopt" else values.get(f.name, "")
+        if f.kind == "checkbox" and f.to == "option":  # unticked is a "no" the command must hear
+            value = value or "no"
         if f.to == "ref" or not value:
             continue
         if f.to == "text":

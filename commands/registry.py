@@ -46,7 +46,8 @@ class Field:
     required: bool = False
     choices: str = ""  # where a select's choices come from (commands.forms.CHOICES)
     to: str = "option"  # "option" (name=value), "text" ("…"), "word" (a bare word), "mention" (@user),
-    # "ref" (a reference word such as M-…: filled from what was typed, asked only when it was not)
+    # "ref" (a reference word such as M-…: filled from what was typed, asked only when it was not),
+    # "refopt" (the same, handed to the command as the option of that name: `minutes KE-… M-…` → meeting=M-…)
     label: str = ""  # the catalog key of its label; "" → `form.field.<name>`
     hint: str = ""  # the catalog key of a hint under it
     default: str = ""  # the value it opens with
@@ -69,7 +70,7 @@ class CommandForm:
     @property
     def opens_bare(self) -> bool:
         """Typed with nothing but its reference, the command opens its form (when something is required)."""
-        return any(f.required and f.to != "ref" for f in self.fields)
+        return any(f.required and f.to not in ("ref", "refopt") for f in self.fields)
 
 
 COMMANDS: dict[tuple[str, ...], Command] = {}

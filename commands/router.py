@@ -36,7 +36,7 @@ def load_usecases() -> None:
     )
     from commands.cases import concerns, lifecycle, mentors, offers, steps, track, views  # noqa: F401
     from commands.followups import handlers as followups  # noqa: F401
-    from commands.meetings import agenda, changes, feed, minutes, schedule  # noqa: F401
+    from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
     from commands.reports import handlers as reports  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401

@@ -47,7 +47,7 @@ def _dynamic() -> dict[str, set[str]]:
     from bot import console
     from commands import forms, registry, tasks
     from commands.cases import steps
-    from commands.meetings import agenda, agenda_build
+    from commands.meetings import agenda, agenda_build, run
     from commands.reports import kpi
     from commands.router import load_usecases
     from commands.time import recurrence
@@ -81,6 +81,7 @@ def _dynamic() -> dict[str, set[str]]:
         "form.choice.": {f"{kind}.{code}" for kind, codes in forms.WORD_CHOICES.items() for code in codes},
         "console.kind.": set(console.PICKED),
         "task.": {key for key, _ in tasks.TASKS},
+        "run.state.": set(run.OUTCOMES),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }
