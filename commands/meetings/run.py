@@ -169,16 +169,17 @@ def agenda_unchanged(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("run.unchanged_done", ref=case.ref))
 
 
-@command("meeting attendance", "meeting attendance M-… present=@user,@user", access.LEADS)
+@command("meeting attendance", "meeting attendance M-… @user @user …", access.LEADS)
 def meeting_attendance(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    """Who was present (the whole list, replacing an earlier one): members of the unit, by mention or id."""
-    only_options(args, {"present"}, words=1)
+    """Who was present (the whole list, replacing an earlier one): members of the unit, by mention or id
+    (the form sends `present=` with the ticked ids)."""
+    only_options(args, {"present"}, words=len(args.words))
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
-    raw = args.options.get("present") or ""
-    wanted = [user_ref(p) for p in raw.replace(" ", ",").split(",") if p.strip()]
+    raw = ",".join([*args.mentions, *args.words[1:], args.options.get("present") or ""])
+    wanted = list(dict.fromkeys(user_ref(p) for p in raw.replace(" ", ",").split(",") if p.strip()))
     if not wanted:
-        raise UsageError("missing_option", option="present", choices="@user,@user")
+        raise UsageError("missing_user")
     found = {m.user_id: m for m in ctx.session.exec(select(Member).where(col(Member.user_id).in_(wanted)))}
     for user in wanted:
         if user not in found:
