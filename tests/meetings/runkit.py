@@ -12,10 +12,22 @@ from commands.reply import Invocation
 from commands.router import dispatch
 from storage.models import Attendance, FollowUp, Meeting, MeetingOutcome, Member
 
-ADMIN = "UADMIN"
+ADMIN, SSP, POL = "UADMIN", "USSP", "UPOL"
+
+
+def setup(ssp: str = SSP, pol: str = POL) -> tuple[str, ...]:
+    return (f'unit add <@{ssp}> role=member org=SSP name="Sara SSP"',
+            f'unit add <@{pol}> role=member org=POLICE name="Per Politi"', *SETUP)
+
+
+def typed_run(admin: str = ADMIN, ssp: str = SSP) -> tuple[str, ...]:
+    return (f'minutes KE-2026-0001 "{DECISION}" due=2026-12-20 owner=<@{ssp}> meeting=M-2026-001',
+            "agenda postpone M-2026-001 KE-2026-0002",
+            f"meeting attendance M-2026-001 <@{admin}> <@{ssp}>",
+            "meeting close M-2026-001")
+
+
 SETUP = (
-    "unit add <@USSP> role=member org=SSP name=\"Sara SSP\"",
-    "unit add <@UPOL> role=member org=POLICE name=\"Per Politi\"",
     'concern new severity=high track=child age=15-17 source=school district=Valby basis=rpl115 '
     'summary="Udtaler støtte til IS"',
     'concern new severity=normal track=adult age=25+ source=police district=Valby basis=rpl115 '
@@ -24,17 +36,11 @@ SETUP = (
     'meeting adhoc when="2026-11-30 11:00" duration=60m topic="Næste"',
 )
 DECISION = "Skolen inddrages i et netværksmøde"
-TYPED_RUN = (
-    f'minutes KE-2026-0001 "{DECISION}" due=2026-12-20 owner=<@USSP> meeting=M-2026-001',
-    "agenda postpone M-2026-001 KE-2026-0002",
-    "meeting attendance M-2026-001 <@UADMIN> <@USSP>",
-    "meeting close M-2026-001",
-)
 
 
-def typed(svc: Services, *lines: str) -> None:
+def typed(svc: Services, *lines: str, admin: str = ADMIN, name: str = "uadmin") -> None:
     for line in lines:
-        reply = dispatch(svc, Invocation(ADMIN, line, display_name="uadmin"))
+        reply = dispatch(svc, Invocation(admin, line, display_name=name))
         assert reply.ok, (line, reply.text)
 
 

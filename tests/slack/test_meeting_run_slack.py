@@ -13,7 +13,7 @@ from test_slash_commands import all_text, reply_to
 
 from storage.clock import FixedClock
 from tests.conftest import make_settings, make_svc
-from tests.meetings.runkit import ADMIN, DECISION, SETUP, TYPED_RUN, outcome, typed
+from tests.meetings.runkit import ADMIN, DECISION, outcome, setup, typed, typed_run
 
 
 def buttons(fake: FakeSlack, channel: str) -> dict[str, dict[str, Any]]:
@@ -40,7 +40,7 @@ async def opened(fake: FakeSlack, before: int) -> dict[str, Any]:
 
 async def test_a_meeting_run_from_the_agenda_buttons_equals_the_typed_run(
         server: AppServer, fake_slack: FakeSlack, clock: FixedClock, second_db_url: str) -> None:
-    for n, line in enumerate(SETUP):
+    for n, line in enumerate(setup()):
         group, _, rest = line.partition(" ")
         await server.slash(f"/{group}", rest, response_key=f"setup{n}")
         assert "went wrong" not in all_text(await reply_to(fake_slack, f"setup{n}"))
@@ -88,6 +88,6 @@ async def test_a_meeting_run_from_the_agenda_buttons_equals_the_typed_run(
     assert "M-2026-001 is closed" in all_text(await reply_to(fake_slack, "close"))
 
     by_hand = make_svc(make_settings(second_db_url, admin_users=(ADMIN,)), clock)
-    typed(by_hand, *SETUP, "agenda publish M-2026-001", *TYPED_RUN)
+    typed(by_hand, *setup(), "agenda publish M-2026-001", *typed_run())
     assert outcome(server.svc) == outcome(by_hand)
     by_hand.engine.dispose()
