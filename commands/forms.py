@@ -187,12 +187,12 @@ def _one(ctx: Ctx, field: FormField, raw: str) -> str:
     return raw.strip()
 
 
-def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str], context: dict[str, str]
-          ) -> tuple[dict[str, str], dict[str, str]]:
-    """Every field at once: (the values as the command reads them, errors by field)."""
+def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
+                 ) -> tuple[dict[str, str], dict[str, str]]:
+    """Every field of a form at once: required, a choice among its options (code or word), a date, a time."""
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for field in form_fields(ctx, spec, case, context):
+    for field in fields:
         raw = (values.get(field.name) or "").strip()
         if not raw:
             if field.required:
@@ -202,6 +202,13 @@ def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str]
             clean[field.name] = _one(ctx, field, raw)
         except UsageError as exc:
             errors[field.name] = _field_error(ctx, exc)
+    return clean, errors
+
+
+def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str], context: dict[str, str]
+          ) -> tuple[dict[str, str], dict[str, str]]:
+    """Every field at once: (the values as the command reads them, errors by field)."""
+    clean, errors = check_fields(ctx, form_fields(ctx, spec, case, context), values)
     for f in spec.fields:  # a day and a time asked apart are one value for the command
         if f.kind == "datetime" and f"{f.name}_date" in clean and f"{f.name}_time" in clean:
             clean[f.name] = f"{clean.pop(f'{f.name}_date')} {clean.pop(f'{f.name}_time')}"
