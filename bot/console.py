@@ -186,7 +186,7 @@ class Console:
                 return
             labels = {f.name: f.label for f in form.fields}
             for name, message in result.errors.items():
-                self.say(f"! {labels.get(name, name)}: {message}")
+                self.say(f"! {labels[name]}: {message}" if name in labels else f"! {message}")
             for name in result.discard:
                 values[name] = ""
             pending = [f for f in form.fields if f.name in result.errors] or list(form.fields)

@@ -254,9 +254,10 @@ def field_of(spec: CommandForm, exc: UsageError, values: dict[str, str]) -> str:
             return f"{f.name}_date" if f.kind == "datetime" else f.name
     quoted = str(exc.params.get("value") or "").strip()
     if quoted:
+        datetimes = {f.name for f in spec.fields if f.kind == "datetime"}
         for name, value in values.items():
             if value.strip() and value.strip()[:len(quoted)] == quoted:
-                return name
+                return f"{name}_date" if name in datetimes else name
     return ""
 
 

@@ -352,7 +352,8 @@ def _submit_command_form(svc: Services, inv: Invocation, spec: registry.CommandF
             with ctx.session.begin_nested():
                 reply = _perform(ctx, cmd, forms.to_args(spec, clean, context))
         except UsageError as exc:  # on the field it is about; else above the fields: the form stays open
-            return FormResult(errors={forms.field_of(spec, exc, values) or "form": forms.field_error(ctx, exc)})
+            field = forms.field_of(spec, exc, {**values, **clean})
+            return FormResult(errors={field or "form": forms.field_error(ctx, exc)})
         return FormResult(reply=reply)
 
     try:

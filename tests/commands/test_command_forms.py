@@ -243,3 +243,23 @@ def test_a_form_value_typed_as_a_word_is_resolved_and_a_near_miss_is_suggested(u
     result = submit_form(unit, Invocation("ADMIN", ""), "case.refer", {"to": "Politet"}, {"case": "KE-2026-0001"})
     assert result.errors == {"to": '"Politet" is not one of the choices. Did you mean *POLICE*?'}
     assert json.dumps(result.errors)  # plain text for every platform
+
+
+def test_a_meeting_time_in_the_past_is_reported_on_the_date_field(unit: Services) -> None:
+    result = submit_form(unit, Invocation("ADMIN", ""), "meeting.adhoc",
+                         {"topic": "x", "when_date": "2026-11-20", "when_time": "10:00", "duration": "60m"}, {})
+    assert set(result.errors) == {"when_date"} and "past" in result.errors["when_date"]
+
+
+def test_help_and_the_home_carry_the_tasks_of_the_role_as_buttons_that_open_forms(unit: Services) -> None:
+    from commands.home import home
+
+    admin = dispatch(unit, Invocation("ADMIN", "help"))
+    assert admin.text.startswith("*What you can do*") and "• Register a concern — `concern`" in admin.text
+    tasks = {b.label: b.command for b in admin.buttons}
+    assert tasks["Set up a meeting"] == "meeting series add" and tasks["Close a case"] == "case close"
+    for command in ("concern", "case close", "meeting series add", "unit add", "report annual", "case note"):
+        assert dispatch(unit, Invocation("ADMIN", command)).form is not None, command
+    mentor = dispatch(unit, Invocation("MENTOR", "help"))
+    assert [b.command for b in mentor.buttons] == ["case list mine", "mentor log"]
+    assert [b.command for b in home(unit, "ADMIN").buttons][-len(tasks):] == list(tasks.values())
