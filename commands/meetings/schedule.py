@@ -35,7 +35,7 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
-from commands.parsing import case_ref, natural_datetime
+from commands.parsing import case_ref, natural_datetime, resolve
 from commands.registry import command
 from commands.reply import Reply
 from commands.time import recurrence
@@ -105,6 +105,11 @@ def _duration(args: Args, default: int | None) -> int:
     return minutes
 
 
+def holiday_policy(raw: str | None, default: str) -> str:
+    """`holidays=skip|next_workday`, or its words ("springes over", "flyttes til næste hverdag")."""
+    return resolve(recurrence.POLICIES, raw, "holidays", "holidays") if raw else default
+
+
 def _time(raw: str | None) -> time:
     if not raw:
         raise UsageError("missing_option", option="time", choices="09:00")
@@ -143,9 +148,7 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
         raise UsageError("bad_rrule", reason=ctx.t(f"rrule.{exc.code}")) from None
     at = _time(args.options.get("time") or said_time)
     minutes = _duration(args, 90)
-    policy = (args.options.get("holidays") or "skip").lower()
-    if policy not in recurrence.POLICIES:
-        raise UsageError("bad_choice", option="holidays", value=policy, choices=", ".join(recurrence.POLICIES))
+    policy = holiday_policy(args.options.get("holidays"), "skip")
     start_day = ctx.local(ctx.now()).date()
     if "start" in args.options:
         try:
