@@ -166,13 +166,21 @@ def _field_error(ctx: Ctx, exc: UsageError) -> str:
     return ctx.t(f"usage.{exc.key}", **exc.params)
 
 
+def _names(field: FormField) -> dict[str, tuple[str, ...]]:
+    """What a choice may be typed as besides its code: its label, a member's name without the org, and the
+    label's last word where no other choice ends with it ("Takket ja" → "ja")."""
+    labels = [field.option_label(i) for i in range(len(field.options))]
+    last = [label.split()[-1].casefold() if label.split() else "" for label in labels]
+    return {o: (labels[i], labels[i].split(" (")[0], *([last[i]] if last.count(last[i]) == 1 else []))
+            for i, o in enumerate(field.options)}
+
+
 def _one(ctx: Ctx, field: FormField, raw: str) -> str:
     """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong."""
-    if field.kind in ("select", "member") and field.options:  # a member also by name, without the org
-        names = {o: (field.option_label(i), field.option_label(i).split(" (")[0]) for i, o in enumerate(field.options)}
-        return resolve(field.options, raw.removeprefix("@"), field.name, names=names)
+    if field.kind in ("select", "member") and field.options:
+        return resolve(field.options, raw.removeprefix("@"), field.name, names=_names(field))
     if field.kind == "multiselect" and field.options:
-        names = {o: (field.option_label(i),) for i, o in enumerate(field.options)}
+        names = _names(field)
         return ",".join(resolve(field.options, p, field.name, names=names) for p in raw.split(",") if p.strip())
     if field.kind == "date":
         local = local_datetime(raw, ctx.tz, ctx.now(), field.name).astimezone(ctx.tz)
