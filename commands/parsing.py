@@ -31,7 +31,7 @@ OPTION_KINDS: dict[str, type[StrEnum]] = {
 CASE_REF = re.compile(r"KE-(\d{4})-(\d{4})$", re.IGNORECASE)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """How a typed choice is compared: case, accents, æ/ø/å, spaces, dashes and dots do not matter."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("ø", "o").replace("æ", "ae")
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -45,10 +45,10 @@ _OPTION_WORDS = {"source": "source", "basis": "basis", "indicators": "indicator"
 def _spellings(code: str, kind: str, names: Mapping[str, Iterable[str]] | None) -> set[str]:
     from commands.messages import CATALOGS  # the words of every language, as typed by anyone
 
-    out = {_fold(code)}
+    out = {fold(code)}
     if kind:
-        out |= {_fold(texts.words.get(kind, {}).get(code, code)) for texts in CATALOGS.values()}
-    out |= {_fold(name) for name in (names or {}).get(code, ())}
+        out |= {fold(texts.words.get(kind, {}).get(code, code)) for texts in CATALOGS.values()}
+    out |= {fold(name) for name in (names or {}).get(code, ())}
     return {s for s in out if s}
 
 
@@ -62,9 +62,9 @@ def resolve(codes: Sequence[str], raw: str | None, option: str, kind: str = "",
     listed = ", ".join(codes)
     if raw is None or raw.strip() == "":
         raise UsageError("missing_option", option=option, choices=listed, labels_kind=kind)
-    wanted = _fold(raw)
+    wanted = fold(raw)
     for code in codes:
-        if _fold(code) == wanted:
+        if fold(code) == wanted:
             return code
     spelled: dict[str, str] = {}
     for code in codes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from commands.messages import CATALOGS, t
-from commands.parsing import _fold
+from commands.parsing import fold
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _SHORT = ("man", "tir", "ons", "tor", "fre", "lor", "son", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -48,7 +48,7 @@ def _weekday_words() -> dict[str, str]:
     for texts in CATALOGS.values():
         names = texts.messages.get("series.weekdays", "").split(",")
         for code, name in zip(DAYS, names, strict=False):
-            base = _fold(name)
+            base = fold(name)
             for form in (base, base + "e", base + "s", base + "es", base + "ne"):
                 words.setdefault(form, code)
     for n, short in enumerate(_SHORT):
@@ -67,7 +67,7 @@ def parse(text: str) -> tuple[str, str | None]:
             raise RhythmError("time")
         at = f"{hour:02d}:{minute:02d}"
         raw = raw[: m.start()]
-    tokens = [_fold(w) for w in re.split(r"[\s,&+]+", raw.replace(".", ". ")) if _fold(w)]
+    tokens = [fold(w) for w in re.split(r"[\s,&+]+", raw.replace(".", ". ")) if fold(w)]
     weekdays = _weekday_words()
     days: list[str] = []
     number: int | None = None
