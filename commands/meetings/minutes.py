@@ -23,7 +23,7 @@ from commands.parsing import local_datetime, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from storage.models import Case, Meeting, MinuteEntry
+from storage.models import Case, Meeting, Member, MinuteEntry
 
 MINUTES_AAD = "minutes.text"
 Compiled = tuple[exports.Document, list[str]]  # the files' document, and the chat text's lines beside it
@@ -105,6 +105,9 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
     followups: list[tuple[datetime, list[str]]] = []
     for entry, case in entries:
         text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        owner = ctx.session.get(Member, entry.owner_id) if entry.owner_id else None
+        if owner is not None:  # who carries the decision out (and gets its follow-up)
+            text += " — " + ctx.t("minutes.owner", name=owner.display_name or owner.user_id)
         number = f"F-{entry.followup_id}" if entry.followup_id else (None if entry.makes_followup else "—")
         line = text
         if entry.due_at is not None:

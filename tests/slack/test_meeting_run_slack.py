@@ -89,5 +89,8 @@ async def test_a_meeting_run_from_the_agenda_buttons_equals_the_typed_run(
 
     by_hand = make_svc(make_settings(second_db_url, admin_users=(ADMIN,)), clock)
     typed(by_hand, *setup(), "agenda publish M-2026-001", *typed_run())
-    assert outcome(server.svc) == outcome(by_hand)
+    done = outcome(server.svc)
+    assert done == outcome(by_hand)
+    assert f"{DECISION} — responsible: Sara SSP" in done["minutes"] and "Present: " in done["minutes"]
+    assert "KE-2026-0002: postponed to M-2026-002" in done["minutes"]
     by_hand.engine.dispose()
