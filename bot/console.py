@@ -29,6 +29,7 @@ from storage.profile import store as profile_store
 
 CANCEL = "."
 CANCEL_WORDS = ("afbryd", "cancel")
+CLEAR = "-"  # empties a field (Enter keeps what it holds)
 PICKED = ("date", "time", "checkbox")  # kinds a platform offers a picker for; here a hint on what to type
 SWEEP_SECONDS = 30
 
@@ -163,6 +164,8 @@ class Console:
             return None
         if not answer and not field.never_stored:
             return before
+        if answer == CLEAR:
+            return ""
         return _resolve_choices(field, answer)
 
     def fill(self, form: Form) -> None:

@@ -131,3 +131,13 @@ def test_a_series_changed_moved_and_ended_at_the_console_carries_the_calendar_up
     assert out.count("┌─ DM to @ann") >= 4  # the invitation and three updates
     assert "has no meetings from" in out  # ending it again is refused, nothing changed
     assert "(📎 series-1.ics" in out and "(📎 M-2026-001.ics" in out  # the update and a dropped Thursday
+
+
+def test_a_form_asks_again_only_for_the_wrong_fields_keeping_the_rest_and_a_dash_empties_one(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "meeting series add", "Koordineringsmøde", "4", "2", "kl 25", "", "", "someday",
+                      "9", "-", "meeting series list")
+    assert "! Time: Write a time of day" in out and "! First date: Write a date" in out
+    assert "Time * (e.g. 9, 9:30, 14:00) [kl 25]: " in out  # what was typed is shown, to correct
+    assert out.count("Name *") == 1 and out.count("Duration *") == 1  # the right fields are not asked again
+    assert "every other Thursday at 09:00 · 90 min" in out
