@@ -177,11 +177,16 @@ def _names(field: FormField) -> dict[str, tuple[str, ...]]:
 
 def _one(ctx: Ctx, field: FormField, raw: str) -> str:
     """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong."""
-    if field.kind in ("select", "member") and field.options:
-        return resolve(field.options, raw.removeprefix("@"), field.name, names=_names(field))
-    if field.kind == "multiselect" and field.options:
+    if field.kind in ("select", "member", "multiselect") and field.options:
         names = _names(field)
-        return ",".join(resolve(field.options, p, field.name, names=names) for p in raw.split(",") if p.strip())
+        parts = [p for p in raw.split(",") if p.strip()] if field.kind == "multiselect" else [raw.removeprefix("@")]
+        try:
+            return ",".join(resolve(field.options, p, field.name, names=names) for p in parts)
+        except UsageError as exc:  # the nearest choice as the form shows it
+            near = str(exc.params.get("suggestion") or "")
+            if near in field.options:
+                exc.params.update(suggestion=field.option_label(field.options.index(near)), labels_kind="")
+            raise
     if field.kind == "date":
         local = local_datetime(raw, ctx.tz, ctx.now(), field.name).astimezone(ctx.tz)
         return local.date().isoformat()

@@ -263,3 +263,14 @@ def test_help_and_the_home_carry_the_tasks_of_the_role_as_buttons_that_open_form
     mentor = dispatch(unit, Invocation("MENTOR", "help"))
     assert [b.command for b in mentor.buttons] == ["case list mine", "mentor log"]
     assert [b.command for b in home(unit, "ADMIN").buttons][-len(tasks):] == list(tasks.values())
+
+
+def test_a_near_miss_in_a_danish_form_is_suggested_in_the_words_the_form_shows(unit: Services) -> None:
+    import dataclasses
+
+    da = dataclasses.replace(unit, settings=unit.settings.model_copy(update={"bot_language": "da"}))
+    result = submit_form(da, Invocation("ADMIN", ""), "case.close", {"reason": "ubegrundt"}, {"case": "KE-2026-0002"})
+    assert result.errors == {"reason": "«ubegrundt» er ikke en af mulighederne. Mente du *ubegrundet*?"}
+    result = submit_form(da, Invocation("ADMIN", ""), "case.respond", {"subject": "x", "kind": "mentor",
+                                                                       "answer": "ja"}, {"case": "KE-2026-0001"})
+    assert "answer" not in result.errors  # "Takket ja" may be typed as "ja"
