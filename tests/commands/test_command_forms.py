@@ -234,6 +234,10 @@ def test_typed_choices_take_codes_and_words_in_either_language_and_suggest_a_nea
     ok(unit, "concern new severity=Høj track=barn age=15-17 source=skole district=valby basis=rpl115 "
              'summary="Bekymring"')
     ok(unit, "unit add <@NEW2> role=medlem org=Socialforvaltningen")
+    ok(unit, "concern new severity=normal track=voksen age=25+ source=politi district=norrebro basis=RPL115 "
+             'summary="Bekymring"')
+    with unit_of_work(unit.engine) as session:
+        assert session.exec(select(Case.district).where(Case.ref == "KE-2026-0004")).one() == "Nørrebro"
     reply = dispatch(unit, Invocation("ADMIN", "case close KE-2026-0002 reason=unfoundd"))
     assert not reply.ok and "Did you mean *unfounded*?" in reply.text
     assert "Choices: unfounded, handed to the ordinary system" in reply.text  # words, never codes
