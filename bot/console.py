@@ -29,6 +29,9 @@ from storage.profile import store as profile_store
 
 CANCEL = "."
 YES = ("yes", "ja", "y", "j")
+CANCEL_WORDS = ("afbryd", "cancel")
+CLEAR = "-"  # empties a field (Enter keeps what it holds)
+PICKED = ("date", "time", "checkbox")  # kinds a platform offers a picker for; here a hint on what to type
 SWEEP_SECONDS = 30
 
 
@@ -158,14 +161,18 @@ class Console:
             self.fill(reply.form)
         self.deliver_outbox()
 
-    def _ask(self, field: FormField) -> str | None:
+    def _ask(self, field: FormField, before: str = "") -> str | None:
+        """One field; Enter keeps what it holds (its default, or what was typed before). None: cancelled."""
         label = field.label + (" *" if field.required else "")
         if field.options:
             label += f" [{t(self.lang, 'console.choices')}: " + ", ".join(
                 f"{i}={field.option_label(i - 1)}" for i, _o in enumerate(field.options, 1)) + "]"
         if field.hint:
             label += f" ({field.hint})"
-        prompt = label + ": "
+        if field.kind in PICKED:
+            label += f" ({t(self.lang, f'console.kind.{field.kind}')})"
+        shown = _shown_value(self.lang, field, before) if not field.never_stored else ""
+        prompt = label + (f" [{shown}]" if shown else "") + ": "
         if field.never_stored and self.secret_prompt is not None:
             answer = self.secret_prompt(prompt)
         else:
@@ -176,17 +183,23 @@ class Console:
             if not field.never_stored and not sys.stdin.isatty():
                 print(answer, file=self.out)
         answer = answer.strip()
-        if answer == CANCEL:
+        if answer == CANCEL or answer.lower() in CANCEL_WORDS:
             return None
+        if not answer and not field.never_stored:
+            return before
+        if answer == CLEAR:
+            return ""
         return _resolve_choices(field, answer)
 
     def fill(self, form: Form) -> None:
+        """Ask every field, submit; on errors re-ask only the wrong fields (each shows what was typed), until
+        the form is saved or the user cancels (`afbryd`/`cancel`/`.`). Nothing typed is thrown away."""
         self.say(f"-- {form.title} -- {t(self.lang, 'console.form_cancel')}")
-        values: dict[str, str] = {}
+        values: dict[str, str] = {f.name: f.value for f in form.fields}
         pending = list(form.fields)
-        for _attempt in range(3):
+        while True:
             for field in pending:
-                answer = self._ask(field)
+                answer = self._ask(field, values.get(field.name, ""))
                 if answer is None:
                     self.say(t(self.lang, "console.form_cancelled"))
                     return
@@ -197,10 +210,12 @@ class Console:
                 if result.reply is not None:
                     self.show_private(result.reply)
                 return
+            labels = {f.name: f.label for f in form.fields}
             for name, message in result.errors.items():
-                self.say(f"! {name}: {message}")
-            pending = [f for f in form.fields if f.name in result.errors]
-        self.say(t(self.lang, "console.form_cancelled"))
+                self.say(f"! {labels[name]}: {message}" if name in labels else f"! {message}")
+            for name in result.discard:
+                values[name] = ""
+            pending = [f for f in form.fields if f.name in result.errors] or list(form.fields)
 
     def run(self) -> None:
         self.bootstrap()
@@ -274,6 +289,16 @@ def print_outbox(svc: Services, out: TextIO) -> int:
             with unit_of_work(svc.engine) as session:
                 outbox.mark_sent_by_id(session, row_id, svc.clock.now(), f"console-{row_id}")
             count += 1
+
+
+def _shown_value(lang: str, field: FormField, value: str) -> str:
+    """What a field holds, as the reader knows it (the word for a choice's code)."""
+    if field.kind == "checkbox":
+        return t(lang, "console.yes") if value == "yes" else (t(lang, "console.no") if value else "")
+    if not value or not field.options:
+        return value
+    words = [field.option_label(field.options.index(v)) if v in field.options else v for v in value.split(",")]
+    return ", ".join(words)
 
 
 def _resolve_choices(field: FormField, answer: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from commands import access, registry
+from commands import access, registry, tasks
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.messages import choice, has, org_name, t
@@ -62,7 +62,10 @@ def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     if not words:
         groups = [g for g in registry.GROUPS if g != "help"]
         lines = [f"*{g}* — {ctx.t('help.group.' + g)}" for g in groups]
-        return Reply(title=ctx.t("help.title"), text=ctx.t("help.intro") + "\n" + "\n".join(lines))
+        assert ctx.actor is not None
+        buttons = tasks.task_buttons(ctx, access.role_of(ctx.actor))  # the tasks in words, each opens its form
+        text = [ctx.t("help.tasks"), *tasks.task_lines(ctx, buttons), "", ctx.t("help.intro"), *lines]
+        return Reply(title=ctx.t("help.title"), text="\n".join(text), buttons=buttons)
     cmd, size = registry.find(words)
     whole_group = len(words) == 1 and len(registry.in_group(words[0])) > 1  # `help agenda`: all agenda commands
     if cmd is not None and size == len(words) and not whole_group:

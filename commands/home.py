@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import col, or_, select
 
-from commands import access
+from commands import access, tasks
 from commands.cases import steps
 from commands.cases.views import deadline_text
 from commands.context import Ctx, Services
@@ -48,8 +48,7 @@ def home(svc: Services, user_id: str) -> Reply:
             reply.fields.append(year_kpis(ctx))
         reply.buttons = [Button(ctx.t("button.show") + f" {c.ref}", "case.show", c.ref, f"case show {c.ref}")
                          for c in (upcoming or mine)[:MAX_BUTTONS]]
-        if access.role_of(member) in access.STAFF:
-            reply.buttons.append(Button(ctx.t("home.new_concern"), "concern.form", "", "concern", style="primary"))
+        reply.buttons += tasks.task_buttons(ctx, access.role_of(member))  # the same tasks as `help`
         return reply
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from commands.errors import UsageError
@@ -31,25 +33,61 @@ OPTION_KINDS: dict[str, type[StrEnum]] = {
 CASE_REF = re.compile(r"KE-(\d{4})-(\d{4})$", re.IGNORECASE)
 
 
-def enum_value(enum: type[E], raw: str | None, option: str) -> E:
-    kind = LABEL_KINDS.get(enum, "")
-    if raw is None or raw == "":
-        raise UsageError("missing_option", option=option, choices=", ".join(e.value for e in enum), labels_kind=kind)
-    for member in enum:
-        if member.value.lower() == raw.strip().lower():
-            return member
-    raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(e.value for e in enum),
-                     labels_kind=kind)
+def fold(text: str) -> str:
+    """How a typed choice is compared: case, accents, æ/ø/å, spaces, dashes and dots do not matter."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ø", "o").replace("æ", "ae")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[\s\-/._]", "", text)
 
 
-def org_code(codes: tuple[str, ...], raw: str | None, option: str) -> str:
-    """An org of the unit's profile (`org=SSP`, `to=sof`): the codes are data, the words stay the same."""
+# An option whose choices have words in the catalog, by the option's name (for vocabularies of the profile).
+_OPTION_WORDS = {"source": "source", "basis": "basis", "indicators": "indicator", "org": "org", "to": "org"}
+
+
+def _spellings(code: str, kind: str, names: Mapping[str, Iterable[str]] | None) -> set[str]:
+    from commands.messages import CATALOGS  # the words of every language, as typed by anyone
+
+    out = {fold(code)}
+    if kind:
+        out |= {fold(texts.words.get(kind, {}).get(code, code)) for texts in CATALOGS.values()}
+    out |= {fold(name) for name in (names or {}).get(code, ())}
+    return {s for s in out if s}
+
+
+def resolve(codes: Sequence[str], raw: str | None, option: str, kind: str = "",
+            names: Mapping[str, Iterable[str]] | None = None) -> str:
+    """The one reading of a choice: the code, or its word in any language (`source=skole`, `org=politiet`,
+    `district=norrebro`), ignoring case and diacritics. A near miss names the nearest choice
+    (`suggestion`, a code); the choices themselves travel as codes with `labels_kind`, and the reply lists
+    them as the reader's words."""
+    kind = kind or _OPTION_WORDS.get(option, "")
+    listed = ", ".join(codes)
     if raw is None or raw.strip() == "":
-        raise UsageError("missing_option", option=option, choices=", ".join(codes))
-    wanted = raw.strip().upper()
-    if wanted not in codes:
-        raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(codes))
-    return wanted
+        raise UsageError("missing_option", option=option, choices=listed, labels_kind=kind)
+    wanted = fold(raw)
+    for code in codes:
+        if fold(code) == wanted:
+            return code
+    spelled: dict[str, str] = {}
+    for code in codes:
+        for spelling in _spellings(code, kind, names):
+            spelled.setdefault(spelling, code)
+    if wanted in spelled:
+        return spelled[wanted]
+    near = difflib.get_close_matches(wanted, list(spelled), n=1, cutoff=0.7)
+    raise UsageError("bad_choice", option=option, value=raw[:40], choices=listed, labels_kind=kind,
+                     suggestion=spelled[near[0]] if near else "")
+
+
+def enum_value(enum: type[E], raw: str | None, option: str) -> E:
+    return enum(resolve(tuple(e.value for e in enum), raw, option, LABEL_KINDS.get(enum, "")))
+
+
+def org_code(codes: tuple[str, ...], raw: str | None, option: str, profile: Any = None) -> str:
+    """An org of the unit's profile (`org=SSP`, `to=sof`, `org=politiet`): the code, the catalog's word or
+    the profile's own name for it in any language."""
+    names = {c: (o.name.da, o.name.en) for c in codes if (o := profile.org(c)) is not None} if profile else None
+    return resolve(codes, raw, option, "org", names)
 
 
 def enum_list(enum: type[E], raw: str | None, option: str) -> list[E]:
@@ -59,18 +97,9 @@ def enum_list(enum: type[E], raw: str | None, option: str) -> list[E]:
     return [enum_value(enum, part, option) for part in raw.split(",") if part.strip()]
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().replace(" ", "").replace("-", "").replace("/", "")
-
-
 def choice(options: tuple[str, ...], raw: str | None, option: str) -> str:
-    """Match a configurable vocabulary (districts, indicators) ignoring case, spaces and dashes."""
-    if not raw:
-        raise UsageError("missing_option", option=option, choices=", ".join(options))
-    for candidate in options:
-        if _fold(candidate) == _fold(raw):
-            return candidate
-    raise UsageError("bad_choice", option=option, value=raw, choices=", ".join(options))
+    """A configurable vocabulary (districts, sources, indicators): the value or its word, as `resolve`."""
+    return resolve(tuple(options), raw, option)
 
 
 def case_ref(raw: str | None) -> str:

@@ -37,8 +37,45 @@ class FormSpec:
     identifier_fields: frozenset[str] = frozenset()  # never stored, never guarded as free text
 
 
+@dataclass(frozen=True)
+class Field:
+    """One field of a command's form: what is asked, and where the answer goes in the command's Args."""
+
+    name: str  # the option's name (`reason`), or the field's own name for a word, a text or a mention
+    kind: str = "text"  # a FormField kind; "datetime" is asked as a date picker and a time picker
+    required: bool = False
+    choices: str = ""  # where a select's choices come from (commands.forms.CHOICES)
+    to: str = "option"  # "option" (name=value), "text" ("…"), "word" (a bare word), "mention" (@user),
+    # "ref" (a reference word such as M-…: filled from what was typed, asked only when it was not),
+    # "refopt" (the same, handed to the command as the option of that name: `minutes KE-… M-…` → meeting=M-…)
+    label: str = ""  # the catalog key of its label; "" → `form.field.<name>`
+    hint: str = ""  # the catalog key of a hint under it
+    default: str = ""  # the value it opens with
+
+
+@dataclass(frozen=True)
+class CommandForm:
+    """A command's form, declared once: every renderer (Slack modal, Teams card, console prompts) reads it, and
+    its submission builds the command's Args and runs the command's own handler (same checks, same audit)."""
+
+    path: tuple[str, ...]
+    fields: tuple[Field, ...]
+    title: str  # the catalog key of its title ({ref} is the case or meeting)
+    values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None  # e.g. the rhythm → rrule
+
+    @property
+    def form_id(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def opens_bare(self) -> bool:
+        """Typed with nothing but its reference, the command opens its form (when something is required)."""
+        return any(f.required and f.to not in ("ref", "refopt") for f in self.fields)
+
+
 COMMANDS: dict[tuple[str, ...], Command] = {}
 FORMS: dict[str, FormSpec] = {}
+COMMAND_FORMS: dict[str, CommandForm] = {}  # form_id ("case.refer") → the command's form
 GROUPS = ("concern", "case", "mentor", "meeting", "agenda", "minutes", "followup", "report", "unit", "subject",
           "help")
 
@@ -65,6 +102,17 @@ def form(form_id: str, roles: frozenset[Role], identifier_fields: frozenset[str]
         return fn
 
     return register
+
+
+def command_form(path: str, *fields: Field, title: str,
+                 values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None) -> CommandForm:
+    spec = CommandForm(tuple(path.split()), fields, title, values_to_options)
+    COMMAND_FORMS[spec.form_id] = spec
+    return spec
+
+
+def form_of(cmd: Command) -> CommandForm | None:
+    return COMMAND_FORMS.get(".".join(cmd.path))
 
 
 def find(words: list[str]) -> tuple[Command | None, int]:

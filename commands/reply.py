@@ -49,7 +49,10 @@ class Attachment:
 class FormField:
     name: str
     label: str
-    kind: Literal["select", "multiselect", "text", "multiline", "datetime", "file"] = "text"  # file: Slack only
+    # file: Slack only. date/time: pickers (ISO values: YYYY-MM-DD, HH:MM); checkbox: "yes" or ""; member: a
+    # person of the unit (options = their platform user ids, option_labels their names; no options: anyone).
+    kind: Literal["select", "multiselect", "text", "multiline", "datetime", "file", "date", "time", "checkbox",
+                  "member"] = "text"
     options: tuple[str, ...] = ()
     required: bool = False
     hint: str = ""
@@ -57,6 +60,7 @@ class FormField:
     option_labels: tuple[str, ...] = ()  # the words shown for `options` (same order); empty: the codes
     file_types: tuple[str, ...] = ()  # kind "file": the extensions accepted (empty: text files); a binary
     # type (xlsx) reaches the use case as `base64:…`
+    value: str = ""  # filled in when the form opens (a default, or what was typed before)
 
     def option_label(self, index: int) -> str:
         return self.option_labels[index] if index < len(self.option_labels) else self.options[index]
@@ -66,7 +70,7 @@ class FormField:
 class Form:
     """A form an adapter shows (Slack modal, Teams card, console prompts); submitted via commands.forms."""
 
-    form_id: str  # "concern.intake" | "concern.lookup" | "case.subject" | "case.refer"
+    form_id: str  # "concern.intake" | "concern.lookup" | "case.subject" | a command's form: "case.refer", …
     title: str
     fields: tuple[FormField, ...]
     submit_label: str
@@ -138,3 +142,4 @@ class FormResult:
 
     reply: Reply | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    discard: frozenset[str] = frozenset()  # fields whose text must not be shown back (the PII guard found some)

@@ -11,10 +11,10 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, confirm, markup, platforms, registry
+from commands import access, confirm, forms, markup, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
-from commands.messages import choice, t
+from commands.messages import label, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
@@ -31,11 +31,14 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import help  # noqa: F401
+    from commands import (
+        form_table,  # noqa: F401  (after the commands: it declares their forms)
+        help,  # noqa: F401
+    )
     from commands.cases import advice, concerns, disclosures, lifecycle, mentors, offers, persons, steps, track, views  # noqa: F401
     from commands.cases import changes as case_changes  # noqa: F401
     from commands.followups import handlers as followups  # noqa: F401
-    from commands.meetings import agenda, changes, feed, minutes, schedule  # noqa: F401
+    from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
     from commands.profile import procedures  # noqa: F401
     from commands.reports import handlers as reports  # noqa: F401
@@ -56,10 +59,12 @@ def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -
 
 def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Reply:
     params = dict(exc.params)
-    if params.get("labels_kind") and isinstance(params.get("choices"), str):  # `child (barn)`, not just `child`
-        params["choices"] = ", ".join(choice(lang, str(params["labels_kind"]), c)
-                                      for c in str(params["choices"]).split(", "))
+    kind = str(params.get("labels_kind") or "")
+    if kind and isinstance(params.get("choices"), str):  # the reader's words ("Skole, Dagtilbud"), not codes
+        params["choices"] = ", ".join(label(lang, kind, c) for c in str(params["choices"]).split(", "))
     text = t(lang, f"usage.{exc.key}", **params)
+    if params.get("suggestion"):
+        text += " " + t(lang, "usage.did_you_mean", word=label(lang, kind, params["suggestion"]))
     if cmd is not None:
         text += "\n" + t(lang, "usage.line", usage=cmd.usage)
     return private(text, ok=False)
@@ -242,9 +247,6 @@ def _with_member(svc: Services, inv: Invocation, fn: Callable[[Ctx], Reply], rol
 
 
 def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> Reply:
-    handler = cmd.handler
-    assert handler is not None
-
     def body(ctx: Ctx) -> Reply:
         if inv.request_id and not _first_delivery(ctx.session, ctx, inv.request_id):
             return private(ctx.t("duplicate_request"))
@@ -252,22 +254,49 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
         ctx.confirm = call.options.pop(confirm.OPTION, None)
         if ctx.confirm is not None and ctx.confirm.strip().lower() in confirm.NO:
             return confirm.cancelled(ctx)  # Cancel on a question: nothing runs
-        case = None
-        if cmd.case_arg:
-            ref = case_ref(call.words[0] if call.words else None)
-            call.words = call.words[1:]
-            case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
-            assert ctx.actor is not None
-            if case is None or not access.can_see(ctx.session, ctx.actor, case):
-                if case is None and access.sees_all_cases(ctx.actor):
-                    raise UsageError("unknown_case", ref=ref)
-                # Same answer whether the case exists or not: no probing of references.
-                return _refuse(ctx, "case", case_ref=ref, ref=ref)
-            if case.erased_at is not None and cmd.path not in ERASED_OK:
-                raise UsageError("case_erased", ref=ref, day=ctx.fmt_day(case.erased_at))
-        return handler(ctx, call, case)
+        spec = registry.form_of(cmd)
+        if spec is not None and spec.opens_bare and not (call.options or call.texts or call.mentions):
+            refs = forms.refs_of(spec, call.words[1:] if cmd.case_arg else call.words)
+            if refs is not None and (not cmd.case_arg or not call.words):  # nothing but references: the form
+                return Reply(text=ctx.t("form.opened"), form=forms.opened(ctx, spec, None, refs))
+            if refs is not None:
+                case = _case_of(ctx, cmd, call)
+                if isinstance(case, Reply):
+                    return case
+                return Reply(text=ctx.t("form.opened"),
+                             form=forms.opened(ctx, spec, case, {"case": case.ref, **refs}))
+        return _perform(ctx, cmd, call)
 
     return _authorised(svc, inv, cmd.roles, body, _reply)
+
+
+def _case_of(ctx: Ctx, cmd: registry.Command, args: Args) -> Case | Reply:
+    """The case the first word names, resolved and access-checked (the words after it are left in args)."""
+    ref = case_ref(args.words[0] if args.words else None)
+    args.words = args.words[1:]
+    case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+    assert ctx.actor is not None
+    if case is None or not access.can_see(ctx.session, ctx.actor, case):
+        if case is None and access.sees_all_cases(ctx.actor):
+            raise UsageError("unknown_case", ref=ref)
+        # Same answer whether the case exists or not: no probing of references.
+        return _refuse(ctx, "case", case_ref=ref, ref=ref)
+    if case.erased_at is not None and cmd.path not in ERASED_OK:
+        raise UsageError("case_erased", ref=ref, day=ctx.fmt_day(case.erased_at))
+    return case
+
+
+def _perform(ctx: Ctx, cmd: registry.Command, args: Args) -> Reply:
+    """The command's handler, typed or from its form: the same checks, the same effect, the same audit."""
+    handler = cmd.handler
+    assert handler is not None
+    case = None
+    if cmd.case_arg:
+        found = _case_of(ctx, cmd, args)
+        if isinstance(found, Reply):
+            return found
+        case = found
+    return handler(ctx, args, case)
 
 
 def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
@@ -302,17 +331,21 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
     context = {k: markup.scrub(str(v)) for k, v in (context or {}).items()}
     spec = registry.FORMS.get(form_id)
     lang = svc.lang
-    if spec is None:
+    command_form = registry.COMMAND_FORMS.get(form_id)
+    if spec is None and command_form is None:
         return FormResult(reply=private(t(lang, "usage.unknown_form"), ok=False))
     errors: dict[str, str] = {}
     for name, value in values.items():
-        if name in spec.identifier_fields or not value:
+        if (spec is not None and name in spec.identifier_fields) or not value:
             continue
         findings = pii.scan(value, svc.settings.pii_denylist)
         if findings:
             errors[name] = pii_message(lang, value, findings, t(lang, "pii.where.field"))
+    if command_form is not None:
+        return _submit_command_form(svc, inv, command_form, values, context or {}, errors)
     if errors:
-        return FormResult(errors=errors)
+        return FormResult(errors=errors, discard=frozenset(errors))
+    assert spec is not None
 
     def body(ctx: Ctx) -> FormResult:
         if (denied := _form_case_denied(ctx, context or {})) is not None:
@@ -335,3 +368,41 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
         if is_outage(exc):
             return FormResult(reply=_unavailable(lang, exc))
         return FormResult(reply=_crash(lang, exc, None))
+
+
+def _submit_command_form(svc: Services, inv: Invocation, spec: registry.CommandForm, values: dict[str, str],
+                         context: dict[str, str], guarded: dict[str, str]) -> FormResult:
+    """A command's form: every field checked at once (the PII guard's findings among them); then the command's
+    own handler with the Args the form built. Its usage error lands on the field it names; nothing is stored."""
+    cmd = registry.COMMANDS[spec.path]
+    lang = svc.lang
+
+    def body(ctx: Ctx) -> FormResult:
+        case = None
+        ref = context.get("case") or ""
+        if cmd.case_arg and ref:
+            found = _case_of(ctx, cmd, Args(words=[ref]))
+            if isinstance(found, Reply):
+                return FormResult(reply=found)
+            case = found
+        clean, errors = forms.check(ctx, spec, case, values, context)
+        errors.update(guarded)
+        if errors:
+            return FormResult(errors=errors, discard=frozenset(guarded))
+        try:
+            with ctx.session.begin_nested():
+                reply = _perform(ctx, cmd, forms.to_args(spec, clean, context))
+        except UsageError as exc:  # on the field it is about; else above the fields: the form stays open
+            field = forms.field_of(spec, exc, {**values, **clean})
+            return FormResult(errors={field or "form": forms.field_error(ctx, exc)})
+        return FormResult(reply=reply)
+
+    try:
+        return retrying(lambda: _authorised(svc, inv, cmd.roles, body, lambda reply: FormResult(reply=reply)),
+                        "form")
+    except UsageError as exc:
+        return FormResult(reply=usage_reply(lang, exc, cmd))
+    except Exception as exc:  # noqa: BLE001
+        if is_outage(exc):
+            return FormResult(reply=_unavailable(lang, exc))
+        return FormResult(reply=_crash(lang, exc, cmd))

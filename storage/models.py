@@ -343,6 +343,34 @@ class MinuteEntry(SQLModel, table=True):
     followup_id: int | None = Field(default=None, foreign_key="followup.id")
     author_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=_ts())
+    owner_id: int | None = Field(default=None, foreign_key="member.id")  # who follows it up (default: the case's)
+    makes_followup: bool = True  # "opret opfølgning": a due date makes a follow-up when the meeting closes
+
+
+class MeetingOutcome(SQLModel, table=True):
+    """A case on a meeting's agenda dealt with without a decision: postponed (to the next meeting) or no change."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int = Field(foreign_key="cases.id")
+    outcome: str = Field(max_length=16)  # "postponed" | "unchanged"
+    to_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")  # postponed: the next meeting
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = Field(sa_column=_ts())
+
+
+class Attendance(SQLModel, table=True):
+    """Who was present at a meeting (ticked off the invited by the secretariat)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = Field(sa_column=_ts())
 
 
 class Publication(SQLModel, table=True):

@@ -68,8 +68,13 @@ class SlackOut:
                 if exc.response.get("error") not in GONE:
                     raise
         if reply.attachments:
-            # One file share is one visible message: the text rides along as its comment (no buttons there).
-            return await upload(self.client, channel, reply.attachments, render.caption(reply))
+            # One file share is one visible message: the text rides along as its comment (no buttons there) —
+            # so buttons (a published agenda's, to run the meeting from) follow as a message of their own.
+            shared = await upload(self.client, channel, reply.attachments, render.caption(reply))
+            if any(b.command for b in reply.buttons):
+                buttons = Reply(text="", title=reply.title, buttons=reply.buttons, private=reply.private)
+                await self.client.chat_postMessage(channel=channel, **render.message(buttons, self.svc.lang))
+            return shared
         response = await self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
                                                       **render.message(reply, self.svc.lang))
         return response.get("ts")

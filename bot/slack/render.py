@@ -11,13 +11,11 @@ from typing import Any
 
 from bot import escaping
 from bot.text import chunks
-from commands.messages import Orgs, org_labels, t
+from commands.messages import t
 from commands.reply import Button, FieldLine, Form, FormField, Reply
 
 ACTION_PREFIX = "koord."
 FORM_CALLBACK = "koord.form"
-REFER_CALLBACK = "koord.refer"
-REFER_ACTION = "case.refer"
 
 # Slack's limits (Block Kit reference): characters per element, elements per container.
 MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
@@ -154,16 +152,37 @@ def _option(value: str, text: str | None = None) -> dict[str, Any]:
 
 def _element(field: FormField) -> dict[str, Any]:
     options = [_option(o, field.option_label(i)) for i, o in enumerate(field.options)]
-    if field.kind == "select" and 0 < len(options) <= OPTIONS:
-        return {"type": "static_select", "action_id": field.name, "options": options}
+    value = field.value if not field.never_stored else ""
+    element: dict[str, Any]
+    if field.kind in ("select", "member") and 0 < len(options) <= OPTIONS:
+        element = {"type": "static_select", "action_id": field.name, "options": options}
+        if value in field.options:
+            element["initial_option"] = options[field.options.index(value)]
+        return element
+    if field.kind == "member":  # anyone in the workspace (a member to be), or more members than a select holds
+        return {"type": "users_select", "action_id": field.name, **({"initial_user": value} if value else {})}
     if field.kind == "multiselect" and 0 < len(options) <= OPTIONS:
-        return {"type": "multi_static_select", "action_id": field.name, "options": options}
+        element = {"type": "multi_static_select", "action_id": field.name, "options": options}
+        chosen = [options[field.options.index(v)] for v in value.split(",") if v in field.options]
+        if chosen:
+            element["initial_options"] = chosen
+        return element
+    if field.kind == "date":
+        return {"type": "datepicker", "action_id": field.name, **({"initial_date": value} if value else {})}
+    if field.kind == "time":
+        return {"type": "timepicker", "action_id": field.name, **({"initial_time": value} if value else {})}
+    if field.kind == "checkbox":
+        box = {"text": _plain(field.label, OPTION_TEXT), "value": "yes"}
+        return {"type": "checkboxes", "action_id": field.name, "options": [box],
+                **({"initial_options": [box]} if value == "yes" else {})}
     if field.kind == "file":  # the upload's text is fetched on submission (bot/slack/uploads.py)
         return {"type": "file_input", "action_id": field.name, "filetypes": list(field.file_types or FILE_TYPES),
                 "max_files": 1}
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.name}
     if field.kind == "multiline":
         element["multiline"] = True
+    if value:
+        element["initial_value"] = value
     return element
 
 
@@ -173,7 +192,7 @@ def input_block(field: FormField) -> dict[str, Any]:
                              "optional": not field.required, "element": _element(field)}
     hint = field.hint
     if field.options and block["element"]["type"] == "plain_text_input":
-        hint = (hint + " " if hint else "") + "(" + ", ".join(field.options) + ")"
+        hint = (hint + " " if hint else "") + "(" + ", ".join(field.option_labels or field.options) + ")"
     if hint:
         block["hint"] = _plain(hint, LABEL_TEXT)
     return block
@@ -196,25 +215,6 @@ def modal(form: Form, lang: str, metadata: dict[str, Any], intro: str = "") -> d
     }
 
 
-def refer_modal(ref: str, lang: str, orgs: Orgs, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The Refer… button's modal: it only assembles `case refer KE-… to=ORG [owner=@user]`."""
-    return {
-        "type": "modal",
-        "callback_id": REFER_CALLBACK,
-        "title": _plain(t(lang, "slack.refer_title", ref=ref), MODAL_TITLE),
-        "submit": _plain(t(lang, "slack.refer_submit"), MODAL_TITLE),
-        "close": _plain(t(lang, "slack.cancel"), MODAL_TITLE),
-        "private_metadata": encode_metadata({**metadata, "ref": ref}),
-        "blocks": [
-            input_block(FormField("to", t(lang, "field.responsible"), "select", tuple(orgs), required=True,
-                                  option_labels=org_labels(lang, orgs))),
-            {"type": "input", "block_id": "owner", "optional": True,
-             "label": _plain(t(lang, "field.owner"), LABEL_TEXT),
-             "element": {"type": "users_select", "action_id": "owner"}},
-        ],
-    }
-
-
 def form_values(state: dict[str, Any]) -> dict[str, str]:
     """view.state.values → {field name: text}; block ids are the field names, multiselects join with commas."""
     values: dict[str, str] = {}
@@ -228,6 +228,12 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
                 values[block_id] = ",".join(o.get("value", "") for o in element.get("selected_options") or [])
             elif kind == "users_select":
                 values[block_id] = element.get("selected_user") or ""
+            elif kind == "datepicker":
+                values[block_id] = element.get("selected_date") or ""
+            elif kind == "timepicker":
+                values[block_id] = element.get("selected_time") or ""
+            elif kind == "checkboxes":
+                values[block_id] = "yes" if element.get("selected_options") else ""
             elif kind == "file_input":
                 continue  # the file is fetched before the form is submitted (bot/slack/uploads.py)
             else:

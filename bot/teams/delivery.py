@@ -23,11 +23,9 @@ from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
-from commands.profile import org_choices
 from commands.reply import Reply
 from storage import teams as refs
 from storage.models import OutboxMessage
-from storage.profile import store as profile_store
 
 GONE = (404,)  # the message to update no longer exists: post a new one
 
@@ -56,8 +54,7 @@ def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -
     the row, so a retried delivery offers the same files)."""
     names = refs.names(session, render.mentioned_ids(reply))
     lang = svc.calendar(session).lang
-    orgs = (org_choices(profile_store.profile(session, svc.settings), lang)
-            if any(b.action_id == render.REFER_ACTION for b in reply.buttons) else None)
+    orgs = None  # the referral is a form of its own now (commands/form_table.py), opened by its button
     if row.target_kind != "user":
         return _Extra(names, None, orgs, lang)
     return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"), orgs, lang)

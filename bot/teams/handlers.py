@@ -207,12 +207,6 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
             return await _offer_file(rt, ctx, files.token_of(data))
         if verb == render.RUN and isinstance(meta.get("cmd"), str):
             command = meta["cmd"]
-        elif verb == render.REFER and isinstance(meta.get("ref"), str):
-            values = render.form_values(data)
-            command = f"case refer {meta['ref']} to={values.get('to', '').strip() or '—'}"
-            owner = values.get("owner", "").replace('"', "").strip()
-            if owner:
-                command += f' owner="{owner}"'
         else:
             return AdaptiveCardActionErrorResponse(status_code=400, value=HttpError(
                 code="BadRequest", message="unknown action",
@@ -261,7 +255,7 @@ async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvoke
     context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     result = await rt.submit(inv, str(meta.get("form", "")), values, context)
     if result.errors and form is not None:
-        card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
+        card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors, result.discard)
     else:
         reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
         if result.errors:

@@ -15,7 +15,7 @@ from typing import Any
 from bot import escaping
 from bot.text import chunks
 from commands import markup
-from commands.messages import Orgs, org_labels, t
+from commands.messages import Orgs, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
 
@@ -24,9 +24,8 @@ FILE_CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-RUN, FORM, REFER, FILE = "koord.run", "koord.form", "koord.refer", "koord.file"  # Action.Execute verbs
+RUN, FORM, FILE = "koord.run", "koord.form", "koord.file"  # Action.Execute verbs
 META = "koord"  # our routing data inside Action.Execute data; the card's inputs arrive beside it
-REFER_ACTION = "case.refer"
 
 MAX_CARD_CHARS = 24_000  # Teams refuses a message over ~28 KB; leave room for the activity around the card
 TEXT_CHUNK = 4_000
@@ -144,28 +143,12 @@ def file_info(content_url: str, name: str, unique_id: str, file_type: str) -> di
 
 
 def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
-    if button.action_id == REFER_ACTION and button.value:
-        return refer_action(button, lang, orgs)
+    """A button runs its command as the clicking user; a command that needs more opens its form."""
     action: dict[str, Any] = {"type": "Action.Execute", "title": cut(button.label, 60), "verb": RUN,
                               "data": {META: {"cmd": button.command}}}
     if button.style:
         action["style"] = "positive" if button.style == "primary" else "destructive"
     return action
-
-
-def refer_action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
-    """The Refer… button opens an inline card that only assembles `case refer KE-… to=ORG [owner=…]`."""
-    return {"type": "Action.ShowCard", "title": cut(button.label, 60), "card": {
-        "type": "AdaptiveCard",
-        "body": [
-            _choice_set(FormField("to", t(lang, "field.responsible"), "select", tuple(orgs), required=True,
-                                  option_labels=org_labels(lang, orgs)), lang),
-            {"type": "Input.Text", "id": "owner", "label": t(lang, "field.owner"),
-             "placeholder": t(lang, "teams.owner_hint")},
-        ],
-        "actions": [{"type": "Action.Execute", "title": t(lang, "teams.refer_submit"), "verb": REFER,
-                     "style": "positive", "data": {META: {"ref": button.value}}}],
-    }}
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], entities: list[dict[str, Any]]
@@ -240,11 +223,22 @@ def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[s
 
 
 def _input(field: FormField, lang: str, value: str | None) -> dict[str, Any]:
-    if field.kind in ("select", "multiselect") and field.options:
+    if field.kind in ("select", "multiselect", "member") and field.options:
         return _choice_set(field, lang, value)
-    element: dict[str, Any] = {"type": "Input.Text", "id": field.name,
-                               "label": ("🔒 " if field.never_stored else "") + field.label,
-                               "isRequired": field.required}
+    label = ("🔒 " if field.never_stored else "") + field.label
+    element: dict[str, Any]
+    if field.kind == "date":
+        element = {"type": "Input.Date", "id": field.name, "label": label}
+    elif field.kind == "time":
+        element = {"type": "Input.Time", "id": field.name, "label": label}
+    elif field.kind == "checkbox":
+        element = {"type": "Input.Toggle", "id": field.name, "title": field.label, "valueOn": "yes", "valueOff": ""}
+        if value:
+            element["value"] = value
+        return element
+    else:
+        element = {"type": "Input.Text", "id": field.name, "label": label}
+    element["isRequired"] = field.required
     if field.required:
         element["errorMessage"] = t(lang, "form.required")
     if field.kind == "multiline":
@@ -252,18 +246,21 @@ def _input(field: FormField, lang: str, value: str | None) -> dict[str, Any]:
     if field.never_stored:
         element["style"] = "Password"  # an identifier is typed once, never shown back
     if field.options:
-        element["placeholder"] = cut(", ".join(field.options), 200)
+        element["placeholder"] = cut(", ".join(field.option_labels or field.options), 200)
+    elif field.kind == "member":
+        element["placeholder"] = t(lang, "teams.owner_hint")
     if value:
         element["value"] = value
     return element
 
 
 def form_card(form: Form, lang: str, intro: str = "", values: dict[str, str] | None = None,
-              errors: dict[str, str] | None = None) -> dict[str, Any]:
-    """The form as a card; on a refused submission the same card again, with each error under its field.
+              errors: dict[str, str] | None = None, discard: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The form as a card — the one place Teams forms are drawn; on a refused submission the same card again,
+    with what was typed and each error under its field.
 
-    Values are filled back in only where they were accepted: an identifier field never (it must not be sent
-    back to Teams), nor a field with an error (its text may be the very CPR number that was refused).
+    A value is filled back in unless it must not travel back to Teams: an identifier field's, or one the PII
+    guard found an identifier in (`discard`).
     """
     values, errors = values or {}, errors or {}
     names = {f.name for f in form.fields}
@@ -275,7 +272,8 @@ def form_card(form: Form, lang: str, intro: str = "", values: dict[str, str] | N
         stray = [text for name, text in errors.items() if name not in names]
         body += [_text(escaping.teams(text), color="Attention") for text in stray]
     for field in form.fields:
-        keep = values.get(field.name) if field.name not in errors and not field.never_stored else None
+        typed = values.get(field.name, field.value)
+        keep = typed if not field.never_stored and field.name not in discard else None
         body.append(_input(field, lang, keep))
         if field.name in errors:
             body.append(_text(escaping.teams(errors[field.name]), color="Attention", spacing="None", size="Small"))

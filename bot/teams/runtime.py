@@ -21,7 +21,6 @@ from bot.teams.connector import Connector, message
 from bot.teams.files import offer
 from bot.teams.sdk import App
 from commands.context import Services
-from commands.profile import offered_orgs
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
 from storage import metrics
@@ -102,9 +101,7 @@ class TeamsRuntime(Runtime):
         ids = render.mentioned_ids(reply)
         names = await asyncio.to_thread(self._names, ids) if ids else {}
         files = await asyncio.to_thread(offer, self.svc, user_id, reply.attachments) if reply.attachments else []
-        orgs = (await asyncio.to_thread(offered_orgs, self.svc)
-                if any(b.action_id == render.REFER_ACTION for b in reply.buttons) else None)
-        return render.reply_card(reply, self.lang, names, orgs=orgs, files=files)
+        return render.reply_card(reply, self.lang, names, files=files)
 
     async def activity(self, reply: Reply, user_id: str) -> Any:
         return message(await self.card(reply, user_id), render.fallback_text(reply))

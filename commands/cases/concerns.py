@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from commands import access, limits
+from commands import access, forms, limits
 from commands.common import add_event, case_buttons, deadline_for, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -190,6 +190,8 @@ def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
          '[indicators=a,b] [received="…"]', access.STAFF)
 def concern_new(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, INTAKE_OPTIONS, texts=1)
+    if not args.options and not args.texts:  # typed bare: the intake form
+        return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx))
     values = dict(args.options)
     if args.texts and "summary" not in values:
         values["summary"] = args.texts[0]
@@ -248,14 +250,16 @@ def _identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> di
 @form("concern.intake", access.STAFF, IDENTIFIER_FIELDS)
 def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
     ages, identifiers = [], []
+    # Every field at once (required, choices in code or word): the user corrects them in one go.
+    _clean, errors = forms.check_fields(ctx, tuple(f for f in intake_form(ctx).fields if not f.never_stored), values)
     for n in range(1, MAX_SUBJECTS_IN_FORM + 1):
         age, ident = (values.get(f"subject{n}_age") or "").strip(), (values.get(f"subject{n}_identifier") or "")
         if age:
             ages.append(age)
             identifiers.append(ident.strip() or None)
         elif ident.strip():
-            return FormResult(errors={f"subject{n}_age": ctx.t("form.age_needed")})
-    errors = _identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS))
+            errors[f"subject{n}_age"] = ctx.t("form.age_needed")
+    errors.update(_identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
     if errors:
         return FormResult(errors=errors)
     try:

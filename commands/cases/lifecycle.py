@@ -79,7 +79,7 @@ def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
     only_options(args, {"org", "found"})
-    org = org_code(ctx.profile.checking_orgs, args.options.get("org"), "org")
+    org = org_code(ctx.profile.checking_orgs, args.options.get("org"), "org", ctx.profile)
     found = yes_no(args.options.get("found"), "found")
     if CaseState(case.state) not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
@@ -105,7 +105,7 @@ def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     may be referred on their own (`subject=`), to their own authority, before or after that."""
     assert case is not None
     only_options(args, {"to", "owner", "subject"}, words=0)
-    org = org_code(ctx.profile.org_codes(), args.options.get("to"), "to")
+    org = org_code(ctx.profile.org_codes(), args.options.get("to"), "to", ctx.profile)
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
     person = subject_by_pseudonym(ctx, case, args.options["subject"]) if "subject" in args.options else None
     if person is not None and CaseState(case.state) in AFTER_REFERRAL:

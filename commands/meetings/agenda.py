@@ -244,6 +244,9 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
                                [item.case.ref for item in agenda.items()], now, by)
     if version > 1:
         reply.text = t(svc.lang, "agenda.republished", version=version) + "\n" + reply.text
+    from commands.meetings.run import buttons_for  # the meeting is run from its agenda's buttons
+
+    reply.buttons = buttons_for(svc.lang, meeting.ref, [item.case.ref for item in agenda.items()])
     key = f"agenda-publish:{meeting.ref}" if automatic else None
     _enqueue(svc, session, "unit", reply, key)
     return agenda, version

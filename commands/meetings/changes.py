@@ -36,7 +36,7 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
-from commands.meetings.schedule import _duration, _time
+from commands.meetings.schedule import _duration, _time, holiday_policy
 from commands.messages import t
 from commands.parsing import natural_datetime
 from commands.registry import command
@@ -300,9 +300,7 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     old_start = series_start_local(series)
     at = _time(args.options["time"]) if "time" in args.options else old_start.time()
     minutes = _duration(args, series.duration_min)
-    policy = (args.options.get("holidays") or series.holiday_policy).lower()
-    if policy not in recurrence.POLICIES:
-        raise UsageError("bad_choice", option="holidays", value=policy, choices=", ".join(recurrence.POLICIES))
+    policy = holiday_policy(args.options.get("holidays"), series.holiday_policy)
     day = _from_day(ctx, args, series)
     same_rule = rule == series.rrule
     anchor = datetime.combine(old_start.date() if same_rule else day, at, tzinfo=tz)

@@ -12,19 +12,19 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from commands import access, documents, timefmt
-from commands.common import add_event, only_options
+from commands.common import add_event, member_by_ref, only_options
 from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
-from commands.meetings import published
+from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
-from commands.parsing import local_datetime
+from commands.parsing import local_datetime, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from storage.models import Case, Meeting, MinuteEntry
+from storage.models import Case, Meeting, Member, MinuteEntry
 
 MINUTES_AAD = "minutes.text"
 Compiled = tuple[documents.Document, list[str]]  # the files' document, and the chat text's lines beside it
@@ -42,10 +42,11 @@ def current_meetings(ctx: Ctx) -> list[Meeting]:
     return list(ctx.session.exec(stmt))
 
 
-@command("minutes", 'minutes KE-… "decision" [due=…] [meeting=M-…]', access.STAFF, case_arg=True)
+@command("minutes", 'minutes KE-… "decision" [due=…] [owner=@user] [followup=yes|no] [meeting=M-…]', access.STAFF,
+         case_arg=True)
 def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     assert case is not None
-    only_options(args, {"due", "meeting"}, texts=1)
+    only_options(args, {"due", "meeting", "owner", "followup"}, texts=1)
     text = args.texts[0].strip() if args.texts else ""
     if not text:
         raise UsageError("missing_text")
@@ -69,9 +70,14 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
         if due <= ctx.now():
             raise UsageError("due_past")
+    owner = member_by_ref(ctx, args.options["owner"], "owner") if args.options.get("owner") else None
+    makes_followup = yes_no(args.options.get("followup"), "followup")
+    if makes_followup and due is None:  # "make a follow-up" asks for its date
+        raise UsageError("followup_needs_due", option="due")
     ct, kid = ctx.encrypt(text, MINUTES_AAD)
     entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id, text_ct=ct, text_kid=kid, due_at=due,  # type: ignore[arg-type]
-                        author_id=ctx.actor.id if ctx.actor else None, created_at=ctx.now())
+                        author_id=ctx.actor.id if ctx.actor else None, created_at=ctx.now(),
+                        owner_id=owner.id if owner else None, makes_followup=makes_followup is not False)
     ctx.session.add(entry)
     add_event(ctx, case, "decision", {"meeting": meeting.ref, "due": ctx.fmt(due) if due else None}, text=text)
     ctx.audit("minutes.add", case_ref=case.ref, detail={"meeting": meeting.ref, "due": due is not None})
@@ -80,15 +86,16 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 
 
 def decisions_to_followups(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]]) -> int:
-    """Each decision with a date becomes a follow-up (once); how many were made."""
+    """Each decision with a date becomes a follow-up (once; not when the meeting chose none) for the decision's
+    owner, else the case's, else its author; how many were made."""
     made = 0
     for entry, case in entries:
-        if entry.due_at is None or entry.followup_id is not None:
+        if entry.due_at is None or entry.followup_id is not None or not entry.makes_followup:
             continue
         text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
         ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
-        followup = rules.add_custom(ctx.session, case, case.owner_id or entry.author_id, entry.due_at, ct, kid,
-                                    ctx.now())
+        followup = rules.add_custom(ctx.session, case, entry.owner_id or case.owner_id or entry.author_id,
+                                    entry.due_at, ct, kid, ctx.now())
         entry.followup_id = followup.id
         ctx.session.add(entry)
         add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom", "meeting": meeting.ref})
@@ -116,12 +123,19 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
                                        decisions=ctx.tn("n.decisions", len(entries)),
                                        closed=ctx.fmt(meeting.closed_at))],
                            pages=documents.page_text(ctx.lang), lang=ctx.lang, empty=ctx.t("none"))
+    doc.meta.append(run.attendance_line(ctx, meeting))  # who was present, by org (from the checklist)
+    outcomes = run.outcome_lines(ctx, meeting)  # postponed and unchanged cases
+    done = [documents.Section(ctx.t("run.outcomes"), outcomes)] if outcomes else []
+    done_chat = ["", f"*{ctx.t('run.outcomes')}*", *(f"• {line}" for line in outcomes)] if outcomes else []
     by_case: dict[str, list[str]] = {}
     decisions: list[list[str]] = []
     followups: list[tuple[datetime, list[str]]] = []
     for entry, case in entries:
         text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
-        number = f"F-{entry.followup_id}" if entry.followup_id else None
+        owner = ctx.session.get(Member, entry.owner_id) if entry.owner_id else None
+        if owner is not None:  # who carries the decision out (and gets its follow-up)
+            text += " — " + ctx.t("minutes.owner", name=owner.display_name or owner.user_id)
+        number = f"F-{entry.followup_id}" if entry.followup_id else (None if entry.makes_followup else "—")
         line = text
         if entry.due_at is not None:
             line += " — " + ctx.t("minutes.due", due=ctx.fmt(entry.due_at), followup=number or "—")
@@ -134,8 +148,8 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
     for ref, lines in by_case.items():
         chat += ["", f"*{ref}*"] + [f"• {line}" for line in lines]
     if not entries:
-        doc.sections = [documents.Section(ctx.t("minutes.decisions", count=0), empty=ctx.t("minutes.none"))]
-        return doc, ["", f"*{ctx.t('minutes.none')}*"]
+        doc.sections = [documents.Section(ctx.t("minutes.decisions", count=0), empty=ctx.t("minutes.none")), *done]
+        return doc, ["", f"*{ctx.t('minutes.none')}*", *done_chat]
     col = {key: ctx.t(f"minutes.col.{key}") for key in ("ref", "decision", "due", "followup")}
     doc.sections = [
         documents.Section(ctx.t("minutes.decisions", count=len(decisions)), [],
@@ -144,8 +158,8 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
         documents.Section(ctx.t("minutes.followups", count=len(followups)), [], empty=ctx.t("minutes.no_followups"),
                           table=documents.Table([col["due"], col["ref"], col["followup"], col["decision"]],
                                       [row for _due, row in sorted(followups, key=lambda f: f[0])],
-                                      (0.19, 0.14, 0.13, 0.54)))]
-    return doc, chat
+                                      (0.19, 0.14, 0.13, 0.54))), *done]
+    return doc, chat + done_chat
 
 
 def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:

@@ -17,6 +17,7 @@ from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings import minutes as minutes_book
+from commands.meetings import rhythm
 from commands.meetings.agenda import build_agenda, status
 from commands.meetings.common import (
     TOPIC_AAD,
@@ -35,7 +36,7 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
-from commands.parsing import case_ref, natural_datetime
+from commands.parsing import case_ref, natural_datetime, resolve
 from commands.registry import command
 from commands.reply import Reply
 from commands.time import recurrence
@@ -45,10 +46,11 @@ from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, Case, Meeting, MeetingInvite, MeetingSeries
 
 LIST_LIMIT = 10
-DEFAULT_SERIES = ('meeting series add name="Koordineringsmøde" rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH" '
-                  "time=09:00 duration=90m holidays=skip")
-SERIES_USAGE = ('meeting series add name="…" rrule="FREQ=WEEKLY;BYDAY=TU" time=09:00 duration=90m '
-                "[holidays=skip|next_workday]")
+DEFAULT_SERIES = ('meeting series add name="Koordineringsmøde" every="hver anden torsdag kl. 9" '
+                  "duration=90m holidays=skip")
+SERIES_USAGE = ('meeting series add name="…" every="hver anden torsdag kl. 9" [duration=90m] '
+                '[holidays=skip|next_workday] [start=YYYY-MM-DD] | meeting series add name="…" '
+                'rrule="FREQ=WEEKLY;BYDAY=TU" time=09:00 [duration=90m] …')
 
 
 def _line(ctx: Ctx, meeting: Meeting, series: MeetingSeries | None) -> str:
@@ -104,6 +106,11 @@ def _duration(args: Args, default: int | None) -> int:
     return minutes
 
 
+def holiday_policy(raw: str | None, default: str) -> str:
+    """`holidays=skip|next_workday`, or its words ("springes over", "flyttes til næste hverdag")."""
+    return resolve(recurrence.POLICIES, raw, "holidays", "holidays") if raw else default
+
+
 def _time(raw: str | None) -> time:
     if not raw:
         raise UsageError("missing_option", option="time", choices="09:00")
@@ -118,22 +125,31 @@ def _time(raw: str | None) -> time:
 
 @command("meeting series add", SERIES_USAGE, access.LEADS)
 def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, {"name", "rrule", "time", "duration", "holidays", "start"})
+    only_options(args, {"name", "rrule", "every", "time", "duration", "holidays", "start"})
     name = (args.options.get("name") or "").strip()
     if not name:
         raise UsageError("missing_option", option="name", choices='"Koordineringsmøde"')
     if len(name) > 128:
         raise UsageError("too_long", option="name", limit=128)
     tz = ctx.tz
+    rule_text, said_time = args.options.get("rrule") or "", None
+    if "every" in args.options:  # the rhythm in words (commands/meetings/rhythm.py); rrule= for experts
+        if "rrule" in args.options:
+            raise UsageError("every_or_rrule")
+        try:
+            rule_text, said_time = rhythm.parse(args.options["every"])
+        except rhythm.RhythmError:
+            raise UsageError("bad_every", option="every", value=args.options["every"][:60],
+                             examples=ctx.t("rhythm.examples")) from None
+    elif not rule_text:
+        raise UsageError("missing_option", option="every", choices=ctx.t("rhythm.examples"))
     try:
-        rule = recurrence.normalise_rule(args.options.get("rrule") or "", tz)
+        rule = recurrence.normalise_rule(rule_text, tz)
     except recurrence.RuleError as exc:
         raise UsageError("bad_rrule", reason=ctx.t(f"rrule.{exc.code}")) from None
-    at = _time(args.options.get("time"))
-    minutes = _duration(args, None)
-    policy = (args.options.get("holidays") or "skip").lower()
-    if policy not in recurrence.POLICIES:
-        raise UsageError("bad_choice", option="holidays", value=policy, choices=", ".join(recurrence.POLICIES))
+    at = _time(args.options.get("time") or said_time)
+    minutes = _duration(args, 90)
+    policy = holiday_policy(args.options.get("holidays"), "skip")
     start_day = ctx.local(ctx.now()).date()
     if "start" in args.options:
         try:

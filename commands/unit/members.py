@@ -59,7 +59,7 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     assert ctx.actor is not None
     user_id = _target(args)
     role = enum_value(Role, args.options.get("role"), "role")
-    org = org_code(ctx.profile.org_codes(), args.options.get("org"), "org")
+    org = org_code(ctx.profile.org_codes(), args.options.get("org"), "org", ctx.profile)
     name = args.options.get("name", "").strip()[:128]
     existing = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
     if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):

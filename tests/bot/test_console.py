@@ -49,8 +49,8 @@ def test_a_refused_answer_is_asked_again_and_nothing_is_stored_meanwhile(console
     console.run("admin", bootstrap=True)
     out = console.run("admin", *INTAKE, "Ring til far på 22 33 44 55", *SUBJECT, *REST,
                       "Far vil ikke kontaktes")
-    assert "! summary: Refused — nothing was stored. The field contains what looks like a phone number" in out
-    assert "22 33 44 55" not in out.split("! summary:")[1]
+    assert "! Summary: Refused — nothing was stored. The field contains what looks like a phone number" in out
+    assert "22 33 44 55" not in out.split("! Summary:")[1]
     assert out.count("Summary *") == 2  # only the refused field is asked again
     assert "Registered as KE-2026-0001" in out
     assert count_cases(svc) == 1
@@ -64,10 +64,13 @@ def test_a_form_is_cancelled_with_a_dot(console, svc):
     assert count_cases(svc) == 0
 
 
-def test_three_refusals_give_up_without_storing(console, svc):
+def test_refusals_never_throw_the_form_away_the_user_cancels_it(console, svc):
+    """A form is asked again for as long as it takes (only the refused field, the rest kept); it ends when the
+    user says so (`afbryd`/`cancel`), never on its own after a number of rounds."""
     console.run("admin", bootstrap=True)
-    out = console.run("admin", *INTAKE, "mail a@b.dk", *SUBJECT, *REST, "mail c@d.dk", "mail e@f.dk", "case list")
-    assert out.count("! summary:") == 3
+    out = console.run("admin", *INTAKE, "mail a@b.dk", *SUBJECT, *REST, "mail c@d.dk", "mail e@f.dk",
+                      "mail g@h.dk", "cancel", "case list")
+    assert out.count("! Summary:") == 4
     assert "Form cancelled; nothing was stored." in out and "No cases (open)." in out
 
 
@@ -128,3 +131,13 @@ def test_a_series_changed_moved_and_ended_at_the_console_carries_the_calendar_up
     assert out.count("┌─ DM to @ann") >= 4  # the invitation and three updates
     assert "has no meetings from" in out  # ending it again is refused, nothing changed
     assert "(📎 series-1.ics" in out and "(📎 M-2026-001.ics" in out  # the update and a dropped Thursday
+
+
+def test_a_form_asks_again_only_for_the_wrong_fields_keeping_the_rest_and_a_dash_empties_one(console, svc):
+    console.run("admin", bootstrap=True)
+    out = console.run("admin", "meeting series add", "Koordineringsmøde", "4", "2", "kl 25", "", "", "someday",
+                      "9", "-", "meeting series list")
+    assert "! Time: Write a time of day" in out and "! First date: Write a date" in out
+    assert "Time * (e.g. 9, 9:30, 14:00) [kl 25]: " in out  # what was typed is shown, to correct
+    assert out.count("Name *") == 1 and out.count("Duration *") == 1  # the right fields are not asked again
+    assert "every other Thursday at 09:00 · 90 min" in out

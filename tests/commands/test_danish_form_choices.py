@@ -6,11 +6,13 @@ import dataclasses
 import io
 
 from bot.console import Console
-from bot.slack.render import modal, refer_modal
-from bot.teams.render import form_card, refer_action
+from bot.slack.render import modal
+from bot.teams.render import form_card
+from commands import forms, registry
 from commands.cases.concerns import intake_form
 from commands.context import Ctx
-from commands.reply import Button, Invocation
+from commands.reply import Invocation
+from commands.router import load_usecases
 from storage.db import unit_of_work
 
 
@@ -31,12 +33,17 @@ def test_slack_modal_and_teams_card_offer_words_with_codes_as_values(svc):
     assert {"title": "barn", "value": "child"} in track["choices"]
 
 
-def test_refer_forms_name_the_authorities(svc):
-    options = refer_modal("KE-2026-0001", "da", ("POLICE", "SOF"), {})["blocks"][0]["element"]["options"]
-    assert [(o["text"]["text"], o["value"]) for o in options] == [
-        ("Politiet", "POLICE"), ("Socialforvaltningen", "SOF")]
-    card = refer_action(Button("Visitér…", "case.refer", "KE-2026-0001", "case refer KE-2026-0001"), "da", ("KRIM",))
-    assert card["card"]["body"][0]["choices"] == [{"title": "Kriminalforsorgen", "value": "KRIM"}]
+def test_the_referral_form_names_the_authorities(svc):
+    """The referral is a registered form (commands/form_table.py): Slack and Teams draw it from the same fields."""
+    load_usecases()
+    da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
+    with unit_of_work(da.engine) as session:
+        form = forms.opened(Ctx(da, session, Invocation("x", "")), registry.COMMAND_FORMS["case.refer"], None,
+                            {"case": "KE-2026-0001"})
+    options = modal(form, "da", {})["blocks"][0]["element"]["options"]
+    assert ("Politiet", "POLICE") in [(o["text"]["text"], o["value"]) for o in options]
+    choices = next(e for e in form_card(form, "da")["body"] if e.get("id") == "to")["choices"]
+    assert {"title": "Kriminalforsorgen", "value": "KRIM"} in choices
 
 
 def test_the_console_numbers_the_words_and_takes_the_code_or_the_number(svc):

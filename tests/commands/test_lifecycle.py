@@ -295,7 +295,8 @@ def test_reopen_returns_a_closed_case_to_qualifying(unit):
 def test_bad_close_reason_gives_the_choices(unit):
     ref = new_case(unit)
     reply = run(unit, ADMIN, f"case close {ref} reason=bored")
-    assert not reply.ok and "normal_system" in reply.text and "Usage: `case close KE-… reason=REASON`" in reply.text
+    assert not reply.ok and "handed to the ordinary system" in reply.text  # the choices in words, not codes
+    assert "Usage: `case close KE-… reason=REASON`" in reply.text
 
 
 def test_every_change_is_a_timeline_event_with_actor(unit):

@@ -44,9 +44,10 @@ def _placeholders(text: str) -> set[str]:
 
 def _dynamic() -> dict[str, set[str]]:
     """The keys the code builds at run time (`ctx.t(f"rrule.{exc.code}")`): prefix → every suffix it can take."""
-    from commands import registry
+    from bot import console
+    from commands import forms, registry, tasks
     from commands.cases import steps
-    from commands.meetings import agenda, agenda_build
+    from commands.meetings import agenda, agenda_build, run
     from commands.profile import procedures
     from commands.reports import kpi
     from commands.router import load_usecases
@@ -83,6 +84,11 @@ def _dynamic() -> dict[str, set[str]]:
         "procedure.offset.": set(procedures.UNITS),
         "procedure.role.": set(procedures.ROLES),
         "procedure.anchor.": set(procedures.ANCHORS),
+        "form.": set(forms.FIELD_ERRORS),
+        "form.choice.": {f"{kind}.{code}" for kind, codes in forms.WORD_CHOICES.items() for code in codes},
+        "console.kind.": set(console.PICKED),
+        "task.": {key for key, _ in tasks.TASKS},
+        "run.state.": set(run.OUTCOMES),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
     }

@@ -120,7 +120,7 @@ def test_arbitrary_form_submissions_never_crash(unit, caplog, values, form_id):
 @pytest.mark.parametrize("text, expected", [
     ("case list later", "Usage: `case list [open|mine|overdue|closed|all]`"),
     ("case show KE-2026-0001 colour=red", "Unknown argument `colour=`"),
-    ("case qualify KE-2026-0002 level=extreme", "Choices: preventive, pre_emptive (pre-emptive), intervening"),
+    ("case qualify KE-2026-0002 level=extreme", "Choices: preventive, pre-emptive, intervening"),  # in words
     (SEVERITY_HIGH_CONCERN.replace("severity=high", "severity=extreme"), "`severity=extreme` is not known"),
     (SEVERITY_HIGH_CONCERN.replace("track=child ", ""), "Missing `track=…`"),
     (SEVERITY_HIGH_CONCERN.replace("Nørrebro", "Atlantis"), "Indre By"),

@@ -14,7 +14,7 @@ def test_a_fresh_install_proposes_the_default_fortnightly_series(svc: Services):
     seed(svc)
     reply = ok(svc, "meeting list")
     assert "every 14 days" in reply.text
-    assert ('meeting series add name="Koordineringsmøde" rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH" time=09:00 '
+    assert ('meeting series add name="Koordineringsmøde" every="hver anden torsdag kl. 9" '
             "duration=90m holidays=skip") in reply.text
 
 

@@ -227,11 +227,11 @@ def test_bad_change_input_is_refused_with_the_usage_line_and_changes_nothing(svc
         ("meeting series edit S-1 time=02:30", "daylight-saving"),
         ("meeting series end S-1 from=someday", "not a date"),
         ('meeting move M-2026-001 when="2026-11-26 09:00"', "already at that time"),
-        ("meeting move M-2026-001", "Missing `when="),
     ]:
         reply = say(svc, text)
         assert not reply.ok and expect in reply.text, (text, reply.text)
         assert "Usage: `meeting " in reply.text
+    assert say(svc, "meeting move M-2026-001").form is not None  # typed bare: the form asks for the new time
     assert not say(svc, "meeting series edit S-1 time=10:00", user="SSP1").ok  # secretariat and admin only
     assert not say(svc, 'meeting move M-2026-001 when="2026-11-27 09:00"', user="SSP1").ok
     # into the past is asked about first (SPEC §10), and asking changes nothing

@@ -4,6 +4,7 @@ a restart; org names in replies and forms are the profile's."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,8 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.slack.render import refer_modal
+from bot.slack.render import modal
+from commands import forms, registry
+from commands.context import Ctx
 from commands.profile import offered_orgs
+from commands.reply import Invocation
 from commands.time.calendar import unit_calendar
 from scheduler.jobs.sweep import sweep
 from storage.clock import FixedClock
@@ -166,7 +170,11 @@ def test_a_unit_on_denmark_generic_reads_its_own_org_names(generic):
     assert notices  # the unit channel's post and the owner's DM name the org too
     assert offered_orgs(svc)["INFOHUS"] == "Police infohouse"
     assert offered_orgs(svc, "da")["JOB"] == "Jobcentret"
-    options = refer_modal(ref, "da", offered_orgs(svc, "da"), {})["blocks"][0]["element"]["options"]
+    da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
+    with unit_of_work(da.engine) as session:  # the referral form (commands/form_table.py) names the orgs
+        form = forms.opened(Ctx(da, session, Invocation("x", "")), registry.COMMAND_FORMS["case.refer"], None,
+                            {"case": ref})
+    options = modal(form, "da", {})["blocks"][0]["element"]["options"]
     assert {o["value"]: o["text"]["text"] for o in options}["SOC"] == "Socialforvaltningen"
 
 

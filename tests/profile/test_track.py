@@ -111,7 +111,6 @@ def test_a_case_without_a_checklist_changes_track_at_once(unit):
     ("U_SSP", "case track {ref} track=adult", "Only the case owner or the secretariat"),
     ("U_SEC", "case track {ref} track=child", "already has the child track"),
     ("U_SEC", "case track {ref} track=elderly", "elderly"),
-    ("U_SEC", "case track {ref}", "track"),
     ("U_SEC", "case track {ref} track=adult switch=maybe", "switch"),
 ])
 def test_bad_input_changes_nothing(unit, user, text, words):
@@ -121,6 +120,14 @@ def test_bad_input_changes_nothing(unit, user, text, words):
     reply = run(svc, user, text.format(ref=ref))
     assert not reply.ok and words in reply.text and "Traceback" not in reply.text
     assert _track(svc, ref) == "child" and len(_steps(svc, ref)) == 7
+
+
+def test_typed_bare_the_track_command_opens_its_form_and_changes_nothing(unit):
+    svc = unit
+    ref = _open(svc)
+    reply = run(svc, "U_SEC", f"case track {ref}")
+    assert reply.form is not None and [f.name for f in reply.form.fields] == ["track", "switch"]
+    assert _track(svc, ref) == "child"
 
 
 def test_a_closed_case_keeps_its_track(unit):

@@ -133,7 +133,7 @@ def test_an_unanswered_outcome_check_is_pending_and_a_missing_reoffer_a_miss_onl
 
 @pytest.mark.parametrize("text", ["report kpi year=abc", "report kpi year=1999", "report kpi from=2026-13-01",
                                   "report kpi from=2026-05-01 to=2026-01-01", "report kpi year=2026 from=2026-01-01",
-                                  "report kpi colour=red", "report annual", "report annual year=2026 format=docx"])
+                                  "report kpi colour=red", "report annual year=2026 format=docx"])
 def test_bad_report_input_gets_a_usage_message_and_changes_nothing(year: Year, text: str) -> None:
     with unit_of_work(year.svc.engine) as session:
         before = len(session.exec(select(AuditEntry)).all())
@@ -141,6 +141,11 @@ def test_bad_report_input_gets_a_usage_message_and_changes_nothing(year: Year, t
     assert not reply.ok and "report" in reply.text and "Traceback" not in reply.text
     with unit_of_work(year.svc.engine) as session:
         assert len(session.exec(select(AuditEntry)).all()) == before
+
+
+def test_report_annual_typed_bare_opens_its_form(year: Year) -> None:
+    reply = dispatch(year.svc, Invocation(user_id=SECRETARY, text="report annual", platform="console"))
+    assert reply.form is not None and reply.form.form_id == "report.annual"
 
 
 def test_members_may_not_run_reports(year: Year) -> None:

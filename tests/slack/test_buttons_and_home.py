@@ -58,9 +58,10 @@ async def test_refer_button_opens_a_modal_whose_submission_refers_the_case(serve
                                           response_url=fake_slack.response_url("refer")))
     view = (await wait_until(lambda: fake_slack.calls_to("views.open"), what="refer modal"))[0].data["view"]
     View(**view).validate_json()
-    assert view["callback_id"] == "koord.refer"
-    response = await server.interaction(view_submission(view, {
-        "to": select("SOF"), "owner": {"type": "users_select", "selected_user": None}}))
+    assert view["callback_id"] == "koord.form" and '"form":"case.refer"' in view["private_metadata"]
+    owner = next(b for b in view["blocks"] if b.get("block_id") == "owner")["element"]
+    assert owner["type"] == "static_select" and owner["options"][0]["value"] == "UADMIN"  # the unit's members
+    response = await server.interaction(view_submission(view, {"to": select("SOF"), "owner": select("")}))
     assert response.status_code == 200
     assert "referred to SOF" in all_text(await reply_to(fake_slack, "refer"))
     with Session(server.svc.engine) as session:

@@ -140,19 +140,21 @@ async def test_buttons_run_their_command_as_the_clicking_user(teams: TeamsServer
     assert "not a member" in text_of(card_of(connector.posted(f"a:opened-{stranger.teams_id}")[-1]))
 
 
-async def test_the_refer_button_opens_an_inline_card_that_refers_the_case(teams: TeamsServer,
-                                                                          connector: FakeConnector) -> None:
+async def test_the_refer_button_opens_the_referral_form_that_refers_the_case(teams: TeamsServer,
+                                                                             connector: FakeConnector) -> None:
+    """Visitér… runs `case refer KE-…`, which opens the registered referral form (commands/form_table.py)."""
     await teams.say(ADMIN, 'concern new severity=normal track=adult age=25+ source=police district=Valby '
                            'basis=rpl115 summary="Bekymring"')
     reply = card_of(connector.posted(ADMIN.chat)[-1])
     await teams.say(ADMIN, "case qualify KE-2026-0001 level=preventive")
-    refer = action(reply, "Refer")
-    assert refer["type"] == "Action.ShowCard"
-    choices = [c["value"] for c in refer["card"]["body"][0]["choices"]]
-    assert "SOF" in choices and "POLICE" in choices
-    answer = await teams.click(ADMIN, refer["card"]["actions"][0], {"to": "SOF", "owner": ADMIN.aad.upper()})
-    assert answer["type"] == "application/vnd.microsoft.activity.message"
-    assert "is referred to SOF" in text_of(card_of(connector.posted(ADMIN.chat)[-1]))
+    await teams.click(ADMIN, action(reply, "Refer"))
+    form = card_of(connector.posted(ADMIN.chat)[-1])
+    check_card(form)
+    fields = inputs(form)
+    assert {"SOF", "POLICE"} <= {c["value"] for c in fields["to"]["choices"]}
+    assert [c["value"] for c in fields["owner"]["choices"]] == [ADMIN.aad]  # a member by name, not an Entra id
+    answer = shown_card(await teams.click(ADMIN, form["actions"][0], {"to": "SOF", "owner": ADMIN.aad}))
+    assert "is referred to SOF" in text_of(answer)
     with Session(teams.svc.engine) as session:
         assert session.exec(select(Case.state)).one() == "referred"
 

@@ -86,20 +86,5 @@ async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str
         await rt.answer_privately(reply, Where(inv.user_id, inv.channel_id, meta.get("ru")))
 
 
-async def on_refer_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                              client: AsyncWebClient, context: Any) -> None:
-    await ack()
-    rt = runtime_of(context)
-    meta = render.decode_metadata(view.get("private_metadata"))
-    values = render.form_values((view.get("state") or {}).get("values") or {})
-    text = f"case refer {meta.get('ref', '')} to={values.get('to', '')}"
-    if values.get("owner"):
-        text += f" owner=<@{values['owner']}>"
-    inv = invocation(body.get("user") or {}, text, channel_id=meta.get("ch"),
-                     request_id=_submission_key(view))
-    await rt.handle(inv, Where(inv.user_id, inv.channel_id, meta.get("ru")), client)
-
-
 def register(app: AsyncApp) -> None:
     app.view(render.FORM_CALLBACK)(on_form_submission)
-    app.view(render.REFER_CALLBACK)(on_refer_submission)
