@@ -49,7 +49,8 @@ class Attachment:
 class FormField:
     name: str
     label: str
-    kind: Literal["select", "multiselect", "text", "multiline", "datetime", "file"] = "text"  # file: Slack only
+    kind: Literal["select", "multiselect", "text", "multiline", "datetime", "file", "date", "time", "checkbox",
+                  "member"] = "text"  # file: Slack only; member: a person among the unit's members (their user id)
     options: tuple[str, ...] = ()
     required: bool = False
     hint: str = ""
@@ -81,6 +82,7 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
     form: Form | None = None
     ok: bool = True  # False for refusals and usage errors
+    details: bool = False  # carries decrypted free text or person data: Teams keeps it out of the chat (a dialog)
     # For metrics only, set by the router: the command's registry name (never its text) and how it ended
     # ("ok", "usage_error", "refused", "crashed"). Not part of what a platform renders.
     command: str = ""
@@ -122,6 +124,7 @@ class Reply:
                 context=form.get("context", {}),
             ),
             ok=data.get("ok", True),
+            details=data.get("details", False),
         )
 
 

@@ -392,3 +392,4 @@ class TeamsFile(SQLModel, table=True):
 
 import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
 import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)
+import storage.teams_tables  # noqa: E402,F401  (Teams details shown and app installs, migration 0015)
