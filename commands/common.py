@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from commands import people
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
@@ -79,6 +80,12 @@ def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
         raise UsageError("missing_option", option=option, choices="@user")
     user_id = user_ref(raw)
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
+    if member is None:  # not a mention or an id: a member's display name (commands/people.py)
+        named = people.by_name(ctx.session, raw)
+        if len(named) > 1:
+            raise UsageError("ambiguous_member", name=raw.strip()[:64],
+                             names=", ".join(sorted(m.display_name or m.user_id for m in named)))
+        member = named[0] if named else None
     if member is None or not member.active:
         raise UsageError("unknown_member", user=user_id[:64])
     return member

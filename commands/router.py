@@ -30,7 +30,7 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import help  # noqa: F401
+    from commands import help, home  # noqa: F401
     from commands.cases import concerns, lifecycle, mentors, offers, steps, track, views  # noqa: F401
     from commands.followups import handlers as followups  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, schedule  # noqa: F401

@@ -25,6 +25,11 @@ VERSION = "1.5"
 RUN, FORM, REFER, FILE = "koord.run", "koord.form", "koord.refer", "koord.file"  # Action.Execute verbs
 META = "koord"  # our routing data inside Action.Execute data; the card's inputs arrive beside it
 REFER_ACTION = "case.refer"
+OPEN, HOME = "koord.open", "koord.home"  # open a command's answer or form in a dialog; the home card's refresh
+# Commands whose answers carry decrypted free text or person data: a dialog on Teams, never a chat message.
+DETAILS = frozenset({"case show", "case steps", "minutes show", "subject export", "subject erase", "unit audit"})
+MEMBER_CHOICES = 15  # more members than this: the people picker also filters as you type (Data.Query)
+MEMBERS_DATASET = "members"
 
 MAX_CARD_CHARS = 24_000  # Teams refuses a message over ~28 KB; leave room for the activity around the card
 TEXT_CHUNK = 4_000
@@ -141,9 +146,26 @@ def file_info(content_url: str, name: str, unique_id: str, file_type: str) -> di
             "content": {"uniqueId": unique_id, "fileType": file_type}}
 
 
+def open_action(title: str, command: str, token: str = "", **meta: str) -> dict[str, Any]:
+    """A button that opens `command`'s answer in a dialog (an Action.Submit with `msteams.type = task/fetch`);
+    `token`: the answer already computed, kept in memory (bot/teams/dialogs.py)."""
+    data: dict[str, Any] = {"verb": OPEN, "cmd": command, **meta}
+    if token:
+        data["token"] = token
+    return {"type": "Action.Submit", "title": cut(title, 60), "data": {"msteams": {"type": "task/fetch"}, META: data}}
+
+
+def opens_dialog(button: Button) -> bool:
+    """Buttons whose answer is a form or carries details open a dialog; the others run in place."""
+    command = button.command.strip().lower()
+    return button.action_id.endswith(".form") or any(command == d or command.startswith(d + " ") for d in DETAILS)
+
+
 def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
     if button.action_id == REFER_ACTION and button.value:
-        return refer_action(button, lang, orgs)
+        return open_action(button.label, button.command, refer=button.value)
+    if opens_dialog(button):
+        return open_action(button.label, button.command)
     action: dict[str, Any] = {"type": "Action.Execute", "title": cut(button.label, 60), "verb": RUN,
                               "data": {META: {"cmd": button.command}}}
     if button.style:
@@ -151,19 +173,35 @@ def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
     return action
 
 
-def refer_action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
-    """The Refer… button opens an inline card that only assembles `case refer KE-… to=ORG [owner=…]`."""
-    return {"type": "Action.ShowCard", "title": cut(button.label, 60), "card": {
-        "type": "AdaptiveCard",
-        "body": [
+Members = list[tuple[str, str]]  # (user id, display name) of the unit's active members
+
+
+def refer_card(ref: str, lang: str, orgs: Orgs, members: Members) -> dict[str, Any]:
+    """The Visitér… dialog: the responsible organisation and the owner picked by name; it assembles
+    `case refer KE-… to=ORG [owner=<user id>]`, run as the person who submits it."""
+    owner = FormField("owner", t(lang, "field.owner"), "member", tuple(m[0] for m in members),
+                      option_labels=tuple(m[1] for m in members), hint=t(lang, "teams.owner_hint"))
+    body = [_text(t(lang, "teams.refer_title", ref=ref), size="Medium", weight="Bolder"),
             _choice_set(FormField("to", t(lang, "field.responsible"), "select", tuple(orgs), required=True,
                                   option_labels=org_labels(lang, orgs)), lang),
-            {"type": "Input.Text", "id": "owner", "label": t(lang, "field.owner"),
-             "placeholder": t(lang, "teams.owner_hint")},
-        ],
-        "actions": [{"type": "Action.Execute", "title": t(lang, "teams.refer_submit"), "verb": REFER,
-                     "style": "positive", "data": {META: {"ref": button.value}}}],
-    }}
+            member_picker(owner, lang),
+            _text(owner.hint, isSubtle=True, spacing="None", size="Small")]
+    submit = {"type": "Action.Execute", "title": t(lang, "teams.refer_submit"), "verb": REFER, "style": "positive",
+              "data": {META: {"ref": ref}}}
+    return _card(body, [submit], [])
+
+
+def member_picker(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
+    """A person among the unit's members, by name: static choices from the member list (the field's options are
+    user ids, its labels the names), filtered as you type through Teams' typeahead (`application/search` on the
+    `members` dataset) when the list is long. The submitted value is the member's user id."""
+    element = _choice_set(field, lang, value)
+    element["isMultiSelect"] = False
+    element["placeholder"] = t(lang, "teams.pick_member")
+    if len(field.options) > MEMBER_CHOICES:
+        element["style"] = "filtered"
+        element["choices.data"] = {"type": "Data.Query", "dataset": MEMBERS_DATASET}
+    return element
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], entities: list[dict[str, Any]]
@@ -198,6 +236,18 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
     orgs = orgs or tuple(Org)  # the unit profile's, from the caller; Copenhagen's without one
     actions = [_action(b, lang, orgs) for b in reply.buttons if b.command] + file_actions
     return _fit(_card(body, actions, mention.entities), lang)
+
+
+def home_card(reply: Reply, lang: str, names: dict[str, str], viewers: list[str]) -> dict[str, Any]:
+    """The home overview (commands/home.py) as a card that Teams refreshes whenever its member looks at it:
+    Universal Actions' `refresh` sends an `adaptiveCard/action` invoke (verb HOME) and shows the card we answer.
+    `viewers`: the Teams ids the card refreshes for (the member's own)."""
+    card = reply_card(reply, lang, names)
+    card["refresh"] = {"action": {"type": "Action.Execute", "title": t(lang, "teams.refresh"), "verb": HOME,
+                                  "data": {META: {}}}}
+    if viewers:
+        card["refresh"]["userIds"] = viewers
+    return card
 
 
 def _fit(card: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -238,6 +288,8 @@ def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[s
 
 
 def _input(field: FormField, lang: str, value: str | None) -> dict[str, Any]:
+    if field.kind == "member":
+        return member_picker(field, lang, value)
     if field.kind in ("select", "multiselect") and field.options:
         return _choice_set(field, lang, value)
     element: dict[str, Any] = {"type": "Input.Text", "id": field.name,

@@ -1,0 +1,131 @@
+"""The Teams invokes behind dialogs and pickers: `task/fetch` (open a dialog), `task/submit` (a button or a form
+inside it) and `application/search` (the people picker filtering as you type).
+
+Each runs as the person who clicked, through the router like a typed command; what it shows goes back in the
+invoke response only — Teams keeps no message of it (see bot/teams/dialogs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlmodel import select
+
+from bot.teams import dialogs, render
+from bot.teams.runtime import PLATFORM, TeamsRuntime
+from commands import people
+from commands.messages import t
+from commands.profile import offered_orgs
+from commands.reply import Invocation, Reply
+from storage.db import unit_of_work
+from storage.models import Member
+
+log = logging.getLogger(__name__)
+
+
+def _ok(body: dict[str, Any]) -> dict[str, Any]:
+    return {"status": 200, "body": body}
+
+
+def _members(rt: TeamsRuntime) -> list[tuple[str, str]]:
+    with unit_of_work(rt.svc.engine) as session:
+        return people.choices(session)
+
+
+def _search(rt: TeamsRuntime, user_id: str, query: str, limit: int) -> list[tuple[str, str]] | None:
+    """Members for the picker — for an active member only (nobody else learns who is in the unit)."""
+    with unit_of_work(rt.svc.engine) as session:
+        asking = session.exec(select(Member).where(Member.user_id == user_id)).first()
+        if asking is None or not asking.active:
+            return None
+        return people.search(session, query, limit)
+
+
+def invocation(user_id: str, text: str, channel: str | None, name: str) -> Invocation:
+    return Invocation(user_id=user_id, text=text, platform=PLATFORM, channel_id=channel, display_name=name[:128])
+
+
+async def dialog_of(rt: TeamsRuntime, reply: Reply, user_id: str) -> dict[str, Any]:
+    """The dialog that shows a reply: its form, or the whole answer (details included)."""
+    if reply.form is not None:
+        card = render.form_card(reply.form, rt.lang, reply.text)
+        return dialogs.task_card(dialogs.submit_actions(card), reply.form.title)
+    card = await rt.card(reply, user_id, full=True)
+    return dialogs.task_card(dialogs.submit_actions(card), reply.title or dialogs.reference(reply, "") or "koordinator")
+
+
+async def refer_dialog(rt: TeamsRuntime, ref: str) -> dict[str, Any]:
+    orgs = await asyncio.to_thread(offered_orgs, rt.svc)
+    members = await asyncio.to_thread(_members, rt)
+    card = render.refer_card(ref, rt.lang, orgs, members)
+    return dialogs.task_card(dialogs.submit_actions(card), t(rt.lang, "teams.refer_title", ref=ref), "medium")
+
+
+async def open_dialog(rt: TeamsRuntime, inv: Invocation, meta: dict[str, Any]) -> dict[str, Any]:
+    """task/fetch: the answer an open card stands for (kept, or computed now as the clicking user)."""
+    refer = meta.get("refer")
+    if isinstance(refer, str) and refer:
+        return _ok(await refer_dialog(rt, refer))
+    command = meta.get("cmd")
+    if not isinstance(command, str) or not command.strip():
+        return _ok(dialogs.task_message(t(rt.lang, "teams.dialog_gone")))
+    token = meta.get("token")
+    reply = rt.shown.take(token, inv.user_id) if isinstance(token, str) else None
+    if reply is None:
+        reply = await rt.dispatch(Invocation(**{**inv.__dict__, "text": command}))
+    return _ok(await dialog_of(rt, reply, inv.user_id))
+
+
+async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any]) -> dict[str, Any]:
+    """task/submit: a form in a dialog (errors → the same form again, nothing stored), or a button in it."""
+    meta = render.meta(data)
+    verb = meta.get("verb")
+    if verb == render.FORM:
+        form = render.form_from(meta)
+        values = render.form_values(data)
+        raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
+        context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        result = await rt.submit(inv, str(meta.get("form", "")), values, context)
+        if result.errors and form is not None:
+            card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
+            return _ok(dialogs.task_card(dialogs.submit_actions(card), form.title))
+        reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
+        if result.errors:
+            reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
+        return _ok(await dialog_of(rt, reply, inv.user_id))
+    if verb == render.FILE:
+        return _ok(dialogs.task_message(t(rt.lang, "teams.file_in_chat")))
+    if verb == render.REFER and isinstance(meta.get("ref"), str):
+        command = refer_command(meta["ref"], render.form_values(data))
+    elif verb in (render.RUN, dialogs.OPEN) and isinstance(meta.get("cmd"), str):
+        command = meta["cmd"]
+    elif verb == dialogs.HOME:
+        command = "home"
+    else:
+        return {"status": 400}
+    reply = await rt.dispatch(Invocation(**{**inv.__dict__, "text": command}))
+    return _ok(await dialog_of(rt, reply, inv.user_id))
+
+
+def refer_command(ref: str, values: dict[str, str]) -> str:
+    """The Visitér… dialog's values as the typed command (the owner is a user id from the people picker, or a
+    name typed into it: both resolve in commands/common.member_by_ref)."""
+    command = f"case refer {ref} to={values.get('to', '').strip() or '—'}"
+    owner = values.get("owner", "").replace('"', "").strip()
+    if owner:
+        command += f' owner="{owner}"'
+    return command
+
+
+async def search(rt: TeamsRuntime, user_id: str, dataset: str | None, query: str, top: int | None
+                 ) -> dict[str, Any]:
+    """application/search: the people picker's typeahead over the unit's members."""
+    if dataset != render.MEMBERS_DATASET:
+        return _ok({"statusCode": 200, "type": "application/vnd.microsoft.search.searchResponse",
+                    "value": {"results": []}})
+    found = await asyncio.to_thread(_search, rt, user_id, query or "", min(max(top or 15, 1), 15))
+    results = [{"title": name, "value": uid} for uid, name in found or []]
+    return _ok({"statusCode": 200, "type": "application/vnd.microsoft.search.searchResponse",
+                "value": {"results": results}})
