@@ -15,8 +15,8 @@ from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.registry import command
 from commands.reply import Button, FieldLine, Invocation, Reply
-from commands.tokenizer import Args
 from commands.reports.handlers import year_kpis
+from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.enums import OPEN_STATES, CaseState
 from storage.models import Case, Engagement, Member
