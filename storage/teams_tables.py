@@ -6,10 +6,11 @@ Neither holds message contents: ids, times and states only.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 
+from storage.db import unit_of_work
 from storage.models import _ts
 
 
@@ -46,3 +47,29 @@ class TeamsReach(SQLModel, table=True):
     attempts: int = 0
     at: datetime = Field(sa_column=_ts())
     told: bool = False
+
+
+def record_shown(engine, user_id: str, service_url: str, conversation_id: str, activity_id: str,  # noqa: ANN001
+                 reopen: str, now: datetime, ttl: timedelta) -> None:
+    """A message with details was posted: it becomes a stub at now + ttl."""
+    with unit_of_work(engine) as session:
+        session.add(TeamsShown(user_id=user_id, service_url=service_url, conversation_id=conversation_id,
+                               activity_id=activity_id, reopen=reopen[:256], shown_at=now, stub_at=now + ttl))
+
+
+def due_stubs(engine, now: datetime, limit: int = 50) -> list[TeamsShown]:  # noqa: ANN001
+    with unit_of_work(engine) as session:
+        rows = list(session.exec(select(TeamsShown).where(TeamsShown.done == False,  # noqa: E712
+                                                          col(TeamsShown.stub_at) <= now)
+                                 .order_by(col(TeamsShown.stub_at)).limit(limit)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def stubbed(engine, shown_id: int) -> None:  # noqa: ANN001
+    with unit_of_work(engine) as session:
+        row = session.get(TeamsShown, shown_id)
+        if row is not None:
+            row.done = True
+            session.add(row)

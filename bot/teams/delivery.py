@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bot import dispatch
 from bot.dispatch import COALESCE_S, Claimed, Failure, Hooks, Row
 from bot.loop import KickedLoop
-from bot.teams import reach, render
+from bot.teams import reach, render, stubs
 from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
 from bot.teams.runtime import NETWORK_ERRORS
@@ -90,7 +90,10 @@ class TeamsOut:
             except httpx.HTTPStatusError as exc:
                 if exc.response.status_code not in GONE:
                     raise
-        return await self.connector.post(where[0], where[1], activity)
+        sent = await self.connector.post(where[0], where[1], activity)
+        if reply.details and not channel:  # case details in a chat: a stub after TEAMS_DETAILS_TTL
+            await stubs.remember(self.svc, row.target, where, sent, reply)
+        return sent
 
     def failure(self, exc: Exception) -> Failure | None:
         if isinstance(exc, Unreachable):
@@ -102,8 +105,11 @@ class TeamsOut:
 
 
 async def deliver_pending(svc: Services, connector: Connector, *, now: datetime | None = None) -> int:
-    """Deliver every due outbox row meant for Teams; returns how many were sent in this pass."""
-    return await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
+    """Deliver every due outbox row meant for Teams, and replace the messages with details whose time is up by
+    their stubs (bot/teams/stubs.py); returns how many rows were sent in this pass."""
+    sent = await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
+    await stubs.replace_due(svc, connector, now)
+    return sent
 
 
 _outbound: dict[tuple[str | None, str | None, str | None], Connector] = {}

@@ -98,9 +98,9 @@ class _Sweeper:
             return [member.user_id]
         return self.secretariat()
 
-    def dm(self, followup: FollowUp, case: Case, text: str) -> None:
+    def dm(self, followup: FollowUp, case: Case, text: str, details: bool = False) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
-                      buttons=followup_buttons(self.lang, followup, case))
+                      buttons=followup_buttons(self.lang, followup, case), details=details)
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
@@ -128,7 +128,7 @@ class _Sweeper:
             if followup.text_ct is not None and followup.text_kid is not None:
                 text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid, FOLLOWUP_TEXT_AAD)
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
-                                           stage=followup.stage, text=text))
+                                           stage=followup.stage, text=text), details=bool(text))
             mark(followup, "sent", self.now)
 
     def _visitation(self, followup: FollowUp, case: Case, deadline: str) -> None:

@@ -1,0 +1,77 @@
+"""Nothing sensitive persists in Teams: answers with details open in a dialog (only invoke responses carry them),
+and a proactive DM that had to carry details becomes a stub once TEAMS_DETAILS_TTL has passed — replaced by the
+delivery pass of the server or the worker, from what the database remembers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from teams_fakes import FakeConnector, FakeOpenId
+from teams_kit import ADMIN, TeamsServer, actions, card_of, text_of, user, wait_until
+from test_teams_delivery import CONCERN, connector_for
+
+from bot.teams import stubs
+from bot.teams.delivery import deliver_pending
+from scheduler.worker import tick
+from storage import teams_tables
+from storage.db import unit_of_work
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
+BO = user(0xB0, "Bo Berg")
+
+
+def shown_rows(teams: TeamsServer) -> list[teams_tables.TeamsShown]:
+    from sqlmodel import select
+
+    with unit_of_work(teams.svc.engine) as session:
+        return list(session.exec(select(teams_tables.TeamsShown)))
+
+
+async def test_a_reminder_with_its_text_becomes_a_stub_after_the_ttl(
+        teams: TeamsServer, connector: FakeConnector, openid: FakeOpenId, clock: Any) -> None:
+    await teams.say(ADMIN, f"unit add {BO.aad} role=member org=SOF")
+    assert (await teams.post(teams.activity(BO, kind="installationUpdate", action="add"))).status_code == 200
+    await teams.say(BO, CONCERN)
+    await teams.say(BO, 'followup add KE-2026-0001 due="2026-11-24 09:00" "Ring til skolen om Ali"')
+    clock.instant = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    async def deliver(svc: Any) -> int:  # the worker's delivery, with a connector of its own (another process)
+        return await deliver_pending(svc, connector_for(svc, openid))
+
+    await tick(teams.svc, clock.now(), deliver)
+    posted = await wait_until(lambda: [a for a in connector.posted(BO.chat) if "Ring til skolen" in json.dumps(a)],
+                              what="the reminder with its text")
+    activity_id = next(c.activity_id for c in connector.calls if c.body is posted[0])
+    [row] = shown_rows(teams)
+    assert row.activity_id == activity_id and row.stub_at == clock.now() + timedelta(seconds=600)
+    assert row.reopen == "case show KE-2026-0001"
+
+    clock.instant += timedelta(seconds=599)
+    await tick(teams.svc, clock.now(), deliver)
+    assert not [c for c in connector.updated(BO.chat) if c.activity_id == activity_id]  # not yet
+
+    clock.instant += timedelta(seconds=2)
+    await tick(teams.svc, clock.now(), deliver)
+    updates = await wait_until(lambda: [c for c in connector.updated(BO.chat) if c.activity_id == activity_id],
+                               what="the reminder replaced by its stub")
+    stub = card_of(updates[0].body)
+    assert text_of(stub).startswith("Shown at 09:00 — open again")
+    assert "Ring til skolen" not in json.dumps(updates[0].body)
+    reopen = actions(stub)[0]
+    assert reopen["title"] == "Open again" and reopen["data"]["msteams"] == {"type": "task/fetch"}
+    assert all(r.done for r in shown_rows(teams))
+    answer = await teams.click(BO, reopen)  # open again: the case, in a dialog, with Bo's rights
+    assert "KE-2026-0001" in text_of(answer["value"])
+
+
+async def test_a_stub_is_not_retried_for_a_message_that_is_gone(teams: TeamsServer, connector: FakeConnector,
+                                                               clock: Any) -> None:
+    teams_tables.record_shown(teams.svc.engine, BO.aad, connector.url, BO.chat, "act-gone", "", clock.now(),
+                              timedelta(seconds=60))
+    connector.fail_next(1, status=404, conversation=BO.chat)
+    clock.instant += timedelta(seconds=61)
+    assert await stubs.replace_due(teams.svc, teams.runtime.connector) in (0, 1)
+    await wait_until(lambda: all(r.done for r in shown_rows(teams)), what="a gone message is not retried")
