@@ -54,6 +54,9 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
                          allowed=", ".join(ctx.label("state", s.value) for s in CaseState if s in allowed_from))
     case.state = to.value
     add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
+    from commands.cases import notices
+
+    notices.moved(ctx, case)  # its channel notice follows, at commit
 
 
 def deadline_for(ctx: Ctx, case: Case) -> timedelta:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from commands import access, limits
+from commands.cases import notices
 from commands.common import add_event, case_buttons, deadline_for, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -141,7 +142,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None]) -> Case:
                    track=ctx.label("track", case.track),
                    deadline=ctx.fmt(case.deadline_at)),
         fields=[FieldLine(ctx.t("field.subjects"), str(len(intake.ages)))],
-        buttons=case_buttons(ctx, case)))
+        buttons=case_buttons(ctx, case)), dedupe_key=notices.notice_key(case))  # updated as the case moves on
     return case
 
 
