@@ -38,7 +38,7 @@ def load_usecases() -> None:
     from commands.reports import handlers as reports  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401
     from commands.retention import subjects  # noqa: F401
-    from commands.unit import members  # noqa: F401
+    from commands.unit import members, reach  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:

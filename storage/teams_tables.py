@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.db import unit_of_work
 from storage.models import _ts
@@ -73,3 +73,52 @@ def stubbed(engine, shown_id: int) -> None:  # noqa: ANN001
         if row is not None:
             row.done = True
             session.add(row)
+
+
+def without_reference(session: Session) -> list[str]:
+    """Active members on Teams whom the bot cannot reach: no reference to a 1:1 chat, nor a Teams id to open
+    one with (they have never installed the app nor been seen in a channel)."""
+    from storage.models import Member, TeamsConversation
+
+    members = set(session.exec(select(Member.user_id).where(Member.platform == "teams",
+                                                            Member.active == True)))  # noqa: E712
+    if not members:
+        return []
+    reachable = set(session.exec(select(TeamsConversation.key).where(
+        TeamsConversation.kind == "user", col(TeamsConversation.key).in_(members),
+        (col(TeamsConversation.conversation_id).is_not(None)) | (col(TeamsConversation.teams_user_id).is_not(None)))))
+    return sorted(members - reachable)
+
+
+def reach_due(engine, now: datetime, retry_after: timedelta) -> list[str]:  # noqa: ANN001
+    """Members without a reference the bot should try to install itself for now: never tried, asked for again
+    (`unit reach`), or failed long enough ago."""
+    with unit_of_work(engine) as session:
+        missing = without_reference(session)
+        if not missing:
+            return []
+        tried = {r.user_id: r for r in session.exec(select(TeamsReach).where(col(TeamsReach.user_id).in_(missing)))}
+        return [u for u in missing if u not in tried or tried[u].state == "requested"
+                or (tried[u].state == "failed" and tried[u].at <= now - retry_after)]
+
+
+def reach_mark(session: Session, user_id: str, state: str, now: datetime) -> TeamsReach:
+    row = session.get(TeamsReach, user_id) or TeamsReach(user_id=user_id, state=state, at=now)
+    row.state, row.at, row.attempts = state, now, row.attempts + 1
+    session.add(row)
+    return row
+
+
+def reach_again(session: Session, user_ids: list[str], now: datetime) -> None:
+    """`unit reach`: try these members again on the next delivery pass (a Graph permission may have been granted
+    since); a member already told about is not told again."""
+    for user_id in user_ids:
+        row = session.get(TeamsReach, user_id) or TeamsReach(user_id=user_id, state="requested", at=now)
+        row.state, row.at = "requested", now
+        session.add(row)
+
+
+def reach_states(session: Session, user_ids: list[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    return {r.user_id: r.state for r in session.exec(select(TeamsReach).where(col(TeamsReach.user_id).in_(user_ids)))}

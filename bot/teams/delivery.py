@@ -21,6 +21,7 @@ from bot.loop import KickedLoop
 from bot.teams import reach, render, stubs
 from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
+from bot.teams.graph import Graph
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
 from commands.profile import org_choices
@@ -104,15 +105,18 @@ class TeamsOut:
         return None
 
 
-async def deliver_pending(svc: Services, connector: Connector, *, now: datetime | None = None) -> int:
-    """Deliver every due outbox row meant for Teams, and replace the messages with details whose time is up by
-    their stubs (bot/teams/stubs.py); returns how many rows were sent in this pass."""
+async def deliver_pending(svc: Services, connector: Connector, *, now: datetime | None = None,
+                          graph: Graph | None = None) -> int:
+    """Deliver every due outbox row meant for Teams, replace the messages with details whose time is up by their
+    stubs (bot/teams/stubs.py), and install the app through Graph for members who cannot be reached yet
+    (bot/teams/graph.py); returns how many rows were sent in this pass."""
     sent = await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
     await stubs.replace_due(svc, connector, now)
+    await reach.install_missing(svc, graph)
     return sent
 
 
-_outbound: dict[tuple[str | None, str | None, str | None], Connector] = {}
+_outbound: dict[tuple[str | None, str | None, str | None], tuple[Connector, Graph]] = {}
 
 
 async def deliver_with_settings(svc: Services) -> int:
@@ -121,8 +125,9 @@ async def deliver_with_settings(svc: Services) -> int:
     key = (s.teams_app_id, s.teams_app_password, s.teams_tenant_id)
     if key not in _outbound:
         _outbound.clear()
-        _outbound[key] = Connector(build_app(s))
-    return await deliver_pending(svc, _outbound[key])
+        _outbound[key] = (Connector(build_app(s)), Graph(s))
+    connector, graph = _outbound[key]
+    return await deliver_pending(svc, connector, graph=graph)
 
 
 class DeliveryLoop(KickedLoop):
@@ -133,7 +138,7 @@ class DeliveryLoop(KickedLoop):
     def __init__(self, svc: Services, connector: Connector, interval: float = 2.0,
                  coalesce: float = COALESCE_S) -> None:
         super().__init__(interval, coalesce)
-        self.svc, self.connector = svc, connector
+        self.svc, self.connector, self.graph = svc, connector, Graph(svc.settings)
 
     async def one_pass(self) -> None:
-        await deliver_pending(self.svc, self.connector)
+        await deliver_pending(self.svc, self.connector, graph=self.graph)

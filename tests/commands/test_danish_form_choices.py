@@ -7,10 +7,10 @@ import io
 
 from bot.console import Console
 from bot.slack.render import modal, refer_modal
-from bot.teams.render import form_card, refer_action
+from bot.teams.render import form_card, refer_card
 from commands.cases.concerns import intake_form
 from commands.context import Ctx
-from commands.reply import Button, Invocation
+from commands.reply import Invocation
 from storage.db import unit_of_work
 
 
@@ -35,8 +35,11 @@ def test_refer_forms_name_the_authorities(svc):
     options = refer_modal("KE-2026-0001", "da", ("POLICE", "SOF"), {})["blocks"][0]["element"]["options"]
     assert [(o["text"]["text"], o["value"]) for o in options] == [
         ("Politiet", "POLICE"), ("Socialforvaltningen", "SOF")]
-    card = refer_action(Button("Visitér…", "case.refer", "KE-2026-0001", "case refer KE-2026-0001"), "da", ("KRIM",))
-    assert card["card"]["body"][0]["choices"] == [{"title": "Kriminalforsorgen", "value": "KRIM"}]
+    card = refer_card("KE-2026-0001", "da", ("KRIM",), [("u1", "Anna Andersen")])  # the Visitér… dialog
+    to = next(e for e in card["body"] if e.get("id") == "to")
+    assert to["choices"] == [{"title": "Kriminalforsorgen", "value": "KRIM"}]
+    owner = next(e for e in card["body"] if e.get("id") == "owner")
+    assert owner["choices"] == [{"title": "Anna Andersen", "value": "u1"}]
 
 
 def test_the_console_numbers_the_words_and_takes_the_code_or_the_number(svc):
