@@ -26,6 +26,8 @@ def unreachable(ctx: Ctx) -> list[str]:
 @command("unit reach", "unit reach", access.LEADS)
 def reach(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
+    if "teams" not in platforms.configured(ctx.settings):
+        return Reply(text=ctx.t("reach.no_teams"))
     missing = unreachable(ctx)
     if not missing:
         return Reply(text=ctx.t("reach.everyone"))
