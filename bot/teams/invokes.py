@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.teams import dialogs, render
+from bot.teams import dialogs, files, reach, render
 from bot.teams.runtime import PLATFORM, TeamsRuntime
 from commands import people
 from commands.messages import t
@@ -95,8 +95,8 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
         if result.errors:
             reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
         return _ok(await dialog_of(rt, reply, inv.user_id))
-    if verb == render.FILE:
-        return _ok(dialogs.task_message(t(rt.lang, "teams.file_in_chat")))
+    if verb == render.FILE:  # a file can only be handed over in the 1:1 chat: its consent card goes there
+        return _ok(dialogs.task_message(await offer_in_chat(rt, inv.user_id, files.token_of(data))))
     if verb == render.REFER and isinstance(meta.get("ref"), str):
         command = refer_command(meta["ref"], render.form_values(data))
     elif verb in (render.RUN, dialogs.OPEN) and isinstance(meta.get("cmd"), str):
@@ -107,6 +107,21 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
         return {"status": 400}
     reply = await rt.dispatch(Invocation(**{**inv.__dict__, "text": command}))
     return _ok(await dialog_of(rt, reply, inv.user_id))
+
+
+async def offer_in_chat(rt: TeamsRuntime, user_id: str, token: str) -> str:
+    consent = await files.consent_request(rt.svc, user_id, token) if token else None
+    if consent is None:
+        return t(rt.lang, "teams.file_gone")
+    try:
+        where = await reach.personal(rt.svc, rt.connector, user_id)
+        if where is None:
+            return t(rt.lang, "teams.install_personally")
+        await rt.connector.post(where[0], where[1], consent)
+    except Exception as exc:  # noqa: BLE001 — the connector failed: say so in the dialog
+        log.warning("the file consent card in the 1:1 chat failed (%s)", type(exc).__name__)
+        return t(rt.lang, "teams.file_failed", filename=consent.attachments[0].name or "")
+    return t(rt.lang, "teams.file_offered")
 
 
 def refer_command(ref: str, values: dict[str, str]) -> str:

@@ -198,7 +198,7 @@ def member_picker(field: FormField, lang: str, value: str | None = None) -> dict
     element = _choice_set(field, lang, value)
     element["isMultiSelect"] = False
     element["placeholder"] = t(lang, "teams.pick_member")
-    if len(field.options) > MEMBER_CHOICES:
+    if len(field.options) > MEMBER_CHOICES or not field.options:
         element["style"] = "filtered"
         element["choices.data"] = {"type": "Data.Query", "dataset": MEMBERS_DATASET}
     return element
