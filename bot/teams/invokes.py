@@ -82,6 +82,8 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
     """task/submit: a form in a dialog (errors → the same form again, nothing stored), or a button in it."""
     meta = render.meta(data)
     verb = meta.get("verb")
+    if verb == dialogs.OPEN:  # a button inside a dialog that opens another one: Teams submits it instead
+        return await open_dialog(rt, inv, meta)
     if verb == render.FORM:
         form = render.form_from(meta)
         values = render.form_values(data)
@@ -99,7 +101,7 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
         return _ok(dialogs.task_message(await offer_in_chat(rt, inv.user_id, files.token_of(data))))
     if verb == render.REFER and isinstance(meta.get("ref"), str):
         command = refer_command(meta["ref"], render.form_values(data))
-    elif verb in (render.RUN, dialogs.OPEN) and isinstance(meta.get("cmd"), str):
+    elif verb == render.RUN and isinstance(meta.get("cmd"), str):
         command = meta["cmd"]
     elif verb == dialogs.HOME:
         command = "home"

@@ -45,7 +45,7 @@ async def test_a_reminder_with_its_text_becomes_a_stub_after_the_ttl(
     posted = await wait_until(lambda: [a for a in connector.posted(BO.chat) if "Ring til skolen" in json.dumps(a)],
                               what="the reminder with its text")
     activity_id = next(c.activity_id for c in connector.calls if c.body is posted[0])
-    [row] = shown_rows(teams)
+    [row] = await wait_until(lambda: shown_rows(teams), what="the message remembered for its stub")
     assert row.activity_id == activity_id and row.stub_at == clock.now() + timedelta(seconds=600)
     assert row.reopen == "case show KE-2026-0001"
 
@@ -75,3 +75,18 @@ async def test_a_stub_is_not_retried_for_a_message_that_is_gone(teams: TeamsServ
     clock.instant += timedelta(seconds=61)
     assert await stubs.replace_due(teams.svc, teams.runtime.connector) in (0, 1)
     await wait_until(lambda: all(r.done for r in shown_rows(teams)), what="a gone message is not retried")
+
+
+async def test_buttons_inside_a_dialog_answer_in_the_dialog(teams: TeamsServer, connector: FakeConnector) -> None:
+    await teams.say(ADMIN, CONCERN)
+    case = await teams.open(ADMIN, "case show KE-2026-0001")
+    assert "Bekymring" in text_of(case)
+    qualify = next(a for a in actions(case) if a["title"] == "Qualify")
+    assert qualify["type"] == "Action.Submit" and "msteams" not in qualify["data"]  # a task/submit
+    before = len(connector.posted(ADMIN.chat))
+    answer = await teams.click(ADMIN, qualify)
+    assert "is being qualified" in text_of(answer["value"])
+    refer = next(a for a in actions(case) if a["title"].startswith("Refer"))
+    form = await teams.click(ADMIN, {**refer, "data": {k: v for k, v in refer["data"].items() if k != "msteams"}})
+    assert "owner" in json.dumps(form["value"])  # the Visitér… form, in the same dialog
+    assert len(connector.posted(ADMIN.chat)) == before  # nothing posted into the chat
