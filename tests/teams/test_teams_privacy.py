@@ -90,3 +90,17 @@ async def test_buttons_inside_a_dialog_answer_in_the_dialog(teams: TeamsServer, 
     form = await teams.click(ADMIN, {**refer, "data": {k: v for k, v in refer["data"].items() if k != "msteams"}})
     assert "owner" in json.dumps(form["value"])  # the Visitér… form, in the same dialog
     assert len(connector.posted(ADMIN.chat)) == before  # nothing posted into the chat
+
+
+async def test_show_on_a_channel_notice_opens_the_details_for_the_one_who_clicks(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    from teams_kit import UNIT_CHANNEL, action
+    from test_teams_delivery import reach_unit_channel
+
+    reach_unit_channel(teams.svc, connector)
+    await teams.say(ADMIN, CONCERN)
+    notice = card_of((await wait_until(lambda: connector.posted(UNIT_CHANNEL), what="the notice"))[0])
+    before = len(connector.calls)
+    shown = await teams.click(ADMIN, action(notice, "Show"), channel=UNIT_CHANNEL)
+    assert "Bekymring" in text_of(shown["value"])  # the summary, in the dialog
+    assert not [c for c in connector.calls[before:] if c.method == "POST"]  # nothing posted anywhere
