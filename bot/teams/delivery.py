@@ -9,6 +9,7 @@ connector's HTTP status says when to retry.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ from storage import teams as refs
 from storage.models import OutboxMessage
 from storage.profile import store as profile_store
 
+log = logging.getLogger(__name__)
 GONE = (404,)  # the message to update no longer exists: post a new one
 
 
@@ -93,7 +95,11 @@ class TeamsOut:
                     raise
         sent = await self.connector.post(where[0], where[1], activity)
         if reply.details and not channel:  # case details in a chat: a stub after TEAMS_DETAILS_TTL
-            await stubs.remember(self.svc, row.target, where, sent, reply)
+            try:
+                await stubs.remember(self.svc, row.target, where, sent, reply)
+            except Exception as exc:  # noqa: BLE001 — it is posted: a failure here must not post it again
+                log.error("outbox row %s: posted, but its stub could not be scheduled (%s)", row.id,
+                          type(exc).__name__)
         return sent
 
     def failure(self, exc: Exception) -> Failure | None:
@@ -111,8 +117,11 @@ async def deliver_pending(svc: Services, connector: Connector, *, now: datetime 
     stubs (bot/teams/stubs.py), and install the app through Graph for members who cannot be reached yet
     (bot/teams/graph.py); returns how many rows were sent in this pass."""
     sent = await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
-    await stubs.replace_due(svc, connector, now)
-    await reach.install_missing(svc, graph)
+    for step, name in ((stubs.replace_due(svc, connector, now), "stubs"), (reach.install_missing(svc, graph), "reach")):
+        try:
+            await step
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is away: the next pass tries again
+            log.error("Teams %s pass failed (%s)", name, type(exc).__name__)
     return sent
 
 
