@@ -104,3 +104,26 @@ async def test_show_on_a_channel_notice_opens_the_details_for_the_one_who_clicks
     shown = await teams.click(ADMIN, action(notice, "Show"), channel=UNIT_CHANNEL)
     assert "Bekymring" in text_of(shown["value"])  # the summary, in the dialog
     assert not [c for c in connector.calls[before:] if c.method == "POST"]  # nothing posted anywhere
+
+
+async def test_the_subject_export_shows_in_a_dialog_and_its_file_is_saved_from_the_chat(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    from test_teams_cards import CPR, GOOD
+
+    from bot.teams import render
+
+    intake = await teams.open(ADMIN, "concern")
+    await teams.click(ADMIN, intake["actions"][0], {**GOOD, "subject1_identifier": CPR})
+    form = await teams.open(ADMIN, "subject export")
+    answer = await teams.click(ADMIN, form["actions"][0], {"identifier": CPR, "purpose": "Indsigtsanmodning"})
+    shown = answer["value"]
+    assert "KE-2026-0001" in text_of(shown) and CPR not in json.dumps(shown)
+    save = next(a for a in actions(shown) if a["title"].startswith("Save"))
+    assert save["type"] == "Action.Submit" and save["data"]["koord"]["verb"] == render.FILE
+    note = await teams.click(ADMIN, save)
+    assert note["type"] == "application/vnd.microsoft.activity.message"
+    assert note["value"] == "Allow the file in your chat with koordinator to save it."
+    consent = [a for p in connector.posted(ADMIN.chat) for a in p.get("attachments") or []
+               if a["contentType"] == render.FILE_CONSENT_TYPE]
+    assert len(consent) == 1  # the consent card asks in the 1:1 chat; the export itself was never posted
+    assert "Bekymring fra skolen" not in json.dumps([c.body for c in connector.calls])
