@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import pages
 from bot.server import create_app
@@ -45,3 +48,10 @@ def test_every_legal_text_exists_in_both_languages_and_escapes_markup(tmp_path, 
     (tmp_path / "privacy.en.md").write_text("# T <b>\n\nx <script>alert(1)</script> **y**\n", encoding="utf-8")
     html = pages.page("privacy", "en", settings, source=tmp_path)
     assert "<script>" not in html and "&lt;script&gt;" in html and "<strong>y</strong>" in html
+
+
+@given(st.text(max_size=200))
+def test_no_text_becomes_markup_of_its_own(text: str) -> None:
+    _, body = pages.to_html(text)
+    stripped = re.sub(r"</?(?:h[123]|p|ul|li|strong|code)>", "", body)
+    assert "<" not in stripped and ">" not in stripped.replace("&gt;", "")
