@@ -27,7 +27,8 @@ META = "koord"  # our routing data inside Action.Execute data; the card's inputs
 REFER_ACTION = "case.refer"
 OPEN, HOME = "koord.open", "koord.home"  # open a command's answer or form in a dialog; the home card's refresh
 # Commands whose answers carry decrypted free text or person data: a dialog on Teams, never a chat message.
-DETAILS = frozenset({"case show", "case steps", "minutes show", "subject export", "subject erase", "unit audit"})
+DETAILS = frozenset({"case show", "case steps", "minutes show", "meeting close", "subject export", "subject erase",
+                     "unit audit"})
 MEMBER_CHOICES = 15  # more members than this: the people picker also filters as you type (Data.Query)
 MEMBERS_DATASET = "members"
 

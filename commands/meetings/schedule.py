@@ -229,7 +229,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     text = ctx.t("meeting.adhoc_created", ref=meeting.ref, when=when, cases=refs, invited=invited)
     if topic:
         text += "\n" + ctx.t("meeting.topic", topic=topic)
-    return Reply(text=text, attachments=[invitation])
+    return Reply(text=text, attachments=[invitation], details=bool(topic))  # the topic is free text
 
 
 @command("meeting invite", "meeting invite M-… @user", access.LEADS)
