@@ -212,12 +212,8 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
             return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
         if verb == render.RUN and isinstance(meta.get("cmd"), str):
             command = meta["cmd"]
-        elif verb == render.REFER and isinstance(meta.get("ref"), str):
-            values = render.form_values(data)
-            command = f"case refer {meta['ref']} to={values.get('to', '').strip() or '—'}"
-            owner = values.get("owner", "").replace('"', "").strip()
-            if owner:
-                command += f' owner="{owner}"'
+        elif verb == render.REFER and isinstance(meta.get("ref"), str):  # a Visitér… card from before dialogs
+            command = invokes.refer_command(meta["ref"], render.form_values(data))
         else:
             return AdaptiveCardActionErrorResponse(status_code=400, value=HttpError(
                 code="BadRequest", message="unknown action",
