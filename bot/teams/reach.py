@@ -105,7 +105,7 @@ async def install_missing(svc: Services, graph: Graph | None) -> int:
             installed += 1
             _log.info("installed the Teams app for %s through Graph (HTTP %s)", user_id, status)
         except GraphError as exc:
-            state = "forbidden" if exc.status in (401, 403) else "failed"
+            state = "forbidden" if exc.status == 403 else "failed"  # 401: our credentials — the log says it
             _log.warning("could not install the Teams app for %s through Graph (%s)", user_id, exc)
         except (TimeoutError, httpx.HTTPError, OSError, ValueError, KeyError) as exc:
             state = "failed"
