@@ -62,6 +62,9 @@ class Edge:
                 log.warning("refused a request to %s (%s): %s", _route(scope), status, why)
                 await _plain(send, status, "unauthorized\n" if status == 401 else "bad request\n")
                 return
+        rewrite = getattr(check, "rewrite", None)  # a route may mend what an SDK would refuse (bot/teams)
+        if rewrite is not None:
+            body = bytearray(rewrite(bytes(body)))
         await self._guarded(scope, bytes(body), receive, send, outside=check is not None)
 
     async def _guarded(self, scope: dict[str, Any], body: bytes, receive: Any, send: Any, *, outside: bool) -> None:

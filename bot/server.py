@@ -20,7 +20,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import calendar_feed, edge, teams
+from bot import calendar_feed, edge, pages, teams
 from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
@@ -134,6 +134,19 @@ def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes:
             return await handler.handle(request)
 
     calendar_feed.register(app, svc)
+
+    @app.get("/privacy")
+    @app.get("/terms")
+    async def legal(request: Request) -> Response:
+        """The privacy notice and terms of use the Teams app package links to (bot/pages.py), Danish or English."""
+        name = request.url.path.strip("/")
+        lang = pages.language(request.query_params.get("lang"), request.headers.get("accept-language"),
+                              settings.bot_language)
+        body = await asyncio.to_thread(pages.page, name, lang, settings)
+        return Response(body, media_type="text/html; charset=utf-8",
+                        headers={"Content-Language": lang, "Cache-Control": "public, max-age=3600",
+                                 "Vary": "Accept-Language"})
+
     if teams.wanted(settings):
         teams.register(app, svc, work=work, delivery_interval=delivery_interval)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from commands import markup
+from commands import markup, people
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
@@ -55,6 +55,9 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
                          allowed=", ".join(ctx.label("state", s.value) for s in CaseState if s in allowed_from))
     case.state = to.value
     add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
+    from commands.cases import notices
+
+    notices.moved(ctx, case)  # its channel notice follows, at commit
 
 
 def deadline_for(ctx: Ctx, case: Case) -> timedelta:
@@ -81,6 +84,12 @@ def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
         raise UsageError("missing_option", option=option, choices="@user")
     user_id = user_ref(raw)
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
+    if member is None:  # not a mention or an id: a member's display name (commands/people.py)
+        named = people.by_name(ctx.session, raw)
+        if len(named) > 1:
+            raise UsageError("ambiguous_member", name=raw.strip()[:64],
+                             names=", ".join(sorted(m.display_name or m.user_id for m in named)))
+        member = named[0] if named else None
     if member is None or not member.active:
         raise UsageError("unknown_member", user=user_id[:64])
     return member

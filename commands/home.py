@@ -11,9 +11,12 @@ from sqlmodel import col, or_, select
 from commands import access, tasks
 from commands.cases import steps
 from commands.cases.views import deadline_text
+from commands.common import only_options
 from commands.context import Ctx, Services
+from commands.registry import command
 from commands.reply import Button, FieldLine, Invocation, Reply
 from commands.reports.handlers import year_kpis
+from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.enums import OPEN_STATES, CaseState
 from storage.models import Case, Engagement, Member, Subject
@@ -31,25 +34,39 @@ def home(svc: Services, user_id: str) -> Reply:
         if member is None or not member.active:
             return Reply(title=ctx.t("home.title"), text=ctx.t("home.unknown"), ok=False)
         ctx.actor = member
-        mine = _my_open_cases(ctx, member)
-        reply = Reply(title=ctx.t("home.title"), text=ctx.t("home.intro", role=ctx.label("role", member.role),
-                                                                    org=ctx.label("org", member.org)))
-        reply.fields.append(FieldLine(ctx.t("home.mine", count=len(mine)), _lines(ctx, mine) or ctx.t("home.none")))
-        upcoming = sorted((c for c in mine if c.state in AWAITING_REFERRAL), key=lambda c: c.deadline_at)
-        reply.fields.append(FieldLine(ctx.t("home.deadlines"), _deadlines(ctx, upcoming) or ctx.t("home.none")))
-        if (my_steps := steps.my_steps_field(ctx, member)) is not None:
-            reply.fields.append(my_steps)
-        if access.role_of(member) in access.LEADS:
-            overdue = list(session.exec(
-                select(Case).where(col(Case.state).in_(AWAITING_REFERRAL), col(Case.deadline_at) < ctx.now())
-                .order_by(col(Case.deadline_at)).limit(MAX_LINES + 1)))
-            reply.fields.append(FieldLine(ctx.t("home.overdue", count=min(len(overdue), MAX_LINES)),
-                                          _deadlines(ctx, overdue) or ctx.t("home.none")))
-            reply.fields.append(year_kpis(ctx))
-        reply.buttons = [Button(ctx.t("button.show") + f" {c.ref}", "case.show", c.ref, f"case show {c.ref}")
-                         for c in (upcoming or mine)[:MAX_BUTTONS]]
-        reply.buttons += tasks.task_buttons(ctx, access.role_of(member))  # the same tasks as `help`
-        return reply
+        return overview(ctx, member)
+
+
+@command("home", "home", access.EVERYONE)
+def home_command(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    """The same overview as Slack's App Home, on every platform (Teams: a card that refreshes itself)."""
+    only_options(args, set())
+    assert ctx.actor is not None
+    return overview(ctx, ctx.actor)
+
+
+def overview(ctx: Ctx, member: Member) -> Reply:
+    """What needs this member's attention: the data as home() reads it, in one Reply."""
+    session = ctx.session
+    mine = _my_open_cases(ctx, member)
+    reply = Reply(title=ctx.t("home.title"), text=ctx.t("home.intro", role=ctx.label("role", member.role),
+                                                                org=ctx.label("org", member.org)))
+    reply.fields.append(FieldLine(ctx.t("home.mine", count=len(mine)), _lines(ctx, mine) or ctx.t("home.none")))
+    upcoming = sorted((c for c in mine if c.state in AWAITING_REFERRAL), key=lambda c: c.deadline_at)
+    reply.fields.append(FieldLine(ctx.t("home.deadlines"), _deadlines(ctx, upcoming) or ctx.t("home.none")))
+    if (my_steps := steps.my_steps_field(ctx, member)) is not None:
+        reply.fields.append(my_steps)
+    if access.role_of(member) in access.LEADS:
+        overdue = list(session.exec(
+            select(Case).where(col(Case.state).in_(AWAITING_REFERRAL), col(Case.deadline_at) < ctx.now())
+            .order_by(col(Case.deadline_at)).limit(MAX_LINES + 1)))
+        reply.fields.append(FieldLine(ctx.t("home.overdue", count=min(len(overdue), MAX_LINES)),
+                                      _deadlines(ctx, overdue) or ctx.t("home.none")))
+        reply.fields.append(year_kpis(ctx))
+    reply.buttons = [Button(ctx.t("button.show") + f" {c.ref}", "case.show", c.ref, f"case show {c.ref}")
+                     for c in (upcoming or mine)[:MAX_BUTTONS]]
+    reply.buttons += tasks.task_buttons(ctx, access.role_of(member))  # the same tasks as `help`
+    return reply
 
 
 def _my_open_cases(ctx: Ctx, member: Member) -> list[Case]:

@@ -87,6 +87,7 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
     form: Form | None = None
     ok: bool = True  # False for refusals and usage errors
+    details: bool = False  # carries decrypted free text or person data: Teams keeps it out of the chat (a dialog)
     # For metrics only, set by the router: the command's registry name (never its text) and how it ended
     # ("ok", "usage_error", "refused", "crashed"). Not part of what a platform renders.
     command: str = ""
@@ -133,6 +134,7 @@ class Reply:
                 context=form.get("context", {}),
             ),
             ok=data.get("ok", True),
+            details=data.get("details", False),
         )
 
 

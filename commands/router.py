@@ -31,9 +31,10 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import (
-        form_table,  # noqa: F401  (after the commands: it declares their forms)
-        help,  # noqa: F401
+    from commands import (  # noqa: F401
+        form_table,  # after the commands: it declares their forms
+        help,
+        home,
     )
     from commands.cases import advice, concerns, disclosures, lifecycle, mentors, offers, persons, steps, track, views  # noqa: F401
     from commands.cases import changes as case_changes  # noqa: F401
@@ -44,7 +45,7 @@ def load_usecases() -> None:
     from commands.reports import handlers as reports  # noqa: F401
     from commands.retention import handlers as retention  # noqa: F401
     from commands.retention import subjects  # noqa: F401
-    from commands.unit import members, takeover  # noqa: F401
+    from commands.unit import members, reach, takeover  # noqa: F401
 
 
 def private(text: str, ok: bool = True) -> Reply:

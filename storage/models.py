@@ -450,3 +450,4 @@ class TeamsFile(SQLModel, table=True):
 import storage.contacts  # noqa: E402,F401  (advice contacts)
 import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
 import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)
+import storage.teams_tables  # noqa: E402,F401  (Teams details shown and app installs, migration 0015)

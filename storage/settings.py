@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     teams_app_id: str | None = None
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None
+    teams_details_ttl: int = Field(default=600, ge=30)  # seconds until a Teams message with details is a stub
+    graph_api_url: str = "https://graph.microsoft.com/v1.0"  # Microsoft Graph: installing the app for members
+    graph_login_url: str = "https://login.microsoftonline.com"  # the bot's Entra app gets its Graph token here
+    teams_catalog_app_id: str | None = None  # the app's id in the tenant's catalog; unset: looked up in Graph
     pseudonym_key: str | None = None
     data_key: str | None = None
     data_key_previous: str | None = None  # the old master key while `python -m bot keys rotate-master` runs

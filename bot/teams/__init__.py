@@ -81,12 +81,32 @@ def edge_check(settings: Settings) -> Callable[[bytes, Mapping[str, str]], tuple
             if not all(isinstance(item, dict) for item in data.get(name) or ()):
                 return 400, f"{name} holds something other than objects"
         try:
-            ActivityTypeAdapter.validate_python(data)  # what the SDK does later, where it logs a traceback
+            ActivityTypeAdapter.validate_python(_mended(data))  # what the SDK does later, where it logs a traceback
         except ValueError as exc:
             return 400, f"not an activity ({type(exc).__name__})"
         return None
 
+    refuse.rewrite = rewrite  # type: ignore[attr-defined]
     return refuse
+
+
+def _mended(data: dict) -> dict:
+    """A card's automatic refresh (Universal Actions) arrives as `adaptiveCard/action` with `trigger:
+    "automatic"`, which the Teams SDK's model (2.1) refuses — it knows only "manual". The verb tells us what to
+    refresh, so the trigger is dropped before the SDK reads the activity."""
+    value = data.get("value")
+    if data.get("name") == "adaptiveCard/action" and isinstance(value, dict) and value.get("trigger") == "automatic":
+        data = {**data, "value": {k: v for k, v in value.items() if k != "trigger"}}
+    return data
+
+
+def rewrite(raw: bytes) -> bytes:
+    import json
+
+    if b'"automatic"' not in raw:
+        return raw
+    data = json.loads(raw)
+    return json.dumps(_mended(data)).encode() if isinstance(data, dict) else raw
 
 
 class _OneLine(logging.Filter):

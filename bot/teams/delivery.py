@@ -9,6 +9,7 @@ connector's HTTP status says when to retry.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,15 +19,17 @@ from sqlmodel import Session
 from bot import dispatch
 from bot.dispatch import COALESCE_S, Claimed, Failure, Hooks, Row
 from bot.loop import KickedLoop
-from bot.teams import reach, render
+from bot.teams import reach, render, stubs
 from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
+from bot.teams.graph import Graph
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
 from commands.reply import Reply
 from storage import teams as refs
 from storage.models import OutboxMessage
 
+log = logging.getLogger(__name__)
 GONE = (404,)  # the message to update no longer exists: post a new one
 
 
@@ -87,7 +90,14 @@ class TeamsOut:
             except httpx.HTTPStatusError as exc:
                 if exc.response.status_code not in GONE:
                     raise
-        return await self.connector.post(where[0], where[1], activity)
+        sent = await self.connector.post(where[0], where[1], activity)
+        if reply.details and not channel:  # case details in a chat: a stub after TEAMS_DETAILS_TTL
+            try:
+                await stubs.remember(self.svc, row.target, where, sent, reply)
+            except Exception as exc:  # noqa: BLE001 — it is posted: a failure here must not post it again
+                log.error("outbox row %s: posted, but its stub could not be scheduled (%s)", row.id,
+                          type(exc).__name__)
+        return sent
 
     def failure(self, exc: Exception) -> Failure | None:
         if isinstance(exc, Unreachable):
@@ -98,12 +108,21 @@ class TeamsOut:
         return None
 
 
-async def deliver_pending(svc: Services, connector: Connector, *, now: datetime | None = None) -> int:
-    """Deliver every due outbox row meant for Teams; returns how many were sent in this pass."""
-    return await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
+async def deliver_pending(svc: Services, connector: Connector, *, now: datetime | None = None,
+                          graph: Graph | None = None) -> int:
+    """Deliver every due outbox row meant for Teams, replace the messages with details whose time is up by their
+    stubs (bot/teams/stubs.py), and install the app through Graph for members who cannot be reached yet
+    (bot/teams/graph.py); returns how many rows were sent in this pass."""
+    sent = await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
+    for step, name in ((stubs.replace_due(svc, connector, now), "stubs"), (reach.install_missing(svc, graph), "reach")):
+        try:
+            await step
+        except Exception as exc:  # noqa: BLE001 — e.g. the database is away: the next pass tries again
+            log.error("Teams %s pass failed (%s)", name, type(exc).__name__)
+    return sent
 
 
-_outbound: dict[tuple[str | None, str | None, str | None], Connector] = {}
+_outbound: dict[tuple[str | None, str | None, str | None], tuple[Connector, Graph]] = {}
 
 
 async def deliver_with_settings(svc: Services) -> int:
@@ -112,8 +131,9 @@ async def deliver_with_settings(svc: Services) -> int:
     key = (s.teams_app_id, s.teams_app_password, s.teams_tenant_id)
     if key not in _outbound:
         _outbound.clear()
-        _outbound[key] = Connector(build_app(s))
-    return await deliver_pending(svc, _outbound[key])
+        _outbound[key] = (Connector(build_app(s)), Graph(s))
+    connector, graph = _outbound[key]
+    return await deliver_pending(svc, connector, graph=graph)
 
 
 class DeliveryLoop(KickedLoop):
@@ -124,7 +144,7 @@ class DeliveryLoop(KickedLoop):
     def __init__(self, svc: Services, connector: Connector, interval: float = 2.0,
                  coalesce: float = COALESCE_S) -> None:
         super().__init__(interval, coalesce)
-        self.svc, self.connector = svc, connector
+        self.svc, self.connector, self.graph = svc, connector, Graph(svc.settings)
 
     async def one_pass(self) -> None:
-        await deliver_pending(self.svc, self.connector)
+        await deliver_pending(self.svc, self.connector, graph=self.graph)

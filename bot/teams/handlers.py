@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from bot.teams import files, render, uploads
+from bot.teams import dialogs, files, invokes, render, uploads
 from bot.teams.runtime import PLATFORM, TeamsRuntime
 from bot.teams.sdk import (
     ActivityBase,
@@ -31,6 +31,9 @@ from bot.teams.sdk import (
     InstalledActivity,
     InvokeResponse,
     MessageActivity,
+    SearchInvokeActivity,
+    TaskFetchInvokeActivity,
+    TaskSubmitInvokeActivity,
     extract_tenant_id,
 )
 from commands.home import home
@@ -149,19 +152,20 @@ def _invocation(rt: TeamsRuntime, activity: ActivityBase, text: str, request_id:
                       display_name=(activity.from_.name or "")[:128], request_id=request_id)
 
 
-async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, reply: Reply) -> str:
-    """In the 1:1 chat: the answer itself. Elsewhere: the answer in the 1:1 chat, a short note here.
-    Returns the note for an invoke response."""
+async def _answer(rt: TeamsRuntime, ctx: ActivityContext[Any], inv: Invocation, reply: Reply) -> str | None:
+    """In the 1:1 chat: the answer itself (an open card when it carries details or is a form). Elsewhere: the
+    answer in the 1:1 chat and nothing here — unless that chat cannot be reached, then a short note saying so.
+    Returns the note (None: no note needed) for a channel or an invoke response."""
     if conversation_type(ctx.activity) == PERSONAL:
         try:
-            answer = await rt.activity(reply, inv.user_id)
+            answer = await rt.activity(reply, inv.user_id, inv.text)
             answer.reply_to_id = ctx.activity.id  # as a Bot Framework reply does; Teams shows no quote for it
             await ctx.send(answer)
         except Exception as exc:  # noqa: BLE001 — the connector failed; Teams shows the user nothing more
             log.warning("answer in the 1:1 chat failed (%s)", type(exc).__name__)
-        return render.fallback_text(reply)
-    delivered = await rt.send_private(inv.user_id, reply)
-    return t(rt.lang, "teams.answered_privately") if delivered else t(rt.lang, "teams.install_personally")
+        return render.fallback_text(reply) if not dialogs.in_dialog(reply) else t(rt.lang, "teams.details_in_dialog")
+    delivered = await rt.send_private(inv.user_id, reply, inv.text)
+    return None if delivered else t(rt.lang, "teams.install_personally")
 
 
 def _refused() -> InvokeResponse[Any]:
@@ -191,9 +195,9 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
                                                                       str(activity.service_url or "")))
             return
         note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
-        if conversation_type(activity) != PERSONAL:
+        if conversation_type(activity) != PERSONAL and note:
             try:
-                await ctx.send(note)  # never the answer itself in a channel or group chat
+                await ctx.send(note)  # only when the 1:1 chat cannot be reached; never the answer itself
             except Exception as exc:  # noqa: BLE001 — the answer went out; a failed note must not cause a retry
                 log.warning("note in the channel failed (%s)", type(exc).__name__)
 
@@ -205,6 +209,12 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
             return await _submit_form(rt, ctx, meta, render.form_values(data))
         if verb == render.FILE:
             return await _offer_file(rt, ctx, files.token_of(data))
+        if verb == render.HOME:  # the home card's refresh: fresh for whoever looks at it
+            user_id = user_id_of(ctx.activity.from_)
+            reply = await rt.run(home, user_id)
+            reply.command = "home"
+            card = await rt.card(reply, user_id)
+            return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
         if verb == render.RUN and isinstance(meta.get("cmd"), str):
             command = meta["cmd"]
         else:
@@ -213,13 +223,14 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
                 inner_http_error=InnerHttpError(status_code=400, body=None)))
         inv = _invocation(rt, ctx.activity, command, request_key(ctx.activity))
         note = await _answer(rt, ctx, inv, await rt.dispatch(inv))
-        return AdaptiveCardActionMessageResponse(value=render.cut(note, 200))
+        return AdaptiveCardActionMessageResponse(value=render.cut(note or t(rt.lang, "teams.answered_privately"), 200))
 
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
         if conversation_type(ctx.activity) != PERSONAL:
             return  # installed in a team: channels get notices only, never a greeting with details
         user_id = user_id_of(ctx.activity.from_)
         reply = await rt.run(home, user_id)
+        reply.command = "home"  # the welcome is the home card, refreshed whenever it is looked at
         try:
             await ctx.send(await rt.activity(reply, user_id))
         except Exception as exc:  # noqa: BLE001
@@ -238,7 +249,25 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
                 log.warning("the file card in the 1:1 chat failed (%s)", type(exc).__name__)
         return InvokeResponse(status=200)
 
+    async def on_dialog_open(ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
+        data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
+        inv = _invocation(rt, ctx.activity, "", None)
+        return await invokes.open_dialog(rt, inv, render.meta(data))
+
+    async def on_dialog_submit(ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
+        data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
+        inv = _invocation(rt, ctx.activity, "", request_key(ctx.activity))
+        return await invokes.submit_dialog(rt, inv, data)
+
+    async def on_search(ctx: ActivityContext[SearchInvokeActivity]) -> Any:
+        value = ctx.activity.value
+        top = value.query_options.top if value.query_options else None
+        return await invokes.search(rt, user_id_of(ctx.activity.from_), value.dataset, value.query_text, top)
+
     app.use(tenant_gate)
+    app.on_dialog_open(on_dialog_open)
+    app.on_dialog_submit(on_dialog_submit)
+    app.on_card_search(on_search)
     app.on_message(on_message)
     app.on_card_action_execute(on_card_action)
     app.on_install_add(on_install)

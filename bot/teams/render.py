@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import escaping
 from bot.text import chunks
-from commands import markup
+from commands import markup, registry
 from commands.messages import Orgs, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
 from storage.enums import Org
@@ -26,6 +26,12 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 RUN, FORM, FILE = "koord.run", "koord.form", "koord.file"  # Action.Execute verbs
 META = "koord"  # our routing data inside Action.Execute data; the card's inputs arrive beside it
+OPEN, HOME = "koord.open", "koord.home"  # open a command's answer or form in a dialog; the home card's refresh
+# Commands whose answers carry decrypted free text or person data: a dialog on Teams, never a chat message.
+DETAILS = frozenset({"case show", "case steps", "minutes show", "meeting close", "subject export", "subject erase",
+                     "unit audit"})
+MEMBER_CHOICES = 15  # more members than this: the people picker also filters as you type (Data.Query)
+MEMBERS_DATASET = "members"
 
 MAX_CARD_CHARS = 24_000  # Teams refuses a message over ~28 KB; leave room for the activity around the card
 TEXT_CHUNK = 4_000
@@ -142,13 +148,56 @@ def file_info(content_url: str, name: str, unique_id: str, file_type: str) -> di
             "content": {"uniqueId": unique_id, "fileType": file_type}}
 
 
+def open_action(title: str, command: str, token: str = "", **meta: str) -> dict[str, Any]:
+    """A button that opens `command`'s answer in a dialog (an Action.Submit with `msteams.type = task/fetch`);
+    `token`: the answer already computed, kept in memory (bot/teams/dialogs.py)."""
+    data: dict[str, Any] = {"verb": OPEN, "cmd": command, **meta}
+    if token:
+        data["token"] = token
+    return {"type": "Action.Submit", "title": cut(title, 60), "data": {"msteams": {"type": "task/fetch"}, META: data}}
+
+
+def opens_dialog(button: Button) -> bool:
+    """Buttons whose answer is a form or carries details open a dialog; the others run in place."""
+    command = button.command.strip().lower()
+    return (button.action_id.endswith(".form") or opens_form(command)
+            or any(command == d or command.startswith(d + " ") for d in DETAILS))
+
+
+REFERENCE = re.compile(r"^(KE|M|H|S|F)-[\w-]+$", re.IGNORECASE)
+
+
+def opens_form(command: str) -> bool:
+    """A command that, clicked as it is (nothing but references after it), opens its registered form
+    (`case refer KE-…`, `case close KE-…`): the click opens the dialog at once."""
+    words = command.split()
+    cmd, size = registry.find(words)
+    spec = registry.form_of(cmd) if cmd is not None else None
+    return spec is not None and spec.opens_bare and all(REFERENCE.match(w) for w in words[size:])
+
+
 def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
     """A button runs its command as the clicking user; a command that needs more opens its form."""
+    if opens_dialog(button):
+        return open_action(button.label, button.command)
     action: dict[str, Any] = {"type": "Action.Execute", "title": cut(button.label, 60), "verb": RUN,
                               "data": {META: {"cmd": button.command}}}
     if button.style:
         action["style"] = "positive" if button.style == "primary" else "destructive"
     return action
+
+
+def member_picker(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
+    """A person among the unit's members, by name: static choices from the member list (the field's options are
+    user ids, its labels the names), filtered as you type through Teams' typeahead (`application/search` on the
+    `members` dataset) when the list is long. The submitted value is the member's user id."""
+    element = _choice_set(field, lang, value)
+    element["isMultiSelect"] = False
+    element["placeholder"] = t(lang, "teams.pick_member")
+    if len(field.options) > MEMBER_CHOICES or not field.options:
+        element["style"] = "filtered"
+        element["choices.data"] = {"type": "Data.Query", "dataset": MEMBERS_DATASET}
+    return element
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], entities: list[dict[str, Any]]
@@ -183,6 +232,18 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
     orgs = orgs or tuple(Org)  # the unit profile's, from the caller; Copenhagen's without one
     actions = [_action(b, lang, orgs) for b in reply.buttons if b.command] + file_actions
     return _fit(_card(body, actions, mention.entities), lang)
+
+
+def home_card(reply: Reply, lang: str, names: dict[str, str], viewers: list[str]) -> dict[str, Any]:
+    """The home overview (commands/home.py) as a card that Teams refreshes whenever its member looks at it:
+    Universal Actions' `refresh` sends an `adaptiveCard/action` invoke (verb HOME) and shows the card we answer.
+    `viewers`: the Teams ids the card refreshes for (the member's own)."""
+    card = reply_card(reply, lang, names)
+    card["refresh"] = {"action": {"type": "Action.Execute", "title": t(lang, "teams.refresh"), "verb": HOME,
+                                  "data": {META: {}}}}
+    if viewers:
+        card["refresh"]["userIds"] = viewers
+    return card
 
 
 def _fit(card: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -223,7 +284,9 @@ def _choice_set(field: FormField, lang: str, value: str | None = None) -> dict[s
 
 
 def _input(field: FormField, lang: str, value: str | None) -> dict[str, Any]:
-    if field.kind in ("select", "multiselect", "member") and field.options:
+    if field.kind == "member":
+        return member_picker(field, lang, value)
+    if field.kind in ("select", "multiselect") and field.options:
         return _choice_set(field, lang, value)
     label = ("🔒 " if field.never_stored else "") + field.label
     element: dict[str, Any]

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bot.runtime import Runner, Runtime, T
-from bot.teams import reach, render
+from bot.teams import dialogs, reach, render
 from bot.teams.connector import Connector, message
 from bot.teams.files import offer
 from bot.teams.sdk import App
@@ -41,6 +41,10 @@ class TeamsRuntime(Runtime):
     kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
     runner: Runner | None = None  # the server's work pool (bot.slack.work.Work); threads by default
     _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
+    shown: dialogs.Shown = field(default_factory=lambda: dialogs.Shown(600))  # answers an open card shows
+
+    def __post_init__(self) -> None:
+        self.shown = dialogs.Shown(float(self.svc.settings.teams_details_ttl))
 
     @property
     def tenant_id(self) -> str | None:
@@ -94,26 +98,42 @@ class TeamsRuntime(Runtime):
         with unit_of_work(self.svc.engine) as session:
             return refs.user_for_teams_id(session, teams_user_id)
 
-    async def card(self, reply: Reply, user_id: str) -> dict[str, Any]:
-        """The card of a reply in `user_id`'s 1:1 chat: their files are offered to them."""
+    async def card(self, reply: Reply, user_id: str, command: str = "", *, full: bool = False) -> dict[str, Any]:
+        """The card of a reply in `user_id`'s 1:1 chat: their files are offered to them. A form or an answer with
+        details becomes an open card (bot/teams/dialogs.py) unless `full` (the dialog itself)."""
+        if not full and dialogs.in_dialog(reply):
+            return dialogs.open_card(reply, command, self.lang, self.shown.keep(user_id, reply))
         if reply.form is not None:
             return render.form_card(reply.form, self.lang, reply.text)
+        if reply.command == "home":
+            return await self.home_card(reply, user_id)
         ids = render.mentioned_ids(reply)
         names = await asyncio.to_thread(self._names, ids) if ids else {}
         files = await asyncio.to_thread(offer, self.svc, user_id, reply.attachments) if reply.attachments else []
         return render.reply_card(reply, self.lang, names, files=files)
 
-    async def activity(self, reply: Reply, user_id: str) -> Any:
-        return message(await self.card(reply, user_id), render.fallback_text(reply))
+    async def home_card(self, reply: Reply, user_id: str) -> dict[str, Any]:
+        """The home overview as a card that refreshes for the member who looks at it (Universal Actions)."""
+        names = await asyncio.to_thread(self._names, render.mentioned_ids(reply))
+        ref = await asyncio.to_thread(self._ref, user_id)
+        return render.home_card(reply, self.lang, names, [ref.teams_user_id] if ref and ref.teams_user_id else [])
 
-    async def send_private(self, user_id: str, reply: Reply) -> bool:
+    def _ref(self, user_id: str) -> refs.Ref | None:
+        with unit_of_work(self.svc.engine) as session:
+            return refs.find(session, refs.USER, user_id)
+
+    async def activity(self, reply: Reply, user_id: str, command: str = "") -> Any:
+        text = render.fallback_text(reply) if not dialogs.in_dialog(reply) else dialogs.reference(reply, command) or " "
+        return message(await self.card(reply, user_id, command), text)
+
+    async def send_private(self, user_id: str, reply: Reply, command: str = "") -> bool:
         """Post a reply into the user's 1:1 chat; False when it cannot be reached."""
         try:
             where = await reach.personal(self.svc, self.connector, user_id)
             if where is None:
                 log.warning("no 1:1 chat known for Teams user %s: the app is not installed for them", user_id)
                 return False
-            await self.connector.post(where[0], where[1], await self.activity(reply, user_id))
+            await self.connector.post(where[0], where[1], await self.activity(reply, user_id, command))
             return True
         except NETWORK_ERRORS as exc:
             log.warning("private answer to Teams user %s failed (%s)", user_id, _status(exc))

@@ -29,6 +29,9 @@ with warnings.catch_warnings():
         InvokeResponse,
         MessageActivity,
         MessageActivityInput,
+        SearchInvokeActivity,
+        TaskFetchInvokeActivity,
+        TaskSubmitInvokeActivity,
     )
     from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
     from microsoft_teams.api.auth.credentials import TokenProvider
@@ -44,6 +47,7 @@ __all__ = [
     "AdaptiveCardActionErrorResponse", "AdaptiveCardActionMessageResponse", "AdaptiveCardInvokeActivity", "App",
     "Attachment", "CloudEnvironment", "ConversationAccount", "CreateConversationParams", "FastAPIAdapter",
     "FileConsentInvokeActivity", "HttpError", "InnerHttpError", "InstalledActivity", "InvokeResponse",
-    "MessageActivity", "MessageActivityInput",
+    "MessageActivity", "MessageActivityInput", "SearchInvokeActivity", "TaskFetchInvokeActivity",
+    "TaskSubmitInvokeActivity",
     "TokenProvider", "extract_tenant_id",
 ]

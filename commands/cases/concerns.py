@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from commands import access, forms, limits
+from commands.cases import notices
 from commands.common import add_event, case_buttons, deadline_for, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
@@ -17,6 +18,7 @@ from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
 from commands.reply import Button, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
+from storage import outbox
 from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
@@ -164,12 +166,15 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None], *, never_
     for age, identifier in zip(intake.ages, identifiers, strict=True):
         add_subject(ctx, case, age, identifier_token(ctx, identifier, "concern.intake") if identifier else None)
     ctx.audit("case.create", case_ref=case.ref)
-    ctx.post_channel("unit", Reply(
+    notice = Reply(
         text=ctx.t("concern.notice", ref=case.ref, severity=ctx.label("severity", case.severity),
                    track=ctx.label("track", case.track),
                    deadline=ctx.fmt(case.deadline_at)),
         fields=[FieldLine(ctx.t("field.subjects"), str(len(intake.ages)))],
-        buttons=case_buttons(ctx, case)))
+        buttons=case_buttons(ctx, case), private=False)
+    # Keyed, so it can be updated as the case moves on (commands/cases/notices.py); a new case has no notice yet.
+    outbox.enqueue(ctx.session, clock=ctx.svc.clock, vault=ctx.svc.vault, target_kind="channel", target="unit",
+                   payload=notice.to_json(), dedupe_key=notices.notice_key(case), check_duplicate=False)
     return case
 
 

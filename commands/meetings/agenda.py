@@ -291,6 +291,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     reply = to_reply(ctx.lang, doc)
     if meeting.topic_ct is not None:  # free text: this reply is private, the channel copy never has it
         reply.text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + reply.text
+        reply.details = True  # on Teams: a dialog, not a chat message
     if fmt:
         reply.attachments = documents.attachments(doc, f"agenda-{meeting.ref}", f"agenda {meeting.ref}", (fmt,))
     ctx.audit("agenda.view", detail={"meeting": meeting.ref, "items": len(agenda.items())})
@@ -331,7 +332,8 @@ def _published_view(ctx: Ctx, meeting: Meeting, agenda: Agenda, frozen: publishe
     text = "\n\n".join([head, frozen.text, "\n".join(since)])
     if meeting.topic_ct is not None:
         text = ctx.t("meeting.topic", topic=topic_of(ctx, meeting)) + "\n" + text
-    reply = Reply(title=t(ctx.lang, "agenda.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)), text=text)
+    reply = Reply(title=t(ctx.lang, "agenda.title", ref=meeting.ref, when=ctx.fmt(meeting.starts_at)), text=text,
+                  details=meeting.topic_ct is not None)  # a topic is free text: on Teams a dialog
     if fmt:
         reply.attachments = [a for a in published.frozen_attachments(frozen, f"agenda-{meeting.ref}",
                                                                       f"agenda {meeting.ref}")

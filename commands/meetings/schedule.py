@@ -248,7 +248,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                  invited=ctx.tn("n.fixed_participants", invited))
     if topic:
         text += "\n" + ctx.t("meeting.topic", topic=topic)
-    return Reply(text=text, attachments=[invitation])
+    return Reply(text=text, attachments=[invitation], details=bool(topic))  # the topic is free text
 
 
 @command("meeting invite", "meeting invite M-… @user", access.LEADS)

@@ -23,10 +23,14 @@ def members(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
     rows = ctx.session.exec(select(Member).where(Member.active == True)  # noqa: E712
                             .order_by(col(Member.role), col(Member.org), col(Member.user_id)))
+    from commands.unit.reach import unreachable
+
+    cut_off = set(unreachable(ctx))  # on Teams without a 1:1 chat the bot knows of (`unit reach`)
     lines = [ctx.t("members.line", user=mention(m), role=ctx.label("role", m.role), org=ctx.label("org", m.org),
                    name=m.display_name or "—")
              + ("" if platforms.reachable(m.platform, ctx.settings)
                 else " · " + ctx.t("members.unreachable", platform=m.platform))
+             + (" · " + ctx.t("members.teams_unreachable") if m.user_id in cut_off else "")
              for m in rows]
     return Reply(title=ctx.t("members.title"), text="\n".join(lines) or ctx.t("members.empty"))
 

@@ -141,9 +141,10 @@ class _Sweeper:
             return [member.user_id]
         return self.secretariat()
 
-    def dm(self, followup: Due, case: Case, text: str, first: list[Button] | None = None) -> None:
+    def dm(self, followup: Due, case: Case, text: str, first: list[Button] | None = None,
+           details: bool = False) -> None:
         reply = Reply(text=text, title=f"F-{followup.id} · {case.ref}",
-                      buttons=[*(first or []), *followup_buttons(self.lang, followup, case)])
+                      buttons=[*(first or []), *followup_buttons(self.lang, followup, case)], details=details)
         recipients = self._recipients(followup)
         key = f"fu:{followup.id}:{followup.reminders_sent}"
         if not recipients:
@@ -174,7 +175,7 @@ class _Sweeper:
             if followup.text_ct is not None and followup.text_kid is not None:
                 text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid, FOLLOWUP_TEXT_AAD)
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
-                                           stage=followup.stage, text=text))
+                                           stage=followup.stage, text=text), details=bool(text))
             mark(followup, "sent", self.now)
 
     def _reoffer(self, followup: Due, case: Case, subject: Subject | None, pseudonym: str, due: str) -> None:

@@ -129,7 +129,8 @@ class FakeSlack:
                     "team_id": "T0FAKE", "user_id": BOT_USER, "bot_id": "B0BOT"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(data.get("users", "")).split(",")[0]}}
-        if method in ("chat.postMessage", "chat.update"):
+        if method in ("chat.postMessage", "chat.update"):  # an update keeps its message's ts, as Slack's does
+            ts = str(data.get("ts") or ts) if method == "chat.update" else ts
             return {"ok": True, "channel": data.get("channel"), "ts": ts, "message": {"text": data.get("text")}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from datetime import timedelta
@@ -200,3 +201,24 @@ async def test_the_workers_delivery_entry_point_uses_the_slack_dispatcher(slack_
     run(slack_svc, CONCERN.replace("new ", "concern new ", 1))
     assert await worker_delivery(slack_svc) == 1
     assert refs(fake_slack.posted(UNIT_CHANNEL)) == ["KE-2026-0001"]
+
+
+
+async def test_the_channel_notice_follows_the_case_with_chat_update(server: AppServer, fake_slack: FakeSlack) -> None:
+    await server.slash("/concern", CONCERN, response_key="c")
+    await reply_to(fake_slack, "c")
+    notice = (await wait_until(lambda: fake_slack.posted(UNIT_CHANNEL), what="the notice"))[0]
+    assert "Refer" in json.dumps(notice["blocks"])
+    ts = (await wait_until(lambda: [r.external_id for r in rows(server.svc)
+                                    if r.dedupe_key == "case-notice:KE-2026-0001" and r.external_id],
+                           what="the notice's ts"))[0]
+    run(server.svc, "case qualify KE-2026-0001 level=preventive")
+    run(server.svc, "case refer KE-2026-0001 to=SOF")
+    updates = await wait_until(lambda: [c.data for c in fake_slack.calls_to("chat.update") if c.status == 200
+                                        and c.data.get("channel") == UNIT_CHANNEL][1:], what="two updates")
+    latest = json.dumps(updates[-1], ensure_ascii=False)
+    assert "referred" in latest and "SOF" in latest and "Refer…" not in latest and "Qualify" not in latest
+    assert {u["ts"] for u in updates} == {ts}  # the notice itself, updated in place
+    assert [m for m in fake_slack.posted(UNIT_CHANNEL) if "KE-2026-0001" in json.dumps(m)][1:] == [
+        m for m in fake_slack.posted(UNIT_CHANNEL) if "is referred" in json.dumps(m) or "referred to" in
+        json.dumps(m)]  # besides the notice, only the referral's own notice was posted

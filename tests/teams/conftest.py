@@ -39,7 +39,8 @@ async def connector() -> AsyncIterator[FakeConnector]:
 def teams_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={
         "teams_app_id": APP_ID, "teams_app_password": "test-secret", "teams_tenant_id": TENANT,
-        "unit_channel": UNIT_CHANNEL, "secretariat_channel": SECRETARIAT_CHANNEL, "admin_users": (ADMIN.aad,)})
+        "unit_channel": UNIT_CHANNEL, "secretariat_channel": SECRETARIAT_CHANNEL, "admin_users": (ADMIN.aad,),
+        "graph_api_url": ""})  # no Graph: installing the app for members is tested against a fake in test_teams_reach
 
 
 @pytest.fixture

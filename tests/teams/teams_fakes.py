@@ -225,3 +225,59 @@ class FakeConnector:
         self.calls.append(call)
         member = (body.get("members") or [{}])[0].get("id", "")
         return web.json_response({"id": f"a:opened-{member}"})
+
+
+@dataclass
+class FakeGraph:
+    """Microsoft Graph and the Entra token endpoint, as far as koordinator uses them: the client-credentials
+    token, the app catalog, and installing an app for a user (`install_status`: 201, 409, or 403 without the
+    permission). Records every call."""
+
+    calls: list[Call] = field(default_factory=list)
+    install_status: int = 201
+    catalog: list[dict[str, str]] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeGraph:
+        app = web.Application()
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_get("/v1.0/appCatalogs/teamsApps", self._catalog)
+        app.router.add_post("/v1.0/users/{user}/teamwork/installedApps", self._install)
+        self._runner, self.port = await start_site(app)
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def installs(self) -> list[Call]:
+        return [c for c in self.calls if c.path == "installedApps"]
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        self.calls.append(Call("POST", "token", request.match_info["tenant"], {k: str(v) for k, v in form.items()},
+                               ""))
+        if form.get("grant_type") != "client_credentials" or not form.get("client_secret"):
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-token"})
+
+    async def _catalog(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET", "catalog", "", dict(request.query), request.headers.get("Authorization", "")))
+        wanted = request.query.get("$filter", "")
+        return web.json_response({"value": [a for a in self.catalog if a["externalId"] in wanted]})
+
+    async def _install(self, request: web.Request) -> web.Response:
+        call = Call("POST", "installedApps", request.match_info["user"], await request.json(),
+                    request.headers.get("Authorization", ""), status=self.install_status)
+        self.calls.append(call)
+        if self.install_status >= 400:
+            return web.json_response({"error": {"code": "Forbidden", "message": "Missing role permissions"}},
+                                     status=self.install_status)
+        return web.Response(status=self.install_status)

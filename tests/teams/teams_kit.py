@@ -102,9 +102,32 @@ class TeamsServer(Served):
         assert response.status_code == 200, response.text
         return activity["id"]
 
+    async def open(self, sender: User, text: str) -> dict[str, Any]:
+        """Type a command whose answer is a dialog (a form, details) and open it: the dialog's card."""
+        asked = await self.say(sender, text)
+        posted = next(a for a in self.connector.posted(sender.chat) if a.get("replyToId") == asked)
+        answer = await self.click(sender, open_card_action(card_of(posted)))
+        assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+        return answer["value"]
+
+    async def invoke(self, sender: User, name: str, value: dict[str, Any], *, channel: str | None = None
+                     ) -> dict[str, Any]:
+        """An invoke activity as Teams sends it; returns the invoke response body."""
+        response = await self.post(self.activity(sender, kind="invoke", name=name, value=value, channel=channel))
+        assert response.status_code == 200, response.text
+        return response.json()
+
     async def click(self, sender: User, action: dict[str, Any], inputs: dict[str, Any] | None = None, *,
                     channel: str | None = None) -> dict[str, Any]:
-        """An Action.Execute of a card we rendered, with the user's inputs; returns the invoke response body."""
+        """A click on a card we rendered, with the user's inputs; returns the invoke response body. An
+        Action.Submit opens a dialog (`msteams.type = task/fetch`) or submits one (task/submit): its answer comes
+        back as {"type": card or message, "value": …, "task": the raw dialog response}, as Teams shows it."""
+        if action["type"] == "Action.Submit":
+            data = {**action.get("data", {}), **(inputs or {})}
+            fetch = (data.get("msteams") or {}).get("type") == "task/fetch"
+            raw = await self.invoke(sender, "task/fetch" if fetch else "task/submit",
+                                    {"data": data, "context": {"theme": "default"}}, channel=channel)
+            return dialog_answer(raw)
         assert action["type"] == "Action.Execute", action
         value = {"action": {"type": "Action.Execute", "verb": action["verb"],
                             "data": {**action.get("data", {}), **(inputs or {})}}, "trigger": "manual"}
@@ -112,6 +135,24 @@ class TeamsServer(Served):
                                                  channel=channel))
         assert response.status_code == 200, response.text
         return response.json()
+
+
+def dialog_answer(raw: dict[str, Any]) -> dict[str, Any]:
+    """A task/fetch or task/submit response as what the user sees: a card in the dialog, or a message."""
+    task = raw["task"]
+    if task["type"] == "continue":
+        card = task["value"]["card"]
+        assert card["contentType"] == "application/vnd.microsoft.card.adaptive", card
+        return {"type": card["contentType"], "value": card["content"], "task": task}
+    return {"type": "application/vnd.microsoft.activity.message", "value": task["value"], "task": task}
+
+
+def open_card_action(card: dict[str, Any]) -> dict[str, Any]:
+    """The *Open* button of a card that stands for a dialog (a form, or an answer with details)."""
+    found = [a for a in actions(card) if a["type"] == "Action.Submit"
+             and (a.get("data", {}).get("msteams") or {}).get("type") == "task/fetch"]
+    assert found, card
+    return found[0]
 
 
 def cards(activity: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, action, actions, card_of
 
 from bot.teams import render
 from commands.reply import Attachment, Button, FieldLine, Reply
-from storage.models import AuditEntry, Case, OutboxMessage, Subject
+from storage.models import AuditEntry, Case, Member, OutboxMessage, Subject
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
 CPR = "010203-1234"
@@ -25,7 +25,8 @@ GOOD = {"severity": "high", "track": "child", "source": "school", "district": "N
 ELEMENTS_1_5 = {"AdaptiveCard", "TextBlock", "FactSet", "ActionSet", "Container", "ColumnSet", "Column", "Image",
                 "RichTextBlock", "TextRun", "Input.Text", "Input.ChoiceSet", "Input.Date", "Input.Time",
                 "Input.Number", "Input.Toggle", "Action.Execute", "Action.ShowCard", "Action.OpenUrl",
-                "Action.ToggleVisibility", "Action.Submit", "Table", "TableRow", "TableCell"}
+                "Action.ToggleVisibility", "Action.Submit", "Table", "TableRow", "TableCell",
+                "Data.Query"}  # Teams' typeahead for Input.ChoiceSet (`choices.data`), supported on 1.5 cards
 
 
 def check_card(card: dict[str, Any]) -> None:
@@ -47,9 +48,11 @@ def check_card(card: dict[str, Any]) -> None:
 
 
 async def open_form(teams: TeamsServer, connector: FakeConnector, command: str) -> dict[str, Any]:
-    asked = await teams.say(ADMIN, command)
-    card = card_of(next(a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked))
+    """A bare form command posts an *Open form* card; its button opens the form in a dialog (task/fetch)."""
+    card = await teams.open(ADMIN, command)
     check_card(card)
+    posted = card_of(connector.posted(ADMIN.chat)[-1])
+    assert not [e for e in posted["body"] if e["type"].startswith("Input.")]  # the chat holds no form
     return card
 
 
@@ -103,7 +106,7 @@ async def test_a_refused_intake_shows_the_error_on_the_card_and_stores_nothing(
     assert "010203" not in json.dumps(answer)  # neither the refused text nor the identifier is sent back
     kept = inputs(answer)
     assert kept["district"]["value"] == "Nørrebro" and "value" not in kept[field]
-    assert answer["actions"][0]["verb"] == "koord.form"  # the corrected card can be submitted again
+    assert answer["actions"][0]["data"]["koord"]["verb"] == "koord.form"  # the corrected form can be sent again
     assert count(teams.svc, Case) == 0 and count(teams.svc, OutboxMessage) == 0
     fixed = shown_card(await teams.click(ADMIN, answer["actions"][0], GOOD))
     assert "Registered as KE-2026-0001" in text_of(fixed)
@@ -135,28 +138,65 @@ async def test_buttons_run_their_command_as_the_clicking_user(teams: TeamsServer
     assert answer == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                       "value": "Answered privately in your chat with koordinator."}
     assert "is being qualified" in text_of(card_of(connector.posted(ADMIN.chat)[-1]))  # her known 1:1 chat
-    # the same button clicked by someone who is not a member runs as them: refused
-    await teams.click(stranger, action(notice, "Show"), channel=UNIT_CHANNEL)
-    assert "not a member" in text_of(card_of(connector.posted(f"a:opened-{stranger.teams_id}")[-1]))
+    # the same button clicked by someone who is not a member runs as them: refused, in the dialog it opens
+    shown = await teams.click(stranger, action(notice, "Show"), channel=UNIT_CHANNEL)
+    assert "not a member" in text_of(shown["value"])
 
 
-async def test_the_refer_button_opens_the_referral_form_that_refers_the_case(teams: TeamsServer,
+async def test_the_refer_button_opens_a_dialog_with_the_owner_picked_by_name(teams: TeamsServer,
                                                                              connector: FakeConnector) -> None:
-    """Visitér… runs `case refer KE-…`, which opens the registered referral form (commands/form_table.py)."""
+    anna = user(0xA1, "Anna Andersen")
+    await teams.say(ADMIN, f"unit add {anna.aad} role=member org=SOF name=\"Anna Andersen\"")
     await teams.say(ADMIN, 'concern new severity=normal track=adult age=25+ source=police district=Valby '
                            'basis=rpl115 summary="Bekymring"')
     reply = card_of(connector.posted(ADMIN.chat)[-1])
     await teams.say(ADMIN, "case qualify KE-2026-0001 level=preventive")
-    await teams.click(ADMIN, action(reply, "Refer"))
-    form = card_of(connector.posted(ADMIN.chat)[-1])
-    check_card(form)
-    fields = inputs(form)
-    assert {"SOF", "POLICE"} <= {c["value"] for c in fields["to"]["choices"]}
-    assert [c["value"] for c in fields["owner"]["choices"]] == [ADMIN.aad]  # a member by name, not an Entra id
-    answer = shown_card(await teams.click(ADMIN, form["actions"][0], {"to": "SOF", "owner": ADMIN.aad}))
+    refer = action(reply, "Refer")
+    assert refer["type"] == "Action.Submit" and refer["data"]["msteams"] == {"type": "task/fetch"}
+    dialog = shown_card(await teams.click(ADMIN, refer))
+    fields = inputs(dialog)
+    assert "SOF" in [c["value"] for c in fields["to"]["choices"]]
+    assert {"title": "Anna Andersen", "value": anna.aad} in fields["owner"]["choices"]  # a name, not an object id
+    assert "Entra" not in text_of(dialog)
+    before = len(connector.posted())
+    answer = shown_card(await teams.click(ADMIN, dialog["actions"][0], {"to": "SOF", "owner": anna.aad}))
     assert "is referred to SOF" in text_of(answer)
     with Session(teams.svc.engine) as session:
-        assert session.exec(select(Case.state)).one() == "referred"
+        case = session.exec(select(Case)).one()
+        owner = session.exec(select(Member).where(Member.id == case.owner_id)).one()
+    assert case.state == "referred" and owner.user_id == anna.aad
+    assert not [a for a in connector.posted()[before:] if "is referred to SOF" in json.dumps(a)
+                and a["conversation"]["id"] == ADMIN.chat]  # the answer was the dialog's, not a chat message
+
+
+async def test_a_typed_referral_names_the_owner_by_display_name(teams: TeamsServer, connector: FakeConnector) -> None:
+    anna, anne = user(0xA1, "Anna Andersen"), user(0xA2, "Anna Berg")
+    for u in (anna, anne):
+        await teams.say(ADMIN, f'unit add {u.aad} role=member org=SOF name="{u.name}"')
+    await teams.say(ADMIN, 'concern new severity=normal track=adult age=25+ source=police district=Valby '
+                           'basis=rpl115 summary="Bekymring"')
+    await teams.say(ADMIN, "case qualify KE-2026-0001 level=preventive")
+    await teams.say(ADMIN, 'case refer KE-2026-0001 to=SOF owner="anna"')
+    assert "Several members are called anna" in text_of(card_of(connector.posted(ADMIN.chat)[-1]))
+    await teams.say(ADMIN, 'case refer KE-2026-0001 to=SOF owner="anna andersen"')
+    with Session(teams.svc.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert session.get(Member, case.owner_id).user_id == anna.aad  # type: ignore[union-attr]
+
+
+async def test_the_people_picker_filters_members_as_you_type(teams: TeamsServer) -> None:
+    for n in range(20):
+        await teams.say(ADMIN, f'unit add {user(0x100 + n, "x").aad} role=member org=SOF name="Medlem {n:02d}"')
+    await teams.say(ADMIN, f'unit add {user(0xA1, "x").aad} role=member org=SOF name="Søren Ærø"')
+    card = render.refer_card("KE-2026-0001", "da", ("SOF",), [(f"id{n}", f"M {n}") for n in range(16)])
+    picker = next(e for e in card["body"] if e.get("id") == "owner")
+    assert picker["choices.data"] == {"type": "Data.Query", "dataset": "members"} and picker["style"] == "filtered"
+    found = await teams.invoke(ADMIN, "application/search", {"queryText": "soren", "dataset": "members",
+                                                             "queryOptions": {"top": 15, "skip": 0}})
+    assert found["type"] == "application/vnd.microsoft.search.searchResponse"
+    assert found["value"]["results"] == [{"title": "Søren Ærø", "value": user(0xA1, "x").aad}]
+    stranger = await teams.invoke(user(0x5E, "Sam"), "application/search", {"queryText": "m", "dataset": "members"})
+    assert stranger["value"]["results"] == []  # who is in the unit is for its members only
 
 
 def test_replies_render_within_teams_limits() -> None:

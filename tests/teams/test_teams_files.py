@@ -12,7 +12,19 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 from teams_fakes import FakeConnector
-from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, User, action, actions, card_of, text_of, user, wait_until
+from teams_kit import (
+    ADMIN,
+    UNIT_CHANNEL,
+    TeamsServer,
+    User,
+    action,
+    actions,
+    card_of,
+    open_card_action,
+    text_of,
+    user,
+    wait_until,
+)
 
 from bot.teams import render
 from storage import teams as refs
@@ -20,7 +32,7 @@ from storage.models import AuditEntry, OutboxMessage, TeamsFile
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
 BO = user(0xB0, "Bo Berg")
-ADHOC = 'meeting adhoc when="2026-11-24 14:00" duration=60m topic="Akut: KE-sag"'
+ADHOC = 'meeting adhoc when="2026-11-24 14:00" duration=60m'  # no topic: a topic is free text (a dialog)
 
 
 def posted_with(connector: FakeConnector, who: User, content_type: str) -> list[dict[str, Any]]:
@@ -154,7 +166,7 @@ async def test_a_dm_with_a_file_offers_it_once_even_when_its_delivery_is_retried
 async def test_the_agenda_in_the_channel_offers_its_files_privately(teams: TeamsServer,
                                                                    connector: FakeConnector) -> None:
     await teams.say(ADMIN, "help", channel=UNIT_CHANNEL)  # the bot is in the unit's channel
-    await teams.say(ADMIN, ADHOC)
+    await teams.say(ADMIN, ADHOC + ' topic="Akut: KE-sag"')
     await teams.say(ADMIN, "agenda publish M-2026-001")
 
     def agenda_posts() -> list[dict[str, Any]]:
@@ -165,12 +177,14 @@ async def test_the_agenda_in_the_channel_offers_its_files_privately(teams: Teams
     get = action(card, "Get agenda-M-2026-001.pdf privately")
     note = await teams.click(ADMIN, get, channel=UNIT_CHANNEL)
     assert note["value"] == "Answered privately in your chat with koordinator."
-    private = card_of(connector.posted(ADMIN.chat)[-1])  # the 1:1 chat, where Ada last spoke to the bot
+    posted = card_of(connector.posted(ADMIN.chat)[-1])  # the 1:1 chat, where Ada last spoke to the bot
+    assert "Akut" not in json.dumps(posted)  # the topic is free text: the chat gets an open card …
+    private = (await teams.click(ADMIN, open_card_action(posted)))["value"]  # … and the dialog shows it
     assert "Topic (private only): Akut" in text_of(private)
     channel = json.dumps([c.body for c in connector.calls if c.conversation.startswith(UNIT_CHANNEL)])
     assert render.FILE_CONSENT_TYPE not in channel and "%PDF" not in channel and "Akut" not in channel
     save = action(private, "Save agenda-M-2026-001.pdf")
-    await teams.click(ADMIN, save)
+    assert (await teams.click(ADMIN, save))["value"] == "Allow the file in your chat with koordinator to save it."
     [ask] = posted_with(connector, ADMIN, render.FILE_CONSENT_TYPE)
     assert ask["name"] == "agenda-M-2026-001.pdf"
     await consent(teams, ADMIN, ask["content"]["acceptContext"], connector.upload_info("agenda-M-2026-001.pdf"))

@@ -15,8 +15,10 @@ from teams_kit import (
     TENANT,
     UNIT_CHANNEL,
     TeamsServer,
+    action,
     card_of,
     count,
+    open_card_action,
     text_of,
     user,
     wait_until,
@@ -40,26 +42,50 @@ async def test_every_command_answers_in_the_one_to_one_chat(teams: TeamsServer, 
     load_usecases()
     paths = sorted(" ".join(path) for path in registry.COMMANDS)
     assert len(paths) > 30
+    cards = {}
     for path in paths:
         asked = await teams.say(ADMIN, path)
         answers = [a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked]
         assert len(answers) == 1, path  # exactly one answer, in the 1:1 chat
-        text = text_of(card_of(answers[0]))
+        cards[path] = card_of(answers[0])
+        text = text_of(cards[path])
         assert "Unknown command" not in text and "Something went wrong" not in text, (path, text)
-    intake = card_of(next(p for p in connector.posted(ADMIN.chat) if "Input.ChoiceSet" in str(p)))
-    assert intake["actions"][0]["verb"] == "koord.form"
+    assert not [p for p in connector.posted(ADMIN.chat) if "Input.ChoiceSet" in str(p)]  # forms are dialogs
+    intake = (await teams.click(ADMIN, open_card_action(cards["concern"])))["value"]
+    assert intake["actions"][0]["data"]["koord"]["verb"] == "koord.form"
     assert not connector.posted(UNIT_CHANNEL)  # nothing of it reaches a channel but notices
 
 
-async def test_a_command_in_a_channel_is_answered_privately_and_the_channel_sees_only_a_note(
+async def test_a_command_in_a_channel_is_answered_privately_and_leaves_nothing_in_the_channel(
         teams: TeamsServer, connector: FakeConnector) -> None:
     await teams.say(ADMIN, CONCERN)
     await teams.say(ADMIN, "case show KE-2026-0001", channel=UNIT_CHANNEL)
     thread = [c.body for c in connector.calls if c.conversation.startswith(UNIT_CHANNEL + ";")]
-    assert [a.get("text") for a in thread] == ["Answered privately in your chat with koordinator."]
-    assert not thread[0].get("attachments")
-    answer = last_card_text(connector, ADMIN.chat)
-    assert "KE-2026-0001" in answer and "Eleven udtrykker" in answer  # details only in the 1:1 chat
+    assert thread == []  # no "answered privately" note: the answer is in the 1:1 chat
+    posted = card_of(connector.posted(ADMIN.chat)[-1])
+    assert "KE-2026-0001" in text_of(posted) and "Eleven udtrykker" not in text_of(posted)
+    shown = await teams.click(ADMIN, open_card_action(posted))  # the details: in the dialog only
+    assert "Eleven udtrykker" in text_of(shown["value"])
+
+
+async def test_case_details_never_reach_a_message_only_an_invoke_response(teams: TeamsServer,
+                                                                         connector: FakeConnector) -> None:
+    await teams.say(ADMIN, CONCERN)
+    await teams.say(ADMIN, 'case note KE-2026-0001 "Samtale med skolens AKT-lærer"')
+    await teams.say(ADMIN, "case show KE-2026-0001")
+    card = card_of(connector.posted(ADMIN.chat)[-1])
+    assert "KE-2026-0001" in text_of(card) and action(card, "Open")
+    shown = await teams.click(ADMIN, open_card_action(card))
+    assert "Eleven udtrykker" in text_of(shown["value"]) and "AKT-lærer" in text_of(shown["value"])
+    again = await teams.click(ADMIN, open_card_action(card))  # opened twice: the kept answer, one audited view
+    assert text_of(again["value"]) == text_of(shown["value"])
+    with Session(teams.svc.engine) as session:
+        views = session.exec(select(AuditEntry).where(AuditEntry.action == "case.view")).all()
+    assert len(views) == 1
+    other = user(0x0E, "Olga Other")  # someone else's click on the same card runs as them
+    assert "not a member" in text_of((await teams.click(other, open_card_action(card)))["value"])
+    sent = json.dumps([c.body for c in connector.calls])
+    assert "Eleven udtrykker" not in sent and "AKT-lærer" not in sent  # no activity ever carried them
 
 
 async def test_a_user_seen_only_in_a_channel_gets_a_one_to_one_chat_opened(teams: TeamsServer,

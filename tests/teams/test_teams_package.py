@@ -12,9 +12,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from bot.teams.package import SOURCE, PackageError, build, manifest
+from bot.teams.package import SOURCE, PackageError, build, manifest, strings
 from commands import registry
 from commands.router import load_usecases
 from storage.settings import Settings
@@ -41,6 +42,13 @@ def png_info(data: bytes) -> tuple[int, int, bytes]:
     return width, height, zlib.decompress(idat)
 
 
+SCHEMAS = Path(__file__).resolve().parent / "schemas"  # Microsoft's v1.17 schemas (see schemas/README.md)
+
+
+def schema(name: str) -> dict:
+    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+
+
 def test_the_manifest_names_only_real_commands_within_teams_limits() -> None:
     load_usecases()
     data = manifest(settings())
@@ -48,14 +56,42 @@ def test_the_manifest_names_only_real_commands_within_teams_limits() -> None:
     bot = data["bots"][0]
     assert bot["botId"] == APP_ID and set(bot["scopes"]) == {"personal", "team", "groupChat"}
     assert bot["supportsFiles"] is True  # files reach a 1:1 chat through the user's consent (bot/teams/files.py)
-    commands = bot["commandLists"][0]["commands"]
-    assert len(commands) <= 10
-    for c in commands:
-        assert tuple(c["title"].split()) in registry.COMMANDS and len(c["title"]) <= 32
-        assert len(c["description"]) <= 128
+    lists = bot["commandLists"]
+    assert {scope for cl in lists for scope in cl["scopes"]} == {"personal", "team", "groupChat"}
+    for cl in lists:
+        assert len(cl["commands"]) <= 10 and cl["commands"][0]["title"] == "home"  # home first
+        for c in cl["commands"]:
+            assert tuple(c["title"].split()) in registry.COMMANDS and len(c["title"]) <= 32
+            assert len(c["description"]) <= 128
+    groups = {c["title"].split()[0] for cl in lists for c in cl["commands"]}
+    missing = {path[0] for path in registry.COMMANDS} - groups
+    assert not missing, missing  # a suggestion for every command group
     assert len(data["name"]["short"]) <= 30 and len(data["description"]["short"]) <= 80
     assert data["validDomains"] == ["koordinator.example.dk"]
-    assert data["developer"]["privacyUrl"] == "https://koordinator.example.dk"
+    assert data["developer"]["privacyUrl"] == "https://koordinator.example.dk/privacy"
+    assert data["developer"]["termsOfUseUrl"] == "https://koordinator.example.dk/terms"
+
+
+@pytest.mark.parametrize("language, other", [("da", "en"), ("en", "da")])
+def test_the_package_validates_against_the_manifest_schema_in_both_languages(tmp_path: Path, language: str,
+                                                                             other: str) -> None:
+    out = build(settings(bot_language=language), tmp_path / "k.zip")
+    with zipfile.ZipFile(out) as zf:
+        data = json.loads(zf.read("manifest.json"))
+        extra = json.loads(zf.read(f"{other}.json"))
+    jsonschema.validate(data, schema("MicrosoftTeams.schema.json"))
+    jsonschema.validate(extra, schema("MicrosoftTeams.Localization.schema.json"))
+    jsonschema.validate(strings(language), schema("MicrosoftTeams.Localization.schema.json"))
+    assert data["localizationInfo"] == {"defaultLanguageTag": language,
+                                        "additionalLanguages": [{"languageTag": other, "file": f"{other}.json"}]}
+    danish = data if language == "da" else extra
+    text = json.dumps(danish, ensure_ascii=False)
+    assert "Din oversigt" in text and "Registrér en ny bekymring" in text  # Danish command hints
+    # every string of one language has its counterpart in the other, and names a real place in the manifest
+    assert set(strings("da")) == set(strings("en"))
+    for key in strings("da"):
+        if key.startswith("bots["):
+            assert key.endswith(".description")
 
 
 def test_the_icons_are_a_colour_192_and_a_white_on_transparent_outline_32() -> None:
@@ -87,7 +123,7 @@ def test_the_package_command_zips_manifest_and_icons_at_the_root(tmp_path: Path)
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(out) as zf:
-        assert sorted(zf.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(zf.namelist()) == ["color.png", "en.json", "manifest.json", "outline.png"]
         data = json.loads(zf.read("manifest.json"))
         assert "${{" not in json.dumps(data)
         assert png_info(zf.read("outline.png"))[:2] == (32, 32)
@@ -97,7 +133,8 @@ def test_the_package_command_zips_manifest_and_icons_at_the_root(tmp_path: Path)
 
 
 def test_build_falls_back_to_drawn_icons(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text((SOURCE / "manifest.json").read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("manifest.json", "da.json", "en.json"):
+        (tmp_path / name).write_text((SOURCE / name).read_text(encoding="utf-8"), encoding="utf-8")
     out = build(settings(), tmp_path / "k.zip", source=tmp_path)
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as zf:
         assert png_info(zf.read("color.png"))[:2] == (192, 192)

@@ -9,7 +9,18 @@ import json
 
 import pytest
 from teams_fakes import FakeConnector
-from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, User, card_of, text_of, user, wait_until
+from teams_kit import (
+    ADMIN,
+    UNIT_CHANNEL,
+    TeamsServer,
+    User,
+    actions,
+    card_of,
+    open_card_action,
+    text_of,
+    user,
+    wait_until,
+)
 
 from scheduler.jobs.sweep import sweep
 from storage.clock import FixedClock
@@ -46,8 +57,7 @@ async def run_teams(teams: TeamsServer, connector: FakeConnector, clock: FixedCl
             step.apply(clock)
             sweep(teams.svc, clock.now())  # the worker's sweep: reminders go out through the outbox
         elif isinstance(step, Intake):
-            asked = await teams.say(person(step.actor), "concern")
-            form = card_of(next(a for a in connector.posted(person(step.actor).chat) if a.get("replyToId") == asked))
+            form = await teams.open(person(step.actor), "concern")  # the form opens in a dialog
             answer = await teams.click(person(step.actor), form["actions"][0], INTAKE)
             assert f"Registered as {REF}" in text_of(answer["value"]), answer
         else:
@@ -55,7 +65,10 @@ async def run_teams(teams: TeamsServer, connector: FakeConnector, clock: FixedCl
             asked = await teams.say(who, step.text)
             replies = [a for a in connector.posted(who.chat) if a.get("replyToId") == asked]
             assert len(replies) == 1, step  # reminders may arrive in between: the answer is the reply
-            check_answer(step, text_of(card_of(replies[0])))
+            card = card_of(replies[0])
+            if any((a.get("data", {}).get("msteams") or {}).get("type") == "task/fetch" for a in actions(card)):
+                card = (await teams.click(who, open_card_action(card)))["value"]  # details: in a dialog
+            check_answer(step, text_of(card))
 
 
 async def test_the_seed_case_through_teams_leaves_the_same_state_as_through_the_console(
