@@ -118,7 +118,8 @@ async def test_postgres_restart_under_load_loses_nothing_and_doubles_nothing(
         # Nothing lost, nothing doubled: one case per success, numbered without gaps, one processed request each.
         assert refs == sorted(set(refs_told)) and len(refs_told) == len(refs)
         assert refs == [f"KE-2026-{n:04d}" for n in range(1, len(refs) + 1)]
-        assert _count(web, ProcessedRequest) == len(refs)
+        # one key per request acted on; the worker forgets keys older than a day (the clock jumped 46 h here)
+        assert 0 < _count(web, ProcessedRequest) <= len(refs)
         # Every reminder due during the outage went out, once.
         assert early >= 4 and len(reminders) == early and all(r.state == "sent" for r in reminders)
         dms = [p for p in fake_slack.posted() if " · KE-2026-" in all_text(p) and "F-" in all_text(p)]
