@@ -18,10 +18,17 @@ from storage.pseudonym import format_pseudonym
 VALUE_KINDS = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org",
                "to": "org", "level": "level", "reason": "close_reason", "kind": "offer_kind",
                "response": "response", "found": "yes_no", "linked": "yes_no", "consent": "yes_no",
-               "deadline_met": "yes_no", "outcome": "yes_no", "switch": "yes_no", "basis": "basis"}
+               "deadline_met": "yes_no", "outcome": "yes_no", "switch": "yes_no", "basis": "basis",
+               "relation": "relation", "result": "course_result", "missed": "yes_no"}
 _KIND_OVERRIDES = {("state", "from"): "state", ("state", "to"): "state", ("track", "from"): "track",
                    ("track", "to"): "track", ("followup", "kind"): "followup_kind",
-                   ("outcome", "kind"): "followup_kind"}
+                   ("outcome", "kind"): "followup_kind", ("severity", "from"): "severity",
+                   ("severity", "to"): "severity", ("person_referred", "to"): "org"}
+
+
+def value_kind(event: str, key: str) -> str | None:
+    """The kind of word a detail's value takes in an event (`label(kind, value)`), or None: shown as it is."""
+    return _KIND_OVERRIDES.get((event, key), VALUE_KINDS.get(key))
 _PEOPLE = ("owner", "mentor", "assign", "member", "user")
 
 
@@ -50,7 +57,7 @@ def _word(ctx: Ctx, event: str, key: str, value: Any, person: Person = mention) 
             return ctx.fmt(datetime.fromisoformat(value))
         except ValueError:
             return value
-    kind = _KIND_OVERRIDES.get((event, key), VALUE_KINDS.get(key))
+    kind = value_kind(event, key)
     return ctx.label(kind, value) if kind else str(value)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from commands import documents, timefmt
+from commands.cases import timeline
 from commands.cases.concerns import SUMMARY_AAD
 from commands.cases.mentors import NOTE_AAD
 from commands.common import EVENT_TEXT_AAD
@@ -24,15 +25,9 @@ from commands.retention import erase, recipients
 from storage.models import AuditEntry, Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
+
 # A timeline entry's values in words: which word list each key's value comes from (per event kind where it
 # differs). Keys not listed (another person, a platform id, an internal number) are left out of the letter.
-_WORDS = {"severity": "severity", "track": "track", "source": "source", "age": "age", "org": "org", "to": "state",
-          "from": "state", "level": "level", "reason": "close_reason", "kind": "offer_kind", "response": "response",
-          "found": "yes_no", "consent": "yes_no", "outcome": "yes_no"}
-_OVERRIDES = {("referred", "to"): "org", ("followup", "kind"): "followup_kind", ("outcome", "kind"): "followup_kind",
-              ("track", "from"): "track", ("track", "to"): "track"}
-
-
 class Letter:
     """The words and the unit's formats in the requester's language `lang`."""
 
@@ -79,8 +74,8 @@ def _event(w: Letter, event: CaseEvent) -> str:
         what = w.t("letter.state_change", old=w.word("state", data.pop("from")), new=w.word("state", data.pop("to")))
     details = []
     for key, value in sorted(data.items()):
-        kind = _OVERRIDES.get((event.kind, key), _WORDS.get(key))
-        if value is None or kind is None or (event.kind == "step" and key == "state"):
+        kind = timeline.value_kind(event.kind, key)  # the same words as the case's timeline in chat
+        if value is None or kind is None or key == "linked" or (event.kind == "step" and key == "state"):
             continue
         details.append(w.t("letter.detail", name=w.word("event_key", key), value=w.word(kind, value)))
     return w.t("letter.event", when=w.when(event.at), what=what,
