@@ -75,7 +75,8 @@ def _event(w: Letter, event: CaseEvent) -> str:
     details = []
     for key, value in sorted(data.items()):
         kind = timeline.value_kind(event.kind, key)  # the same words as the case's timeline in chat
-        if value is None or kind is None or key in ("linked", "deadline_met") or (event.kind == "step" and key == "state"):
+        internal = key in ("linked", "deadline_met") or (event.kind == "step" and key == "state")
+        if value is None or kind is None or internal:
             continue
         details.append(w.t("letter.detail", name=w.word("event_key", key), value=w.word(kind, value)))
     return w.t("letter.event", when=w.when(event.at), what=what,
