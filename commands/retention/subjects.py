@@ -29,7 +29,7 @@ IDENTIFIER = frozenset({"identifier"})
 
 def _form(ctx: Ctx, form_id: str, *, confirm: bool = False) -> Form:
     fields = [FormField("identifier", ctx.t("field.identifier"), "text", required=True,
-                        hint=ctx.t("hint.identifier"), never_stored=True),
+                        hint=ctx.t("subject.hint.identifier"), never_stored=True),
               FormField("purpose", ctx.t("field.purpose"), "multiline", required=True,
                         hint=ctx.t("subject.hint.purpose"))]
     if not confirm:  # the answer goes to the requester: in their language
