@@ -75,7 +75,7 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
         context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
         result = await rt.submit(inv, str(meta.get("form", "")), values, context)
         if result.errors and form is not None:
-            card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
+            card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors, result.discard)
             return _ok(dialogs.task_card(dialogs.submit_actions(card), form.title))
         reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
         if result.errors:
