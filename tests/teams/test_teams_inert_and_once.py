@@ -53,6 +53,27 @@ async def test_a_replayed_form_invoke_saves_once(teams: TeamsServer, connector: 
     assert "KE-2026-0001" in answers[0] and "already been handled" in answers[1]
 
 
+async def test_a_form_card_left_in_a_chat_from_before_dialogs_refuses_then_saves_once(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    """Cards posted before forms moved into dialogs still work: their Action.Execute submit comes back as an
+    `adaptiveCard/action` invoke, refused with the same card, saved once when Teams delivers it twice."""
+    form = await open_form(teams, connector, "concern")
+    data = form["actions"][0]["data"]
+    meta = {k: v for k, v in data["koord"].items() if k != "verb"}
+
+    def execute(values: dict[str, str]) -> dict:
+        value = {"action": {"type": "Action.Execute", "verb": "koord.form", "data": {"koord": meta, **values}},
+                 "trigger": "manual"}
+        return teams.activity(ADMIN, kind="invoke", name="adaptiveCard/action", value=value)
+
+    refused = (await teams.post(execute({**GOOD, "summary": ""}))).json()
+    assert refused["type"] == "application/vnd.microsoft.card.adaptive" and "Required." in json.dumps(refused)
+    assert cases(teams) == 0
+    invoke = execute(GOOD)
+    answers = [json.dumps((await teams.post(invoke)).json()) for _ in range(2)]
+    assert cases(teams) == 1 and "KE-2026-0001" in answers[0] and "already been handled" in answers[1]
+
+
 async def test_a_replayed_button_invoke_runs_once(teams: TeamsServer, connector: FakeConnector) -> None:
     await teams.say(ADMIN, CONCERN)
     await teams.say(ADMIN, 'followup add KE-2026-0001 due="2026-12-01 10:00" "Ring til skolen"')
