@@ -250,3 +250,20 @@ async def test_the_subject_card_adds_a_linked_subject_without_storing_the_identi
     with Session(teams.svc.engine) as session:
         subjects = list(session.exec(select(Subject)))
     assert sorted((s.age_band, s.linked) for s in subjects) == [("15-17", False), ("25+", True)]
+
+
+async def test_unit_add_picks_the_new_member_from_the_organisation(teams: TeamsServer,
+                                                                   connector: FakeConnector) -> None:
+    """The person `unit add` adds is no member yet: Teams' own people picker searches the directory and submits
+    their Entra object id."""
+    dialog = await teams.open(ADMIN, "unit add")
+    picker = inputs(dialog)["user"]
+    assert picker["type"] == "Input.ChoiceSet" and picker["style"] == "filtered"
+    assert picker["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+    new = user(0xA7, "Nina Ny")
+    answer = shown_card(await teams.click(ADMIN, dialog["actions"][0], {"user": new.aad, "role": "member",
+                                                                         "org": "SOF", "name": "Nina Ny"}))
+    assert "Nina Ny" in text_of(answer) or "is now member" in text_of(answer), text_of(answer)
+    with Session(teams.svc.engine) as session:
+        added = session.exec(select(Member).where(Member.user_id == new.aad)).one()
+    assert (added.role, added.org, added.display_name) == ("member", "SOF", "Nina Ny")
