@@ -9,6 +9,9 @@ space so no client turns them into links. Per format:
 - Teams: `<` broken (no `<at>…</at>` or HTML), `](` broken (no Markdown links);
 - console: only the common part (a terminal shows text as it is).
 
+A `code` value (commands/markup.py: bot-made text an admin copies, such as a permission's name) keeps its dots and
+slashes as they are: Slack shows it as inline code, Teams and the terminal as plain text.
+
 Formatting (`*bold*`, `_italic_`) in user text stays formatting: it is cosmetic and cannot act.
 (.ics has its own, RFC 5545's, in commands/time/ics.py; Markdown, CSV and PDF belong to the document writers.)
 """
@@ -37,6 +40,11 @@ def _inert(text: str) -> str:
     return _DOMAIN_DOT.sub("." + ZWSP, text)
 
 
+def _verbatim(text: str) -> str:
+    """A `code` value: bot-made, so nothing to break up against links; still no direction tricks or controls."""
+    return _CONTROL.sub("", _BIDI.sub("", scrub(text)))
+
+
 def slack_literal(text: str) -> str:
     return _inert(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -48,7 +56,9 @@ def _slack_url(url: str) -> str:
 def slack(text: str) -> str:
     """Slack mrkdwn (messages, blocks, App Home, file captions, fallback text)."""
     return render(text, slack_literal, lambda uid: f"<@{uid}>",
-                  lambda url, label: f"<{_slack_url(url)}|{slack_literal(label)}>" if label else f"<{_slack_url(url)}>")
+                  lambda url, label: f"<{_slack_url(url)}|{slack_literal(label)}>" if label else f"<{_slack_url(url)}>",
+                  lambda code: "`" + _verbatim(code).replace("`", "'").replace("&", "&amp;").replace("<", "&lt;")
+                  .replace(">", "&gt;") + "`")
 
 
 def teams_literal(text: str) -> str:
@@ -65,7 +75,7 @@ def teams(text: str, mention_as: Callable[[str], str] | None = None) -> str:
         shown = teams_literal(label).replace("]", ")") if label else url
         return f"[{shown}]({url.replace(')', '%29').replace(' ', '%20')})"
 
-    return render(text, teams_literal, at, md_link)
+    return render(text, teams_literal, at, md_link, lambda code: _verbatim(code).replace("<", "<" + ZWSP))
 
 
 def console_literal(text: str) -> str:
@@ -76,10 +86,11 @@ def console(text: str, names: dict[str, str] | None = None) -> str:
     """Terminal text: a mention reads `@id` (or `@name`), a link its URL; no escape sequences from users."""
     names = names or {}
     return render(text, console_literal, lambda uid: "@" + (names.get(uid) or uid),
-                  lambda url, label: f"{console_literal(label)} ({url})" if label else url)
+                  lambda url, label: f"{console_literal(label)} ({url})" if label else url, _verbatim)
 
 
 def plain(text: str) -> str:
     """Plain text objects that no client parses for mentions (Slack plain_text, titles): a mention reads
     `@id`, a link its URL, and bare links are broken like everywhere else."""
-    return render(text, _inert, lambda uid: "@" + uid, lambda url, label: f"{_inert(label)} {url}" if label else url)
+    return render(text, _inert, lambda uid: "@" + uid, lambda url, label: f"{_inert(label)} {url}" if label else url,
+                  _verbatim)

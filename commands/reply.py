@@ -103,6 +103,7 @@ class Reply:
                              "command": a.command} for a in self.attachments],
             "form": None if self.form is None else asdict(self.form),  # rare: the reminders carry none
             "ok": self.ok,
+            "details": self.details,  # a queued DM with details: Teams stubs it after TEAMS_DETAILS_TTL
         }
         return json.dumps(data, ensure_ascii=False)
 

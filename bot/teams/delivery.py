@@ -114,9 +114,11 @@ async def deliver_pending(svc: Services, connector: Connector, *, now: datetime 
     stubs (bot/teams/stubs.py), and install the app through Graph for members who cannot be reached yet
     (bot/teams/graph.py); returns how many rows were sent in this pass."""
     sent = await dispatch.deliver(svc, TeamsOut(svc, connector), now=now)
-    for step, name in ((stubs.replace_due(svc, connector, now), "stubs"), (reach.install_missing(svc, graph), "reach")):
+    steps = ((lambda: stubs.replace_due(svc, connector, now), "stubs"),
+             (lambda: reach.install_missing(svc, graph), "reach"))
+    for step, name in steps:
         try:
-            await step
+            await step()  # started only when its turn comes (a pass cancelled before it leaves nothing unawaited)
         except Exception as exc:  # noqa: BLE001 — e.g. the database is away: the next pass tries again
             log.error("Teams %s pass failed (%s)", name, type(exc).__name__)
     return sent

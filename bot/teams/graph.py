@@ -23,6 +23,7 @@ import httpx
 from storage.settings import Settings
 
 SCOPE = "https://graph.microsoft.com/.default"
+PERMISSION = "TeamsAppInstallation.ReadWriteSelfForUser.All"  # the application permission installs need
 TIMEOUT = 15.0
 
 

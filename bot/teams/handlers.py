@@ -276,20 +276,11 @@ def register_handlers(app: App, rt: TeamsRuntime) -> None:
 
 async def _submit_form(rt: TeamsRuntime, ctx: ActivityContext[AdaptiveCardInvokeActivity], meta: dict[str, Any],
                        values: dict[str, str]) -> AdaptiveCardActionCardResponse:
-    """A form's submit: refused → the same card again with the errors on it (nothing stored); saved → the
-    card gives way to the answer."""
-    form = render.form_from(meta)
+    """A form's submit on a card in the chat (posted before forms moved into dialogs): refused → the same card
+    again with the errors on it (nothing stored); saved → the card gives way to the answer."""
     inv = _invocation(rt, ctx.activity, "", request_key(ctx.activity))  # a replayed invoke saves once
-    raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
-    context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-    result = await rt.submit(inv, str(meta.get("form", "")), values, context)
-    if result.errors and form is not None:
-        card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors, result.discard)
-    else:
-        reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
-        if result.errors:
-            reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
-        card = await rt.card(reply, inv.user_id)
+    again, reply = await invokes.submit_form(rt, inv, meta, values)
+    card = again[0] if again is not None else await rt.card(reply, inv.user_id)
     return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
 
 

@@ -69,17 +69,9 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
     if verb == dialogs.OPEN:  # a button inside a dialog that opens another one: Teams submits it instead
         return await open_dialog(rt, inv, meta)
     if verb == render.FORM:
-        form = render.form_from(meta)
-        values = render.form_values(data)
-        raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
-        context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        result = await rt.submit(inv, str(meta.get("form", "")), values, context)
-        if result.errors and form is not None:
-            card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors)
-            return _ok(dialogs.task_card(dialogs.submit_actions(card), form.title))
-        reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
-        if result.errors:
-            reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
+        again, reply = await submit_form(rt, inv, meta, render.form_values(data))
+        if again is not None:
+            return _ok(dialogs.task_card(dialogs.submit_actions(again[0]), again[1]))
         return _ok(await dialog_of(rt, reply, inv.user_id))
     if verb == render.FILE:  # a file can only be handed over in the 1:1 chat: its consent card goes there
         return _ok(dialogs.task_message(await offer_in_chat(rt, inv.user_id, files.token_of(data))))
@@ -91,6 +83,24 @@ async def submit_dialog(rt: TeamsRuntime, inv: Invocation, data: dict[str, Any])
         return {"status": 400}
     reply = await rt.dispatch(Invocation(**{**inv.__dict__, "text": command}))
     return _ok(await dialog_of(rt, reply, inv.user_id))
+
+
+async def submit_form(rt: TeamsRuntime, inv: Invocation, meta: dict[str, Any], values: dict[str, str]
+                      ) -> tuple[tuple[dict[str, Any], str] | None, Reply]:
+    """A form's submission, from a dialog or from a card in the chat: refused → (the same form card with every
+    error under its field and what may travel back filled in, its title), nothing stored; else (None, the
+    answer)."""
+    form = render.form_from(meta)
+    raw = meta.get("ctx")  # card data comes back from the client: trusted for nothing, checked like input
+    context = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    result = await rt.submit(inv, str(meta.get("form", "")), values, context)
+    if result.errors and form is not None:
+        card = render.form_card(form, rt.lang, str(meta.get("intro", "")), values, result.errors, result.discard)
+        return (card, form.title), Reply(text="", ok=False)
+    reply = result.reply or Reply(text=t(rt.lang, "teams.form_not_saved"), ok=False)
+    if result.errors:
+        reply = Reply(text="\n".join([t(rt.lang, "teams.form_not_saved"), *result.errors.values()]), ok=False)
+    return None, reply
 
 
 async def offer_in_chat(rt: TeamsRuntime, user_id: str, token: str) -> str:

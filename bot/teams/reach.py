@@ -15,7 +15,7 @@ from datetime import timedelta
 import httpx
 
 from bot.teams.connector import Connector
-from bot.teams.graph import Graph, GraphError
+from bot.teams.graph import PERMISSION, Graph, GraphError
 from commands.context import Services
 from storage import teams as refs
 from storage import teams_tables
@@ -77,6 +77,7 @@ _log = logging.getLogger(__name__)
 
 def _record(svc: Services, user_id: str, state: str) -> None:
     """The outcome of one install; on a first 403, the secretariat is told — who, never what waited."""
+    from commands import markup
     from commands.messages import t
     from commands.reply import Reply
     from storage import outbox
@@ -86,7 +87,8 @@ def _record(svc: Services, user_id: str, state: str) -> None:
         row = teams_tables.reach_mark(session, user_id, state, now)
         if state == "forbidden" and not row.told:
             row.told = True
-            text = t(svc.calendar(session).lang, "teams.unreachable_notice", user=f"<@{user_id}>")
+            text = t(svc.calendar(session).lang, "teams.unreachable_notice", user=markup.mention(user_id),
+                     permission=markup.code(PERMISSION))  # exactly as the admin types it in Entra
             outbox.enqueue(session, clock=svc.clock, vault=svc.vault, target_kind="channel", target="secretariat",
                            payload=Reply(text=text).to_json(), dedupe_key=f"teams-unreachable:{user_id}"[:128])
 

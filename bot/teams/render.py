@@ -32,6 +32,7 @@ DETAILS = frozenset({"case show", "case steps", "minutes show", "meeting close",
                      "unit audit"})
 MEMBER_CHOICES = 15  # more members than this: the people picker also filters as you type (Data.Query)
 MEMBERS_DATASET = "members"
+ORG_DATASET = "graph.microsoft.com/users"  # Teams' own people picker: anyone in the organisation, searched by Teams
 
 MAX_CARD_CHARS = 24_000  # Teams refuses a message over ~28 KB; leave room for the activity around the card
 TEXT_CHUNK = 4_000
@@ -188,13 +189,18 @@ def _action(button: Button, lang: str, orgs: Orgs) -> dict[str, Any]:
 
 
 def member_picker(field: FormField, lang: str, value: str | None = None) -> dict[str, Any]:
-    """A person among the unit's members, by name: static choices from the member list (the field's options are
+    """A person by name. Among the unit's members: static choices from the member list (the field's options are
     user ids, its labels the names), filtered as you type through Teams' typeahead (`application/search` on the
-    `members` dataset) when the list is long. The submitted value is the member's user id."""
+    `members` dataset) when the list is long. Anyone (a field without options: the person `unit add` adds is
+    not a member yet): Teams' own people picker over the organisation's directory. Either way the submitted
+    value is the person's Entra object id, which is their user id here."""
     element = _choice_set(field, lang, value)
     element["isMultiSelect"] = False
     element["placeholder"] = t(lang, "teams.pick_member")
-    if len(field.options) > MEMBER_CHOICES or not field.options:
+    if not field.options:
+        element["style"] = "filtered"
+        element["choices.data"] = {"type": "Data.Query", "dataset": ORG_DATASET}
+    elif len(field.options) > MEMBER_CHOICES:
         element["style"] = "filtered"
         element["choices.data"] = {"type": "Data.Query", "dataset": MEMBERS_DATASET}
     return element

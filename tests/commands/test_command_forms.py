@@ -31,7 +31,8 @@ PSEUDONYM = re.compile(r"\b[A-Z0-9]{8}\b")
 SERIES = 'meeting series add name="Koordineringsmøde" every="hver anden torsdag kl. 9" duration=90m'
 ELEMENTS_1_5 = {"AdaptiveCard", "TextBlock", "FactSet", "ActionSet", "Container", "ColumnSet", "Column", "Image",
                 "Input.Text", "Input.ChoiceSet", "Input.Date", "Input.Time", "Input.Number", "Input.Toggle",
-                "Action.Execute", "Action.ShowCard", "Action.OpenUrl", "Action.Submit"}
+                "Action.Execute", "Action.ShowCard", "Action.OpenUrl", "Action.Submit",
+                "Data.Query"}  # Teams' typeahead for a people picker (`choices.data`), supported on 1.5 cards
 
 
 def required_arguments(cmd: registry.Command) -> list[str]:
@@ -114,7 +115,8 @@ def check_renderings(svc: Services, form: Form) -> None:
                 if kind.startswith("Input."):
                     assert node.get("id"), node
                 if kind == "Input.ChoiceSet":
-                    assert node["choices"] and all({"title", "value"} <= set(c) for c in node["choices"]), node
+                    assert node["choices"] or node.get("choices.data"), node  # static, or searched as you type
+                    assert all({"title", "value"} <= set(c) for c in node["choices"]), node
                 if kind == "Input.Toggle":
                     assert node.get("title"), node
             for value in node.values():

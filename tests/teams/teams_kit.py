@@ -155,6 +155,12 @@ def open_card_action(card: dict[str, Any]) -> dict[str, Any]:
     return found[0]
 
 
+def stands_for_a_dialog(card: dict[str, Any]) -> bool:
+    """An answer posted as an open card (a form, or details): its one button opens the answer kept for it."""
+    found = actions(card)
+    return len(found) == 1 and bool(((found[0].get("data") or {}).get("koord") or {}).get("token"))
+
+
 def cards(activity: dict[str, Any]) -> list[dict[str, Any]]:
     return [a["content"] for a in activity.get("attachments") or []
             if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]

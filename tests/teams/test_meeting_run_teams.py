@@ -1,5 +1,5 @@
 """A whole meeting run from the published agenda's buttons in Teams (the agenda card in the unit channel, the
-forms as cards in the secretary's chat) leaves the same minutes and follow-ups as the typed run."""
+forms in dialogs its buttons open) leaves the same minutes and follow-ups as the typed run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from teams_fakes import FakeConnector
-from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, actions, card_of, cards, text_of, user, wait_until
+from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, actions, cards, text_of, user, wait_until
 from test_teams_cards import check_card, inputs, shown_card
 
 from storage.clock import FixedClock
@@ -28,11 +28,13 @@ def agenda_action(connector: FakeConnector, command: str) -> dict[str, Any] | No
 
 
 async def form_after(teams: TeamsServer, connector: FakeConnector, action: dict[str, Any]) -> dict[str, Any]:
-    before = len(connector.posted(ADMIN.chat))
-    await teams.click(ADMIN, action, channel=UNIT_CHANNEL)
-    posted = await wait_until(lambda: connector.posted(ADMIN.chat)[before:], what="the form in the 1:1 chat")
-    form = card_of(posted[-1])
+    """A button of the agenda card whose command opens a form opens it at once in a dialog; the channel and the
+    1:1 chat get nothing."""
+    before = len(connector.calls)
+    assert action["type"] == "Action.Submit" and action["data"]["msteams"]["type"] == "task/fetch", action
+    form = shown_card(await teams.click(ADMIN, action, channel=UNIT_CHANNEL))
     check_card(form)
+    assert not [c for c in connector.calls[before:] if c.body.get("attachments")]
     return form
 
 

@@ -156,7 +156,8 @@ async def test_the_refer_button_opens_a_dialog_with_the_owner_picked_by_name(tea
     dialog = shown_card(await teams.click(ADMIN, refer))
     fields = inputs(dialog)
     assert "SOF" in [c["value"] for c in fields["to"]["choices"]]
-    assert {"title": "Anna Andersen", "value": anna.aad} in fields["owner"]["choices"]  # a name, not an object id
+    # a name (and org: the registered form's member choices, issue 22), not an object id
+    assert {"title": "Anna Andersen (SOF)", "value": anna.aad} in fields["owner"]["choices"]
     assert "Entra" not in text_of(dialog)
     before = len(connector.posted())
     answer = shown_card(await teams.click(ADMIN, dialog["actions"][0], {"to": "SOF", "owner": anna.aad}))
@@ -188,8 +189,11 @@ async def test_the_people_picker_filters_members_as_you_type(teams: TeamsServer)
     for n in range(20):
         await teams.say(ADMIN, f'unit add {user(0x100 + n, "x").aad} role=member org=SOF name="Medlem {n:02d}"')
     await teams.say(ADMIN, f'unit add {user(0xA1, "x").aad} role=member org=SOF name="Søren Ærø"')
-    card = render.refer_card("KE-2026-0001", "da", ("SOF",), [(f"id{n}", f"M {n}") for n in range(16)])
-    picker = next(e for e in card["body"] if e.get("id") == "owner")
+    await teams.say(ADMIN, 'concern new severity=normal track=adult age=25+ source=police district=Valby '
+                           'basis=rpl115 summary="Bekymring"')
+    await teams.say(ADMIN, "case qualify KE-2026-0001 level=preventive")
+    dialog = await teams.open(ADMIN, "case refer KE-2026-0001")
+    picker = inputs(dialog)["owner"]
     assert picker["choices.data"] == {"type": "Data.Query", "dataset": "members"} and picker["style"] == "filtered"
     found = await teams.invoke(ADMIN, "application/search", {"queryText": "soren", "dataset": "members",
                                                              "queryOptions": {"top": 15, "skip": 0}})
@@ -246,3 +250,20 @@ async def test_the_subject_card_adds_a_linked_subject_without_storing_the_identi
     with Session(teams.svc.engine) as session:
         subjects = list(session.exec(select(Subject)))
     assert sorted((s.age_band, s.linked) for s in subjects) == [("15-17", False), ("25+", True)]
+
+
+async def test_unit_add_picks_the_new_member_from_the_organisation(teams: TeamsServer,
+                                                                   connector: FakeConnector) -> None:
+    """The person `unit add` adds is no member yet: Teams' own people picker searches the directory and submits
+    their Entra object id."""
+    dialog = await teams.open(ADMIN, "unit add")
+    picker = inputs(dialog)["user"]
+    assert picker["type"] == "Input.ChoiceSet" and picker["style"] == "filtered"
+    assert picker["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+    new = user(0xA7, "Nina Ny")
+    answer = shown_card(await teams.click(ADMIN, dialog["actions"][0], {"user": new.aad, "role": "member",
+                                                                         "org": "SOF", "name": "Nina Ny"}))
+    assert "Nina Ny" in text_of(answer) or "is now member" in text_of(answer), text_of(answer)
+    with Session(teams.svc.engine) as session:
+        added = session.exec(select(Member).where(Member.user_id == new.aad)).one()
+    assert (added.role, added.org, added.display_name) == ("member", "SOF", "Nina Ny")

@@ -173,7 +173,7 @@ async def test_the_agenda_in_the_channel_offers_its_files_privately(teams: Teams
         return [card_of(a) for a in connector.posted(UNIT_CHANNEL) if "Get agenda-M-2026-001.pdf" in json.dumps(a)]
 
     [card] = await wait_until(agenda_posts, what="the agenda in the channel")
-    assert not [a for a in actions(card) if a["verb"] == render.FILE]  # no file is ever posted to a channel
+    assert not [a for a in actions(card) if a.get("verb") == render.FILE]  # no file is ever posted to a channel
     get = action(card, "Get agenda-M-2026-001.pdf privately")
     note = await teams.click(ADMIN, get, channel=UNIT_CHANNEL)
     assert note["value"] == "Answered privately in your chat with koordinator."

@@ -1,5 +1,6 @@
 """Issue 26 over the fake Bot Connector: every Teams write (a typed command, a card's Action.Execute invoke, a
-legacy Action.Submit message) runs once when Teams delivers it again; user text in cards stays text."""
+legacy Action.Submit message, a dialog's task/submit) runs once when Teams delivers it again; user text in cards
+and dialogs stays text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import pytest
 from sqlmodel import Session, func, select
 from teams_fakes import FakeConnector
-from teams_kit import ADMIN, TeamsServer, card_of, text_of, wait_until
+from teams_kit import ADMIN, TeamsServer, card_of, open_card_action, text_of, wait_until
 from test_teams_cards import GOOD, open_form
 
 from storage.models import Case, OutboxMessage
@@ -36,11 +37,10 @@ async def test_a_replayed_command_message_runs_once(teams: TeamsServer, connecto
 
 
 async def test_a_replayed_form_invoke_saves_once(teams: TeamsServer, connector: FakeConnector) -> None:
-    form = await open_form(teams, connector, "concern")
+    form = await open_form(teams, connector, "concern")  # in a dialog: its submit comes back as task/submit
     submit = form["actions"][0]
-    value = {"action": {"type": "Action.Execute", "verb": submit["verb"], "data": {**submit["data"], **GOOD}},
-             "trigger": "manual"}
-    invoke = teams.activity(ADMIN, kind="invoke", name="adaptiveCard/action", value=value)
+    value = {"data": {**submit["data"], **GOOD}, "context": {"theme": "default"}}
+    invoke = teams.activity(ADMIN, kind="invoke", name="task/submit", value=value)
     answers = []
     for _ in range(2):
         response = await teams.post(invoke)
@@ -51,6 +51,27 @@ async def test_a_replayed_form_invoke_saves_once(teams: TeamsServer, connector: 
         notices = session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.target == "unit"))
         assert notices.one() == 1
     assert "KE-2026-0001" in answers[0] and "already been handled" in answers[1]
+
+
+async def test_a_form_card_left_in_a_chat_from_before_dialogs_refuses_then_saves_once(
+        teams: TeamsServer, connector: FakeConnector) -> None:
+    """Cards posted before forms moved into dialogs still work: their Action.Execute submit comes back as an
+    `adaptiveCard/action` invoke, refused with the same card, saved once when Teams delivers it twice."""
+    form = await open_form(teams, connector, "concern")
+    data = form["actions"][0]["data"]
+    meta = {k: v for k, v in data["koord"].items() if k != "verb"}
+
+    def execute(values: dict[str, str]) -> dict:
+        value = {"action": {"type": "Action.Execute", "verb": "koord.form", "data": {"koord": meta, **values}},
+                 "trigger": "manual"}
+        return teams.activity(ADMIN, kind="invoke", name="adaptiveCard/action", value=value)
+
+    refused = (await teams.post(execute({**GOOD, "summary": ""}))).json()
+    assert refused["type"] == "application/vnd.microsoft.card.adaptive" and "Required." in json.dumps(refused)
+    assert cases(teams) == 0
+    invoke = execute(GOOD)
+    answers = [json.dumps((await teams.post(invoke)).json()) for _ in range(2)]
+    assert cases(teams) == 1 and "KE-2026-0001" in answers[0] and "already been handled" in answers[1]
 
 
 async def test_a_replayed_button_invoke_runs_once(teams: TeamsServer, connector: FakeConnector) -> None:
@@ -86,7 +107,8 @@ async def test_user_text_in_cards_carries_no_links_or_mentions(teams: TeamsServe
     asked = await teams.say(ADMIN, "case show KE-2026-0001")
     await wait_until(lambda: [a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked], what="show")
     shown = next(a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked)
-    card = card_of(shown)
+    assert "klik her" not in json.dumps(shown)  # the chat keeps the reference; the note shows in the dialog
+    card = (await teams.click(ADMIN, open_card_action(card_of(shown))))["value"]
     text = text_of(card)
     assert "klik her" in text and "FDP" in text  # the note is there, as text
     entities = (card.get("msteams") or {}).get("entities") or []

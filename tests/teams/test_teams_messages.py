@@ -4,6 +4,7 @@ privately; the tenant gate and the SDK's token validation refuse strangers befor
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -26,6 +27,7 @@ from teams_kit import (
 
 from commands import registry
 from commands.router import load_usecases
+from storage.clock import FixedClock
 from storage.models import AuditEntry, Case, Member, ProcessedRequest, TeamsConversation
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")
@@ -38,12 +40,14 @@ def last_card_text(connector: FakeConnector, conversation: str) -> str:
     return text_of(card_of(connector.posted(conversation)[-1]))
 
 
-async def test_every_command_answers_in_the_one_to_one_chat(teams: TeamsServer, connector: FakeConnector) -> None:
+async def test_every_command_answers_in_the_one_to_one_chat(teams: TeamsServer, connector: FakeConnector,
+                                                             clock: FixedClock) -> None:
     load_usecases()
     paths = sorted(" ".join(path) for path in registry.COMMANDS)
     assert len(paths) > 30
     cards = {}
     for path in paths:
+        clock.instant += timedelta(seconds=2)  # typed one every two seconds: within the command rate (30 a minute)
         asked = await teams.say(ADMIN, path)
         answers = [a for a in connector.posted(ADMIN.chat) if a.get("replyToId") == asked]
         assert len(answers) == 1, path  # exactly one answer, in the 1:1 chat

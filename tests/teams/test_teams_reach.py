@@ -73,7 +73,9 @@ async def test_without_the_graph_permission_the_secretariat_is_told_once_per_mem
     await asyncio.sleep(0.3)  # more delivery passes: no new attempt, no new notice
     told = [text_of(card_of(a)) for a in connector.posted(SECRETARIAT_CHANNEL) if "cannot reach" in str(a)]
     assert len(told) == 2 and len(graph.installs()) == 2
-    assert "TeamsAppInstallation.ReadWriteSelfForUser.All" in told[0] and "unit reach" in told[0]
+    assert "TeamsAppInstallation.ReadWriteSelfForUser.All" in told[0] and "unit reach" in told[0]  # as typed in Entra
+    notices = [card_of(a) for a in connector.posted(SECRETARIAT_CHANNEL) if "cannot reach" in str(a)]
+    assert sorted(e["mentioned"]["id"] for n in notices for e in n["msteams"]["entities"]) == [BO.aad, CARL.aad]
     await server.say(ADMIN, "unit reach")  # the secretariat asks again: tried again, not told again
     assert "cannot reach 2 members on Teams yet" in last(connector, ADMIN.chat)
     await wait_until(lambda: len(graph.installs()) == 4, what="tried again")
@@ -81,3 +83,15 @@ async def test_without_the_graph_permission_the_secretariat_is_told_once_per_mem
     assert len([a for a in connector.posted(SECRETARIAT_CHANNEL) if "cannot reach" in str(a)]) == 2
     await server.say(ADMIN, "unit members")
     assert last(connector, ADMIN.chat).count("cannot be reached on Teams yet") == 2
+
+
+def test_a_permission_name_reads_exactly_as_the_admin_types_it_and_user_text_stays_broken() -> None:
+    from bot import escaping
+    from commands import markup
+    from commands.markup import scrub
+
+    name, Z = "TeamsAppInstallation.ReadWriteSelfForUser.All", escaping.ZWSP
+    text = "Missing: " + markup.code(name) + " " + scrub("evil.example \ue005www.evil.example\ue006")
+    assert escaping.teams(text) == f"Missing: {name} evil.{Z}example www{Z}.evil.{Z}example"  # forged marks: text
+    assert f"`{name}`" in escaping.slack(text) and escaping.ZWSP not in escaping.slack(markup.code(name))
+    assert name in escaping.console(text) and name in markup.plain(text)
