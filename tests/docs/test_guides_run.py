@@ -1,0 +1,65 @@
+"""The guides run as written: every command block in docs/guide.da.md, docs/guide.md, docs/meetings.md and
+docs/reports.md runs in the order shown, through the console, with the clock frozen where the guide says, as
+the user the guide names — and answers what the guide shows. A guide change the product does not do fails here,
+and so does a product change the guide does not say. The marks a guide uses: tests/docs/guide_runner.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.console import Console
+from tests.conftest import make_settings, make_svc
+from tests.docs.guide_runner import GuideRun, Step, guide, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = {"guide.da.md": "da", "guide.md": "en", "meetings.md": "en", "reports.md": "en"}
+
+
+@pytest.mark.parametrize("name", list(GUIDES))
+def test_the_guide_runs_as_written(name: str, db_url: str, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = guide(ROOT / "docs" / name)
+    assert sum(step.kind == "say" for step in steps) >= 5, f"{name}: no command blocks found"
+    svc = make_svc(make_settings(db_url, bot_language=GUIDES[name]), clock)
+    try:
+        Console(svc, "admin", _Sink(), iter(())).bootstrap()  # the first console user is the admin
+        failures = GuideRun(svc, "admin", monkeypatch).run(steps)
+    finally:
+        svc.engine.dispose()
+    assert not failures, f"docs/{name} does not run as written:\n\n" + "\n\n".join(map(str, failures))
+
+
+class _Sink:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def test_the_runner_reads_transcripts_switches_and_abridged_replies() -> None:
+    text = "\n".join([
+        '<!-- guide: at="2026-12-01 10:00" as=bif -->',
+        "```", "> case list", "┌─ privat", "│ == Sager …", "│ KE-2026-0001 · ny", "└─", "# som @alice",
+        "> case show KE-2026-0001", "```", "", "```text", "not a command", "```",
+        "<!-- guide: skip -->", "```", "skipped", "```", "```",
+        "case close KE-2026-0001 reason=completed   # a comment", "```"])
+    steps = parse(text)
+    assert [(s.kind, s.value) for s in steps] == [
+        ("at", "2026-12-01 10:00"), ("as", "bif"), ("say", "case list"), ("as", "alice"),
+        ("say", "case show KE-2026-0001"), ("say", "case close KE-2026-0001 reason=completed")]
+    assert steps[2].expect[0].header == "privat" and steps[2].expect[0].text == "== Sager … KE-2026-0001 · ny"
+    assert isinstance(steps[0], Step)
+
+
+def test_an_abridged_reply_matches_and_a_wrong_one_does_not() -> None:
+    from tests.docs.guide_runner import Frame, matches
+
+    printed = [Frame("privat", ["KE-2026-0001 er visiteret til Socialforvaltningen (sagsejer @alice).",
+                                "  Mangler registertjek : VINK"]),
+               Frame("kanal #enheden (opdateret)", ["Bekymring KE-2026-0001"])]
+    assert matches(Frame("privat", ["KE-2026-0001 er visiteret … (sagsejer @alice)."]), printed)
+    assert matches(Frame("kanal #enheden", ["Bekymring KE-2026-0001"]), printed)
+    assert not matches(Frame("privat", ["KE-2026-0001 er visiteret til Politiet"]), printed)
+    assert not matches(Frame("DM til @alice", ["KE-2026-0001"]), printed)
