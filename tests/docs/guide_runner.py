@@ -13,9 +13,10 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
 - `# som @alice` / `# as @alice` (a comment line in a block) switches to that user, as the console's `--as`.
 - An HTML comment `<!-- guide: at="2026-12-01 10:00" as=bif -->` (invisible on the rendered page) sets the
   clock (Copenhagen time) and/or the user for what follows; `<!-- guide: skip -->` skips the next block.
-- `<!-- guide: person=7KQ2-M9XD case=KE-2026-0001 -->`: the guide's example pseudonym stands for the next
-  person of that case (by the order they were added) — a pseudonym is random or keyed, so the guide cannot
-  know it; the runner puts the real one into the commands and the replies it compares.
+- `<!-- guide: person=7KQ2-M9XD case=KE-2026-0001 -->` (one per comment): the guide's example pseudonym
+  stands for the next person of that case not yet named (by the order they were added; a person added after
+  the comment when there is none yet) — a pseudonym is random or keyed, so the guide cannot know it; the
+  runner puts the real one into the commands and the replies it compares.
 - A `> ja` line answers the question before it, as in the console.
 """
 
@@ -179,6 +180,7 @@ class GuideRun:
         self.consoles: dict[str, tuple[Console, io.StringIO]] = {}
         self.replies: list[Reply] = []
         self.people: dict[str, str] = {}  # the guide's pseudonym → the real one
+        self.unbound: dict[str, str] = {}  # the guide's pseudonym → its case, until it is first used
         real = console_module.dispatch
 
         def recording(svc: Services, inv):  # noqa: ANN001, ANN202
@@ -203,18 +205,26 @@ class GuideRun:
         printed = out.read()
         return printed, self.replies[replies:]
 
+    def bind(self, example: str, wanted: bool = True) -> None:
+        real = self.person(self.unbound[example], wanted)
+        if real is not None:
+            self.people[example] = real
+            del self.unbound[example]
+
     def real(self, text: str) -> str:
+        for example in [e for e in self.unbound if e in text]:
+            self.bind(example)
         for example, real in self.people.items():
             text = text.replace(example, real)
         return text
 
-    def person(self, ref: str) -> str:
+    def person(self, ref: str, wanted: bool = True) -> str | None:
         with unit_of_work(self.svc.engine) as session:
             found = session.exec(select(Subject.pseudonym).join(Case, Case.id == Subject.case_id)
                                  .where(Case.ref == ref).order_by(Subject.id)).all()
         free = [format_pseudonym(p) for p in found if format_pseudonym(p) not in self.people.values()]
-        assert free, f"{ref} has no person left to stand for the guide's pseudonym"
-        return free[0]
+        assert free or not wanted, f"{ref} has no person left to stand for the guide's pseudonym"
+        return free[0] if free else None
 
     def run(self, steps: list[Step]) -> list[Failure]:
         failures: list[Failure] = []
@@ -226,7 +236,9 @@ class GuideRun:
                 self.svc.clock.instant = datetime.fromisoformat(step.value).replace(tzinfo=CPH)  # type: ignore[attr-defined]
                 continue
             if step.kind == "person":
-                self.people[step.value.split()[0]] = self.person(step.value.split()[1])
+                example, ref = step.value.split()
+                self.unbound[example] = ref
+                self.bind(example, wanted=False)  # the person is there already, or is added next
                 continue
             printed, replies = self.say(self.real(step.value))
             if "Traceback" in printed:
