@@ -13,7 +13,7 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD, snooze_until
-from commands.parsing import local_datetime, yes_no
+from commands.parsing import due_datetime, yes_no
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
@@ -145,7 +145,7 @@ def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="text", limit=1000)
     if "due" not in args.options:
         raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
-    due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
+    due = due_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
     ct, kid = ctx.encrypt(args.texts[0].strip(), FOLLOWUP_TEXT_AAD)

@@ -23,6 +23,7 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -241,6 +242,8 @@ class GuideRun:
                 self.bind(example, wanted=False)  # the person is there already, or is added next
                 continue
             printed, replies = self.say(self.real(step.value))
+            if os.environ.get("GUIDE_SHOW"):  # to write a guide: every command's printed reply
+                print(f"\n[line {step.line}] > {self.real(step.value)}\n{printed}")
             if "Traceback" in printed:
                 failures.append(Failure(step.line, step.value, "a traceback", printed))
                 continue
