@@ -63,3 +63,17 @@ def test_an_abridged_reply_matches_and_a_wrong_one_does_not() -> None:
     assert matches(Frame("kanal #enheden", ["Bekymring KE-2026-0001"]), printed)
     assert not matches(Frame("privat", ["KE-2026-0001 er visiteret til Politiet"]), printed)
     assert not matches(Frame("DM til @alice", ["KE-2026-0001"]), printed)
+
+
+def test_a_guide_that_says_what_the_product_does_not_fails(db_url: str, clock, monkeypatch) -> None:
+    """The guide's own opening, with one reply changed the way an outdated guide would be: the run names the
+    command and shows what the product printed."""
+    text = (ROOT / "docs" / "guide.da.md").read_text(encoding="utf-8").split("## Sagens gang")[0]
+    assert "(om 2 dage)" in text
+    svc = make_svc(make_settings(db_url, bot_language="da"), clock)
+    try:
+        Console(svc, "admin", _Sink(), iter(())).bootstrap()
+        failures = GuideRun(svc, "admin", monkeypatch).run(parse(text.replace("(om 2 dage)", "(om 3 dage)")))
+    finally:
+        svc.engine.dispose()
+    assert [(f.command, "(om 2 dage)" in f.output) for f in failures] == [("case list", True)]
