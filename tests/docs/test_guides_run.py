@@ -5,11 +5,14 @@ and so does a product change the guide does not say. The marks a guide uses: tes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.console import Console
+from commands import registry
+from commands.router import load_usecases
 from tests.conftest import make_settings, make_svc
 from tests.docs.guide_runner import GuideRun, Step, guide, parse
 
@@ -77,3 +80,42 @@ def test_a_guide_that_says_what_the_product_does_not_fails(db_url: str, clock, m
     finally:
         svc.engine.dispose()
     assert [(f.command, "(om 2 dage)" in f.output) for f in failures] == [("case list", True)]
+
+
+SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
+def _inline_commands(text: str) -> list[str]:
+    """The commands a guide names in its running text (`case close KE-… reason=…`), outside its blocks."""
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.DOTALL | re.MULTILINE)
+    return SPAN.findall(prose)
+
+
+@pytest.mark.parametrize("name", list(GUIDES))
+def test_every_command_named_in_the_text_exists_with_its_options(name: str) -> None:
+    """What the running text names, too, is a command of the product with options it takes: a renamed
+    command or option fails here (the blocks run in full above)."""
+    load_usecases()
+    paths = {cmd.path: cmd for cmd in registry.COMMANDS.values()}
+    firsts = {path[0] for path in paths}
+    wrong: list[str] = []
+    seen = 0
+    for span in _inline_commands((ROOT / "docs" / name).read_text(encoding="utf-8")):
+        words = span.split()
+        if words[0] not in firsts or (len(words) == 1 and (words[0],) not in paths):
+            continue
+        at = next((i for i, w in enumerate(words[:3]) if "|" in w), None)  # `agenda add|remove|move`
+        heads = [words] if at is None else [words[:at] + [w] + words[at + 1:] for w in words[at].split("|")]
+        for variant in heads:
+            k = max((n for n in range(1, 4) if tuple(variant[:n]) in paths), default=0)
+            if k == 0:
+                if "…" not in variant[:3]:  # `meeting …` stands for a group
+                    wrong.append(f"`{span}`: no such command")
+                continue
+            seen += 1
+            usage = paths[tuple(variant[:k])].usage
+            for option in re.findall(r"(?<![\w\"])([a-z_]+)=", " ".join(variant[k:])):
+                if f"{option}=" not in usage:
+                    wrong.append(f"`{span}`: `{option}=` is not an option of `{' '.join(variant[:k])}` ({usage})")
+    assert seen >= 5 or name in ("reports.md",), f"{name}: hardly any commands named in the text"
+    assert not wrong, f"docs/{name} names what the product does not take:\n" + "\n".join(wrong)
