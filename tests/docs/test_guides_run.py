@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from bot.console import Console
 from commands import registry
@@ -119,3 +120,34 @@ def test_every_command_named_in_the_text_exists_with_its_options(name: str) -> N
                     wrong.append(f"`{span}`: `{option}=` is not an option of `{' '.join(variant[:k])}` ({usage})")
     assert seen >= 5 or name in ("reports.md",), f"{name}: hardly any commands named in the text"
     assert not wrong, f"docs/{name} names what the product does not take:\n" + "\n".join(wrong)
+
+
+QUOTED = {"guide.da.md": re.compile(r"^\| „(.+?)\" \|", re.MULTILINE),
+          "guide.md": re.compile(r'^\| "(.+?)" \|', re.MULTILINE)}
+
+
+FILLS = {"da": {"ref": "KE-…", "where": "Feltet", "kinds": "et CPR-nummer"},
+         "en": {"ref": "KE-…", "where": "The field", "kinds": "a CPR number"}}
+
+
+def _catalog(lang: str) -> list[str]:
+    """The catalog's messages, each placeholder filled as the guide's quotes show it (else `…`)."""
+    with (ROOT / "commands" / "locale" / lang / "LC_MESSAGES" / "koordinator.po").open("rb") as po:
+        catalog = read_po(po)
+    return [re.sub(r"\{(\w+)\}", lambda m: FILLS[lang].get(m.group(1), "…"), str(message.string))
+            for message in catalog if message.id and isinstance(message.string, str)]
+
+
+@pytest.mark.parametrize("name", list(QUOTED))
+def test_every_refusal_the_guide_quotes_is_one_the_bot_gives(name: str) -> None:
+    """The table of refusals quotes the bot: each quote (`…` for the rest) is a message of the catalog, its
+    placeholders standing for any value."""
+    messages = _catalog(GUIDES[name])
+    quotes = QUOTED[name].findall((ROOT / "docs" / name).read_text(encoding="utf-8"))
+    assert len(quotes) >= 8
+    missing = []
+    for quote in quotes:
+        want = re.compile(r".*?".join(re.escape(p.strip()) for p in quote.replace("`reason=foo`", "…").split("…")))
+        if not any(want.search(m) for m in messages):
+            missing.append(quote)
+    assert not missing, f"docs/{name} quotes refusals the bot does not give: {missing}"
