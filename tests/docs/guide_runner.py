@@ -7,7 +7,7 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
   (`┌─ privat` / `│ …` / `└─`) are what it must answer: each shown frame is found among the frames the command
   printed (posts and DMs included), with the same heading, its text contained in the printed text with
   whitespace normalised; `…` in the guide stands for any text (an abridged reply).
-- In any other block every line is a command (a trailing `# comment` is dropped).
+- In any other block every line is a command. A trailing `  # comment` is dropped, in both kinds.
 - A command without a shown reply must succeed (no refusal, no usage error); a command with a shown reply is
   judged by the reply alone (the guide may show a refusal on purpose).
 - `# som @alice` / `# as @alice` (a comment line in a block) switches to that user, as the console's `--as`.
@@ -120,7 +120,7 @@ def _block(block: list[str], first: int) -> Iterator[Step]:
             if line.startswith("> "):
                 if step is not None:
                     yield step
-                step = Step("say", line[2:].strip(), n)
+                step = Step("say", re.sub(r"\s+#\s.*$", "", line[2:]).strip(), n)
             elif line.startswith("┌─"):
                 frame = Frame(line[2:].strip())
             elif line.startswith("│") and frame is not None:
