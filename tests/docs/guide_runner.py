@@ -18,6 +18,10 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
   the comment when there is none yet) — a pseudonym is random or keyed, so the guide cannot know it; the
   runner puts the real one into the commands and the replies it compares.
 - A `> ja` line answers the question before it, as in the console.
+- A command that opens a form is answered by the `? Label: answer` lines under it, one per question the
+  console asks, in order (an empty answer keeps the field's value, as Enter does; the answer is what follows
+  the last ": ", so it holds none). The console's question must
+  begin with the label shown; the frames under the answers are what the submitted form answers.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Step:
     value: str
     line: int  # 1-based line in the guide
     expect: list[Frame] = field(default_factory=list)
+    answers: list[tuple[str, str]] = field(default_factory=list)  # a form's questions and answers
 
 
 def parse(text: str) -> list[Step]:
@@ -121,6 +126,10 @@ def _block(block: list[str], first: int) -> Iterator[Step]:
                 if step is not None:
                     yield step
                 step = Step("say", re.sub(r"\s+#\s.*$", "", line[2:]).strip(), n)
+            elif line.startswith("? ") and step is not None:
+                asked = line[2:].strip()  # `? Person 1: aldersgruppe: 15-17`: the answer after the last ": "
+                label, _, answer = (asked[:-1], "", "") if asked.endswith(":") else asked.rpartition(": ")
+                step.answers.append((label.strip(), answer.strip()))
             elif line.startswith("┌─"):
                 frame = Frame(line[2:].strip())
             elif line.startswith("│") and frame is not None:
@@ -197,14 +206,32 @@ class GuideRun:
             self.consoles[self.user] = (Console(self.svc, self.user, out, iter(())), out)
         return self.consoles[self.user]
 
-    def say(self, text: str) -> tuple[str, list[Reply]]:
+    def say(self, text: str, answers: list[tuple[str, str]] = ()) -> tuple[str, list[Reply], list[str]]:  # type: ignore[assignment]
+        """The command, and a form it opens answered as the guide shows; what was printed, the replies, and
+        where the form's questions and the guide's answers part ways."""
         console, out = self.console()
         start, replies = out.tell(), len(self.replies)
-        console.lines = iter(())  # a form the guide does not answer is left unanswered (cancelled)
+        wrong: list[str] = []
+
+        def answering():  # noqa: ANN202 — the console reads a form's answers from its lines
+            mark = start
+            for label, answer in answers:
+                text = out.getvalue()  # the question: the last line printed since the last answer (a secret
+                asked, mark = text[mark:].rsplit("\n", 1)[-1], len(text)  # answer is not echoed)
+                if not asked.startswith(label):
+                    wrong.append(f"the form asks '{asked.strip()}' where the guide answers '{label}'")
+                yield answer
+            asked = out.getvalue().rsplit("\n", 1)[-1].strip()
+            if asked:
+                wrong.append(f"the form asks '{asked}', which the guide does not answer")
+
+        console.lines = answering()  # a form the guide does not answer is left unanswered (cancelled)
         console.handle(text)
+        if answers and not any(r.form is not None for r in self.replies[replies:]):
+            wrong.append("the guide answers a form, and the command opened none")
         out.seek(start)
         printed = out.read()
-        return printed, self.replies[replies:]
+        return printed, self.replies[replies:], wrong
 
     def bind(self, example: str, wanted: bool = True) -> None:
         real = self.person(self.unbound[example], wanted)
@@ -241,7 +268,8 @@ class GuideRun:
                 self.unbound[example] = ref
                 self.bind(example, wanted=False)  # the person is there already, or is added next
                 continue
-            printed, replies = self.say(self.real(step.value))
+            printed, replies, wrong = self.say(self.real(step.value), step.answers)
+            failures += [Failure(step.line, step.value, problem, printed) for problem in wrong]
             if os.environ.get("GUIDE_SHOW"):  # to write a guide: every command's printed reply
                 print(f"\n[line {step.line}] > {self.real(step.value)}\n{printed}")
             if "Traceback" in printed:
