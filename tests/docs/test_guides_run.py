@@ -16,6 +16,7 @@ from commands import registry
 from commands.router import load_usecases
 from tests.conftest import make_settings, make_svc
 from tests.docs.guide_runner import GuideRun, Step, guide, parse
+from tests.scenario.test_danish_words import _forbidden, _readable
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = {"guide.da.md": "da", "guide.md": "en", "meetings.md": "en", "reports.md": "en"}
@@ -28,10 +29,18 @@ def test_the_guide_runs_as_written(name: str, db_url: str, clock, monkeypatch: p
     svc = make_svc(make_settings(db_url, bot_language=GUIDES[name]), clock)
     try:
         Console(svc, "admin", _Sink(), iter(())).bootstrap()  # the first console user is the admin
-        failures = GuideRun(svc, "admin", monkeypatch).run(steps)
+        run = GuideRun(svc, "admin", monkeypatch)
+        failures = run.run(steps)
     finally:
         svc.engine.dispose()
     assert not failures, f"docs/{name} does not run as written:\n\n" + "\n\n".join(map(str, failures))
+    if GUIDES[name] == "da":  # what the Danish walk printed reads as Danish: words, never the profile's codes
+        readable = _readable("\n".join(out.getvalue() for _console, out in run.consoles.values()))
+        found = {what: m for what, pat in _forbidden().items() if (m := pat.search(readable))}
+        shown = {what: readable[max(0, m.start() - 60):m.end() + 20] for what, m in found.items()}
+        assert not shown, "\n\n".join(f"{k}: {v!r}" for k, v in shown.items())
+        for debris in ("True", "False", "<@", "None"):
+            assert not re.search(rf"(?<!\w){re.escape(debris)}(?!\w)", readable), debris
 
 
 class _Sink:
