@@ -74,9 +74,15 @@ def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({f.assignee_id for f, _ in rows if f.assignee_id})))}
     lines = [ctx.t("followup.line", id=f.id, kind=ctx.label("followup_kind", f.kind), ref=ref, due=ctx.fmt(f.due_at),
-                   state=ctx.label("followup_state", f.state),
-                   assignee=mention(members.get(f.assignee_id))) for f, ref in rows]
+                   state=_state(ctx, f), assignee=mention(members.get(f.assignee_id))) for f, ref in rows]
     return Reply(title=ctx.t("followup.title", which=ctx.label("list_filter", which)), text="\n".join(lines))
+
+
+def _state(ctx: Ctx, followup: FollowUp) -> str:
+    """A snoozed follow-up says until when: its due date stays, the reminder comes then."""
+    if followup.state == "snoozed" and followup.notify_at is not None:
+        return ctx.t("followup.snoozed_until", when=ctx.fmt(followup.notify_at))
+    return ctx.label("followup_state", followup.state)
 
 
 @command("followup done", "followup done F-… [outcome=yes|no]", access.EVERYONE)

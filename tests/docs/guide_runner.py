@@ -17,6 +17,8 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
   stands for the next person of that case not yet named (by the order they were added; a person added after
   the comment when there is none yet) — a pseudonym is random or keyed, so the guide cannot know it; the
   runner puts the real one into the commands and the replies it compares.
+- `<!-- guide: followup=F-12 case=KE-2026-0001 -->`: the guide's follow-up number stands for the newest
+  follow-up of that case when the guide first uses it (the one the next command makes).
 - A `> ja` line answers the question before it, as in the console.
 - A command that opens a form is answered by the `? Label: answer` lines under it, one per question the
   console asks, in order (an empty answer keeps the field's value, as Enter does; the answer is what follows
@@ -35,14 +37,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 import bot.console as console_module
 from bot.console import Console
 from commands.context import Services
 from commands.reply import Reply
 from storage.db import unit_of_work
-from storage.models import Case, Subject
+from storage.models import Case, FollowUp, Subject
 from storage.pseudonym import format_pseudonym
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -83,6 +85,8 @@ def parse(text: str) -> list[Step]:
             options = {k: v.strip('"') for k, v in OPTION.findall(re.sub(r"\(.*?\)", "", directive))}
             if "person" in options:
                 steps.append(Step("person", f"{options.pop('person')} {options.pop('case')}", i + 1))
+            if "followup" in options:
+                steps.append(Step("followup", f"{options.pop('followup')} {options.pop('case')}", i + 1))
             for key, value in options.items():  # (a reason) is for readers
                 if key == "skip":
                     skip_next = True
@@ -191,6 +195,7 @@ class GuideRun:
         self.replies: list[Reply] = []
         self.people: dict[str, str] = {}  # the guide's pseudonym → the real one
         self.unbound: dict[str, str] = {}  # the guide's pseudonym → its case, until it is first used
+        self.followups: dict[str, str] = {}  # the guide's follow-up number → its case, until it is first used
         real = console_module.dispatch
 
         def recording(svc: Services, inv):  # noqa: ANN001, ANN202
@@ -242,9 +247,18 @@ class GuideRun:
     def real(self, text: str) -> str:
         for example in [e for e in self.unbound if e in text]:
             self.bind(example)
+        for example in [e for e in self.followups if re.search(rf"{re.escape(e)}(?!\d)", text)]:
+            self.people[example] = self.newest_followup(self.followups.pop(example))
         for example, real in self.people.items():
-            text = text.replace(example, real)
+            text = re.sub(rf"(?<![\w-]){re.escape(example)}(?![\w-])", real, text)
         return text
+
+    def newest_followup(self, ref: str) -> str:
+        with unit_of_work(self.svc.engine) as session:
+            found = session.exec(select(FollowUp.id).join(Case, Case.id == FollowUp.case_id)
+                                 .where(Case.ref == ref).order_by(col(FollowUp.id).desc())).first()
+        assert found is not None, f"{ref} has no follow-up to stand for the guide's number"
+        return f"F-{found}"
 
     def person(self, ref: str, wanted: bool = True) -> str | None:
         with unit_of_work(self.svc.engine) as session:
@@ -262,6 +276,10 @@ class GuideRun:
                 continue
             if step.kind == "at":
                 self.svc.clock.instant = datetime.fromisoformat(step.value).replace(tzinfo=CPH)  # type: ignore[attr-defined]
+                continue
+            if step.kind == "followup":
+                example, ref = step.value.split()
+                self.followups[example] = ref
                 continue
             if step.kind == "person":
                 example, ref = step.value.split()
