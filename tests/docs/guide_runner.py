@@ -22,8 +22,12 @@ How a guide marks what runs (it stays readable for a person; see docs/guide.da.m
 - A `> ja` line answers the question before it, as in the console.
 - A command that opens a form is answered by the `? Label: answer` lines under it, one per question the
   console asks, in order (an empty answer keeps the field's value, as Enter does; the answer is what follows
-  the last ": ", so it holds none). The console's question must
-  begin with the label shown; the frames under the answers are what the submitted form answers.
+  the last ": ", so it holds none). The console's question must begin with the label shown; the frames under
+  the answers are what the submitted form answers.
+- `<!-- guide: skip (why) -->`: the words in brackets are for the reader of the Markdown.
+
+Writing a guide: `GUIDE_SHOW=1 python -m pytest -s tests/docs/test_guides_run.py -k guide.da` prints every
+command's full reply, to copy (and abridge with `…`) into the guide.
 """
 
 from __future__ import annotations
