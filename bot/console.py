@@ -180,8 +180,8 @@ class Console:
             answer = next(self.lines, None)
             if answer is None:
                 return None
-            if not field.never_stored and not sys.stdin.isatty():
-                print(answer, file=self.out)
+            if not sys.stdin.isatty():  # piped: show the answer as typed — never an identifier, only its line end
+                print("" if field.never_stored else answer, file=self.out)
         answer = answer.strip()
         if answer == CANCEL or answer.lower() in CANCEL_WORDS:
             return None

@@ -6,7 +6,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -163,6 +163,16 @@ def _aware(naive: datetime, tz: ZoneInfo, option: str, raw: str) -> datetime:
     if roundtrip.replace(tzinfo=None) != naive:
         raise UsageError("nonexistent_time", option=option, value=raw)  # inside the spring-forward gap
     return aware.astimezone(ZoneInfo("UTC"))
+
+
+def due_datetime(raw: str, tz: ZoneInfo, now: datetime, option: str) -> datetime:
+    """A follow-up's due time: as local_datetime, but a date alone means the start of that working day (08:00),
+    when reminders go out — not midnight, which a reader sees as "kl. 00.00"."""
+    due = local_datetime(raw, tz, now, option)
+    local = due.astimezone(tz)
+    if local.time() == time(0, 0) and not re.search(r"\d[:.]\d\d\s*$", raw.strip()):
+        due = _aware(datetime.combine(local.date(), time(8, 0)), tz, option, raw)
+    return due
 
 
 # Natural dates for meetings. local_datetime above stays as it is (intake and follow-ups rely on it).

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from babel.core import UnknownLocaleError
+from babel.lists import format_list
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -53,7 +55,11 @@ def private(text: str, ok: bool = True) -> Reply:
 
 
 def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -> str:
-    kinds = ", ".join(dict.fromkeys(t(lang, f"pii.{f.kind}") for f in findings))
+    words = list(dict.fromkeys(t(lang, f"pii.{f.kind}") for f in findings))
+    try:  # "en fødselsdato og en adresse", "a date of birth and an address"
+        kinds = format_list(words, locale=lang)
+    except (ValueError, UnknownLocaleError):  # a language Babel does not know
+        kinds = ", ".join(words)
     positions = ", ".join(str(f.start + 1) for f in findings)
     return t(lang, "pii.refused", kinds=kinds, where=where, positions=positions)
 

@@ -93,7 +93,11 @@ def title_of(ctx: Ctx, step: CaseStep) -> str:
 def schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
     step.due_at = due_from(anchor_at, step.due_offset, ctx)
     if step.anchor != "closed" and CaseState(case.state) in OPEN_STATES:
-        ct, kid = ctx.encrypt(title_of(ctx, step), FOLLOWUP_TEXT_AAD)
+        text = title_of(ctx, step)
+        person = ctx.session.get(Subject, step.subject_id) if step.subject_id is not None else None
+        if person is not None:  # a family's person's own checklist: the reminder says whose step it is
+            text = f"{text} ({format_pseudonym(person.pseudonym)})"
+        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
         followup = rules.add_custom(ctx.session, case, step.assignee_id, step.due_at, ct, kid, ctx.now(), kind="step")
         step.followup_id = followup.id
     ctx.session.add(step)

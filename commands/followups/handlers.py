@@ -13,7 +13,7 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD, snooze_until
-from commands.parsing import local_datetime, yes_no
+from commands.parsing import due_datetime, yes_no
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
@@ -74,9 +74,15 @@ def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     members = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({f.assignee_id for f, _ in rows if f.assignee_id})))}
     lines = [ctx.t("followup.line", id=f.id, kind=ctx.label("followup_kind", f.kind), ref=ref, due=ctx.fmt(f.due_at),
-                   state=ctx.label("followup_state", f.state),
-                   assignee=mention(members.get(f.assignee_id))) for f, ref in rows]
+                   state=_state(ctx, f), assignee=mention(members.get(f.assignee_id))) for f, ref in rows]
     return Reply(title=ctx.t("followup.title", which=ctx.label("list_filter", which)), text="\n".join(lines))
+
+
+def _state(ctx: Ctx, followup: FollowUp) -> str:
+    """A snoozed follow-up says until when: its due date stays, the reminder comes then."""
+    if followup.state == "snoozed" and followup.notify_at is not None:
+        return ctx.t("followup.snoozed_until", when=ctx.fmt(followup.notify_at))
+    return ctx.label("followup_state", followup.state)
 
 
 @command("followup done", "followup done F-… [outcome=yes|no]", access.EVERYONE)
@@ -145,7 +151,7 @@ def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="text", limit=1000)
     if "due" not in args.options:
         raise UsageError("missing_option", option="due", choices="2027-01-15 09:00")
-    due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
+    due = due_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
     ct, kid = ctx.encrypt(args.texts[0].strip(), FOLLOWUP_TEXT_AAD)

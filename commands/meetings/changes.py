@@ -303,6 +303,15 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     policy = holiday_policy(args.options.get("holidays"), series.holiday_policy)
     day = _from_day(ctx, args, series)
     same_rule = rule == series.rrule
+    if "rrule" not in args.options and day < old_start.date():
+        # the current rule applies from an earlier edit's date; the meetings before it follow the rule before
+        # that: re-planning them with the current rule would cancel them (no one asked for a new rhythm)
+        earlier = ctx.session.exec(select(Meeting).where(
+            Meeting.series_id == series.id, Meeting.state == "scheduled",
+            col(Meeting.starts_at) >= _cut(ctx, day, tz), col(Meeting.starts_at) < series.dtstart)).first()
+        if earlier is not None:
+            raise UsageError("series_edit_before_rule", ref=series_ref(series), rule=_rule_of(ctx, series),
+                             date=timefmt.day(old_start.date(), ctx.lang), value=f"{old_start.date():%Y-%m-%d}")
     anchor = datetime.combine(old_start.date() if same_rule else day, at, tzinfo=tz)
     first = _first(rule, tz, anchor, max(day, old_start.date()) if same_rule else day, ctx.now())
     if first is None:

@@ -20,7 +20,7 @@ from commands.followups import rules
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
-from commands.parsing import local_datetime, yes_no
+from commands.parsing import due_datetime, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
@@ -67,7 +67,7 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         meeting = found[0]
     due = None
     if "due" in args.options:
-        due = local_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
+        due = due_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
         if due <= ctx.now():
             raise UsageError("due_past")
     owner = member_by_ref(ctx, args.options["owner"], "owner") if args.options.get("owner") else None

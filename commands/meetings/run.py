@@ -99,6 +99,9 @@ def meeting_run(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     cases = agenda_cases(ctx, meeting)
     decided, outcomes = _state_of(ctx, meeting)
+    listed = {case.id for case in cases}  # a case dealt with here that the built agenda does not list (typed
+    extra = [ctx.session.get(Case, cid) for cid in dict.fromkeys([*decided, *outcomes]) if cid not in listed]
+    cases += sorted((c for c in extra if c is not None), key=lambda c: c.ref)  # before any agenda was built)
     lines, pending = [when_text(ctx, meeting), attendance_line(ctx, meeting), ""], []
     for case in cases:
         if case.id in decided:

@@ -22,6 +22,7 @@ def test_a_state_refusal_in_danish_words(danish):
     ok(danish, ADMIN, "case refer KE-2026-0001 to=SSP")
     reply = run(danish, ADMIN, "case qualify KE-2026-0001")
     assert not reply.ok
-    assert "KE-2026-0001 er visiteret; det kan kun blive kvalificeres fra: ny, kvalificeres." in reply.text
+    assert ("KE-2026-0001 har status »visiteret«. Til »kvalificeres« skal sagen have status: ny, kvalificeres."
+            in reply.text)
     for code in ("`referred`", "`qualifying`", "new, qualifying"):
         assert code not in reply.text

@@ -42,7 +42,7 @@ def prepared(svc: Services) -> tuple[str, str]:
 def test_close_posts_references_and_counts_and_makes_follow_ups_of_dated_decisions(svc: Services):
     a, b = prepared(svc)
     reply = ok(svc, f'minutes {a} "Mentor tilbydes; skolen orienteres" due=2026-12-15')
-    assert "M-2026-001" in reply.text and "follow-up on 15 Dec 2026, 00:00" in reply.text
+    assert "M-2026-001" in reply.text and "follow-up on 15 Dec 2026, 08:00" in reply.text
     ok(svc, f'minutes {a} "Status igen om en måned"')
     ok(svc, f'minutes {b} "Psykiatrien inviteres til næste møde" due="2026-12-01 09:00"')
     assert not say(svc, f'minutes {b} "x" due=2026-11-01').ok  # due in the past
@@ -50,19 +50,19 @@ def test_close_posts_references_and_counts_and_makes_follow_ups_of_dated_decisio
     svc.clock.instant = local(2026, 11, 26, 10, 45)
     closed = ok(svc, "meeting close M-2026-001")
     assert closed.text.startswith("M-2026-001 is closed: 3 decisions, 2 follow-ups created.")
-    assert "Mentor tilbydes; skolen orienteres — follow-up 15 Dec 2026, 00:00 (F-" in closed.text
+    assert "Mentor tilbydes; skolen orienteres — follow-up 15 Dec 2026, 08:00 (F-" in closed.text
     assert [a.filename for a in closed.attachments] == ["minutes-M-2026-001.md", "minutes-M-2026-001.pdf"]
     posts = [(k, t, r) for k, t, r in queued(svc)[mark:]]
     assert [(k, t) for k, t, _ in posts] == [("channel", "unit")]
     channel = rendered(posts[0][2])
     assert channel.splitlines()[0] == "Minutes M-2026-001"
-    assert f"{a} · 2 decisions · follow-up: 15 Dec 2026, 00:00" in channel
+    assert f"{a} · 2 decisions · follow-up: 15 Dec 2026, 08:00" in channel
     assert f"{b} · 1 decision · follow-up: 1 Dec 2026, 09:00" in channel
     assert "Mentor" not in channel and "Psykiatrien" not in channel and not posts[0][2].attachments
     with unit_of_work(svc.engine) as session:
         followups = list(session.exec(select(FollowUp).where(FollowUp.kind == "custom").order_by(FollowUp.due_at)))
         entries = list(session.exec(select(MinuteEntry)))
-    assert [f.due_at for f in followups] == [local(2026, 12, 1, 9, 0), local(2026, 12, 15, 0, 0)]
+    assert [f.due_at for f in followups] == [local(2026, 12, 1, 9, 0), local(2026, 12, 15, 8, 0)]
     assert {e.followup_id for e in entries if e.due_at} == {f.id for f in followups}
     assert all(b"Mentor" not in e.text_ct for e in entries)  # encrypted at rest
     assert meeting(svc, "M-2026-001").state == "closed"
