@@ -104,23 +104,19 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
             .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
             .outerjoin(checks, checks.c.cid == col(Case.id)).outerjoin(offers, offers.c.cid == col(Case.id))
             .outerjoin(followups, followups.c.cid == col(Case.id)).where(*where))
-    at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
-    return [CaseFacts(cid, ref, state, severity, track, org, at(received), at(deadline),  # type: ignore[arg-type]
-                      at(referred), *_people(persons), done or 0, bool(found), at(reviewed), at(last),
-                      at(since), at(reoffer), bool(busy) or since is not None, at(next_due), _persons(persons))
-            for (cid, ref, state, severity, track, org, received, deadline, referred, persons, done, found,
-                 reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt).all()]
-
-
-def _persons(joined: str | None) -> tuple[Person, ...]:
-    """A family's persons (pseudonym|age|track|relation|org each), in pseudonym order like `pseudonyms`."""
-    if not joined or "," not in joined:
-        return ()  # one person: the case's own line says it all
-    found = []
-    for part in sorted(joined.split(",")):
-        pseudonym, age, track, relation, org = (part.split("|") + [""] * 5)[:5]
-        found.append(Person(pseudonym, age, track or None, relation or None, org or None))
-    return tuple(found)
+    rows = session.connection().execute(stmt).all()
+    if session.get_bind().dialect.name != "postgresql":  # PostgreSQL's timestamptz arrives aware already
+        at = _as_utc_text
+        rows = [(*row[:6], at(row[6]), at(row[7]), at(row[8]), *row[9:12], at(row[12]), at(row[13]), at(row[14]),
+                 at(row[15]), at(row[16]), row[17]) for row in rows]
+    facts = []
+    for (cid, ref, state, severity, track, org, received, deadline, referred, persons, done, found,
+         reviewed, last, since, reoffer, next_due, busy) in rows:
+        pseudonyms, ages, family = _people(persons)
+        facts.append(CaseFacts(cid, ref, state, severity, track, org, received, deadline, referred,  # type: ignore[arg-type]
+                               pseudonyms, ages, done or 0, bool(found), reviewed, last, since, reoffer,
+                               bool(busy) or since is not None, next_due, family))
+    return facts
 
 
 def load_disclosures(session: Session, meeting: Meeting, adhoc: bool, agenda: Agenda, since: datetime | None
@@ -141,15 +137,20 @@ def load_disclosures(session: Session, meeting: Meeting, adhoc: bool, agenda: Ag
             agenda.disclosed.setdefault(cid, []).append((org, tuple(c for c in categories.split(",") if c)))
 
 
-def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """`pseudonym|age|…,…` → the pseudonyms (sorted; each is 8 characters) and each one's age in the same order."""
+def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Person, ...]]:
+    """`pseudonym|age|track|relation|org,…` → the pseudonyms (sorted; each is 8 characters), each one's age in
+    the same order, and a family's persons in that order (none for a case with one person: the case's own
+    line says it all)."""
     if not joined:
-        return (), ()
+        return (), (), ()
     if "," not in joined:
         pseudonym, _, rest = joined.partition("|")
-        return (pseudonym,), (rest.partition("|")[0],)
-    pairs = [part.split("|", 2)[:2] for part in sorted(joined.split(","))]
-    return tuple(p[0] for p in pairs), tuple(p[1] if len(p) > 1 else "" for p in pairs)
+        return (pseudonym,), (rest.partition("|")[0],), ()
+    persons = []
+    for part in sorted(joined.split(",")):
+        pseudonym, age, track, relation, org = (part.split("|") + [""] * 5)[:5]
+        persons.append(Person(pseudonym, age, track or None, relation or None, org or None))
+    return tuple(p.pseudonym for p in persons), tuple(p.age for p in persons), tuple(persons)
 
 
 def load_late_steps(session: Session, meeting: Meeting, adhoc: bool, now: datetime) -> list[LateStep]:
