@@ -78,8 +78,11 @@ def _groups(session: Session, day: Any, year: int, columns: dict[str, Any], *whe
     """The rows of `year` and of the year before (by the local day `day`), counted in the database for each
     combination of `columns` that occurs: one pass over the rows, the same SQL on SQLite and PostgreSQL. A
     table of the report then adds up the groups it needs (`_split`)."""
+    # The two years picked by the year of the day, not a range of dates: both engines then read the table once
+    # from end to end (and a join from its larger side), which for two years of a table is faster than a
+    # range of its index and a look-up per row (SQLite: 0.6 → 0.3 s for the persons at 100 000 cases).
     inner = select((day >= date(year, 1, 1)).label("this_year"), *(expr.label(name) for name, expr in columns.items())
-                   ).where(day.between(date(year - 1, 1, 1), date(year, 12, 31)), *where)
+                   ).where(extract("year", day).in_((year - 1, year)), *where)
     if joined is not None:
         inner = inner.select_from(joined)
     rows = inner.subquery()
