@@ -50,7 +50,7 @@ class Inputs:
     offers: list[Any] = field(default_factory=list)
     engagements: list[Any] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
-    steps: list[Any] | None = None  # None: not read (a migration older than the steps' table)
+    steps: list[Any] | None = None  # None: not read, and the stored step facts are left alone
     stored: dict[str, Any] | None = None  # the case's stored fact row; None: its facts were never written
 
 
