@@ -11,6 +11,7 @@ in the proportions of a running unit (most open cases referred, active or in fol
 
 from __future__ import annotations
 
+import os
 import secrets
 import statistics
 import sys
@@ -94,44 +95,48 @@ def _batch(session, lo: int, hi: int) -> None:  # noqa: ANN001
             session.execute(insert(table), rows)
 
 
-def measure(label: str, url: str, count: int) -> tuple[str, int, float, float, int, int]:
+def measure(label: str, url: str, count: int) -> tuple[str, int, float, float, int, int, float, float]:
     seed(url, count)
     engine = make_engine(url)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
-    def baseline() -> float:
-        started = time.perf_counter()
+    def baseline(clock=time.perf_counter) -> float:  # noqa: ANN001
+        started = clock()
         with unit_of_work(engine) as session:
             list(session.exec(select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
                                      Case.received_at, Case.deadline_at, Case.referred_at)
                               .where(col(Case.state).in_([s.value for s in OPEN_STATES]))))
-        return time.perf_counter() - started
+        return clock() - started
 
-    def build() -> tuple[float, int, int]:
+    def build(clock=time.perf_counter) -> tuple[float, int, int]:  # noqa: ANN001
         with unit_of_work(engine) as session:
             meeting = session.exec(select(Meeting).where(Meeting.ref == "M-2026-001")).one()
             statements.clear()
-            started = time.perf_counter()
+            started = clock()
             agenda = build_for(session, meeting, NOW)
-            elapsed = time.perf_counter() - started
+            elapsed = clock() - started
         return elapsed, len(statements), len(agenda.items())
 
     baseline(), build()  # warm-up: connections, statement caches
     base = statistics.median(baseline() for _ in range(5))
     runs = [build() for _ in range(5)]
+    base_cpu = statistics.median(baseline(time.process_time) for _ in range(5))
+    cpu = statistics.median(build(time.process_time)[0] for _ in range(5))
     engine.dispose()
-    return label, count, base, statistics.median(r[0] for r in runs), runs[0][1], runs[0][2]
+    return label, count, base, statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], base_cpu, cpu
 
 
 def main() -> None:
     results = each_database(measure)
     print("\nAgenda build for one meeting (goal ≤ 200 ms at 10 000 open cases, constant query count)\n")
-    print("| database | open cases | baseline SELECT of open cases | agenda build | queries | items | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, count, base, elapsed, queries, items in results:
+    print("| database | open cases | baseline SELECT of open cases | agenda build | queries | items | ratio "
+          "| CPU in this process: baseline / build / ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, count, base, elapsed, queries, items, base_cpu, cpu in results:
         print(f"| {label} | {count:,} | {base * 1000:.0f} ms | {elapsed * 1000:.0f} ms | {queries} | {items:,} | "
-              f"{elapsed / base:.1f}× |")
+              f"{elapsed / base:.1f}× | {base_cpu * 1000:.0f} / {cpu * 1000:.0f} ms / {cpu / base_cpu:.1f}× |")
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} (on a shared machine, wall times grow with it)")
 
 
 if __name__ == "__main__":

@@ -131,10 +131,45 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class UnitOfWork(Session):
+    """A use case's session that also carries what must follow from it: "when a case changes, its report facts
+    are derived again", "its channel notice follows". The use case says so (`then`); the commit runs it, in
+    the same transaction, once per unit of work; a rollback forgets it."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.consequences: dict[str, tuple[Callable[[Session, list], None], list]] = {}
+
+    def then(self, name: str, run: Callable[[Session, list], None], item: object) -> None:
+        """Just before the commit, `run(session, items)` once with every item queued under `name`."""
+        self.consequences.setdefault(name, (run, []))[1].append(item)
+
+    def commit(self) -> None:
+        while self.consequences:  # a consequence may queue another
+            name = next(iter(self.consequences))
+            run, items = self.consequences.pop(name)
+            run(self, items)
+        super().commit()
+
+    def rollback(self) -> None:
+        self.consequences.clear()
+        super().rollback()
+
+
+def then(session: Session, name: str, run: Callable[[Session, list], None], item: object) -> None:
+    """Queue a consequence with the unit of work; a session not opened by `unit_of_work` (a script, a migration)
+    runs it at once."""
+    if isinstance(session, UnitOfWork):
+        session.then(name, run, item)
+    else:
+        run(session, [item])
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """The transaction boundary is the use case: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    """The transaction boundary is the use case: commit on success (after the consequences it queued,
+    `UnitOfWork.then`), roll back on any error."""
+    with UnitOfWork(engine) as session:
         try:
             yield session
             session.commit()

@@ -4,20 +4,19 @@ longer apply gone (Slack `chat.update`, Teams update activity).
 
 The update is an outbox row that replaces the notice's row (`replaces_id`), written in the transaction that moved
 the case, so a restart loses nothing and the platforms' dispatchers keep channel order. `transition()` marks a
-case as moved; just before the transaction commits, each moved case gets one update with its final state.
+case as moved with the unit of work; just before it commits (storage.db.UnitOfWork), each moved case gets one update
+with its final state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
 from storage import outbox
+from storage.db import then
 from storage.models import Case, FollowUp, OutboxMessage, Subject
-
-_MOVED = "koordinator.moved_cases"
 
 
 def notice_key(case: Case) -> str:
@@ -26,8 +25,8 @@ def notice_key(case: Case) -> str:
 
 
 def moved(ctx: Any, case: Case) -> None:
-    """Remember that `case` moved on in this transaction (its notice is updated at commit)."""
-    ctx.session.info.setdefault(_MOVED, {})[case.id] = (ctx, case)
+    """`case` moved on: its notice is updated when the unit of work commits, once, with its final state."""
+    then(ctx.session, "channel notices", _follow_moved, (ctx, case))
 
 
 def follow(ctx: Any, case: Case) -> bool:
@@ -75,8 +74,7 @@ def _reminders(ctx: Any, case: Case) -> None:
                        target=original.target, payload=reply.to_json(), replaces_id=original.id)
 
 
-@event.listens_for(Session, "before_commit")
-def _follow_moved(session: Session) -> None:
-    pending = session.info.pop(_MOVED, None)
-    for ctx, case in (pending or {}).values():
+def _follow_moved(_session: Session, moves: list[tuple[Any, Case]]) -> None:
+    latest = {case.id: (ctx, case) for ctx, case in moves}  # a case that moved twice: one update
+    for ctx, case in latest.values():
         follow(ctx, case)

@@ -222,9 +222,10 @@ def build(facts: list[CaseFacts], frame: Frame, edits: list[Edit], previous: lis
             rest.insert(min(len(rest), (by_case[item.case.id].position or 1) - 1), item)
         agenda.sections[section] = rest
     agenda.late_steps = [(i, late_by_case[i.case.id]) for i in agenda.items() if i.case.id in late_by_case]
-    for track, org in frame.proposals:  # a family's persons on their own tracks count too
-        refs = tuple(i.case.ref for i in agenda.items()
-                     if i.case.track == track or any(p.track == track for p in i.case.persons))
-        if refs:
-            agenda.proposals.append(Proposal(org, track, refs))
+    if frame.proposals:  # a family's persons on their own tracks count too
+        on_track = [(i.case.ref, {i.case.track, *(p.track for p in i.case.persons)}) for i in agenda.items()]
+        for track, org in frame.proposals:
+            refs = tuple(ref for ref, tracks in on_track if track in tracks)
+            if refs:
+                agenda.proposals.append(Proposal(org, track, refs))
     return agenda

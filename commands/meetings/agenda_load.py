@@ -90,58 +90,67 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
                         func.max(case((col(FollowUp.kind).in_(QUIET_KINDS), 0), else_=1)).label("busy"))
                  .where(col(FollowUp.state).in_(LIVE), col(FollowUp.case_id).in_(scope))
                  .group_by(col(FollowUp.case_id)).subquery())
-    # pseudonym:age per person, so the agenda shows each person's age in the order of the pseudonyms; a family's
-    # persons with their own track, relation and authority (pseudonym|age|track|relation|org each)
+    # each person as pseudonym|age|track|relation|org: the agenda shows each person's age in the order of the
+    # pseudonyms, and a family's persons with their own track, relation and authority
     person = (col(Subject.pseudonym) + "|" + col(Subject.age_band) + "|" + func.coalesce(col(Subject.track), "")
               + "|" + func.coalesce(col(Subject.relation), "") + "|" + func.coalesce(col(Subject.responsible_org), ""))
-    subjects = (select(Subject.case_id.label("cid"),  # type: ignore[attr-defined]
-                       _concat(session, col(Subject.pseudonym).concat(":").concat(col(Subject.age_band)))
-                       .label("names"), _concat(session, person).label("persons"))
+    subjects = (select(Subject.case_id.label("cid"), _concat(session, person).label("persons"))  # type: ignore[attr-defined]
                 .where(col(Subject.case_id).in_(scope)).group_by(col(Subject.case_id)).subquery())
     stmt = (select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
                    _raw(Case.received_at), _raw(Case.deadline_at), _raw(Case.referred_at),
-                   subjects.c.names, subjects.c.persons, checks.c.done, checks.c.found, _raw(events.c.reviewed),
+                   subjects.c.persons, checks.c.done, checks.c.found, _raw(events.c.reviewed),
                    _raw(events.c.last), _raw(offers.c.since), _raw(followups.c.reoffer), _raw(followups.c.next_due),
                    followups.c.busy)
             .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
             .outerjoin(checks, checks.c.cid == col(Case.id)).outerjoin(offers, offers.c.cid == col(Case.id))
             .outerjoin(followups, followups.c.cid == col(Case.id)).where(*where))
-    at = _as_is if session.get_bind().dialect.name == "postgresql" else _as_utc_text
-    return [CaseFacts(cid, ref, state, severity, track, org, at(received), at(deadline),  # type: ignore[arg-type]
-                      at(referred), *_people(names), done or 0, bool(found), at(reviewed), at(last),
-                      at(since), at(reoffer), bool(busy) or since is not None, at(next_due), _persons(persons))
-            for (cid, ref, state, severity, track, org, received, deadline, referred, names, persons, done, found,
-                 reviewed, last, since, reoffer, next_due, busy) in session.connection().execute(stmt)]
+    rows = session.connection().execute(stmt).all()
+    if session.get_bind().dialect.name != "postgresql":  # PostgreSQL's timestamptz arrives aware already
+        at = _as_utc_text
+        rows = [(*row[:6], at(row[6]), at(row[7]), at(row[8]), *row[9:12], at(row[12]), at(row[13]), at(row[14]),
+                 at(row[15]), at(row[16]), row[17]) for row in rows]
+    facts = []
+    for (cid, ref, state, severity, track, org, received, deadline, referred, persons, done, found,
+         reviewed, last, since, reoffer, next_due, busy) in rows:
+        pseudonyms, ages, family = _people(persons)
+        facts.append(CaseFacts(cid, ref, state, severity, track, org, received, deadline, referred,  # type: ignore[arg-type]
+                               pseudonyms, ages, done or 0, bool(found), reviewed, last, since, reoffer,
+                               bool(busy) or since is not None, next_due, family))
+    return facts
 
 
-def _persons(joined: str | None) -> tuple[Person, ...]:
-    """A family's persons (pseudonym|age|track|relation|org each), in pseudonym order like `pseudonyms`."""
-    if not joined or "," not in joined:
-        return ()  # one person: the case's own line says it all
-    found = []
-    for part in sorted(joined.split(",")):
-        pseudonym, age, track, relation, org = (part.split("|") + [""] * 5)[:5]
-        found.append(Person(pseudonym, age, track or None, relation or None, org or None))
-    return tuple(found)
-
-
-def load_disclosures(session: Session, agenda: Agenda, since: datetime | None) -> None:
+def load_disclosures(session: Session, meeting: Meeting, adhoc: bool, agenda: Agenda, since: datetime | None
+                     ) -> None:
     """One query (none for an empty agenda): each case's disclosures since the previous meeting, as the
-    recipient org and the categories — never a note."""
-    ids = [item.case.id for item in agenda.items()]
+    recipient org and the categories — never a note. Read for the meeting's cases by the same filter as the
+    facts (a list of thousands of ids would cost more to send than the rows it leaves out) and kept for the
+    cases on the agenda."""
+    ids = {item.case.id for item in agenda.items()}
     if not ids:
         return
-    stmt = select(Disclosure.case_id, Disclosure.org, Disclosure.categories).where(col(Disclosure.case_id).in_(ids))
+    scope = select(Case.id).where(*_case_filter(meeting, adhoc))
+    stmt = select(Disclosure.case_id, Disclosure.org, Disclosure.categories).where(col(Disclosure.case_id).in_(scope))
     if since is not None:
         stmt = stmt.where(col(Disclosure.at) > since)
     for cid, org, categories in session.exec(stmt.order_by(col(Disclosure.at), col(Disclosure.id))):
-        agenda.disclosed.setdefault(cid, []).append((org, tuple(c for c in categories.split(",") if c)))
+        if cid in ids:
+            agenda.disclosed.setdefault(cid, []).append((org, tuple(c for c in categories.split(",") if c)))
 
 
-def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """`pseudonym:age,…` → the pseudonyms (sorted) and each one's age in the same order."""
-    pairs = [p.partition(":") for p in _split(joined)]
-    return tuple(p[0] for p in pairs), tuple(p[2] for p in pairs)
+def _people(joined: str | None) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Person, ...]]:
+    """`pseudonym|age|track|relation|org,…` → the pseudonyms (sorted; each is 8 characters), each one's age in
+    the same order, and a family's persons in that order (none for a case with one person: the case's own
+    line says it all)."""
+    if not joined:
+        return (), (), ()
+    if "," not in joined:
+        pseudonym, _, rest = joined.partition("|")
+        return (pseudonym,), (rest.partition("|")[0],), ()
+    persons = []
+    for part in sorted(joined.split(",")):
+        pseudonym, age, track, relation, org = (part.split("|") + [""] * 5)[:5]
+        persons.append(Person(pseudonym, age, track or None, relation or None, org or None))
+    return tuple(p.pseudonym for p in persons), tuple(p.age for p in persons), tuple(persons)
 
 
 def load_late_steps(session: Session, meeting: Meeting, adhoc: bool, now: datetime) -> list[LateStep]:
@@ -228,5 +237,5 @@ def build_for(session: Session, meeting: Meeting, now: datetime, review_days: in
     with _collector_paused():
         agenda = build(load_facts(session, meeting, frame.adhoc), frame, edits, previous,
                        load_late_steps(session, meeting, frame.adhoc, now))
-    load_disclosures(session, agenda, frame.previous_start)
+    load_disclosures(session, meeting, frame.adhoc, agenda, frame.previous_start)
     return agenda

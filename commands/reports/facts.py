@@ -1,8 +1,9 @@
-"""One function derives a case's report facts from what is stored about it; it runs in the transaction of
-every change (any use case that writes a timeline event touches its case), and the migration that created
-the fact store ran it over every case stored then. See docs/reports.md.
+"""One function derives a case's report facts from what is stored about it. Every change to a case says so
+(`touch`, from `add_event`: any use case that writes a timeline event touches its case); the unit of work then
+derives the touched cases' facts again just before it commits (storage.db.UnitOfWork), in the same
+transaction, and writes only what differs from the stored rows. See docs/reports.md.
 
-The loader selects named columns only (never whole ORM rows), so the same code serves that migration.
+The migrations that filled the fact store carry frozen copies of this derivation (storage/migrations/frozen/).
 """
 
 from __future__ import annotations
@@ -11,20 +12,33 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from storage.db import then
 from storage.enums import VISITATION_HOURS, Severity
 from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep, ReportSubject
 from storage.models import Case, CaseEvent, Engagement, Offer, Subject
 from storage.profile.tables import CaseStep
+from storage.types import UTCDateTime
 
-_TOUCHED = "report_facts.touched"
-_TZ = "report_facts.tz"
 C, S, OF, E, V, ST = (Case.__table__.c, Subject.__table__.c, Offer.__table__.c,  # type: ignore[attr-defined]
                       Engagement.__table__.c, CaseEvent.__table__.c, CaseStep.__table__.c)  # type: ignore[attr-defined]
 
@@ -36,50 +50,78 @@ class Inputs:
     offers: list[Any] = field(default_factory=list)
     engagements: list[Any] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
-    steps: list[Any] | None = None  # None: not read (a migration older than the steps' table)
+    steps: list[Any] | None = None  # None: not read, and the stored step facts are left alone
+    stored: dict[str, Any] | None = None  # the case's stored fact row; None: its facts were never written
 
 
 @dataclass
 class Facts:
     case: dict[str, Any]
+    stored: dict[str, Any] | None  # the stored case row (Inputs.stored)
     subjects: list[dict[str, Any]]
     offers: list[dict[str, Any]]
     engagements: list[dict[str, Any]]
     steps: list[dict[str, Any]] | None = None  # None: leave the step facts alone
 
 
-def load(conn: Connection | Session, case_ids: Iterable[int], steps: bool = True) -> list[Inputs]:
-    """Everything `derive` reads, for these cases, in six queries."""
+def _part(name: str, pos: Any, case_id: Any, num: Any = None, s1: Any = None, s2: Any = None, s3: Any = None,
+          s4: Any = None, t1: Any = None, t2: Any = None):  # noqa: ANN202
+    """One branch of the loader's UNION ALL: every table's rows in the same ten columns."""
+    def typed(value: Any, type_: Any) -> Any:
+        return type_coerce(null(), type_) if value is None else value
+    return select(literal_column(f"'{name}'").label("part"), typed(pos, Integer()).label("pos"),
+                  typed(case_id, Integer()).label("case_id"), typed(num, Integer()).label("num"),
+                  *(typed(v, String()).label(f"s{i}") for i, v in enumerate((s1, s2, s3, s4), start=1)),
+                  typed(t1, UTCDateTime()).label("t1"), typed(t2, UTCDateTime()).label("t2"))
+
+
+def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
+    """Everything `derive` reads, and the stored case fact row, for these cases: two queries (the case rows,
+    then their subjects, offers, engagements, events and steps in one UNION ALL)."""
     ids = sorted(set(case_ids))
     if not ids:
         return []
+    rc = ReportCase.__table__  # type: ignore[attr-defined]
     cases = conn.execute(select(C.id, C.fact_key, C.received_at, C.severity, C.track, C.source, C.district,
-                                C.basis, C.level, C.indicators, C.closed_at, C.close_reason)
-                         .where(C.id.in_(ids), C.fact_key.is_not(None))).all()
-    found = {row.id: Inputs(row) for row in cases}
+                                C.basis, C.level, C.indicators, C.closed_at, C.close_reason,
+                                *(col.label(f"stored_{col.name}") for col in rc.c))
+                         .outerjoin(rc, rc.c.fact_key == C.fact_key)
+                         .where(C.id.in_(ids), C.fact_key.is_not(None))).mappings().all()
+    found = {}
+    for row in cases:
+        stored = {col.name: row[f"stored_{col.name}"] for col in rc.c}
+        found[row["id"]] = Inputs(SimpleNamespace(**{k: v for k, v in row.items() if not k.startswith("stored_")}),
+                                  steps=[], stored=stored if stored["fact_key"] is not None else None)
     if not found:
         return []
     keys = list(found)
-    for row in conn.execute(select(S.id, S.case_id, S.age_band, S.track, S.relation, S.responsible_org)
-                            .where(S.case_id.in_(keys))
-                            .order_by(S.id)):
-        found[row.case_id].subjects.append(row)
-    for row in conn.execute(select(OF.id, OF.case_id, OF.subject_id, OF.kind, OF.state, OF.offered_at,
-                                   OF.responded_at).where(OF.case_id.in_(keys)).order_by(OF.id)):
-        found[row.case_id].offers.append(row)
-    for row in conn.execute(select(E.id, E.case_id, E.subject_id, E.kind, E.started_at, E.ended_at, E.result)
-                            .where(E.case_id.in_(keys)).order_by(E.id)):
-        found[row.case_id].engagements.append(row)
-    for row in conn.execute(select(V.id, V.case_id, V.at, V.kind, V.data)
-                            .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome", "severity")))
-                            .order_by(V.id)):
-        found[row.case_id].events.append(row)
-    if steps:
-        for inputs in found.values():
-            inputs.steps = []
-        for row in conn.execute(select(ST.id, ST.case_id, ST.n, ST.due_at, ST.state, ST.done_at)
-                                .where(ST.case_id.in_(keys), ST.profile_version.is_not(None)).order_by(ST.n)):
-            found[row.case_id].steps.append(row)  # type: ignore[union-attr]
+    parts = union_all(
+        _part("subject", S.id, S.case_id, None, S.age_band, S.track, S.relation, S.responsible_org)
+        .where(S.case_id.in_(keys)),
+        _part("offer", OF.id, OF.case_id, OF.subject_id, OF.kind, OF.state, t1=OF.offered_at, t2=OF.responded_at)
+        .where(OF.case_id.in_(keys)),
+        _part("engagement", E.id, E.case_id, E.subject_id, E.kind, E.result, t1=E.started_at, t2=E.ended_at)
+        .where(E.case_id.in_(keys)),
+        _part("event", V.id, V.case_id, None, V.kind, V.data, t1=V.at)
+        .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome", "severity"))),
+        _part("step", ST.n, ST.case_id, ST.id, ST.state, t1=ST.due_at, t2=ST.done_at)
+        .where(ST.case_id.in_(keys), ST.profile_version.is_not(None)),
+    ).order_by("part", "pos")
+    for r in conn.execute(parts):
+        into = found[r.case_id]
+        if r.part == "subject":
+            into.subjects.append(SimpleNamespace(id=r.pos, age_band=r.s1, track=r.s2, relation=r.s3,
+                                                 responsible_org=r.s4))
+        elif r.part == "offer":
+            into.offers.append(SimpleNamespace(id=r.pos, subject_id=r.num, kind=r.s1, state=r.s2, offered_at=r.t1,
+                                               responded_at=r.t2))
+        elif r.part == "engagement":
+            into.engagements.append(SimpleNamespace(id=r.pos, subject_id=r.num, kind=r.s1, result=r.s2,
+                                                    started_at=r.t1, ended_at=r.t2))
+        elif r.part == "event":
+            into.events.append(SimpleNamespace(id=r.pos, kind=r.s1, data=r.s2, at=r.t1))
+        else:
+            into.steps.append(SimpleNamespace(n=r.pos, state=r.s1, due_at=r.t1, done_at=r.t2))  # type: ignore[union-attr]
     return [found[i] for i in keys]
 
 
@@ -144,50 +186,98 @@ def derive(src: Inputs, tz: ZoneInfo) -> Facts:
     steps = None if src.steps is None else [
         {"fact_key": c.fact_key, "n": st.n, "due_at": _aware(st.due_at), "due_on": _day(_aware(st.due_at), tz),
          "state": st.state, "done_at": _aware(st.done_at) if st.state != "open" else None} for st in src.steps]
-    return Facts(case, subjects, offers, engagements, steps)
+    return Facts(case, src.stored, subjects, offers, engagements, steps)
+
+
+FactTable = type[ReportSubject] | type[ReportOffer] | type[ReportEngagement] | type[ReportStep]
+CHILDREN: tuple[tuple[str, FactTable], ...] = (("subjects", ReportSubject), ("offers", ReportOffer),
+                                               ("engagements", ReportEngagement), ("steps", ReportStep))
+
+
+def _stored_children(conn: Connection | Session, keys: list[str], tables: list[FactTable]) -> dict[tuple, list]:
+    """The stored rows of these cases, per (table, fact_key), in the order they were written."""
+    found: dict[tuple, list] = {}
+    for table in tables:
+        t = table.__table__  # type: ignore[attr-defined]
+        for row in conn.execute(select(t).where(t.c.fact_key.in_(keys)).order_by(t.c.id)).mappings():
+            found.setdefault((table, row["fact_key"]), []).append(dict(row))
+    return found
+
+
+def _same(stored: dict[str, Any], derived: dict[str, Any]) -> bool:
+    return all(stored.get(name) == value for name, value in derived.items())
 
 
 def write(conn: Connection | Session, all_facts: list[Facts]) -> None:
-    """Replace the fact rows of these cases (a case's facts are always derived whole)."""
-    keys = [f.case["fact_key"] for f in all_facts]
-    if not keys:
+    """Make the stored fact rows of these cases what was derived, writing only the difference: a row that
+    is new is inserted, one that is gone deleted, one that changed updated (a case's rows are matched in the
+    order they were written: its subjects' places, its offers, engagements and steps in the order made)."""
+    if not all_facts:
         return
-    for table in (ReportSubject, ReportOffer, ReportEngagement, ReportCase):
-        conn.execute(delete(table).where(table.fact_key.in_(keys)))  # type: ignore[attr-defined]
-    stepped = [f for f in all_facts if f.steps is not None]
-    if stepped:
-        conn.execute(delete(ReportStep).where(ReportStep.fact_key.in_([f.case["fact_key"] for f in stepped])))  # type: ignore[attr-defined]
-        if rows := [r for f in stepped for r in f.steps or []]:
-            conn.execute(insert(ReportStep), rows)
-    conn.execute(insert(ReportCase), [f.case for f in all_facts])
-    for table, rows in ((ReportSubject, [r for f in all_facts for r in f.subjects]),
-                        (ReportOffer, [r for f in all_facts for r in f.offers]),
-                        (ReportEngagement, [r for f in all_facts for r in f.engagements])):
+    keys = [f.case["fact_key"] for f in all_facts]
+    stored_cases = {f.case["fact_key"]: f.stored for f in all_facts if f.stored is not None}
+    inserts: dict[Any, list[dict[str, Any]]] = {}
+    updates: dict[Any, list[dict[str, Any]]] = {}
+    deletes: dict[Any, list[Any]] = {}
+    for f in all_facts:
+        old = stored_cases.get(f.case["fact_key"])
+        if old is None:
+            inserts.setdefault(ReportCase, []).append(f.case)
+        elif not _same(old, f.case):
+            updates.setdefault(ReportCase, []).append(f.case)
+    # A case with no stored row has no stored rows in the other tables either (its facts are written whole).
+    known = [k for k in keys if k in stored_cases]
+    tables = [table for name, table in CHILDREN if any(getattr(f, name) is not None for f in all_facts)]
+    stored = _stored_children(conn, known, tables) if known else {}
+    for f in all_facts:
+        for name, table in CHILDREN:
+            derived = getattr(f, name)
+            if derived is None:  # not derived (a migration older than the table): left alone
+                continue
+            old_rows = stored.get((table, f.case["fact_key"]), [])
+            for old, new in zip(old_rows, derived, strict=False):
+                if not _same(old, new):
+                    updates.setdefault(table, []).append({**new, "id": old["id"]})
+            inserts.setdefault(table, []).extend(derived[len(old_rows):])
+            deletes.setdefault(table, []).extend(old["id"] for old in old_rows[len(derived):])
+    for table, ids in deletes.items():
+        if ids:
+            t = table.__table__  # type: ignore[attr-defined]
+            conn.execute(delete(t).where(t.c.id.in_(ids)))
+    for table, rows in updates.items():
+        t = table.__table__  # type: ignore[attr-defined]
+        key = "fact_key" if table is ReportCase else "id"
+        for shape in _by_shape(rows):
+            names = [name for name in shape[0] if name != key]
+            conn.execute(update(t).where(t.c[key] == bindparam("v_key"))
+                         .values({name: bindparam(f"v_{name}") for name in names}),
+                         [{"v_key": row[key], **{f"v_{name}": row[name] for name in names}} for row in shape])
+    for table, rows in inserts.items():
         if rows:
             conn.execute(insert(table), rows)
 
 
-def refresh(conn: Connection | Session, case_ids: Iterable[int], tz: ZoneInfo, steps: bool = True) -> int:
-    inputs = load(conn, case_ids, steps)
+def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rows with the same columns go in one executemany."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
+    return list(shapes.values())
+
+
+def refresh(conn: Connection | Session, case_ids: Iterable[int], tz: ZoneInfo) -> int:
+    """Derive these cases' facts again and store the difference."""
+    inputs = load(conn, case_ids)
     write(conn, [derive(i, tz) for i in inputs])
     return len(inputs)
 
 
 def touch(session: Session, case_id: int | None, tz: ZoneInfo) -> None:
-    """This case changed in this transaction: its facts are derived again just before the commit."""
+    """This case changed: its facts are derived again when the unit of work commits (storage.db.UnitOfWork)."""
     if case_id is not None:
-        session.info.setdefault(_TOUCHED, set()).add(case_id)
-        session.info[_TZ] = tz
+        then(session, "report facts", lambda s, ids: _refresh_touched(s, ids, tz), case_id)
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    touched = session.info.pop(_TOUCHED, None)
-    if touched:
-        session.flush()
-        refresh(session, touched, session.info.get(_TZ) or ZoneInfo("Europe/Copenhagen"))
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
+def _refresh_touched(session: Session, case_ids: list[int], tz: ZoneInfo) -> None:
+    session.flush()
+    refresh(session, case_ids, tz)

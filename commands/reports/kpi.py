@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.enums import Severity, Track
@@ -31,12 +31,12 @@ class Ratio:
     pending: int = 0
     target: float = 1.0
 
-    def add(self, verdict: bool | None) -> None:
+    def add(self, verdict: bool | None, times: int = 1) -> None:
         if verdict is None:
-            self.pending += 1
+            self.pending += times
         else:
-            self.den += 1
-            self.num += int(verdict)
+            self.den += times
+            self.num += times * int(verdict)
 
     @property
     def pct(self) -> float | None:
@@ -103,36 +103,46 @@ def step_verdict(state: str, due_at: datetime, done_at: datetime | None, now: da
     return False if now > due_at else None
 
 
+def _n(condition: Any) -> Any:
+    """How many of the grouped rows meet `condition` (SQL; the same on SQLite and PostgreSQL)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInfo,
             targets: dict[str, float] | None = None) -> Kpis:
-    """Six queries, whatever the number of cases. `targets`: the unit profile's (default: Copenhagen's)."""
+    """A fixed number of queries whatever the number of cases, counted in the database (GROUP BY): only the
+    declined offers' histories come back as rows. `targets`: the unit profile's (default: Copenhagen's)."""
     k = Kpis(start, end)
     k.ratios = {name: Ratio(target=(targets or {}).get(name, TARGETS[name])) for name in KPI_NAMES}
     k.visitation_by_severity = {s.value: Ratio(target=1.0) for s in Severity}
-    cases = session.execute(select(*CASE.c).where(CASE.c.received_on.between(start, end))).all()
-    k.concerns = len(cases)
-    k.courses = sum(1 for c in cases if c.referred_at is not None)
-    taken_over = set(session.execute(select(ReportTakeover.fact_key).join(  # type: ignore[call-overload]
-        ReportCase, ReportCase.fact_key == ReportTakeover.fact_key).where(
-        ReportCase.received_on.between(start, end))).scalars())  # type: ignore[attr-defined]
-    k.taken_over = len(taken_over)
+    c = CASE.c
+    referred, still_open = c.referred_at.is_not(None), c.closed_on.is_(None)
+    taken_over = c.fact_key.in_(select(ReportTakeover.fact_key))
+    # visitation_verdict in SQL; closed without referral (no local action needed) and taken over (the
+    # visitation happened before koordinator) are not counted
+    counted = and_(or_(referred, still_open), ~taken_over)
+    met = and_(referred, c.deadline_met.is_(True))
+    missed = or_(and_(referred, c.deadline_met.is_not(True)), and_(~referred, still_open, c.deadline_at < now))
+    waiting = and_(~referred, still_open, c.deadline_at >= now)
+    for severity, concerns, courses, taken, n_met, n_missed, n_waiting in session.execute(
+            select(c.severity, func.count(), _n(referred), _n(taken_over), _n(and_(counted, met)),
+                   _n(and_(counted, missed)), _n(and_(counted, waiting)))
+            .where(c.received_on.between(start, end)).group_by(c.severity).order_by(c.severity)):
+        k.concerns += concerns
+        k.courses += courses
+        k.taken_over += taken
+        for ratio in (k.ratios["visitation"], k.visitation_by_severity.setdefault(severity, Ratio())):
+            ratio.add(True, n_met)
+            ratio.add(False, n_missed)
+            ratio.add(None, n_waiting)
     k.advice = session.execute(select(func.count()).select_from(ReportContact).where(
         ReportContact.received_on.between(start, end), ReportContact.promoted_on.is_(None))).scalar_one()  # type: ignore[union-attr,attr-defined]
-    for c in cases:
-        if c.referred_at is None and c.closed_on is not None:
-            continue  # closed without referral: no local action was needed
-        if c.fact_key in taken_over:
-            continue  # taken over: its visitation happened before koordinator
-        verdict = visitation_verdict(c, now)
-        k.ratios["visitation"].add(verdict)
-        k.visitation_by_severity.setdefault(c.severity, Ratio()).add(verdict)
     k.open_now = session.execute(select(func.count()).select_from(ReportCase)
                                  .where(ReportCase.closed_on.is_(None))).scalar_one()  # type: ignore[union-attr]
-    offered = session.execute(select(ReportOffer.response).where(
-        ReportOffer.offered_on.between(start, end), ReportOffer.kind.in_(COURSES))).scalars().all()  # type: ignore[attr-defined]
-    for response in offered:
+    for response, times in session.execute(select(OFFER.c.response, func.count()).where(
+            OFFER.c.offered_on.between(start, end), OFFER.c.kind.in_(COURSES)).group_by(OFFER.c.response)):
         if response != "withdrawn":
-            k.ratios["acceptance"].add(None if response == "pending" else response == "accepted")
+            k.ratios["acceptance"].add(None if response == "pending" else response == "accepted", times)
     declined_keys = (select(ReportOffer.fact_key).where(
         ReportOffer.response == "declined", ReportOffer.kind.in_(COURSES),  # type: ignore[attr-defined]
         ReportOffer.responded_on.between(start, end)))  # type: ignore[union-attr]
@@ -150,17 +160,22 @@ def compute(session: Session, start: date, end: date, now: datetime, tz: ZoneInf
         k.ratios["reoffer_6m"].add(v6)
     # the seed's 70 % targets: completed mentor courses only (a course ended before results were recorded
     # has none and counts as completed, as it did then; dropped out, moved and other are left out)
-    ended = session.execute(select(*ENGAGEMENT.c).where(
-        ENGAGEMENT.c.ended_on.between(start, end), ENGAGEMENT.c.kind == "mentor",
-        or_(ENGAGEMENT.c.result.is_(None), ENGAGEMENT.c.result == "completed"))).all()
-    for g in ended:
-        k.ratios["education_12m"].add(g.in_education_12m)
-        k.ratios["not_at_risk_6m"].add(g.not_at_risk_6m)
+    g = ENGAGEMENT.c
+    for education, not_at_risk, times in session.execute(
+            select(g.in_education_12m, g.not_at_risk_6m, func.count()).where(
+                g.ended_on.between(start, end), g.kind == "mentor", or_(g.result.is_(None), g.result == "completed"))
+            .group_by(g.in_education_12m, g.not_at_risk_6m)):
+        k.ratios["education_12m"].add(None if education is None else bool(education), times)
+        k.ratios["not_at_risk_6m"].add(None if not_at_risk is None else bool(not_at_risk), times)
     k.steps_by_track = {t.value: Ratio() for t in Track}
-    steps = session.execute(select(ReportStep.state, ReportStep.due_at, ReportStep.done_at, ReportCase.track)
-                            .join(ReportCase, ReportCase.fact_key == ReportStep.fact_key)
-                            .where(ReportStep.due_on.between(start, end), ReportStep.state != "skipped")  # type: ignore[union-attr]
-                            ).all()
-    for state, due_at, done_at, track in steps:
-        k.steps_by_track.setdefault(track, Ratio()).add(step_verdict(state, due_at, done_at, now))
+    st = ReportStep.__table__.c  # type: ignore[attr-defined]
+    on_time = case((and_(st.state == "done", st.done_at.is_not(None)), case((st.done_at <= st.due_at, 1), else_=0)),
+                   (st.due_at < now, 0), else_=None)  # step_verdict in SQL: 1 on time, 0 late, NULL pending
+    steps = (select(c.track, on_time.label("verdict")).select_from(ReportStep.__table__)  # type: ignore[attr-defined]
+             .join(CASE, c.fact_key == st.fact_key)
+             .where(st.due_on.between(start, end), st.state != "skipped").subquery())
+    for track, verdict, times in session.execute(
+            select(steps.c.track, steps.c.verdict, func.count())
+            .group_by(steps.c.track, steps.c.verdict).order_by(steps.c.track)):
+        k.steps_by_track.setdefault(track, Ratio()).add(None if verdict is None else bool(verdict), times)
     return k

@@ -95,3 +95,36 @@ def test_any_report_arguments_get_an_answer_never_a_crash(svc, which: str, year:
     with unit_of_work(svc.engine) as session:
         audited = session.exec(sm_select(AuditEntry).where(col(AuditEntry.action).like("report.%"))).all()
     assert all(a.result == "ok" for a in audited)
+
+
+def test_the_facts_written_as_a_difference_are_the_facts_derived_whole(svc, clock) -> None:
+    """Every command wrote only what changed; the result is what deriving every case from scratch gives, and
+    deriving again when nothing changed writes nothing."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import event
+
+    from commands.reports import facts
+    from storage.models import Case
+
+    Year(svc, clock).build()
+    as_written = fact_rows(svc)
+    tz = ZoneInfo("Europe/Copenhagen")
+    with unit_of_work(svc.engine) as session:
+        ids = list(session.exec(sm_select(Case.id)).all())
+        written: list[str] = []
+
+        def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+            written.append(statement.split()[0].upper())
+
+        event.listen(svc.engine, "before_cursor_execute", note)
+        try:
+            facts.refresh(session, ids, tz)
+        finally:
+            event.remove(svc.engine, "before_cursor_execute", note)
+    assert written and set(written) <= {"BEGIN", "SELECT"}  # read, compared, nothing written
+    with unit_of_work(svc.engine) as session:
+        for table in (*FACT_TABLES, "report_step"):
+            session.exec(text(f"DELETE FROM {table}"))  # type: ignore[call-overload]
+        facts.refresh(session, ids, tz)
+    assert fact_rows(svc) == as_written
