@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import re
 
@@ -52,7 +53,7 @@ def test_the_markdown_is_plain_text_and_a_second_export_never_links_the_first_on
     names = {a.filename for a in first.attachments[1:]}
     assert all(f"]({name})" in text for name in names)
     with unit_of_work(year.svc.engine) as session:  # other figures: one more concern in July
-        fact = session.exec(select(ReportCase).where(ReportCase.received_on >= "2026-06-01")).first()
+        fact = session.exec(select(ReportCase).where(ReportCase.received_on >= dt.date(2026, 6, 1))).first()
         assert fact is not None
         fact.received_on = fact.received_on.replace(month=7, day=15)
         session.add(fact)
