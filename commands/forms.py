@@ -15,8 +15,20 @@ from commands.parsing import local_datetime, resolve
 from commands.registry import COMMANDS, CommandForm, Field
 from commands.reply import Form, FormField
 from commands.tokenizer import Args
-from storage.enums import AgeBand, CloseReason, Level, OfferKind, Role, Severity, Track
+from storage.enums import (
+    AgeBand,
+    CloseReason,
+    CourseResult,
+    DisclosureCategory,
+    Level,
+    OfferKind,
+    Relation,
+    Role,
+    Severity,
+    Track,
+)
 from storage.models import Case, Meeting, Member, Subject
+from storage.profile.schema import ANCHORS, ROLES
 from storage.pseudonym import format_pseudonym
 
 Choices = tuple[tuple[str, ...], tuple[str, ...]]  # codes, and the words shown for them
@@ -77,6 +89,22 @@ def _invited(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
             tuple(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in rows))
 
 
+def _steps(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
+    """A track's work procedure as a select of its steps (the track typed after the command, in any words)."""
+    from commands.profile.procedures import track_of
+
+    track = track_of(context.get("track"))
+    steps = ctx.profile.steps(track.value) if track is not None else ()
+    return (tuple(str(n) for n in range(1, len(steps) + 1)),
+            tuple(f"{n}. {s.title.get(ctx.lang)}" for n, s in enumerate(steps, start=1)))
+
+
+def _responsible(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
+    """Who does a procedure's step: a role in the case (the owner, …) or one of the unit's orgs."""
+    codes = (*ROLES, *ctx.profile.org_codes())
+    return codes, tuple(ctx.t(f"procedure.role.{c}") if c in ROLES else ctx.label("org", c) for c in codes)
+
+
 def _years(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
     year = ctx.now().astimezone(ctx.tz).year
     codes = tuple(str(y) for y in range(year, year - 5, -1))
@@ -86,6 +114,7 @@ def _years(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
 # Choices whose words are the forms' own (`form.choice.<kind>.<code>` in the catalogs).
 WORD_CHOICES: dict[str, tuple[str, ...]] = {
     "answer": ("accepted", "declined"), "yes_no": ("yes", "no"), "holidays": ("skip", "next_workday"),
+    "import_check": ("yes", "no"),
     "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS,
     "interval": ("1", "2", "3", "4"),
 }
@@ -93,7 +122,13 @@ CHOICES: dict[str, ChoiceFn] = {
     "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
     "age": _enum("age", tuple(AgeBand)), "level": _enum("level", tuple(Level)),
     "close_reason": _enum("close_reason", tuple(CloseReason)), "offer_kind": _enum("offer_kind", tuple(OfferKind)),
-    "role": _enum("role", tuple(Role)),
+    "role": _enum("role", tuple(Role)), "relation": _enum("relation", tuple(Relation)),
+    "course_result": _enum("course_result", tuple(CourseResult)),
+    "disclosure": _enum("disclosure", tuple(DisclosureCategory)),
+    "anchor": lambda ctx, _case, _context: (ANCHORS, tuple(ctx.t(f"procedure.anchor.{a}") for a in ANCHORS)),
+    "responsible": _responsible, "step": _steps,
+    "open_org": _orgs(lambda ctx: ctx.profile.org_codes(include_archived=False)),
+    "advice_topic": _profile("advice_topic", lambda ctx: ctx.profile.advice_topics),
     "org": _orgs(lambda ctx: ctx.profile.org_codes()), "checking_org": _orgs(lambda ctx: ctx.profile.checking_orgs),
     "source": _profile("source", lambda ctx: ctx.profile.sources),
     "basis": _profile("basis", lambda ctx: ctx.profile.basis_codes()),
@@ -131,7 +166,8 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
         if f.choices in CHOICES:
             options, labels = CHOICES[f.choices](ctx, case, context)
         out.append(FormField(f.name, _label(ctx, f), f.kind, options, f.required, hint,  # type: ignore[arg-type]
-                             option_labels=labels, value=values.get(f.name, f.default)))
+                             never_stored=f.identifier, option_labels=labels, file_types=f.file_types,
+                             value="" if f.identifier else values.get(f.name, f.default)))
     return tuple(out)
 
 

@@ -150,10 +150,10 @@ def test_a_step_added_through_the_form_in_words(svc):
     assert reply.form is not None and reply.form.context == {"track": "adult"}
     responsible = next(f for f in reply.form.fields if f.name == "responsible")
     assert "the case owner" in responsible.option_labels and "SOF" in responsible.options
-    bad = submit(svc, ADMIN, "unit.procedure_add", {"title": "Kontakt jobcentret", "responsible": "owner",
+    bad = submit(svc, ADMIN, "unit.procedure.add", {"title": "Kontakt jobcentret", "responsible": "owner",
                                                     "anchor": "referred", "due": "soon"}, {"track": "adult"})
     assert "due" in bad.errors and "working days" in bad.errors["due"]
-    done = submit(svc, ADMIN, "unit.procedure_add", {"title": "Kontakt jobcentret", "responsible": "SOF",
+    done = submit(svc, ADMIN, "unit.procedure.add", {"title": "Kontakt jobcentret", "responsible": "SOF",
                                                      "anchor": "referred", "due": "2wd", "required": "yes",
                                                      "agenda": "no", "at": "1"}, {"track": "adult"})
     assert done.reply is not None and "1. Kontakt jobcentret — SOF — 2 working days after referral" in done.reply.text

@@ -31,7 +31,8 @@ PSEUDONYM = re.compile(r"\b[A-Z0-9]{8}\b")
 SERIES = 'meeting series add name="Koordineringsmøde" every="hver anden torsdag kl. 9" duration=90m'
 ELEMENTS_1_5 = {"AdaptiveCard", "TextBlock", "FactSet", "ActionSet", "Container", "ColumnSet", "Column", "Image",
                 "Input.Text", "Input.ChoiceSet", "Input.Date", "Input.Time", "Input.Number", "Input.Toggle",
-                "Action.Execute", "Action.ShowCard", "Action.OpenUrl", "Action.Submit"}
+                "Action.Execute", "Action.ShowCard", "Action.OpenUrl", "Action.Submit",
+                "Data.Query"}  # Teams' typeahead over a dataset (a people picker's `choices.data`)
 
 
 def required_arguments(cmd: registry.Command) -> list[str]:
@@ -55,13 +56,14 @@ def commands_needing_a_form() -> list[registry.Command]:
 
 
 def prepare(svc: Services) -> None:
-    """Members, two cases (the first qualified), a fortnightly series (M-2026-001 …)."""
+    """Members, two cases (the first qualified), a fortnightly series (M-2026-001 …), an advice contact."""
     seed(svc)
     for summary in ("Udtaler støtte til IS", "Deler propaganda"):
         ok(svc, f'concern new severity=high track=child age=15-17 source=school district=Valby basis=rpl115 '
                 f'summary="{summary}"')
     ok(svc, "case qualify KE-2026-0001 level=preventive")
     ok(svc, SERIES)
+    ok(svc, 'concern advice source=school topic=signs "Lærer spurgte til tegn"')  # H-2026-0001
 
 
 def ok(svc: Services, text: str, user: str = "ADMIN") -> Reply:
@@ -113,8 +115,9 @@ def check_renderings(svc: Services, form: Form) -> None:
                 assert kind in ELEMENTS_1_5, kind
                 if kind.startswith("Input."):
                     assert node.get("id"), node
-                if kind == "Input.ChoiceSet":
-                    assert node["choices"] and all({"title", "value"} <= set(c) for c in node["choices"]), node
+                if kind == "Input.ChoiceSet":  # static choices, or Teams' typeahead over a dataset (people)
+                    assert node["choices"] or node.get("choices.data", {}).get("type") == "Data.Query", node
+                    assert all({"title", "value"} <= set(c) for c in node["choices"]), node
                 if kind == "Input.Toggle":
                     assert node.get("title"), node
             for value in node.values():
