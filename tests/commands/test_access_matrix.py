@@ -93,6 +93,12 @@ BUTTONS: dict[str, str] = {
     "meeting.pick": "agenda {meeting}",
     "unit.handover": "unit remove <@U_SSP> to=each",
     "concern.advice": "concern advice",
+    "run.decide": "minutes {case} {meeting}",
+    "run.postpone": "agenda postpone {meeting} {case}",
+    "run.unchanged": "agenda unchanged {meeting} {case}",
+    "run.attendance": "meeting attendance {meeting}",
+    "run.view": "meeting run {meeting}",
+    "run.close": "meeting close {meeting}",
 }
 
 FORM_VALUES: dict[str, str] = {
