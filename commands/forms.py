@@ -136,6 +136,7 @@ CHOICES: dict[str, ChoiceFn] = {
     "subject": _subjects, "member": members, "year": _years, "invited": _invited,
     **{kind: _words(kind, codes) for kind, codes in WORD_CHOICES.items()},
 }
+LABEL_KINDS = {"checking_org": "org", "open_org": "org"}  # a choice whose words are another kind's
 FIELD_ERRORS = ("bad_time", "bad_datetime", "nonexistent_time")  # `form.<key>`: a usage error said for a field
 
 
@@ -211,13 +212,14 @@ def _names(field: FormField) -> dict[str, tuple[str, ...]]:
             for i, o in enumerate(field.options)}
 
 
-def _one(ctx: Ctx, field: FormField, raw: str) -> str:
-    """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong."""
+def _one(ctx: Ctx, field: FormField, raw: str, kind: str = "") -> str:
+    """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong.
+    `kind`: the catalog's kind of its choices, whose words in every language are taken too (`barn`, `child`)."""
     if field.kind in ("select", "member", "multiselect") and field.options:
         names = _names(field)
         parts = [p for p in raw.split(",") if p.strip()] if field.kind == "multiselect" else [raw.removeprefix("@")]
         try:
-            return ",".join(resolve(field.options, p, field.name, names=names) for p in parts)
+            return ",".join(resolve(field.options, p, field.name, kind, names=names) for p in parts)
         except UsageError as exc:  # the nearest choice as the form shows it
             near = str(exc.params.get("suggestion") or "")
             if near in field.options:
@@ -236,8 +238,8 @@ def _one(ctx: Ctx, field: FormField, raw: str) -> str:
     return raw.strip()
 
 
-def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
-                 ) -> tuple[dict[str, str], dict[str, str]]:
+def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str],
+                 kinds: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Every field of a form at once: required, a choice among its options (code or word), a date, a time."""
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -248,7 +250,7 @@ def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
                 errors[field.name] = ctx.t("form.required")
             continue
         try:
-            clean[field.name] = _one(ctx, field, raw)
+            clean[field.name] = _one(ctx, field, raw, (kinds or {}).get(field.name, ""))
         except UsageError as exc:
             errors[field.name] = _field_error(ctx, exc)
     return clean, errors
@@ -257,7 +259,8 @@ def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
 def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str], context: dict[str, str]
           ) -> tuple[dict[str, str], dict[str, str]]:
     """Every field at once: (the values as the command reads them, errors by field)."""
-    clean, errors = check_fields(ctx, form_fields(ctx, spec, case, context), values)
+    kinds = {f.name: LABEL_KINDS.get(f.choices, f.choices) for f in spec.fields if f.choices}
+    clean, errors = check_fields(ctx, form_fields(ctx, spec, case, context), values, kinds)
     for f in spec.fields:  # a day and a time asked apart are one value for the command
         if f.kind == "datetime" and f"{f.name}_date" in clean and f"{f.name}_time" in clean:
             clean[f.name] = f"{clean.pop(f'{f.name}_date')} {clean.pop(f'{f.name}_time')}"

@@ -157,3 +157,18 @@ def test_a_step_added_through_the_form_in_words(svc):
                                                      "anchor": "referred", "due": "2wd", "required": "yes",
                                                      "agenda": "no", "at": "1"}, {"track": "adult"})
     assert done.reply is not None and "1. Kontakt jobcentret — SOF — 2 working days after referral" in done.reply.text
+
+
+def test_promote_typed_with_its_contact_opens_the_form_only_for_a_contact_that_can_still_be_promoted(svc):
+    seed_admin(svc)
+    ok(svc, ADMIN, ADVICE)
+    form = ok(svc, ADMIN, "concern promote H-2026-0001").form
+    assert form is not None and form.context == {"contact": "H-2026-0001"} and "H-2026-0001" in form.title
+    assert [f.name for f in form.fields] == ["severity", "track", "basis", "age"]
+    missing = run(svc, ADMIN, "concern promote H-2026-0009")
+    assert not missing.ok and missing.form is None and "H-2026-0009 does not exist" in missing.text
+    done = submit(svc, ADMIN, "concern.promote", {"severity": "high", "track": "barn", "basis": "rpl115",
+                                                  "age": "15-17"}, form.context)
+    assert done.reply is not None and "H-2026-0001 is now case KE-2026-0001" in done.reply.text
+    again = run(svc, ADMIN, "concern promote H-2026-0001")
+    assert not again.ok and again.form is None and "already become case KE-2026-0001" in again.text
