@@ -196,6 +196,23 @@ SAME = [
      'unit add <@NEW1> role=member org=POLICE name="Ny"'),
     ("unit.remove", {}, {"user": "BUF1"}, "unit remove <@BUF1>"),
     ("report.annual", {}, {"year": "2026", "format": "csv"}, "report annual year=2026 format=csv"),
+    ("case.severity", {"case": "KE-2026-0001"}, {"severity": "kritisk", "reason": "Ny viden"},
+     'case severity KE-2026-0001 critical reason="Ny viden"'),
+    ("case.release-date", {"case": "KE-2026-0001"}, {"date": "30-6-2027"}, "case release-date KE-2026-0001 2027-06-30"),
+    ("case.disclose", {"case": "KE-2026-0001"}, {"to": "POLICE", "basis": "rpl115", "what": "identity,concern",
+                                                 "note": "Til brug for besøget"},
+     'case disclose KE-2026-0001 to=POLICE basis=rpl115 what=identity,concern "Til brug for besøget"'),
+    ("concern.advice", {}, {"source": "skole", "topic": "signs", "advice": "Rådgivet om samtale"},
+     'concern advice source=school topic=signs "Rådgivet om samtale"'),
+    ("concern.promote", {"contact": "H-2026-0001"}, {"severity": "high", "track": "child", "basis": "rpl115",
+                                                     "age": "15-17"},
+     "concern promote H-2026-0001 severity=high track=child age=15-17 basis=rpl115"),
+    ("unit.procedure.add", {"track": "voksen"}, {"title": "Kontakt jobcentret", "responsible": "SOF",
+                                                 "anchor": "referred", "due": "2wd", "required": "yes", "at": "1"},
+     'unit procedure add voksen "Kontakt jobcentret" responsible=SOF anchor=referred due=2wd required=yes '
+     "agenda=no at=1"),
+    ("unit.procedure.remove", {}, {"track": "child", "n": "1"}, "unit procedure remove child 1"),
+    ("unit.procedure.move", {"track": "child"}, {"n": "1", "place": "2"}, "unit procedure move child 1 place=2"),
 ]
 
 
