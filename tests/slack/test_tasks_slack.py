@@ -36,7 +36,7 @@ async def test_help_and_the_app_home_carry_the_tasks_and_a_click_opens_the_form_
     helped = await reply_to(fake_slack, "help")
     assert "Set up a meeting" in all_text(helped) and "Register a concern" in all_text(helped)
     in_help = task_buttons(helped)
-    assert {"concern", "meeting series add", "case close", "unit add"} <= set(in_help)
+    assert {"concern", "concern advice", "meeting series add", "case close", "unit add"} <= set(in_help)
 
     view = await home(server, fake_slack, "UADMIN")
     on_home = task_buttons(view)
