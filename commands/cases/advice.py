@@ -36,10 +36,10 @@ MAX_TEXT = 4000
 def _contact(ctx: Ctx, raw: str | None) -> AdviceContact:
     ref = (raw or "").strip().upper()
     if not REF.match(ref):
-        raise UsageError("advice_ref", value=(raw or "—")[:30])
+        raise UsageError("advice_ref", value=(raw or "—")[:30], option="contact")
     contact = ctx.session.exec(select(AdviceContact).where(AdviceContact.ref == ref)).first()
     if contact is None:
-        raise UsageError("advice_unknown", ref=ref)
+        raise UsageError("advice_unknown", ref=ref, option="contact")  # `option`: the form's field it is about
     return contact
 
 

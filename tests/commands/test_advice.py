@@ -170,5 +170,10 @@ def test_promote_typed_with_its_contact_opens_the_form_only_for_a_contact_that_c
     done = submit(svc, ADMIN, "concern.promote", {"severity": "high", "track": "barn", "basis": "rpl115",
                                                   "age": "15-17"}, form.context)
     assert done.reply is not None and "H-2026-0001 is now case KE-2026-0001" in done.reply.text
+    opened_bare = ok(svc, ADMIN, "concern promote").form  # the contact asked in the form, checked on its field
+    assert opened_bare is not None and opened_bare.fields[0].name == "contact"
+    wrong = submit(svc, ADMIN, "concern.promote", {"contact": "H-2026-0009", "severity": "high", "track": "child",
+                                                   "basis": "rpl115", "age": "15-17"})
+    assert set(wrong.errors) == {"contact"} and "does not exist" in wrong.errors["contact"]
     again = run(svc, ADMIN, "concern promote H-2026-0001")
     assert not again.ok and again.form is None and "already become case KE-2026-0001" in again.text
