@@ -302,7 +302,7 @@ def field_of(spec: CommandForm, exc: UsageError, values: dict[str, str]) -> str:
     if exc.key in ("missing_case", "bad_case_ref", "unknown_case"):
         return "case"
     for f in spec.fields:
-        if f.name == option:
+        if f.name == option.lower():  # a usage line's word in capitals (N, TRACK) is its field
             return f"{f.name}_date" if f.kind == "datetime" else f.name
     quoted = str(exc.params.get("value") or "").strip()
     if quoted:

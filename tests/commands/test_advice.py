@@ -177,3 +177,14 @@ def test_promote_typed_with_its_contact_opens_the_form_only_for_a_contact_that_c
     assert set(wrong.errors) == {"contact"} and "does not exist" in wrong.errors["contact"]
     again = run(svc, ADMIN, "concern promote H-2026-0001")
     assert not again.ok and again.form is None and "already become case KE-2026-0001" in again.text
+
+
+def test_a_step_number_out_of_range_in_the_procedure_form_is_reported_on_its_field(svc):
+    seed_admin(svc)
+    form = ok(svc, ADMIN, "unit procedure remove").form  # no track yet: the step is typed as a number
+    assert form is not None and [f.name for f in form.fields] == ["track", "n"]
+    wrong = submit(svc, ADMIN, "unit.procedure.remove", {"track": "voksen", "n": "99"})
+    assert set(wrong.errors) == {"n"} and "not a step number" in wrong.errors["n"]
+    steps = ok(svc, ADMIN, "unit procedure remove child").form
+    assert steps is not None and [f.name for f in steps.fields] == ["n"]
+    assert steps.fields[0].options[0] == "1" and steps.fields[0].option_labels[0].startswith("1. ")
