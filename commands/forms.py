@@ -166,6 +166,8 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
         labels: tuple[str, ...] = ()
         if f.choices in CHOICES:
             options, labels = CHOICES[f.choices](ctx, case, context)
+            if not options and not f.required and f.kind in ("select", "multiselect"):
+                continue  # nothing to choose (a unit without districts, a case without persons): not asked
         out.append(FormField(f.name, _label(ctx, f), f.kind, options, f.required, hint,  # type: ignore[arg-type]
                              never_stored=f.identifier, option_labels=labels, file_types=f.file_types,
                              value="" if f.identifier else values.get(f.name, f.default)))

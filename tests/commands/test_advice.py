@@ -188,3 +188,15 @@ def test_a_step_number_out_of_range_in_the_procedure_form_is_reported_on_its_fie
     steps = ok(svc, ADMIN, "unit procedure remove child").form
     assert steps is not None and [f.name for f in steps.fields] == ["n"]
     assert steps.fields[0].options[0] == "1" and steps.fields[0].option_labels[0].startswith("1. ")
+
+
+def test_a_unit_without_districts_is_not_asked_for_one_in_the_advice_form(db_url, clock):
+    from tests.conftest import make_settings, make_svc
+
+    svc = make_svc(make_settings(db_url, unit_profile="denmark-generic"), clock)
+    seed_admin(svc)
+    form = ok(svc, ADMIN, "concern advice").form
+    assert form is not None and [f.name for f in form.fields] == ["source", "topic", "advice"]
+    source, topic = form.fields[0].options[0], form.fields[1].options[0]
+    done = submit(svc, ADMIN, "concern.advice", {"source": source, "topic": topic, "advice": "Rådgivet"})
+    assert done.reply is not None and "H-2026-0001" in done.reply.text
