@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import getpass
 import logging
 import os
@@ -31,7 +32,8 @@ CANCEL = "."
 YES = ("yes", "ja", "y", "j")
 CANCEL_WORDS = ("afbryd", "cancel")
 CLEAR = "-"  # empties a field (Enter keeps what it holds)
-PICKED = ("date", "time", "checkbox")  # kinds a platform offers a picker for; here a hint on what to type
+PICKED = ("date", "time", "checkbox", "file")  # kinds a platform offers a picker for; here a hint on what to type
+BINARY_TYPES = ("xlsx",)  # a file field that takes these gets a file that is not text as `base64:…` (as on Slack)
 SWEEP_SECONDS = 30
 
 
@@ -171,9 +173,10 @@ class Console:
             label += f" ({field.hint})"
         if field.kind in PICKED:
             label += f" ({t(self.lang, f'console.kind.{field.kind}')})"
-        shown = _shown_value(self.lang, field, before) if not field.never_stored else ""
+        secret = field.never_stored and field.kind != "file"  # a file's path is no secret; its content may be
+        shown = _shown_value(self.lang, field, before) if not secret else ""
         prompt = label + (f" [{shown}]" if shown else "") + ": "
-        if field.never_stored and self.secret_prompt is not None:
+        if secret and self.secret_prompt is not None:
             answer = self.secret_prompt(prompt)
         else:
             print(prompt, end="", file=self.out, flush=True)
@@ -181,11 +184,11 @@ class Console:
             if answer is None:
                 return None
             if not sys.stdin.isatty():  # piped: show the answer as typed — never an identifier, only its line end
-                print("" if field.never_stored else answer, file=self.out)
+                print("" if secret else answer, file=self.out)
         answer = answer.strip()
         if answer == CANCEL or answer.lower() in CANCEL_WORDS:
             return None
-        if not answer and not field.never_stored:
+        if not answer and not secret:
             return before
         if answer == CLEAR:
             return ""
@@ -204,8 +207,15 @@ class Console:
                     self.say(t(self.lang, "console.form_cancelled"))
                     return
                 values[field.name] = answer
+            submitted, unread = _with_files(form, values)
+            if unread:
+                for name in unread:
+                    self.say(f"! {next(f.label for f in form.fields if f.name == name)}: "
+                             f"{t(self.lang, 'console.file_unreadable')}")
+                pending = [f for f in form.fields if f.name in unread]
+                continue
             result = submit_form(self.svc, Invocation(user_id=self.user_id, text="", platform="console"),
-                                 form.form_id, values, form.context)
+                                 form.form_id, submitted, form.context)
             if not result.errors:
                 if result.reply is not None:
                     self.show_private(result.reply)
@@ -289,6 +299,29 @@ def print_outbox(svc: Services, out: TextIO) -> int:
             with unit_of_work(svc.engine) as session:
                 outbox.mark_sent_by_id(session, row_id, svc.clock.now(), f"console-{row_id}")
             count += 1
+
+
+def _with_files(form: Form, values: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A file field's answer is a path on this machine: the form gets the file's text (a spreadsheet the field
+    takes: `base64:…`), as a Slack upload would give it; the fields whose file cannot be read."""
+    out, unread = dict(values), []
+    for field in form.fields:
+        path = values.get(field.name, "")
+        if field.kind != "file" or not path:
+            continue
+        try:
+            data = Path(path).expanduser().read_bytes()
+        except OSError:
+            unread.append(field.name)
+            continue
+        try:
+            out[field.name] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            if not set(BINARY_TYPES) & set(field.file_types):
+                unread.append(field.name)
+                continue
+            out[field.name] = "base64:" + base64.b64encode(data).decode("ascii")
+    return out, unread
 
 
 def _shown_value(lang: str, field: FormField, value: str) -> str:

@@ -8,6 +8,7 @@ tests/commands/test_command_forms.py fails when such a command has none. The for
 
 from __future__ import annotations
 
+from commands.cases import advice
 from commands.meetings import rhythm
 from commands.registry import Field as F
 from commands.registry import command_form
@@ -43,7 +44,8 @@ command_form("case step", F("n", "text", True, to="word"), F("what", "select", T
 command_form("case step add", F("title", "text", True, to="text"), F("due", "date", True), title="form.case.step_add")
 command_form("mentor log", SUBJECT, F("text", "multiline", True, to="text", label="form.field.log"),
              F("date", "date"), F("kind", "select", False, "offer_kind"), title="form.mentor.log")
-command_form("mentor end", SUBJECT, F("kind", "select", False, "offer_kind"), title="form.mentor.end")
+command_form("mentor end", SUBJECT, F("result", "select", True, "course_result", label="field.result"),
+             F("kind", "select", False, "offer_kind"), title="form.mentor.end")
 command_form("followup add", F("text", "multiline", True, to="text", label="form.field.followup"),
              F("due", "date", True), title="form.followup.add")
 command_form("minutes", F("meeting", "text", False, to="refopt"),
@@ -72,3 +74,43 @@ command_form("unit add", F("user", "member", True, to="mention", label="form.fie
              F("role", "select", True, "role"), F("org", "select", True, "org"), F("name", "text"),
              title="form.unit.add")
 command_form("unit remove", F("user", "member", True, "member", to="mention"), title="form.unit.remove")
+command_form("case severity", F("severity", "select", True, "severity", to="word", label="field.severity"),
+             F("reason", "multiline", True, label="form.field.hold_reason"), title="form.case.severity")
+command_form("case release-date", F("date", "date", True, to="word", label="field.release"),
+             title="form.case.release_date")
+command_form("case subject set", SUBJECT, F("track", "select", False, "track", label="field.track"),
+             F("relation", "select", False, "relation", label="field.relation"), title="form.case.subject_set")
+command_form("case disclose", F("to", "select", True, "open_org", label="form.field.disclose_to"),
+             F("basis", "select", True, "basis", label="field.basis"),
+             F("what", "multiselect", True, "disclosure", label="form.field.disclosed"),
+             F("subject", "select", False, "subject", label="field.subject"),
+             F("note", "multiline", to="text", label="form.field.disclose_note"), title="form.case.disclose")
+command_form("concern advice", F("source", "select", True, "source", label="field.source"),
+             F("district", "select", False, "district", label="field.district"),
+             F("topic", "select", True, "advice_topic", label="advice.field.topic"),
+             F("advice", "multiline", True, label="advice.field.text", hint="advice.hint.text"),
+             title="advice.form")
+command_form("concern promote", F("contact", "text", True, to="ref", label="form.field.contact"),
+             F("severity", "select", True, "severity", label="field.severity"),
+             F("track", "select", True, "track", label="field.track"),
+             F("basis", "select", True, "basis", label="field.basis"),
+             F("age", "select", True, "age", label="field.age"), title="advice.promote_form", look_up=advice.look_up)
+command_form("unit import cases", F("file", "file", True, label="takeover.field.file", hint="takeover.hint.file",
+                                    file_types=("csv", "xlsx", "txt"), identifier=True),
+             F("check", "select", True, "import_check", default="yes", label="takeover.field.check"),
+             title="takeover.form")
+TRACK = F("track", "select", True, "track", to="ref", label="field.track")
+command_form("unit procedure show", F("track", "select", True, "track", to="word", label="field.track"),
+             title="form.unit.procedure_show")
+command_form("unit procedure add", TRACK, F("title", "text", True, to="text", label="procedure.field.title"),
+             F("title_en", "text", label="procedure.field.title_en"),
+             F("responsible", "select", True, "responsible", label="procedure.field.responsible"),
+             F("anchor", "select", True, "anchor", label="procedure.field.anchor"),
+             F("due", "text", True, label="procedure.field.due", hint="procedure.hint.due"),
+             F("required", "checkbox", label="procedure.field.required"),
+             F("agenda", "checkbox", label="procedure.field.agenda"),
+             F("at", "text", label="procedure.field.at", hint="procedure.hint.at"), title="form.unit.procedure_add")
+command_form("unit procedure remove", TRACK, F("n", "select", True, "step", to="word", label="form.field.n"),
+             title="form.unit.procedure_remove")
+command_form("unit procedure move", TRACK, F("n", "select", True, "step", to="word", label="form.field.n"),
+             F("place", "select", True, "step", label="form.field.place"), title="form.unit.procedure_move")

@@ -15,8 +15,20 @@ from commands.parsing import local_datetime, resolve
 from commands.registry import COMMANDS, CommandForm, Field
 from commands.reply import Form, FormField
 from commands.tokenizer import Args
-from storage.enums import AgeBand, CloseReason, Level, OfferKind, Role, Severity, Track
+from storage.enums import (
+    AgeBand,
+    CloseReason,
+    CourseResult,
+    DisclosureCategory,
+    Level,
+    OfferKind,
+    Relation,
+    Role,
+    Severity,
+    Track,
+)
 from storage.models import Case, Meeting, Member, Subject
+from storage.profile.schema import ANCHORS, ROLES
 from storage.pseudonym import format_pseudonym
 
 Choices = tuple[tuple[str, ...], tuple[str, ...]]  # codes, and the words shown for them
@@ -77,6 +89,22 @@ def _invited(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
             tuple(f"{m.display_name or m.user_id} ({ctx.label('org', m.org)})" for m in rows))
 
 
+def _steps(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
+    """A track's work procedure as a select of its steps (the track typed after the command, in any words)."""
+    from commands.profile.procedures import track_of
+
+    track = track_of(context.get("track"))
+    steps = ctx.profile.steps(track.value) if track is not None else ()
+    return (tuple(str(n) for n in range(1, len(steps) + 1)),
+            tuple(f"{n}. {s.title.get(ctx.lang)}" for n, s in enumerate(steps, start=1)))
+
+
+def _responsible(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
+    """Who does a procedure's step: a role in the case (the owner, …) or one of the unit's orgs."""
+    codes = (*ROLES, *ctx.profile.org_codes())
+    return codes, tuple(ctx.t(f"procedure.role.{c}") if c in ROLES else ctx.label("org", c) for c in codes)
+
+
 def _years(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
     year = ctx.now().astimezone(ctx.tz).year
     codes = tuple(str(y) for y in range(year, year - 5, -1))
@@ -86,6 +114,7 @@ def _years(ctx: Ctx, _case: Case | None, _context: dict[str, str]) -> Choices:
 # Choices whose words are the forms' own (`form.choice.<kind>.<code>` in the catalogs).
 WORD_CHOICES: dict[str, tuple[str, ...]] = {
     "answer": ("accepted", "declined"), "yes_no": ("yes", "no"), "holidays": ("skip", "next_workday"),
+    "import_check": ("yes", "no"),
     "format": ("md", "csv", "pdf"), "step_done": ("done", "skip"), "weekday": WEEKDAYS,
     "interval": ("1", "2", "3", "4"),
 }
@@ -93,7 +122,13 @@ CHOICES: dict[str, ChoiceFn] = {
     "severity": _enum("severity", tuple(Severity)), "track": _enum("track", tuple(Track)),
     "age": _enum("age", tuple(AgeBand)), "level": _enum("level", tuple(Level)),
     "close_reason": _enum("close_reason", tuple(CloseReason)), "offer_kind": _enum("offer_kind", tuple(OfferKind)),
-    "role": _enum("role", tuple(Role)),
+    "role": _enum("role", tuple(Role)), "relation": _enum("relation", tuple(Relation)),
+    "course_result": _enum("course_result", tuple(CourseResult)),
+    "disclosure": _enum("disclosure", tuple(DisclosureCategory)),
+    "anchor": lambda ctx, _case, _context: (ANCHORS, tuple(ctx.t(f"procedure.anchor.{a}") for a in ANCHORS)),
+    "responsible": _responsible, "step": _steps,
+    "open_org": _orgs(lambda ctx: ctx.profile.org_codes(include_archived=False)),
+    "advice_topic": _profile("advice_topic", lambda ctx: ctx.profile.advice_topics),
     "org": _orgs(lambda ctx: ctx.profile.org_codes()), "checking_org": _orgs(lambda ctx: ctx.profile.checking_orgs),
     "source": _profile("source", lambda ctx: ctx.profile.sources),
     "basis": _profile("basis", lambda ctx: ctx.profile.basis_codes()),
@@ -101,6 +136,7 @@ CHOICES: dict[str, ChoiceFn] = {
     "subject": _subjects, "member": members, "year": _years, "invited": _invited,
     **{kind: _words(kind, codes) for kind, codes in WORD_CHOICES.items()},
 }
+LABEL_KINDS = {"checking_org": "org", "open_org": "org"}  # a choice whose words are another kind's
 FIELD_ERRORS = ("bad_time", "bad_datetime", "nonexistent_time")  # `form.<key>`: a usage error said for a field
 
 
@@ -130,8 +166,11 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
         labels: tuple[str, ...] = ()
         if f.choices in CHOICES:
             options, labels = CHOICES[f.choices](ctx, case, context)
+            if not options and not f.required and f.kind in ("select", "multiselect"):
+                continue  # nothing to choose (a unit without districts, a case without persons): not asked
         out.append(FormField(f.name, _label(ctx, f), f.kind, options, f.required, hint,  # type: ignore[arg-type]
-                             option_labels=labels, value=values.get(f.name, f.default)))
+                             never_stored=f.identifier, option_labels=labels, file_types=f.file_types,
+                             value="" if f.identifier else values.get(f.name, f.default)))
     return tuple(out)
 
 
@@ -175,13 +214,14 @@ def _names(field: FormField) -> dict[str, tuple[str, ...]]:
             for i, o in enumerate(field.options)}
 
 
-def _one(ctx: Ctx, field: FormField, raw: str) -> str:
-    """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong."""
+def _one(ctx: Ctx, field: FormField, raw: str, kind: str = "") -> str:
+    """One submitted value, checked and normalised (a code, an ISO date, HH:MM); UsageError when wrong.
+    `kind`: the catalog's kind of its choices, whose words in every language are taken too (`barn`, `child`)."""
     if field.kind in ("select", "member", "multiselect") and field.options:
         names = _names(field)
         parts = [p for p in raw.split(",") if p.strip()] if field.kind == "multiselect" else [raw.removeprefix("@")]
         try:
-            return ",".join(resolve(field.options, p, field.name, names=names) for p in parts)
+            return ",".join(resolve(field.options, p, field.name, kind, names=names) for p in parts)
         except UsageError as exc:  # the nearest choice as the form shows it
             near = str(exc.params.get("suggestion") or "")
             if near in field.options:
@@ -200,8 +240,8 @@ def _one(ctx: Ctx, field: FormField, raw: str) -> str:
     return raw.strip()
 
 
-def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
-                 ) -> tuple[dict[str, str], dict[str, str]]:
+def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str],
+                 kinds: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Every field of a form at once: required, a choice among its options (code or word), a date, a time."""
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -212,7 +252,7 @@ def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
                 errors[field.name] = ctx.t("form.required")
             continue
         try:
-            clean[field.name] = _one(ctx, field, raw)
+            clean[field.name] = _one(ctx, field, raw, (kinds or {}).get(field.name, ""))
         except UsageError as exc:
             errors[field.name] = _field_error(ctx, exc)
     return clean, errors
@@ -221,7 +261,8 @@ def check_fields(ctx: Ctx, fields: tuple[FormField, ...], values: dict[str, str]
 def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str], context: dict[str, str]
           ) -> tuple[dict[str, str], dict[str, str]]:
     """Every field at once: (the values as the command reads them, errors by field)."""
-    clean, errors = check_fields(ctx, form_fields(ctx, spec, case, context), values)
+    kinds = {f.name: LABEL_KINDS.get(f.choices, f.choices) for f in spec.fields if f.choices}
+    clean, errors = check_fields(ctx, form_fields(ctx, spec, case, context), values, kinds)
     for f in spec.fields:  # a day and a time asked apart are one value for the command
         if f.kind == "datetime" and f"{f.name}_date" in clean and f"{f.name}_time" in clean:
             clean[f.name] = f"{clean.pop(f'{f.name}_date')} {clean.pop(f'{f.name}_time')}"
@@ -263,7 +304,7 @@ def field_of(spec: CommandForm, exc: UsageError, values: dict[str, str]) -> str:
     if exc.key in ("missing_case", "bad_case_ref", "unknown_case"):
         return "case"
     for f in spec.fields:
-        if f.name == option:
+        if f.name == option.lower():  # a usage line's word in capitals (N, TRACK) is its field
             return f"{f.name}_date" if f.kind == "datetime" else f.name
     quoted = str(exc.params.get("value") or "").strip()
     if quoted:

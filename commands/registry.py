@@ -51,6 +51,8 @@ class Field:
     label: str = ""  # the catalog key of its label; "" → `form.field.<name>`
     hint: str = ""  # the catalog key of a hint under it
     default: str = ""  # the value it opens with
+    file_types: tuple[str, ...] = ()  # kind "file": the extensions it takes (a binary one arrives as `base64:…`)
+    identifier: bool = False  # may carry identifiers (a spreadsheet of cases): never guarded, never shown back
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ class CommandForm:
     fields: tuple[Field, ...]
     title: str  # the catalog key of its title ({ref} is the case or meeting)
     values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None  # e.g. the rhythm → rrule
+    look_up: Callable[[Ctx, dict[str, str]], None] | None = None  # checks the references typed, before it opens
+
+    @property
+    def identifier_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.identifier)
+
+    def opens_on(self, platform: str) -> bool:
+        """A form with a file in it opens only where a form can carry a file (Slack's upload, the console's
+        path); elsewhere (Teams) the command says how to hand the file over."""
+        return platform in FILE_PLATFORMS or not any(f.kind == "file" for f in self.fields)
 
     @property
     def form_id(self) -> str:
@@ -73,6 +85,7 @@ class CommandForm:
         return any(f.required and f.to not in ("ref", "refopt") for f in self.fields)
 
 
+FILE_PLATFORMS = ("slack", "console")
 COMMANDS: dict[tuple[str, ...], Command] = {}
 FORMS: dict[str, FormSpec] = {}
 COMMAND_FORMS: dict[str, CommandForm] = {}  # form_id ("case.refer") → the command's form
@@ -105,8 +118,9 @@ def form(form_id: str, roles: frozenset[Role], identifier_fields: frozenset[str]
 
 
 def command_form(path: str, *fields: Field, title: str,
-                 values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None) -> CommandForm:
-    spec = CommandForm(tuple(path.split()), fields, title, values_to_options)
+                 values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None,
+                 look_up: Callable[[Ctx, dict[str, str]], None] | None = None) -> CommandForm:
+    spec = CommandForm(tuple(path.split()), fields, title, values_to_options, look_up)
     COMMAND_FORMS[spec.form_id] = spec
     return spec
 

@@ -262,8 +262,11 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
         if ctx.confirm is not None and ctx.confirm.strip().lower() in confirm.NO:
             return confirm.cancelled(ctx)  # Cancel on a question: nothing runs
         spec = registry.form_of(cmd)
-        if spec is not None and spec.opens_bare and not (call.options or call.texts or call.mentions):
+        if spec is not None and spec.opens_bare and spec.opens_on(inv.platform) and \
+                not (call.options or call.texts or call.mentions):
             refs = forms.refs_of(spec, call.words[1:] if cmd.case_arg else call.words)
+            if refs is not None and spec.look_up is not None:
+                spec.look_up(ctx, refs)  # a reference that does not exist says so, before the form opens
             if refs is not None and (not cmd.case_arg or not call.words):  # nothing but references: the form
                 return Reply(text=ctx.t("form.opened"), form=forms.opened(ctx, spec, None, refs))
             if refs is not None:
@@ -342,8 +345,10 @@ def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, 
     if spec is None and command_form is None:
         return FormResult(reply=private(t(lang, "usage.unknown_form"), ok=False))
     errors: dict[str, str] = {}
+    unguarded = (spec.identifier_fields if spec is not None else frozenset()) | \
+        (command_form.identifier_fields if command_form is not None else frozenset())
     for name, value in values.items():
-        if (spec is not None and name in spec.identifier_fields) or not value:
+        if name in unguarded or not value:
             continue
         findings = pii.scan(value, svc.settings.pii_denylist)
         if findings:

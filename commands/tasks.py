@@ -10,7 +10,7 @@ from storage.enums import Role
 
 # (task, the command its button runs): the command typed bare opens its form.
 TASKS: tuple[tuple[str, str], ...] = (
-    ("concern", "concern"), ("lookup", "concern lookup"), ("my_cases", "case list mine"),
+    ("concern", "concern"), ("advice", "concern advice"), ("lookup", "concern lookup"), ("my_cases", "case list mine"),
     ("note", "case note"), ("followup", "followup add"), ("mentor_log", "mentor log"), ("close", "case close"),
     ("agenda", "agenda next"), ("series", "meeting series add"), ("adhoc", "meeting adhoc"),
     ("member", "unit add"), ("annual", "report annual"),

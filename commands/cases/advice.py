@@ -20,8 +20,8 @@ from commands.common import add_event, case_buttons, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import choice, enum_list, enum_value, local_datetime
-from commands.registry import command, form
-from commands.reply import FieldLine, Form, FormField, FormResult, Reply
+from commands.registry import command
+from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.contacts import ADVICE_AAD, AdviceContact
 from storage.enums import AgeBand, Severity, Track
@@ -29,8 +29,6 @@ from storage.facts import ReportContact
 from storage.models import Case
 from storage.sequences import next_value
 
-ADVICE_FORM = "concern.advice"
-PROMOTE_FORM = "concern.promote"
 REF = re.compile(r"^H-(\d{4})-(\d{4,6})$", re.IGNORECASE)
 MAX_TEXT = 4000
 
@@ -38,10 +36,10 @@ MAX_TEXT = 4000
 def _contact(ctx: Ctx, raw: str | None) -> AdviceContact:
     ref = (raw or "").strip().upper()
     if not REF.match(ref):
-        raise UsageError("advice_ref", value=(raw or "—")[:30])
+        raise UsageError("advice_ref", value=(raw or "—")[:30], option="contact")
     contact = ctx.session.exec(select(AdviceContact).where(AdviceContact.ref == ref)).first()
     if contact is None:
-        raise UsageError("advice_unknown", ref=ref)
+        raise UsageError("advice_unknown", ref=ref, option="contact")  # `option`: the form's field it is about
     return contact
 
 
@@ -85,74 +83,38 @@ def _recorded(ctx: Ctx, contact: AdviceContact) -> Reply:
 @command("concern advice", 'concern advice source=… [district=…] topic=… "advice given" [received="…"]',
          access.STAFF)
 def advice(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    """Typed bare it opens its form (commands/form_table.py)."""
     only_options(args, {"source", "district", "topic", "received", "advice"}, texts=1)
-    if not args.options and not args.texts:
-        return Reply(text=ctx.t("advice.form_opened"), form=advice_form(ctx))
     values = dict(args.options)
     if args.texts:
         values["advice"] = args.texts[0]
     return _recorded(ctx, record(ctx, values))
 
 
-def advice_form(ctx: Ctx) -> Form:
-    p = ctx.profile
-    return Form(ADVICE_FORM, ctx.t("advice.form"), (
-        FormField("source", ctx.t("field.source"), "select", tuple(p.sources), required=True,
-                  option_labels=concerns.words(ctx, "source", tuple(p.sources))),
-        *([FormField("district", ctx.t("field.district"), "select", tuple(p.districts))] if p.districts else []),
-        FormField("topic", ctx.t("advice.field.topic"), "select", tuple(p.advice_topics), required=True,
-                  option_labels=concerns.words(ctx, "advice_topic", tuple(p.advice_topics))),
-        FormField("advice", ctx.t("advice.field.text"), "multiline", required=True, hint=ctx.t("advice.hint.text")),
-    ), ctx.t("form.submit"))
-
-
-@form(ADVICE_FORM, access.STAFF)
-def submit_advice(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
-    try:
-        contact = record(ctx, values)
-    except UsageError as exc:
-        return FormResult(errors={exc.params.get("option", "advice"): ctx.t(f"usage.{exc.key}", **exc.params)})
-    return FormResult(reply=_recorded(ctx, contact))
-
-
 @command("concern promote", "concern promote H-… severity=… track=… age=… basis=…", access.STAFF)
 def promote(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    """Typed with the contact only it opens its form, once the contact is found (`look_up`)."""
     only_options(args, {"severity", "track", "age", "basis"}, words=1)
     contact = _contact(ctx, args.words[0] if args.words else None)
-    if not args.options:
-        return Reply(text=ctx.t("advice.promote_form_opened", ref=contact.ref), form=promote_form(ctx, contact))
     case = promote_contact(ctx, contact, dict(args.options))
     return _promoted(ctx, contact, case)
 
 
-def promote_form(ctx: Ctx, contact: AdviceContact) -> Form:
-    p = ctx.profile
-    return Form(PROMOTE_FORM, ctx.t("advice.promote_form", ref=contact.ref), (
-        FormField("severity", ctx.t("field.severity"), "select", tuple(Severity), required=True,
-                  option_labels=concerns.words(ctx, "severity", tuple(Severity))),
-        FormField("track", ctx.t("field.track"), "select", tuple(Track), required=True,
-                  option_labels=concerns.words(ctx, "track", tuple(Track))),
-        FormField("basis", ctx.t("field.basis"), "select", tuple(p.basis_codes()), required=True,
-                  option_labels=concerns.words(ctx, "basis", tuple(p.basis_codes()))),
-        FormField("age", ctx.t("field.subject_age", n=1), "select", tuple(AgeBand), required=True,
-                  option_labels=concerns.words(ctx, "age", tuple(AgeBand))),
-    ), ctx.t("form.submit"), context={"ref": contact.ref})
+def look_up(ctx: Ctx, refs: dict[str, str]) -> None:
+    """The contact typed after `concern promote`: one that does not exist, or is a case already, says so
+    before its form opens."""
+    if refs.get("contact"):
+        _not_promoted(ctx, _contact(ctx, refs["contact"]))
 
 
-@form(PROMOTE_FORM, access.STAFF)
-def submit_promote(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
-    try:
-        contact = _contact(ctx, context.get("ref"))
-        case = promote_contact(ctx, contact, values)
-    except UsageError as exc:
-        return FormResult(errors={exc.params.get("option", "severity"): ctx.t(f"usage.{exc.key}", **exc.params)})
-    return FormResult(reply=_promoted(ctx, contact, case))
-
-
-def promote_contact(ctx: Ctx, contact: AdviceContact, values: dict[str, str]) -> Case:
+def _not_promoted(ctx: Ctx, contact: AdviceContact) -> None:
     if contact.case_id is not None:
         promoted = ctx.session.get(Case, contact.case_id)
         raise UsageError("advice_promoted", ref=contact.ref, case=promoted.ref if promoted else "—")
+
+
+def promote_contact(ctx: Ctx, contact: AdviceContact, values: dict[str, str]) -> Case:
+    _not_promoted(ctx, contact)
     intake = concerns.Intake(
         severity=enum_value(Severity, values.get("severity"), "severity"),
         track=enum_value(Track, values.get("track"), "track"),

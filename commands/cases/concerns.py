@@ -225,7 +225,8 @@ def intake_form(ctx: Ctx) -> Form:
                   option_labels=words(ctx, "basis", tuple(p.basis_codes()))),
         FormField("indicators", ctx.t("field.indicators"), "multiselect", tuple(p.indicators),
                   option_labels=words(ctx, "indicator", tuple(p.indicators))),
-        FormField("received", ctx.t("field.received"), "datetime", hint=ctx.t("hint.received")),
+        FormField("received_date", ctx.t("field.received"), "date", hint=ctx.t("hint.received")),
+        FormField("received_time", ctx.t("form.field.at"), "time"),
         FormField("summary", ctx.t("field.summary"), "multiline", required=True, hint=ctx.t("hint.summary")),
     ]
     for n in range(1, MAX_SUBJECTS_IN_FORM + 1):
@@ -265,13 +266,19 @@ def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
         elif ident.strip():
             errors[f"subject{n}_age"] = ctx.t("form.age_needed")
     errors.update(_identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
+    received = (values.get("received") or "").strip()  # a card sent before the day and time were pickers
+    day, at = _clean.get("received_date"), _clean.get("received_time")
+    if day and at:
+        received = f"{day} {at}"
+    elif (day or at) and not {"received_date", "received_time"} & set(errors):
+        errors["received_time" if day else "received_date"] = ctx.t("form.required")  # the day with its time
     if errors:
         return FormResult(errors=errors)
     try:
-        intake = parse_intake(ctx, {**values, "age": ",".join(ages)})
+        intake = parse_intake(ctx, {**values, "received": received, "age": ",".join(ages)})
     except UsageError as exc:
         option = exc.params.get("option", "summary")
-        field_name = "subject1_age" if option == "age" else option
+        field_name = {"age": "subject1_age", "received": "received_date"}.get(str(option), option)
         return FormResult(errors={field_name: ctx.t(f"usage.{exc.key}", **exc.params)})
     case = open_case(ctx, intake, identifiers)
     return FormResult(reply=created_reply(ctx, case))

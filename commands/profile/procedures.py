@@ -15,8 +15,8 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.messages import LANGS, label
 from commands.parsing import enum_value, yes_no
-from commands.registry import command, form
-from commands.reply import Form, FormField, FormResult, Reply
+from commands.registry import command
+from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.enums import Track
 from storage.models import Case
@@ -51,15 +51,19 @@ def step_line(ctx: Ctx, n: int, step: Step) -> str:
     return f"{n}. {step.title.get(ctx.lang)} — {who(ctx, step.responsible)} — {due}{tail}"
 
 
+def track_of(raw: str | None) -> Track | None:
+    """The track as a code or as its word in any language (`adult`, `voksen`); None when it is neither."""
+    word = (raw or "").strip().casefold()
+    for track in Track:
+        if word in {track.value, *(label(lang, "track", track.value).casefold() for lang in LANGS)}:
+            return track
+    return None
+
+
 def _track(ctx: Ctx, args: Args) -> Track:
-    """The track as a code or as its word in any language (`adult`, `voksen`)."""
     if not args.words:
         raise UsageError("missing_option", option="TRACK", choices=", ".join(Track))
-    raw = args.words[0].strip().casefold()
-    for track in Track:
-        if raw in {label(lang, "track", track.value).casefold() for lang in LANGS}:
-            return track
-    return enum_value(Track, args.words[0], "TRACK")
+    return track_of(args.words[0]) or enum_value(Track, args.words[0], "TRACK")
 
 
 def _number(raw: str | None, steps: tuple[Step, ...], option: str, *, extra: int = 0) -> int:
@@ -106,50 +110,16 @@ def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return _listing(ctx, track, ctx.profile.steps(track.value), "")
 
 
-ADD_FORM = "unit.procedure_add"
 ADD_FIELDS = ("title", "title_en", "responsible", "anchor", "due", "required", "agenda", "at")
 
 
 @command("unit procedure add", 'unit procedure add TRACK "title" responsible=… anchor=… due=… [title_en="…"] '
          '[required=yes] [agenda=yes] [at=N]', access.LEADS)
 def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+    """Typed bare (or with the track only) it opens its form (commands/form_table.py), choices in words."""
     only_options(args, set(ADD_FIELDS) - {"title"}, words=1, texts=1)
     track = _track(ctx, args)
-    if not args.texts and not args.options:
-        return Reply(text=ctx.t("procedure.form_opened", track=ctx.label("track", track.value)),
-                     form=add_form(ctx, track))
     return add_step(ctx, track, {**args.options, "title": args.texts[0] if args.texts else ""})
-
-
-def add_form(ctx: Ctx, track: Track) -> Form:
-    """The same as the typed command, choices in words."""
-    roles_and_orgs = (*ROLES, *ctx.profile.org_codes())
-    yes_no_words = (ctx.label("yes_no", "yes"), ctx.label("yes_no", "no"))
-    return Form(ADD_FORM, ctx.t("procedure.form", track=ctx.label("track", track.value)), (
-        FormField("title", ctx.t("procedure.field.title"), "text", required=True),
-        FormField("title_en", ctx.t("procedure.field.title_en"), "text"),
-        FormField("responsible", ctx.t("procedure.field.responsible"), "select", roles_and_orgs, required=True,
-                  option_labels=tuple(who(ctx, code) for code in roles_and_orgs)),
-        FormField("anchor", ctx.t("procedure.field.anchor"), "select", ANCHORS, required=True,
-                  option_labels=tuple(ctx.t(f"procedure.anchor.{a}") for a in ANCHORS)),
-        FormField("due", ctx.t("procedure.field.due"), "text", required=True, hint=ctx.t("procedure.hint.due")),
-        FormField("required", ctx.t("procedure.field.required"), "select", ("yes", "no"), option_labels=yes_no_words),
-        FormField("agenda", ctx.t("procedure.field.agenda"), "select", ("yes", "no"), option_labels=yes_no_words),
-        FormField("at", ctx.t("procedure.field.at"), "text", hint=ctx.t("procedure.hint.at")),
-    ), ctx.t("form.submit"), context={"track": track.value})
-
-
-@form(ADD_FORM, access.LEADS)
-def submit_add(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -> FormResult:
-    try:
-        track = enum_value(Track, context.get("track"), "TRACK")
-        reply = add_step(ctx, track, {k: v for k, v in values.items() if k in ADD_FIELDS and (v or "").strip()})
-    except UsageError as exc:
-        field_name = exc.params.get("option", "title")
-        if field_name not in ADD_FIELDS:
-            field_name = "title"
-        return FormResult(errors={str(field_name): ctx.t(f"usage.{exc.key}", **exc.params)})
-    return FormResult(reply=reply)
 
 
 def add_step(ctx: Ctx, track: Track, values: dict[str, str]) -> Reply:

@@ -22,7 +22,7 @@ from commands.errors import UsageError
 from commands.followups import rules
 from commands.parsing import yes_no
 from commands.registry import command, form
-from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
+from commands.reply import Attachment, FieldLine, FormResult, Reply
 from commands.reports import facts
 from commands.tokenizer import Args
 from commands.unit import sheet as sheets
@@ -49,28 +49,22 @@ def template(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                    sheets.template_xlsx(lang), command="unit import template")])
 
 
-def import_form(ctx: Ctx) -> Form:
-    """Slack: a file upload (CSV or XLSX). Teams: the command names no file there; the form explains how to
-    attach the file to a message (bot/teams hands an attached file to the same use case)."""
-    return Form(IMPORT_FORM, ctx.t("takeover.form"), (
-        FormField("file", ctx.t("takeover.field.file"), "file", required=True, hint=ctx.t("takeover.hint.file"),
-                  file_types=("csv", "xlsx", "txt")),
-        FormField("check", ctx.t("takeover.field.check"), "select", ("yes", "no"), required=True,
-                  option_labels=(ctx.t("takeover.check.yes"), ctx.t("takeover.check.no"))),
-    ), ctx.t("takeover.submit"))
-
-
 @command("unit import cases", "unit import cases path=FILE [check=yes]", access.LEADS)
 def import_cases(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
-    only_options(args, {"path", "check"})
+    """Typed bare it opens its form (commands/form_table.py): on Slack a file upload, in the console the file's
+    path; on Teams the file is attached to the message (bot/teams/uploads.py)."""
+    only_options(args, {"path", "check", "file"})
     check = bool(yes_no(args.options.get("check"), "check")) if "check" in args.options else False
+    if "file" in args.options:  # the form's file, read by the platform
+        data = file_bytes(args.options["file"])
+        if not data.strip():
+            raise UsageError("missing_option", option="file", choices="…")
+        return run(ctx, data, check)
     raw = args.options.get("path")
     if raw is None:
-        if ctx.inv.platform == "console":
-            raise UsageError("takeover_missing_path")
         if ctx.inv.platform == "teams":
             return Reply(text=ctx.t("takeover.teams_attach"))
-        return Reply(text=ctx.t("takeover.form_opened"), form=import_form(ctx))
+        raise UsageError("takeover_missing_path")
     if ctx.inv.platform != "console":
         raise UsageError("profile_path_console")  # a chat user never names a file on the server
     try:
@@ -90,7 +84,7 @@ def file_bytes(value: str) -> bytes:
     return value.encode("utf-8")
 
 
-@form(IMPORT_FORM, access.LEADS, frozenset({"file"}))
+@form(IMPORT_FORM, access.LEADS, frozenset({"file"}))  # a file attached in Teams (bot/teams/uploads.py)
 def submit_import(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
     data = file_bytes(values.get("file") or "")
     if not data.strip():
@@ -108,7 +102,7 @@ def run(ctx: Ctx, data: bytes, check: bool) -> Reply:
     try:
         sheet = sheets.read(data)
     except sheets.SheetError as exc:
-        raise UsageError("takeover_file", reason=ctx.t(exc.key, **exc.params)) from None
+        raise UsageError("takeover_file", reason=ctx.t(exc.key, **exc.params), option="file") from None
     plan = read_plan(ctx, sheet)
     counts = _counts(ctx, plan)
     detail = {"rows": len(sheet.rows), "problems": len(plan.problems), "check": check, **counts}

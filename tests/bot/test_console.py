@@ -11,7 +11,7 @@ from bot.console import Console
 from storage.db import unit_of_work
 from storage.models import Case, OutboxMessage
 
-INTAKE = ["concern", "1", "4", "4", "Valby", "rpl115", "", ""]  # critical, crime, social
+INTAKE = ["concern", "1", "4", "4", "Valby", "rpl115", "", "", ""]  # critical, crime, social; received: now
 SUBJECT = ["18-24", ""]
 REST = ["", "", "", ""]
 
@@ -83,7 +83,7 @@ def test_identifier_prompts_use_the_secret_prompt_when_there_is_a_terminal(svc):
         return next(answers)
 
     out = io.StringIO()
-    Console(svc, "admin", out, iter(["concern", "high", "child", "social", "Valby", "rpl115", "", "",
+    Console(svc, "admin", out, iter(["concern", "high", "child", "social", "Valby", "rpl115", "", "", "",
                                      "Bekymring", "15-17", "", "", "", ""]), secret).run()
     assert len(asked) == 3 and all("never stored" in p for p in asked)
     assert "010203" not in out.getvalue()

@@ -150,10 +150,53 @@ def test_a_step_added_through_the_form_in_words(svc):
     assert reply.form is not None and reply.form.context == {"track": "adult"}
     responsible = next(f for f in reply.form.fields if f.name == "responsible")
     assert "the case owner" in responsible.option_labels and "SOF" in responsible.options
-    bad = submit(svc, ADMIN, "unit.procedure_add", {"title": "Kontakt jobcentret", "responsible": "owner",
+    bad = submit(svc, ADMIN, "unit.procedure.add", {"title": "Kontakt jobcentret", "responsible": "owner",
                                                     "anchor": "referred", "due": "soon"}, {"track": "adult"})
     assert "due" in bad.errors and "working days" in bad.errors["due"]
-    done = submit(svc, ADMIN, "unit.procedure_add", {"title": "Kontakt jobcentret", "responsible": "SOF",
+    done = submit(svc, ADMIN, "unit.procedure.add", {"title": "Kontakt jobcentret", "responsible": "SOF",
                                                      "anchor": "referred", "due": "2wd", "required": "yes",
                                                      "agenda": "no", "at": "1"}, {"track": "adult"})
     assert done.reply is not None and "1. Kontakt jobcentret — SOF — 2 working days after referral" in done.reply.text
+
+
+def test_promote_typed_with_its_contact_opens_the_form_only_for_a_contact_that_can_still_be_promoted(svc):
+    seed_admin(svc)
+    ok(svc, ADMIN, ADVICE)
+    form = ok(svc, ADMIN, "concern promote H-2026-0001").form
+    assert form is not None and form.context == {"contact": "H-2026-0001"} and "H-2026-0001" in form.title
+    assert [f.name for f in form.fields] == ["severity", "track", "basis", "age"]
+    missing = run(svc, ADMIN, "concern promote H-2026-0009")
+    assert not missing.ok and missing.form is None and "H-2026-0009 does not exist" in missing.text
+    done = submit(svc, ADMIN, "concern.promote", {"severity": "high", "track": "barn", "basis": "rpl115",
+                                                  "age": "15-17"}, form.context)
+    assert done.reply is not None and "H-2026-0001 is now case KE-2026-0001" in done.reply.text
+    opened_bare = ok(svc, ADMIN, "concern promote").form  # the contact asked in the form, checked on its field
+    assert opened_bare is not None and opened_bare.fields[0].name == "contact"
+    wrong = submit(svc, ADMIN, "concern.promote", {"contact": "H-2026-0009", "severity": "high", "track": "child",
+                                                   "basis": "rpl115", "age": "15-17"})
+    assert set(wrong.errors) == {"contact"} and "does not exist" in wrong.errors["contact"]
+    again = run(svc, ADMIN, "concern promote H-2026-0001")
+    assert not again.ok and again.form is None and "already become case KE-2026-0001" in again.text
+
+
+def test_a_step_number_out_of_range_in_the_procedure_form_is_reported_on_its_field(svc):
+    seed_admin(svc)
+    form = ok(svc, ADMIN, "unit procedure remove").form  # no track yet: the step is typed as a number
+    assert form is not None and [f.name for f in form.fields] == ["track", "n"]
+    wrong = submit(svc, ADMIN, "unit.procedure.remove", {"track": "voksen", "n": "99"})
+    assert set(wrong.errors) == {"n"} and "not a step number" in wrong.errors["n"]
+    steps = ok(svc, ADMIN, "unit procedure remove child").form
+    assert steps is not None and [f.name for f in steps.fields] == ["n"]
+    assert steps.fields[0].options[0] == "1" and steps.fields[0].option_labels[0].startswith("1. ")
+
+
+def test_a_unit_without_districts_is_not_asked_for_one_in_the_advice_form(db_url, clock):
+    from tests.conftest import make_settings, make_svc
+
+    svc = make_svc(make_settings(db_url, unit_profile="denmark-generic"), clock)
+    seed_admin(svc)
+    form = ok(svc, ADMIN, "concern advice").form
+    assert form is not None and [f.name for f in form.fields] == ["source", "topic", "advice"]
+    source, topic = form.fields[0].options[0], form.fields[1].options[0]
+    done = submit(svc, ADMIN, "concern.advice", {"source": source, "topic": topic, "advice": "Rådgivet"})
+    assert done.reply is not None and "H-2026-0001" in done.reply.text

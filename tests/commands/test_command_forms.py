@@ -32,7 +32,7 @@ SERIES = 'meeting series add name="Koordineringsmøde" every="hver anden torsdag
 ELEMENTS_1_5 = {"AdaptiveCard", "TextBlock", "FactSet", "ActionSet", "Container", "ColumnSet", "Column", "Image",
                 "Input.Text", "Input.ChoiceSet", "Input.Date", "Input.Time", "Input.Number", "Input.Toggle",
                 "Action.Execute", "Action.ShowCard", "Action.OpenUrl", "Action.Submit",
-                "Data.Query"}  # Teams' typeahead for a people picker (`choices.data`), supported on 1.5 cards
+                "Data.Query"}  # Teams' typeahead over a dataset (a people picker's `choices.data`)
 
 
 def required_arguments(cmd: registry.Command) -> list[str]:
@@ -56,13 +56,14 @@ def commands_needing_a_form() -> list[registry.Command]:
 
 
 def prepare(svc: Services) -> None:
-    """Members, two cases (the first qualified), a fortnightly series (M-2026-001 …)."""
+    """Members, two cases (the first qualified), a fortnightly series (M-2026-001 …), an advice contact."""
     seed(svc)
     for summary in ("Udtaler støtte til IS", "Deler propaganda"):
         ok(svc, f'concern new severity=high track=child age=15-17 source=school district=Valby basis=rpl115 '
                 f'summary="{summary}"')
     ok(svc, "case qualify KE-2026-0001 level=preventive")
     ok(svc, SERIES)
+    ok(svc, 'concern advice source=school topic=signs "Lærer spurgte til tegn"')  # H-2026-0001
 
 
 def ok(svc: Services, text: str, user: str = "ADMIN") -> Reply:
@@ -114,8 +115,8 @@ def check_renderings(svc: Services, form: Form) -> None:
                 assert kind in ELEMENTS_1_5, kind
                 if kind.startswith("Input."):
                     assert node.get("id"), node
-                if kind == "Input.ChoiceSet":
-                    assert node["choices"] or node.get("choices.data"), node  # static, or searched as you type
+                if kind == "Input.ChoiceSet":  # static choices, or Teams' typeahead over a dataset (people)
+                    assert node["choices"] or node.get("choices.data", {}).get("type") == "Data.Query", node
                     assert all({"title", "value"} <= set(c) for c in node["choices"]), node
                 if kind == "Input.Toggle":
                     assert node.get("title"), node
@@ -195,6 +196,23 @@ SAME = [
      'unit add <@NEW1> role=member org=POLICE name="Ny"'),
     ("unit.remove", {}, {"user": "BUF1"}, "unit remove <@BUF1>"),
     ("report.annual", {}, {"year": "2026", "format": "csv"}, "report annual year=2026 format=csv"),
+    ("case.severity", {"case": "KE-2026-0001"}, {"severity": "kritisk", "reason": "Ny viden"},
+     'case severity KE-2026-0001 critical reason="Ny viden"'),
+    ("case.release-date", {"case": "KE-2026-0001"}, {"date": "30-6-2027"}, "case release-date KE-2026-0001 2027-06-30"),
+    ("case.disclose", {"case": "KE-2026-0001"}, {"to": "POLICE", "basis": "rpl115", "what": "identity,concern",
+                                                 "note": "Til brug for besøget"},
+     'case disclose KE-2026-0001 to=POLICE basis=rpl115 what=identity,concern "Til brug for besøget"'),
+    ("concern.advice", {}, {"source": "skole", "topic": "signs", "advice": "Rådgivet om samtale"},
+     'concern advice source=school topic=signs "Rådgivet om samtale"'),
+    ("concern.promote", {"contact": "H-2026-0001"}, {"severity": "high", "track": "child", "basis": "rpl115",
+                                                     "age": "15-17"},
+     "concern promote H-2026-0001 severity=high track=child age=15-17 basis=rpl115"),
+    ("unit.procedure.add", {"track": "voksen"}, {"title": "Kontakt jobcentret", "responsible": "SOF",
+                                                 "anchor": "referred", "due": "2wd", "required": "yes", "at": "1"},
+     'unit procedure add voksen "Kontakt jobcentret" responsible=SOF anchor=referred due=2wd required=yes '
+     "agenda=no at=1"),
+    ("unit.procedure.remove", {}, {"track": "child", "n": "1"}, "unit procedure remove child 1"),
+    ("unit.procedure.move", {"track": "child"}, {"n": "1", "place": "2"}, "unit procedure move child 1 place=2"),
 ]
 
 

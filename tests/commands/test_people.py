@@ -45,7 +45,7 @@ def test_the_typed_referral_refuses_an_ambiguous_name_and_takes_a_whole_one(svc)
     run('concern new severity=high track=child age=15-17 source=school district=Valby basis=rpl115 summary="x"')
     run("case qualify KE-2026-0001 level=preventive")
     assert "Anna Andersen, Anna Berg" in run("case refer KE-2026-0001 to=SOF owner=anna")
-    assert f"owner {markup.mention('u-2')}" in run('case refer KE-2026-0001 to=SOF owner="anna berg"')
+    assert f"owner {markup.mention('u-2')}" in run('case refer KE-2026-0001 to=SOF owner="anna berg"')  # a value
 
 
 @settings(max_examples=60, deadline=None)

@@ -259,7 +259,7 @@ def linked(svc, **identifier: str) -> str:
 
 
 def intake_lines(summary: str, subjects: list[tuple[str, str]]) -> list[str]:
-    lines = ["concern", "high", "child", "social", "Nørrebro", "rpl115", "1,2", "", summary]
+    lines = ["concern", "high", "child", "social", "Nørrebro", "rpl115", "1,2", "", "", summary]  # received: now
     for age, ident in subjects:
         lines += [age, ident]
     lines += ["", ""] * (3 - len(subjects))

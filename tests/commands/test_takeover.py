@@ -194,5 +194,22 @@ def test_a_member_cannot_import_and_a_bad_file_is_a_clear_private_refusal(svc, t
     junk = _write(tmp_path, "junk.csv", b"a;b;c\n1;2;3\n")
     reply = run(svc, ADMIN, f"unit import cases path={junk}")
     assert not reply.ok and "columns do not match the template" in reply.text and "Traceback" not in reply.text
-    assert not run(svc, ADMIN, "unit import cases").ok  # the console names the file
+    form = run(svc, ADMIN, "unit import cases").form  # typed bare: its form (the console asks for the path)
+    assert form is not None and [(f.name, f.kind) for f in form.fields] == [("file", "file"), ("check", "select")]
     assert _count(svc, Case) == 0
+
+
+def test_the_console_form_takes_the_file_by_its_path_and_asks_again_for_one_it_cannot_read(svc, tmp_path):
+    import io
+
+    from bot.console import Console
+
+    seed_admin(svc)
+    path = _write(tmp_path, "sager.xlsx", xlsx_bytes(clean_rows()))
+    form = run(svc, ADMIN, "unit import cases").form
+    assert form is not None
+    out = io.StringIO()
+    Console(svc, ADMIN, out, iter([str(tmp_path / "nowhere.csv"), "2", str(path)])).fill(form)
+    assert "The file cannot be read" in out.getvalue()
+    assert "6 cases taken over" in out.getvalue() and _count(svc, Case) == 6
+    assert "010203" not in out.getvalue()

@@ -84,7 +84,7 @@ def test_the_seed_case_from_concern_to_normal_system(svc, clock, console, people
 
     # --- the concern arrives from social services and the police (intake form, identifiers) ----------
     out = say("sof", "concern",
-              "2", "child", "social", "Nørrebro", "rpl115", "1,2", "", SUMMARY,  # 2 = high; 1,2 = indicators
+              "2", "child", "social", "Nørrebro", "rpl115", "1,2", "", "", SUMMARY,  # 2 = high; 1,2 = indicators
               "25+", FATHER_CPR, "15-17", f"{SON_NAME} {SON_BIRTH}", "0-14", DAUGHTER_CPR)
     assert f"Registered as {REF}. Visitation deadline (48 h): 25 Nov 2026, 10:00." in private(out)
     assert (f"New concern {REF} · high · child · visitation deadline 25 Nov 2026, 10:00\n  Subjects : 3\n"

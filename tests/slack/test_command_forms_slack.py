@@ -24,7 +24,8 @@ EMPTY = {"static_select": {"type": "static_select", "selected_option": None},
 
 
 async def prepared(server: AppServer, fake: FakeSlack) -> None:
-    for n, line in enumerate(setup()):
+    advice = 'concern advice source=school topic=signs "Lærer spurgte til tegn"'  # H-2026-0001, to promote
+    for n, line in enumerate((*setup(), advice)):
         group, _, rest = line.partition(" ")
         await server.slash(f"/{group}", rest, response_key=f"setup{n}")
         assert "went wrong" not in all_text(await reply_to(fake, f"setup{n}"))

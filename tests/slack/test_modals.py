@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fake_slack import FakeSlack
@@ -17,7 +18,9 @@ from storage.models import AuditEntry, Case, OutboxMessage, Subject
 
 GOOD = {"severity": select("high"), "track": select("child"), "source": select("school"),
         "district": select("Nørrebro"), "basis": select("rpl115"), "indicators": multi("isolation", "travel_intent"),
-        "received": text(None), "summary": text("Bekymring fra skolen om isolation"),
+        "received_date": {"type": "datepicker", "selected_date": None},
+        "received_time": {"type": "timepicker", "selected_time": None},
+        "summary": text("Bekymring fra skolen om isolation"),
         "subject1_age": select("15-17"), "subject1_identifier": text(None)}
 
 
@@ -61,7 +64,9 @@ async def test_intake_modal_success_registers_the_case_and_replies_privately(ser
     ({"summary": text("skriv til far@example.dk")}, "summary"),
     ({"subject2_identifier": text("010203-1234")}, "subject2_age"),
     ({"subject1_identifier": text("Ole")}, "subject1_identifier"),
-    ({"received": text("2099-01-01 10:00")}, "received|summary"),  # commands reports this one on summary
+    ({"received_date": {"type": "datepicker", "selected_date": "2099-01-01"},  # pickers (issue 22), in the future
+      "received_time": {"type": "timepicker", "selected_time": "10:00"}}, "received_date"),
+    ({"received_date": {"type": "datepicker", "selected_date": "2026-11-20"}}, "received_time"),  # the day's time
 ])
 async def test_intake_validation_errors_come_back_inline_and_nothing_is_stored(
         server: AppServer, fake_slack: FakeSlack, change: dict[str, Any], block: str) -> None:
@@ -72,6 +77,20 @@ async def test_intake_validation_errors_come_back_inline_and_nothing_is_stored(
     assert "010203" not in json.dumps(answer)  # the error names what was found, never the value
     assert count(server.svc, Case) == 0 and count(server.svc, OutboxMessage) == 0
     assert not fake_slack.responses_to("intake")
+
+
+async def test_the_intake_modal_takes_the_received_day_and_time_from_pickers(server: AppServer,
+                                                                            fake_slack: FakeSlack) -> None:
+    view = await open_form(server, fake_slack, "/concern", "", "intake")
+    elements = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
+    assert (elements["received_date"], elements["received_time"]) == ("datepicker", "timepicker")
+    picked = {"received_date": {"type": "datepicker", "selected_date": "2026-11-20"},
+              "received_time": {"type": "timepicker", "selected_time": "09:30"}}
+    assert await submit(server, view, {**GOOD, **picked}) is None
+    assert "KE-2026-0001" in all_text(await reply_to(fake_slack, "intake"))
+    with Session(server.svc.engine) as session:
+        received = session.exec(sql_select(Case)).one().received_at
+    assert received.astimezone(ZoneInfo("Europe/Copenhagen")).strftime("%Y-%m-%d %H:%M") == "2026-11-20 09:30"
 
 
 async def test_lookup_modal_requires_a_purpose_and_audits_the_lookup(server: AppServer,
