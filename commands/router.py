@@ -73,7 +73,7 @@ def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Rep
     if params.get("suggestion"):
         text += " " + t(lang, "usage.did_you_mean", word=label(lang, kind, params["suggestion"]))
     if cmd is not None:
-        text += "\n" + t(lang, "usage.line", usage=cmd.usage)
+        text += "\n" + t(lang, "usage.line", usage=cmd.usage_in(lang))
     return private(text, ok=False)
 
 
@@ -142,7 +142,7 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
-                                 usages="\n".join(c.usage for c in registry.in_group(lowered[0])))
+                                 usages="\n".join(c.usage_in(svc.lang) for c in registry.in_group(lowered[0])))
             raise UsageError("unknown_command", word=words[0][:40])
         try:
             args = to_args(tokens[_index_after(tokens, size):])
