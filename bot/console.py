@@ -71,10 +71,18 @@ def _same_file(path: Path, data: bytes) -> bool:
         return False
 
 
-def render(reply: Reply, saved: list[str] | None = None) -> str:
+def render(reply: Reply, saved: list[str] | None = None, bold: bool = False) -> str:
     """Terminal text (bot/escaping.py): a mention reads as a person is written in a terminal, `@U123`; no
-    control or direction characters from what users typed."""
-    return escaping.console(_render(reply, saved))
+    control or direction characters from what users typed; `*emphasis*` without asterisks (bold on a TTY)."""
+    return escaping.console(_render(reply, saved), bold=bold)
+
+
+def is_tty(out: TextIO) -> bool:
+    """Bold only where a terminal shows it: a pipe or a file gets plain words."""
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _render(reply: Reply, saved: list[str] | None = None) -> str:
@@ -132,7 +140,7 @@ class Console:
         self.say(_framed(t(self.lang, "console.private"), self._text(reply)))
 
     def _text(self, reply: Reply) -> str:
-        return render(reply, save_files(reply, self.svc.settings.files_dir))
+        return render(reply, save_files(reply, self.svc.settings.files_dir), bold=is_tty(self.out))
 
     def deliver_outbox(self) -> None:
         """The worker runs in-process: sweep due follow-ups and agendas, then print what is queued."""
@@ -260,7 +268,7 @@ def show_copies(svc: Services, out: TextIO, shown: set[int]) -> int:
             shown.add(row.id)  # type: ignore[arg-type]
             reply = Reply.from_json(outbox.payload(session, svc.vault, row))
             header = _header(lang, row) + " " + t(lang, "console.copy", platforms=via)
-            copies.append(_framed(header, render(reply)))
+            copies.append(_framed(header, render(reply, bold=is_tty(out))))
     for text in copies:
         print(text, file=out, flush=True)
     return len(copies)
@@ -291,7 +299,8 @@ def print_outbox(svc: Services, out: TextIO) -> int:
                     continue
                 reply = Reply.from_json(outbox.payload(session, svc.vault, row))
                 claimed.append((row.id, _framed(_header(lang, row),  # type: ignore[arg-type]
-                                                render(reply, save_files(reply, svc.settings.files_dir)))))
+                                                render(reply, save_files(reply, svc.settings.files_dir),
+                                                       bold=is_tty(out)))))
         if not claimed:
             return count
         for row_id, text in claimed:

@@ -7,7 +7,8 @@ space so no client turns them into links. Per format:
 
 - Slack: `&`, `<`, `>` as entities — so no `<@U…>`, `<!channel>`, `<!here>`, `<#C…>` or `<url|label>` from users;
 - Teams: `<` broken (no `<at>…</at>` or HTML), `](` broken (no Markdown links);
-- console: only the common part (a terminal shows text as it is).
+- console: only the common part (a terminal shows text as it is); `*emphasis*` reads as plain words, or in bold
+  ANSI when the terminal is a TTY — no asterisks left over.
 
 A `code` value (commands/markup.py: bot-made text an admin copies, such as a permission's name) keeps its dots and
 slashes as they are: Slack shows it as inline code, Teams and the terminal as plain text.
@@ -82,11 +83,17 @@ def console_literal(text: str) -> str:
     return _CONTROL.sub("", _BIDI.sub("", scrub(text).replace("\r\n", "\n").replace("\r", "\n")))
 
 
-def console(text: str, names: dict[str, str] | None = None) -> str:
-    """Terminal text: a mention reads `@id` (or `@name`), a link its URL; no escape sequences from users."""
+_EMPHASIS = re.compile(r"(?<![\w*])\*([^\s*](?:[^*\n]*?[^\s*])?)\*(?![\w*])")
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+def console(text: str, names: dict[str, str] | None = None, bold: bool = False) -> str:
+    """Terminal text: a mention reads `@id` (or `@name`), a link its URL; no escape sequences from users.
+    `*emphasis*` (chat Markdown) loses its asterisks: plain words, or bold when `bold` (a TTY)."""
     names = names or {}
-    return render(text, console_literal, lambda uid: "@" + (names.get(uid) or uid),
-                  lambda url, label: f"{console_literal(label)} ({url})" if label else url, _verbatim)
+    out = render(text, console_literal, lambda uid: "@" + (names.get(uid) or uid),
+                 lambda url, label: f"{console_literal(label)} ({url})" if label else url, _verbatim)
+    return _EMPHASIS.sub(lambda m: f"{BOLD}{m.group(1)}{RESET}" if bold else m.group(1), out)
 
 
 def plain(text: str) -> str:

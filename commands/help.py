@@ -48,7 +48,7 @@ def _org_choice(lang: str, code: str, profile: Profile) -> str:
 
 def _describe(ctx: Ctx, cmd: registry.Command) -> str:
     key = "help." + ".".join(cmd.path)
-    text = f"`{cmd.usage}`"
+    text = f"`{cmd.usage_in(ctx.lang)}`"
     if has(key):
         text += " — " + ctx.t(key)
     if cmd.handler is None:

@@ -46,7 +46,7 @@ def _section(lang: str) -> list[str]:
             roles = ", ".join(f"`{r.value}`" + ("" if label(lang, "role", r.value) == r.value
                                                   else f" ({label(lang, 'role', r.value)})")
                               for r in Role if r in cmd.roles)
-            usages = " · ".join(f"`{u.strip()}`" for u in cmd.usage.split(" | "))
+            usages = " · ".join(f"`{u.strip()}`" for u in cmd.usage_in(lang).split(" | "))
             lines.append(f"- {usages}" + (f" — {desc}" if desc else ""))
             lines.append(f"  - {ROLES_WORD[lang]}: {roles}")
             lines += [f"  - {line}" for line in choices(lang, cmd)]

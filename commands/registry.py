@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from commands.access import EVERYONE
 from commands.context import Ctx
+from commands.messages import t
 from commands.reply import FormResult, Reply
 from commands.tokenizer import Args
 from storage.enums import Role
@@ -27,6 +29,27 @@ class Command:
     @property
     def name(self) -> str:
         return " ".join(self.path)
+
+    def usage_in(self, lang: str) -> str:
+        return usage_in(lang, self.usage)
+
+
+# A usage line's placeholders, in the reader's words (`reason=ÅRSAG`); option keys, command words, references
+# (KE-…) and examples stay as they are typed.
+PLACEHOLDERS = {"REASON": "usage.ph.reason", "ORG": "usage.ph.org", "KIND": "usage.ph.kind",
+                "TRACK": "usage.ph.track", "ROLE": "usage.ph.role", "BASIS": "usage.ph.basis",
+                "CATEGORIES": "usage.ph.categories", "FILE": "usage.ph.file", "PSEUDONYM": "usage.ph.pseudonym",
+                "YYYY-MM-DD": "usage.ph.date", "YYYY": "usage.ph.year", '"text"': "usage.ph.text",
+                '"note"': "usage.ph.note", '"title"': "usage.ph.title", '"decision"': "usage.ph.decision",
+                '"advice given"': "usage.ph.advice", "@user": "usage.ph.user"}
+_PLACEHOLDER = re.compile(r'(?<![\w-])(?:YYYY-MM-DD|[A-Z]{2,})(?![\w-])|"(?:text|note|title|decision|advice given)"'
+                          r"|@user\b")
+
+
+def usage_in(lang: str, usage: str) -> str:
+    """The usage line as the reader reads it: its placeholders in the reader's language."""
+    return _PLACEHOLDER.sub(lambda m: t(lang, PLACEHOLDERS[m.group(0)]) if m.group(0) in PLACEHOLDERS
+                            else m.group(0), usage)
 
 
 @dataclass(frozen=True)

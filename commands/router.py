@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from commands import access, confirm, forms, markup, platforms, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
-from commands.messages import label, t
+from commands.messages import label, t, tn
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
@@ -56,12 +56,17 @@ def private(text: str, ok: bool = True) -> Reply:
 
 def pii_message(lang: str, text: str, findings: list[pii.Finding], where: str) -> str:
     words = list(dict.fromkeys(t(lang, f"pii.{f.kind}") for f in findings))
-    try:  # "en fødselsdato og en adresse", "a date of birth and an address"
-        kinds = format_list(words, locale=lang)
+    places = list(dict.fromkeys(str(f.start + 1) for f in findings))
+    # "en fødselsdato og en adresse (ved tegn 25 og 49)", "… (at characters 25 and 49)"
+    return tn(lang, "pii.refused", len(places), kinds=_listed(lang, words), where=where,
+              positions=_listed(lang, places))
+
+
+def _listed(lang: str, words: list[str]) -> str:
+    try:
+        return format_list(words, locale=lang)
     except (ValueError, UnknownLocaleError):  # a language Babel does not know
-        kinds = ", ".join(words)
-    positions = ", ".join(str(f.start + 1) for f in findings)
-    return t(lang, "pii.refused", kinds=kinds, where=where, positions=positions)
+        return ", ".join(words)
 
 
 def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Reply:
@@ -73,7 +78,7 @@ def usage_reply(lang: str, exc: UsageError, cmd: registry.Command | None) -> Rep
     if params.get("suggestion"):
         text += " " + t(lang, "usage.did_you_mean", word=label(lang, kind, params["suggestion"]))
     if cmd is not None:
-        text += "\n" + t(lang, "usage.line", usage=cmd.usage)
+        text += "\n" + t(lang, "usage.line", usage=cmd.usage_in(lang))
     return private(text, ok=False)
 
 
@@ -142,7 +147,7 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
-                                 usages="\n".join(c.usage for c in registry.in_group(lowered[0])))
+                                 usages="\n".join(c.usage_in(svc.lang) for c in registry.in_group(lowered[0])))
             raise UsageError("unknown_command", word=words[0][:40])
         try:
             args = to_args(tokens[_index_after(tokens, size):])

@@ -289,7 +289,7 @@ def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     only_options(args, set())
     limits.check_lookup(ctx)
     return Reply(text=ctx.t("lookup.form_opened"), form=Form("concern.lookup", ctx.t("form.lookup"), (
-        FormField("identifier", ctx.t("field.identifier"), "text", required=True, hint=ctx.t("hint.identifier"),
+        FormField("identifier", ctx.t("field.identifier"), "text", required=True, hint=ctx.t("hint.identifier_lookup"),
                   never_stored=True),
         FormField("purpose", ctx.t("field.purpose"), "multiline", required=True, hint=ctx.t("hint.purpose")),
     ), ctx.t("form.lookup_submit")))

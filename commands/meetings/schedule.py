@@ -309,6 +309,8 @@ def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.cancel_notice", ref=meeting.ref, when=when)))
     ctx.audit("meeting.cancel", detail={"meeting": meeting.ref, "decisions": len(entries)})
     text = ctx.t("meeting.cancelled", ref=meeting.ref, when=when)
-    if entries:
+    if entries and made:
         text += "\n" + ctx.tn("cancel.kept", made, ref=meeting.ref)
+    elif entries:  # not "0 follow-ups were created"
+        text += "\n" + ctx.t("cancel.kept_none", ref=meeting.ref)
     return Reply(text=text, attachments=[in_series])

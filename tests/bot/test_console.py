@@ -141,3 +141,26 @@ def test_a_form_asks_again_only_for_the_wrong_fields_keeping_the_rest_and_a_dash
     assert "Time * (e.g. 9, 9:30, 14:00) [kl 25]: " in out  # what was typed is shown, to correct
     assert out.count("Name *") == 1 and out.count("Duration *") == 1  # the right fields are not asked again
     assert "every other Thursday at 09:00 · 90 min" in out
+
+
+def test_emphasis_reads_without_asterisks_in_a_pipe(console):
+    out = console.run("admin", "help", bootstrap=True)
+    assert "concern — register and look up" in out
+    assert "*concern*" not in out and "\x1b[" not in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_emphasis_is_bold_on_a_terminal(svc):
+    out = _Terminal()
+    Console(svc, "admin", out, iter(["help"])).run()
+    assert "\x1b[1mconcern\x1b[0m — register and look up" in out.getvalue()
+
+
+def test_asterisks_that_are_not_emphasis_stay():
+    from bot import escaping
+    assert escaping.console("2*3*4 and a * b *") == "2*3*4 and a * b *"
+    assert escaping.console("Did you mean *unfounded*?") == "Did you mean unfounded?"

@@ -143,8 +143,9 @@ def _catalog(lang: str) -> list[str]:
     """The catalog's messages, each placeholder filled as the guide's quotes show it (else `…`)."""
     with (ROOT / "commands" / "locale" / lang / "LC_MESSAGES" / "koordinator.po").open("rb") as po:
         catalog = read_po(po)
-    return [re.sub(r"\{(\w+)\}", lambda m: FILLS[lang].get(m.group(1), "…"), str(message.string))
-            for message in catalog if message.id and isinstance(message.string, str)]
+    texts = [text for message in catalog if message.id  # a plural entry: each of its forms
+             for text in ((message.string,) if isinstance(message.string, str) else message.string)]
+    return [re.sub(r"\{(\w+)\}", lambda m: FILLS[lang].get(m.group(1), "…"), str(text)) for text in texts]
 
 
 @pytest.mark.parametrize("name", list(QUOTED))

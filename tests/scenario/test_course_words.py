@@ -237,7 +237,7 @@ def readable(course: Course, text: str) -> str:
             listed = choice(course.lang, kind, code)
             if listed != code:
                 text = text.replace(listed, "")
-    text = re.sub(r"\*[a-z]+\* — ", "", text)  # help's groups, by the word a user types
+    text = re.sub(r"(?m)^(│ )?\*?[a-z]+\*? — ", r"\1", text)  # help's groups, by the word a user types
     for code, name in course.org_words.items():
         text = text.replace(f"{code} ({name})", "")
     text = re.sub(r"(?:→ |\s)/\S+", " ", text)  # saved file paths
