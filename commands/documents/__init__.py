@@ -3,6 +3,6 @@ are described once (`model`) and written as Markdown, PDF and CSV (`markdown`, `
 with its one escaping function (`escape`), so no user text stays live in a file and the formats never drift."""
 
 from commands.documents.files import attachments, footer_text, page_text
-from commands.documents.model import Chart, Document, Section, Table
+from commands.documents.model import Chart, Document, Ours, Section, Table
 
-__all__ = ["Chart", "Document", "Section", "Table", "attachments", "footer_text", "page_text"]
+__all__ = ["Chart", "Document", "Ours", "Section", "Table", "attachments", "footer_text", "page_text"]

@@ -41,17 +41,19 @@ _MD_EMAIL = re.compile(r"@(?=\w)")
 _MD_BLOCK = re.compile(r"^(\s*)(\d+(?=[.)])|)([#>+\-=.)])( ?)")
 
 
-def markdown_text(text: str, *, one_line: bool = True, block: bool = True) -> str:
+def markdown_text(text: str, *, one_line: bool = True, block: bool = True, links: bool = False) -> str:
     """Text as Markdown that renders as exactly this text. Backticks are dropped, not escaped: a document reads
     `meeting close M-…` as words (chat's code spans do not belong in a file). `block=False`: the text stands
-    where no block starts (a heading's text, a table cell), so `4. Status` needs no escape there."""
+    where no block starts (a heading's text, a table cell), so `4. Status` needs no escape there. `links`: the
+    bot's own text, whose web and e-mail addresses stay as written (a reader copies them)."""
     text = plain(text, one_line=one_line).replace("`", "")
     text = _MD_INLINE.sub(r"\\\1", text)
     text = _MD_UNDERSCORE.sub(r"\\_", text)
     text = _MD_TAG.sub(r"\\<", text)
     text = _MD_ENTITY.sub(r"\\&", text)
-    text = _MD_URL.sub(lambda m: "\\" + m.group(0), text)
-    text = _MD_EMAIL.sub("@" + WORD_JOINER, text)
+    if not links:
+        text = _MD_URL.sub(lambda m: "\\" + m.group(0), text)
+        text = _MD_EMAIL.sub("@" + WORD_JOINER, text)
     if not block:
         return text
     return "\n".join(_MD_BLOCK.sub(_unblock, line) for line in text.split("\n"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from commands.documents.escape import markdown_cell, markdown_text
-from commands.documents.model import Document, Section, Table
+from commands.documents.model import Document, Ours, Section, Table
 
 
 def _heading(level: int, text: str) -> str:
@@ -30,7 +30,7 @@ def _section(section: Section, empty: str) -> list[str]:
     if section.heading:
         out += [_heading(section.level, section.heading), ""]
     for paragraph in section.paragraphs:
-        out += [markdown_text(paragraph), ""]
+        out += [markdown_text(paragraph, links=isinstance(paragraph, Ours)), ""]
     if section.has_table:
         assert section.table is not None
         out += _table(section.table) + [""]

@@ -12,6 +12,11 @@ from commands.messages import t
 Align = Literal["LEFT", "RIGHT"]
 
 
+class Ours(str):
+    """A paragraph the bot writes itself from its catalog (an authority's address, its web site): the formats keep
+    its addresses usable as written. User text is never `Ours`."""
+
+
 @dataclass
 class Table:
     """A headed table, as a committee reads it on paper: `widths` are the columns' shares of the page;

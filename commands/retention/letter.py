@@ -18,7 +18,7 @@ from commands.cases.concerns import SUMMARY_AAD
 from commands.cases.mentors import NOTE_AAD
 from commands.common import EVENT_TEXT_AAD
 from commands.context import Ctx
-from commands.documents import Document, Section, Table
+from commands.documents import Document, Ours, Section, Table
 from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.messages import label, labels, org_name, t, tn
 from commands.retention import erase, recipients
@@ -229,7 +229,7 @@ def letter(ctx: Ctx, lang: str, pseudonym: str, found: list[tuple[Subject, Case]
     doc.sections += [
         Section(w.t("letter.h.keep"), paragraphs=_retention(w, cases)),
         Section(w.t("letter.h.rights"), paragraphs=[w.t("letter.rights.correct"), w.t("letter.rights.erase"),
-                                                    w.t("letter.rights.others"), w.t("letter.rights.complain")]),
+                                                    w.t("letter.rights.others"), Ours(w.t("letter.rights.complain"))]),
         Section("", paragraphs=["", w.t("letter.closing"), w.unit()]),
     ]
     return doc

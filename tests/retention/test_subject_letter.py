@@ -83,6 +83,8 @@ def test_the_danish_letter_reads_as_a_letter_in_words(svc, clock):
         flat = " ".join(page.extract_text().split())
         assert "retsplejelovens § 115, stk. 2" in flat and "databeskyttelsesforordningens artikel 15." in flat
     assert "other\\_summary" not in md and "<@" not in md
+    # The authority's addresses in the Markdown letter are copyable as written (the bot's own text, not user text).
+    assert "dt@datatilsynet.dk, www.datatilsynet.dk" in md
 
 
 def test_the_letter_goes_out_in_the_requesters_language(svc, clock):
