@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, insert, literal, text
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from storage.clock import Clock
@@ -55,9 +56,9 @@ def record(
     purpose: str | None = None,
 ) -> AuditEntry:
     """Write one entry. `detail` must hold categorical values only; `purpose` (free text) is encrypted."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.exec(text("SELECT pg_advisory_xact_lock(7305001)"))  # one writer extends the chain
-    last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
     entry = AuditEntry(
         at=clock.now(),
         actor=actor,
@@ -65,16 +66,46 @@ def record(
         case_ref=case_ref,
         result=result,
         detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
-        prev_hash=last or GENESIS,
+        prev_hash="",
         hash="",
     )
     if purpose:
         entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, "audit.purpose")
     entry.content_hash = content_digest(entry)
-    entry.hash = chain_digest(entry.prev_hash, entry.content_hash)
+    session.flush()  # what the use case wrote goes first, as when the entry was flushed with it
+    entry.id, entry.prev_hash, entry.hash = session.execute(_append(session, dialect, entry)).one()
+    make_transient_to_detached(entry)  # as if loaded: the session knows the row without reading it back
     session.add(entry)
-    session.flush()
     return entry
+
+
+_SHA256 = "koordinator_sha256"
+
+
+def _sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _append(session: Session, dialect: str, entry: AuditEntry):  # noqa: ANN202
+    """One statement: the entry, linked to the last hash read in the same statement (`chain_digest` in SQL).
+    Writers are serialised (PostgreSQL: the advisory lock taken before; SQLite: BEGIN IMMEDIATE), so the
+    last hash read is the chain's end."""
+    t = AuditEntry.__table__  # type: ignore[attr-defined]
+    last = select(t.c.hash).order_by(t.c.id.desc()).limit(1).scalar_subquery()
+    prev = select(func.coalesce(last, GENESIS).label("prev")).subquery()
+    joined = prev.c.prev.concat(entry.content_hash)
+    if dialect == "postgresql":
+        digest = func.encode(func.sha256(func.convert_to(joined, "UTF8")), "hex")
+    else:  # SQLite has no SHA-256 of its own: Python's, registered on this connection
+        raw = session.connection().connection.driver_connection
+        raw.create_function(_SHA256, 1, _sha256_hex, deterministic=True)  # type: ignore[union-attr]
+        digest = getattr(func, _SHA256)(joined)
+    values = {name: getattr(entry, name) for name in ("at", "actor", "action", "case_ref", "result", "detail",
+                                                      "purpose_ct", "purpose_kid", "content_hash", "redacted")}
+    columns = [*values, "prev_hash", "hash"]
+    source = select(*(literal(v, type_=t.c[name].type) for name, v in values.items()),
+                    prev.c.prev, digest).select_from(prev)
+    return insert(t).from_select(columns, source).returning(t.c.id, t.c.prev_hash, t.c.hash)
 
 
 REDACTED_DETAIL = "{}"

@@ -14,9 +14,11 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -88,6 +90,28 @@ def load_keys(settings: Settings, *, allow_generate: bool = True) -> Keys:
     )
 
 
+ACTIVE_DEK = "koordinator.active_dek"  # session.info: the active DataKey row this unit of work read or made
+PRIMED_DEK = "koordinator.primed_dek"  # session.info: (kid, wrapped) of the active DEK, read along with the profile
+
+
+def active_key_columns() -> tuple[Any, Any]:
+    """The active DEK's id and wrapped key as two scalar subqueries, for a statement every unit of work runs
+    anyway (`storage.profile.store.current`): the key is read in the use case's own transaction, so a rotation
+    by another process is seen by the next unit of work, as when it was read alone — without a round trip."""
+    t = DataKey.__table__  # type: ignore[attr-defined]
+
+    def one(column: Any) -> Any:
+        return sa_select(column).where(t.c.active == True).limit(1).scalar_subquery()  # noqa: E712
+
+    return one(t.c.kid).label("dek_kid"), one(t.c.wrapped).label("dek_wrapped")
+
+
+def prime(session: Session, kid: str | None, wrapped: bytes | None) -> None:
+    """What `active_key_columns` read: the key `Vault.encrypt` uses in this unit of work."""
+    if kid is not None and wrapped is not None:
+        session.info[PRIMED_DEK] = (kid, wrapped)
+
+
 class Vault:
     """AES-GCM for free text. `aad` names the field, so a ciphertext cannot be moved to another field."""
 
@@ -124,19 +148,33 @@ class Vault:
         session.flush()
         return row
 
+    def active_kid(self, session: Session) -> str:
+        """The active DEK's id, its key unwrapped once per process: from the row this unit of work already has
+        (`active`, `rotate`), else from the id and wrapped key its profile read brought (`prime`), else read."""
+        row = session.info.get(ACTIVE_DEK)
+        primed = session.info.get(PRIMED_DEK)
+        if row is None and primed is not None:
+            kid, wrapped = primed
+            if kid not in self._deks:
+                self._deks[kid] = AESGCM(self.unwrap_raw(kid, wrapped)[0])
+            return kid
+        row = row if row is not None else self.active(session)
+        self._unwrap(row)
+        return row.kid
+
     def active(self, session: Session) -> DataKey:
         """The active DEK, looked up once per unit of work (a rotation elsewhere is seen by the next one)."""
-        row = session.info.get("koordinator.active_dek")
+        row = session.info.get(ACTIVE_DEK)
         if row is None:
             row = session.exec(select(DataKey).where(DataKey.active == True)).first()  # noqa: E712
             row = row if row is not None else self._new_dek(session)
-            session.info["koordinator.active_dek"] = row
+            session.info[ACTIVE_DEK] = row
         return row
 
     def encrypt(self, session: Session, plaintext: str, aad: str) -> tuple[bytes, str]:
-        row = self.active(session)
+        kid = self.active_kid(session)
         nonce = secrets.token_bytes(NONCE)
-        return nonce + self._unwrap(row).encrypt(nonce, plaintext.encode(), aad.encode()), row.kid
+        return nonce + self._deks[kid].encrypt(nonce, plaintext.encode(), aad.encode()), kid
 
     def decrypt(self, session: Session, ciphertext: bytes, kid: str, aad: str) -> str:
         if kid not in self._deks:
@@ -155,5 +193,5 @@ class Vault:
             session.add(old)
             session.flush()
         new = self._new_dek(session)
-        session.info["koordinator.active_dek"] = new
+        session.info[ACTIVE_DEK] = new
         return (old.kid if old else None), new.kid

@@ -139,6 +139,31 @@ class UnitOfWork(Session):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, expire_on_commit=False)
         self.consequences: dict[str, tuple[Callable[[Session, list], None], list]] = {}
+        self._written: dict[int, object] | None = {}
+        self._created: set[int] = set()  # id() of the written objects this unit of work inserted
+        event.listen(self, "after_flush", self._note_flushed)
+        event.listen(self, "do_orm_execute", self._note_execute)
+
+    def _note_flushed(self, _session: Session, _context: object) -> None:
+        if self._written is not None:
+            for obj in self.new:
+                self._written[id(obj)] = obj
+                self._created.add(id(obj))
+            for obj in self.dirty:
+                self._written[id(obj)] = obj
+
+    def _note_execute(self, state) -> None:  # noqa: ANN001
+        if state.is_update or state.is_delete:  # rows changed behind the objects' backs: no longer known
+            self._written = None
+
+    def written(self) -> list[object] | None:
+        """Every object this unit of work inserted or changed through the ORM, held until it ends (a brand-new
+        case's rows are all among them); None once an UPDATE or DELETE statement ran through the session."""
+        return None if self._written is None else list(self._written.values())
+
+    def created(self, obj: object) -> bool:
+        """This unit of work inserted `obj` (one of `written()`)."""
+        return self._written is not None and self._written.get(id(obj)) is obj and id(obj) in self._created
 
     def then(self, name: str, run: Callable[[Session, list], None], item: object) -> None:
         """Just before the commit, `run(session, items)` once with every item queued under `name`."""
@@ -150,9 +175,11 @@ class UnitOfWork(Session):
             run, items = self.consequences.pop(name)
             run(self, items)
         super().commit()
+        self._written, self._created = {}, set()
 
     def rollback(self) -> None:
         self.consequences.clear()
+        self._written, self._created = {}, set()
         super().rollback()
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
+    inspect,
     literal_column,
     null,
     select,
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from storage.db import then
+from storage.db import UnitOfWork, then
 from storage.enums import VISITATION_HOURS, Severity
 from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep, ReportSubject
 from storage.models import Case, CaseEvent, Engagement, Offer, Subject
@@ -41,6 +42,9 @@ from storage.types import UTCDateTime
 
 C, S, OF, E, V, ST = (Case.__table__.c, Subject.__table__.c, Offer.__table__.c,  # type: ignore[attr-defined]
                       Engagement.__table__.c, CaseEvent.__table__.c, CaseStep.__table__.c)  # type: ignore[attr-defined]
+
+
+LOADED_EVENTS = ("received", "referred", "outcome", "severity")  # the timeline events `derive` reads
 
 
 @dataclass
@@ -103,7 +107,7 @@ def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
         _part("engagement", E.id, E.case_id, E.subject_id, E.kind, E.result, t1=E.started_at, t2=E.ended_at)
         .where(E.case_id.in_(keys)),
         _part("event", V.id, V.case_id, None, V.kind, V.data, t1=V.at)
-        .where(V.case_id.in_(keys), V.kind.in_(("received", "referred", "outcome", "severity"))),
+        .where(V.case_id.in_(keys), V.kind.in_(LOADED_EVENTS)),
         _part("step", ST.n, ST.case_id, ST.id, ST.state, t1=ST.due_at, t2=ST.done_at)
         .where(ST.case_id.in_(keys), ST.profile_version.is_not(None)),
     ).order_by("part", "pos")
@@ -280,4 +284,39 @@ def touch(session: Session, case_id: int | None, tz: ZoneInfo) -> None:
 
 def _refresh_touched(session: Session, case_ids: list[int], tz: ZoneInfo) -> None:
     session.flush()
-    refresh(session, case_ids, tz)
+    known = _created_here(session, case_ids)
+    inputs = known + load(session, [i for i in case_ids if i not in {k.case.id for k in known}])
+    write(session, [derive(i, tz) for i in inputs])
+
+
+def _created_here(session: Session, case_ids: list[int]) -> list[Inputs]:
+    """The inputs of cases this unit of work created, from the objects it wrote (UnitOfWork.written), without
+    reading them back: a case that did not exist before has no rows but those written since, and no stored
+    facts. Other cases, or any case once rows were changed by a bulk statement, are loaded."""
+    written = session.written() if isinstance(session, UnitOfWork) else None
+    if written is None:
+        return []
+    live = [obj for obj in written if not inspect(obj).was_deleted]
+    wanted = set(case_ids)
+    found = {obj.id: Inputs(obj, steps=[]) for obj in live
+             if isinstance(obj, Case) and obj.id in wanted and obj.fact_key is not None
+             and session.created(obj)}
+    if not found:
+        return []
+    for obj in sorted(live, key=lambda o: (getattr(o, "id", None) or 0)):
+        into = found.get(getattr(obj, "case_id", None))  # type: ignore[arg-type]
+        if into is None:
+            continue
+        if isinstance(obj, Subject):
+            into.subjects.append(obj)
+        elif isinstance(obj, Offer):
+            into.offers.append(obj)
+        elif isinstance(obj, Engagement):
+            into.engagements.append(obj)
+        elif isinstance(obj, CaseEvent) and obj.kind in LOADED_EVENTS:
+            into.events.append(obj)
+        elif isinstance(obj, CaseStep) and obj.profile_version is not None:
+            into.steps.append(obj)  # type: ignore[union-attr]
+    for into in found.values():
+        into.steps.sort(key=lambda st: st.n)  # type: ignore[union-attr]
+    return list(found.values())

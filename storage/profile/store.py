@@ -8,9 +8,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import literal, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from storage.crypto import active_key_columns, prime
 from storage.profile.load import load_text, source_text
 from storage.profile.schema import Profile
 from storage.profile.tables import UnitProfileVersion
@@ -39,11 +41,15 @@ def initial(settings: Settings) -> tuple[str, Profile]:
 
 
 def current(session: Session, settings: Settings) -> Current:
-    row = session.exec(select(UnitProfileVersion.version, UnitProfileVersion.digest, UnitProfileVersion.id)
-                       .order_by(col(UnitProfileVersion.version).desc()).limit(1)).first()
-    if row is None:
+    latest = (select(UnitProfileVersion.version, UnitProfileVersion.digest, UnitProfileVersion.id)
+              .order_by(col(UnitProfileVersion.version).desc()).limit(1).subquery())
+    anchor = select(literal(1).label("one")).subquery()  # a row even before a profile is stored
+    version, key, row_id, kid, wrapped = session.execute(  # the data key comes along: no round trip of its own
+        select(latest.c.version, latest.c.digest, latest.c.id, *active_key_columns())
+        .select_from(anchor.outerjoin(latest, true()))).one()
+    prime(session, kid, wrapped)
+    if version is None:
         return Current(1, initial(settings)[1], stored=False)
-    version, key, row_id = row
     if key not in _CACHE:
         parsed = session.exec(select(UnitProfileVersion.parsed).where(UnitProfileVersion.id == row_id)).one()
         _CACHE[key] = Profile.model_validate_json(parsed)

@@ -13,13 +13,14 @@ from sqlalchemy import event
 
 from commands.context import Services
 
-# Upper bounds, per command, on both engines (PostgreSQL adds the audit chain's advisory lock). Every command
-# reads the unit profile's current version once (its calendar and language: one small SELECT, the parsed
-# profile cached by digest). `concern new` also derives the new case's report facts when the unit of work
-# commits: two SELECTs (the case with its stored fact row; everything else it holds, in one UNION ALL) and an
-# INSERT per fact table that gets rows — a new case has no stored facts to compare, so nothing else.
+# Upper bounds, per command, on both engines (PostgreSQL adds the audit chain's advisory lock, SQLite its
+# BEGIN IMMEDIATE). Every command reads the unit profile's current version once (its calendar and language: one
+# small SELECT, the parsed profile cached by digest), and with it the active data key's id (storage/crypto.py
+# `active_key_columns`). An audit entry is one INSERT … SELECT of the chain's last hash. `concern new` also
+# writes the new case's report facts when the unit of work commits: an INSERT per fact table that gets rows —
+# the case was created in this unit of work, so its inputs are the objects written, nothing is read back.
 # `case show` also reads where an advice contact became the case, its disclosures and how long its timeline is.
-BOUNDS = {"concern new": 19, "case show": 17, "case list": 5, "agenda": 7}
+BOUNDS = {"concern new": 15, "case show": 17, "case list": 5, "agenda": 7}
 
 
 @contextmanager

@@ -128,3 +128,28 @@ def test_the_facts_written_as_a_difference_are_the_facts_derived_whole(svc, cloc
             session.exec(text(f"DELETE FROM {table}"))  # type: ignore[call-overload]
         facts.refresh(session, ids, tz)
     assert fact_rows(svc) == as_written
+
+
+def test_a_new_cases_facts_from_the_objects_written_are_the_facts_read_back(svc, clock) -> None:
+    """`/concern new` derives the new case's facts from what its unit of work wrote, reading nothing back; they
+    are exactly what deriving the case from the stored rows gives."""
+    from zoneinfo import ZoneInfo
+
+    from commands.reports import facts
+    from storage.models import Case
+
+    with unit_of_work(svc.engine) as session:
+        session.add(Member(user_id=ADMIN, platform="console", role="admin", org="BIF", display_name=ADMIN,
+                           created_at=clock.now()))
+    for age in ("15-17", "18-24"):
+        reply = dispatch(svc, Invocation(ADMIN, f"concern new severity=high track=child age={age} source=school "
+                                                'district=Valby basis=rpl115 summary="Bekymring fra skolen"'))
+        assert reply.ok, reply.text
+    as_written = fact_rows(svc)
+    assert len(as_written["report_case"]) == 2 and len(as_written["report_subject"]) == 2
+    with unit_of_work(svc.engine) as session:
+        ids = list(session.exec(sm_select(Case.id)).all())
+        for table in (*FACT_TABLES, "report_step"):
+            session.exec(text(f"DELETE FROM {table}"))  # type: ignore[call-overload]
+        facts.refresh(session, ids, ZoneInfo("Europe/Copenhagen"))
+    assert fact_rows(svc) == as_written

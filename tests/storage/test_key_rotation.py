@@ -109,3 +109,21 @@ def test_rotation_audits_without_key_material(svc):
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "keys.rotate")).one()
         wrapped = [k.wrapped.hex() for k in session.exec(select(DataKey))]
     assert entry.actor == ADMIN and all(w[:16] not in entry.detail for w in wrapped)
+
+
+def test_a_rotation_by_another_process_is_used_by_the_next_command(svc):
+    """A work process keeps data keys unwrapped, but which key is active it learns in each command's own
+    transaction (with the profile read): after another process rotates, new text is under the new key."""
+    from storage.crypto import Vault
+
+    populate(svc)
+    elsewhere = Vault(svc.keys.master_key, svc.clock, svc.keys.previous_master)  # the CLI, say
+    with unit_of_work(svc.engine) as session:
+        old, new = elsewhere.rotate(session)
+    run(svc, 'concern new severity=high track=child age=15-17 source=school district=Valby basis=rpl115 '
+             'summary="Efter rotationen"')
+    with Session(svc.engine) as session:
+        latest = session.exec(select(Case).order_by(Case.id.desc())).first()  # type: ignore[union-attr]
+        assert latest is not None and old != new
+        assert latest.summary_kid == new
+    assert "Efter rotationen" in shown(run(svc, f"case show {latest.ref}"))
