@@ -14,11 +14,10 @@ from commands.parsing import pseudonym as parse_pseudonym
 from commands.reply import Button
 from commands.reports import facts
 from commands.tokenizer import Args, user_ref
+from storage import sealed
 from storage.enums import CaseState
 from storage.models import Case, CaseEvent, Member, Subject
 from storage.pseudonym import format_pseudonym
-
-EVENT_TEXT_AAD = "event.text"
 
 
 def only_options(args: Args, allowed: set[str], *, words: int = 0, texts: int = 0) -> None:
@@ -37,7 +36,7 @@ def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = Non
     event = CaseEvent(case_id=case.id, at=ctx.now(), actor_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
                       kind=kind, data=dumps(data or {}))
     if text:
-        event.text_ct, event.text_kid = ctx.encrypt(text, EVENT_TEXT_AAD)
+        event.text_ct, event.text_kid = ctx.encrypt(text, sealed.EVENT_TEXT.label)
     case.updated_at = ctx.now()
     ctx.session.add(event)
     ctx.session.add(case)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from storage import sealed
 from storage.clock import Clock
 from storage.crypto import Vault
 from storage.models import AuditEntry
@@ -69,7 +70,7 @@ def record(
         hash="",
     )
     if purpose:
-        entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, "audit.purpose")
+        entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, sealed.AUDIT_PURPOSE.label)
     entry.content_hash = content_digest(entry)
     entry.hash = chain_digest(entry.prev_hash, entry.content_hash)
     session.add(entry)

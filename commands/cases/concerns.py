@@ -18,7 +18,7 @@ from commands.parsing import choice, enum_list, enum_value, local_datetime
 from commands.registry import command, form
 from commands.reply import Button, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
-from storage import outbox
+from storage import outbox, sealed
 from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
@@ -30,7 +30,6 @@ from storage.pseudonym import (
 )
 from storage.sequences import next_value
 
-SUMMARY_AAD = "case.summary"
 CPR_SHAPE = re.compile(r"[0-9]{6}[- ]?[0-9]{4}")
 MAX_SUBJECTS_IN_FORM = 3
 INTAKE_OPTIONS = {"severity", "track", "age", "source", "district", "basis", "summary", "indicators", "received"}
@@ -156,7 +155,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None], *, never_
     fresh = never_overdue and case.deadline_at <= now
     if fresh:
         case.deadline_at = now + deadline_for(ctx, case)
-    case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
+    case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, sealed.CASE_SUMMARY.label)
     ctx.session.add(case)
     ctx.session.flush()
     add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source,

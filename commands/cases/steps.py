@@ -15,11 +15,11 @@ from commands.common import add_event, member_by_ref, mention, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.parsing import local_datetime
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member, Subject
 from storage.profile import store
@@ -27,7 +27,6 @@ from storage.profile.schema import OFFSET, ROLES
 from storage.profile.tables import CaseStep
 from storage.pseudonym import format_pseudonym
 
-STEP_TITLE_AAD = "step.title"
 STEP_STATES = ("done", "skip")
 
 
@@ -86,14 +85,14 @@ def assignee(ctx: Ctx, case: Case, responsible: str, subject: Subject | None = N
 
 def title_of(ctx: Ctx, step: CaseStep) -> str:
     if step.title_ct is not None:
-        return ctx.decrypt(step.title_ct, step.title_kid, STEP_TITLE_AAD)
+        return ctx.decrypt(step.title_ct, step.title_kid, sealed.STEP_TITLE.label)
     return step.title_da if ctx.lang == "da" else step.title_en
 
 
 def schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
     step.due_at = due_from(anchor_at, step.due_offset, ctx)
     if step.anchor != "closed" and CaseState(case.state) in OPEN_STATES:
-        ct, kid = ctx.encrypt(title_of(ctx, step), FOLLOWUP_TEXT_AAD)
+        ct, kid = ctx.encrypt(title_of(ctx, step), sealed.FOLLOWUP_TEXT.label)
         followup = rules.add_custom(ctx.session, case, step.assignee_id, step.due_at, ct, kid, ctx.now(), kind="step")
         step.followup_id = followup.id
     ctx.session.add(step)
@@ -295,8 +294,8 @@ def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
     step = CaseStep(case_id=case.id, n=n, responsible="owner", anchor="received", due_offset="0h",  # type: ignore[arg-type]
                     assignee_id=ctx.actor.id, due_at=due)
-    step.title_ct, step.title_kid = ctx.encrypt(title, STEP_TITLE_AAD)
-    ct, kid = ctx.encrypt(title, FOLLOWUP_TEXT_AAD)
+    step.title_ct, step.title_kid = ctx.encrypt(title, sealed.STEP_TITLE.label)
+    ct, kid = ctx.encrypt(title, sealed.FOLLOWUP_TEXT.label)
     step.followup_id = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now(), kind="step").id
     ctx.session.add(step)
     ctx.session.flush()

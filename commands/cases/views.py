@@ -9,18 +9,9 @@ from sqlmodel import col, func, or_, select
 
 from commands import access
 from commands.cases import advice, disclosures, persons, steps, timeline
-from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
+from commands.cases.concerns import _identifier_errors, add_subject, identifier_token, words
 from commands.cases.lifecycle import missing_checks
-from commands.cases.mentors import NOTE_AAD
-from commands.common import (
-    EVENT_TEXT_AAD,
-    add_event,
-    case_buttons,
-    member_by_id,
-    mention,
-    only_options,
-    subjects_of,
-)
+from commands.common import add_event, case_buttons, member_by_id, mention, only_options, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE
@@ -30,6 +21,7 @@ from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.retention import handlers as retention
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, AgeBand, CaseState, Relation, Role, Track
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
@@ -160,7 +152,7 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
                   last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
             reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
-                                          ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
+                                          ctx.decrypt(entry.note_ct, entry.note_kid, sealed.MENTOR_NOTE.label)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "mentor"})
     return reply
 
@@ -233,7 +225,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if (origin := advice.promoted_from(ctx, case)) is not None:
         reply.fields.append(origin)
     reply.fields += disclosures.show_fields(ctx, case, {s.id: s.pseudonym for s in subjects})
-    reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
+    summary = ctx.decrypt(case.summary_ct, case.summary_kid, sealed.CASE_SUMMARY.label)
+    reply.fields.append(f(ctx.t("field.summary"), summary))
     total = ctx.session.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(TIMELINE_ALL if whole else TIMELINE)))
@@ -243,7 +236,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
-        text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
+        text = ctx.decrypt(event.text_ct, event.text_kid, sealed.EVENT_TEXT.label)
         reply.fields.append(f(f"{ctx.fmt(event.at)} · {mention(actors.get(event.actor_id))}",
                               timeline.sentence(ctx, event.kind, json.loads(event.data), text)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "all"} if whole else None)

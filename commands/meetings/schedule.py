@@ -20,7 +20,6 @@ from commands.meetings import minutes as minutes_book
 from commands.meetings import rhythm
 from commands.meetings.agenda import build_agenda, status
 from commands.meetings.common import (
-    TOPIC_AAD,
     fixed_participants,
     is_fixed,
     meeting_by_ref,
@@ -42,6 +41,7 @@ from commands.reply import Reply
 from commands.time import recurrence
 from commands.time.materialise import materialise, meeting_ref, occurrences
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, Case, Meeting, MeetingInvite, MeetingSeries
 
@@ -224,7 +224,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                       ends_at=starts + timedelta(minutes=minutes), created_by=ctx.actor.id if ctx.actor else None,
                       created_at=ctx.now())
     if topic:
-        meeting.topic_ct, meeting.topic_kid = ctx.encrypt(topic, TOPIC_AAD)
+        meeting.topic_ct, meeting.topic_kid = ctx.encrypt(topic, sealed.MEETING_TOPIC.label)
     ctx.session.add(meeting)
     ctx.session.flush()
     for case in cases:

@@ -16,11 +16,11 @@ from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase
 from commands.tokenizer import Args
+from storage import sealed
 from storage.db import unit_of_work
 from storage.enums import CaseState
 from storage.models import Case, OutboxMessage
 
-HOLD_AAD = "case.hold"
 LIST_LIMIT = 50
 
 
@@ -36,7 +36,7 @@ def tombstone(ctx: Ctx, case: Case) -> str:
 def hold_text(ctx: Ctx, case: Case) -> str:
     assert case.hold_at is not None
     return ctx.t("hold.line", since=ctx.fmt(case.hold_at), by=mention(member_by_id(ctx, case.hold_by)),
-                 reason=ctx.decrypt(case.hold_reason_ct, case.hold_reason_kid, HOLD_AAD))
+                 reason=ctx.decrypt(case.hold_reason_ct, case.hold_reason_kid, sealed.CASE_HOLD.label))
 
 
 def due_text(ctx: Ctx, case: Case) -> str:
@@ -56,7 +56,7 @@ def hold(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.hold_at is not None:
         raise UsageError("already_held", ref=case.ref, since=ctx.fmt(case.hold_at))
     case.hold_at, case.hold_by = ctx.now(), ctx.actor.id
-    case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, HOLD_AAD)
+    case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, sealed.CASE_HOLD.label)
     ctx.session.add(case)
     ctx.audit("case.hold", case_ref=case.ref, purpose=reason)
     return Reply(text=ctx.t("hold.done", ref=case.ref))

@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 
 from commands import access, timefmt
 from commands.context import Services
-from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
+from commands.followups.rules import CHECKIN_AFTER, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
-from storage import outbox
+from storage import outbox, sealed
 from storage.db import unit_of_work
 from storage.enums import Role
 from storage.models import Case, FollowUp, Member, Offer, Subject
@@ -173,7 +173,8 @@ class _Sweeper:
         else:
             text = ""
             if followup.text_ct is not None and followup.text_kid is not None:
-                text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid, FOLLOWUP_TEXT_AAD)
+                text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid,
+                                              sealed.FOLLOWUP_TEXT.label)
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
                                            stage=followup.stage, text=text), details=bool(text))
             mark(followup, "sent", self.now)
