@@ -36,9 +36,20 @@ def load_usecases() -> None:
         help,
         home,
     )
-    from commands.cases import advice, concerns, disclosures, lifecycle, mentors, offers, persons, steps, track, views  # noqa: F401
+    from commands.cases import (  # noqa: F401
+        advice,
+        concerns,
+        disclosures,
+        followups,
+        lifecycle,
+        mentors,
+        offers,
+        persons,
+        steps,
+        track,
+        views,
+    )
     from commands.cases import changes as case_changes  # noqa: F401
-    from commands.followups import handlers as followups  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
     from commands.profile import procedures  # noqa: F401
