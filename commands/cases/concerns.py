@@ -238,7 +238,7 @@ def intake_form(ctx: Ctx) -> Form:
 IDENTIFIER_FIELDS = frozenset({f"subject{n}_identifier" for n in range(1, MAX_SUBJECTS_IN_FORM + 1)})
 
 
-def _identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> dict[str, str]:
+def identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> dict[str, str]:
     errors = {}
     for name in names:
         raw = (values.get(name) or "").strip()
@@ -263,7 +263,7 @@ def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
             identifiers.append(ident.strip() or None)
         elif ident.strip():
             errors[f"subject{n}_age"] = ctx.t("form.age_needed")
-    errors.update(_identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
+    errors.update(identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
     if errors:
         return FormResult(errors=errors)
     try:
@@ -290,7 +290,7 @@ def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 @form("concern.lookup", access.STAFF, frozenset({"identifier"}))
 def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
     purpose = (values.get("purpose") or "").strip()
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors = identifier_errors(ctx, values, ["identifier"])
     if not (values.get("identifier") or "").strip():
         errors["identifier"] = ctx.t("form.required")
     if not purpose:

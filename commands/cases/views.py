@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.cases import advice, disclosures, persons, steps, timeline
-from commands.cases.concerns import _identifier_errors, add_subject, identifier_token, words
+from commands.cases import advice, disclosures, erasure, persons, steps, timeline
+from commands.cases.concerns import add_subject, identifier_errors, identifier_token, words
 from commands.cases.lifecycle import missing_checks
 from commands.common import add_event, case_buttons, member_by_id, mention, only_options, subjects_of
 from commands.context import Ctx
@@ -19,7 +19,6 @@ from commands.messages import labels
 from commands.parsing import case_ref, enum_value
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
-from commands.retention import handlers as retention
 from commands.tokenizer import Args
 from storage import sealed
 from storage.enums import OPEN_STATES, AgeBand, CaseState, Relation, Role, Track
@@ -119,7 +118,7 @@ def _urgency(ctx: Ctx, c: Case, next_due: dict[int | None, datetime]) -> tuple[f
 
 def _list_line(ctx: Ctx, c: Case, next_due: datetime | None = None) -> str:
     if c.erased_at is not None:
-        return retention.tombstone(ctx, c)
+        return erasure.tombstone(ctx, c)
     common = {"ref": c.ref, "severity": ctx.label("severity", c.severity), "track": ctx.label("track", c.track),
               "org": ctx.label("org", c.responsible_org), "days": _days_open(ctx, c)}
     if c.state == CaseState.closed:  # when and why it closed, never a countdown
@@ -166,7 +165,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("unexpected_word", word=args.words[0][:40])
     if case.erased_at is not None:
         ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
-        return Reply(title=case.ref, text=retention.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
+        return Reply(title=case.ref, text=erasure.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
     if ctx.actor.role == Role.mentor:
         return _mentor_view(ctx, case)
     leads = ctx.actor.role in (Role.admin, Role.secretariat)
@@ -189,9 +188,9 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.close_reason:
         reply.fields.append(f(ctx.t("field.close_reason"), ctx.label("close_reason", case.close_reason)))
     if case.hold_at is not None:
-        reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
+        reply.fields.append(f(ctx.t("field.hold"), erasure.hold_text(ctx, case)))
     elif case.state == CaseState.closed:
-        reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
+        reply.fields.append(f(ctx.t("field.erasure"), erasure.due_text(ctx, case)))
     if case.release_at is not None:
         reply.fields.append(f(ctx.t("field.release"), ctx.fmt_day(case.release_at)))
     subjects = subjects_of(ctx, case)
@@ -314,7 +313,7 @@ def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) ->
             chosen[name] = enum_value(vocabulary, raw_value, name).value  # type: ignore[arg-type]
         except UsageError as exc:
             errors[name] = ctx.t(f"usage.{exc.key}", **exc.params)
-    errors |= _identifier_errors(ctx, values, ["identifier"])
+    errors |= identifier_errors(ctx, values, ["identifier"])
     if errors:
         return FormResult(errors=errors)
     raw = (values.get("identifier") or "").strip()

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from commands import access, timefmt
-from commands.common import member_by_id, mention, only_options
+from commands.cases.erasure import due_text, hold_text
+from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.registry import command
@@ -26,22 +27,6 @@ LIST_LIMIT = 50
 
 def _day(ctx: Ctx, value: date) -> str:
     return timefmt.day(value, ctx.lang)
-
-
-def tombstone(ctx: Ctx, case: Case) -> str:
-    assert case.erased_at is not None
-    return ctx.t("tombstone", ref=case.ref, day=ctx.fmt_day(case.erased_at))
-
-
-def hold_text(ctx: Ctx, case: Case) -> str:
-    assert case.hold_at is not None
-    return ctx.t("hold.line", since=ctx.fmt(case.hold_at), by=mention(member_by_id(ctx, case.hold_by)),
-                 reason=ctx.decrypt(case.hold_reason_ct, case.hold_reason_kid, sealed.CASE_HOLD.label))
-
-
-def due_text(ctx: Ctx, case: Case) -> str:
-    day = erase.due_day(ctx.svc, case, ctx.tz)
-    return ctx.t("hold.due", day=_day(ctx, day)) if day is not None else ctx.t("hold.due_open")
 
 
 @command("case hold", 'case hold KE-… reason="…"', access.ADMIN, case_arg=True)

@@ -12,7 +12,7 @@ import json
 from sqlmodel import col, select
 
 from commands import access, documents, messages
-from commands.cases.concerns import _identifier_errors, identifier_token
+from commands.cases.concerns import identifier_errors, identifier_token
 from commands.common import only_options
 from commands.context import Ctx
 from commands.registry import command, form
@@ -57,7 +57,7 @@ def erase_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 def _checked(ctx: Ctx, values: dict[str, str]) -> tuple[str | None, dict[str, str]]:
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors = identifier_errors(ctx, values, ["identifier"])
     if not (values.get("identifier") or "").strip():
         errors["identifier"] = ctx.t("form.required")
     if not (values.get("purpose") or "").strip():
