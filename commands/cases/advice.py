@@ -16,10 +16,10 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import concerns
-from commands.common import add_event, case_buttons, only_options
+from commands.common import add_event, case_buttons
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args

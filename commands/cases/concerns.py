@@ -10,11 +10,11 @@ from sqlmodel import col, select
 
 from commands import access, forms, limits
 from commands.cases import notices
-from commands.common import add_event, case_buttons, deadline_for, only_options
+from commands.common import add_event, case_buttons, deadline_for
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options
 from commands.registry import command, form
 from commands.reply import Button, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from commands import access
-from commands.common import add_event, only_options, subject_by_pseudonym
+from commands.common import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import choice, enum_list, org_code
+from commands.parsing import choice, enum_list, only_options, org_code
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from commands import timefmt
-from commands.common import member_by_id, mention
 from commands.context import Ctx, Services
+from commands.markup import mention
+from commands.people import member_by_id
 from storage import sealed
 from storage.enums import CaseState, CloseReason
 from storage.models import Case

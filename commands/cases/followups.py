@@ -8,12 +8,13 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, mention, only_options
+from commands.common import add_event
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
 from commands.followups.rules import snooze_until
-from commands.parsing import local_datetime, yes_no
+from commands.markup import mention
+from commands.parsing import local_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args

@@ -5,11 +5,11 @@ from __future__ import annotations
 from commands import access
 from commands.cases import missed_appointments
 from commands.cases.offers import engagement_for, settle_state
-from commands.common import add_event, only_options, subject_by_pseudonym
+from commands.common import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, local_datetime, yes_no
+from commands.parsing import enum_value, local_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

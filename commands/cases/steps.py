@@ -11,11 +11,13 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.common import add_event, member_by_ref, mention, only_options
+from commands.common import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import local_datetime
+from commands.markup import mention
+from commands.parsing import local_datetime, only_options
+from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

@@ -11,12 +11,14 @@ from commands import access
 from commands.cases import advice, disclosures, erasure, persons, steps, timeline
 from commands.cases.concerns import add_subject, identifier_errors, identifier_token, words
 from commands.cases.lifecycle import missing_checks
-from commands.common import add_event, case_buttons, member_by_id, mention, only_options, subjects_of
+from commands.common import add_event, case_buttons, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE
+from commands.markup import mention
 from commands.messages import labels
-from commands.parsing import case_ref, enum_value
+from commands.parsing import case_ref, enum_value, only_options
+from commands.people import member_by_id
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args

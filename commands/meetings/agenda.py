@@ -15,7 +15,6 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from commands import access, documents, timefmt
-from commands.common import only_options
 from commands.confirm import bare_command
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
@@ -37,7 +36,7 @@ from commands.meetings.common import (
     which_meeting,
 )
 from commands.messages import label, org_name, t, tn
-from commands.parsing import case_ref
+from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from commands import access, documents, timefmt
-from commands.common import add_event, member_by_ref, only_options
+from commands.common import add_event
 from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
-from commands.parsing import local_datetime, yes_no
+from commands.parsing import local_datetime, only_options, yes_no
+from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

@@ -11,13 +11,12 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access
-from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings.agenda import build_agenda
 from commands.meetings.common import meeting_by_ref, participants, require_open, when_text
 from commands.messages import t
-from commands.parsing import case_ref
+from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args, user_ref

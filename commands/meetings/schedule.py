@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from commands import access, confirm, markup, timefmt
-from commands.common import member_by_ref, only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings import minutes as minutes_book
@@ -35,7 +34,8 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
-from commands.parsing import case_ref, natural_datetime, resolve
+from commands.parsing import case_ref, natural_datetime, only_options, resolve
+from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import Reply
 from commands.time import recurrence

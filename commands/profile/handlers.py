@@ -10,9 +10,9 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from commands import access, markup, messages, timefmt
-from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args

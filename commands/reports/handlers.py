@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from commands import access, timefmt
-from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi

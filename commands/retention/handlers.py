@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from commands import access, timefmt
 from commands.cases.erasure import due_text, hold_text
-from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 
 from commands import access, documents, messages
 from commands.cases.concerns import identifier_errors, identifier_token
-from commands.common import only_options
 from commands.context import Ctx
+from commands.parsing import only_options
 from commands.registry import command, form
 from commands.reply import Form, FormField, FormResult, Reply
 from commands.retention import erase

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access, platforms
-from commands.common import member_by_ref, mention, only_options
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
-from commands.parsing import case_ref, enum_value, org_code
+from commands.markup import mention
+from commands.parsing import case_ref, enum_value, only_options, org_code
+from commands.people import member_by_ref
 from commands.registry import command, form
 from commands.reply import FormResult, Reply
 from commands.tokenizer import Args, user_ref

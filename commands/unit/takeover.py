@@ -16,11 +16,11 @@ from pathlib import Path
 from commands import access
 from commands.cases import steps
 from commands.cases.concerns import add_subject
-from commands.common import add_event, only_options
+from commands.common import add_event
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import yes_no
+from commands.parsing import only_options, yes_no
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
 from commands.reports import facts
