@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from commands import access, forms, limits
 from commands.cases import notices
-from commands.common import add_event, case_buttons, deadline_for
+from commands.cases.record import add_event, case_buttons, deadline_for
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from commands import access
-from commands.common import add_event, subject_by_pseudonym
+from commands.cases.record import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import choice, enum_list, only_options, org_code

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules

@@ -6,7 +6,7 @@ from sqlmodel import col, select
 
 from commands import access, confirm
 from commands.cases import disclosures, persons, steps
-from commands.common import add_event, deadline_for, subject_by_pseudonym, subjects_of, transition
+from commands.cases.record import add_event, deadline_for, subject_by_pseudonym, subjects_of, transition
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

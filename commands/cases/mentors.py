@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands import access
 from commands.cases import missed_appointments
 from commands.cases.offers import engagement_for, settle_state
-from commands.common import add_event, subject_by_pseudonym
+from commands.cases.record import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules

@@ -6,7 +6,7 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, subject_by_pseudonym, transition
+from commands.cases.record import add_event, subject_by_pseudonym, transition
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, subject_by_pseudonym, subjects_of
+from commands.cases.record import add_event, subject_by_pseudonym, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.markup import mention

@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.common import add_event
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

@@ -11,7 +11,7 @@ from commands import access
 from commands.cases import advice, disclosures, erasure, persons, steps, timeline
 from commands.cases.concerns import add_subject, identifier_errors, identifier_token, words
 from commands.cases.lifecycle import missing_checks
-from commands.common import add_event, case_buttons, subjects_of
+from commands.cases.record import add_event, case_buttons, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from commands import access, documents, timefmt
-from commands.common import add_event
+from commands.cases.record import add_event
 from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from commands import confirm
+from commands.cases.record import add_event
 from commands.cases.steps import title_of
-from commands.common import add_event
 from commands.context import Ctx
 from commands.followups import rules
 from commands.markup import mention

@@ -16,7 +16,7 @@ from pathlib import Path
 from commands import access
 from commands.cases import steps
 from commands.cases.concerns import add_subject
-from commands.common import add_event
+from commands.cases.record import add_event
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.followups import rules

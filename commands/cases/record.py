@@ -1,4 +1,4 @@
-"""Small pieces every use case shares: timeline events, state changes, looking things up by reference."""
+"""A case's record, shared by every case use case: its timeline events, its state changes, its subjects and buttons."""
 
 from __future__ import annotations
 
