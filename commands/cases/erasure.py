@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from commands import timefmt
 from commands.context import Ctx, Services
 from commands.markup import mention
-from commands.people import member_by_id
+from commands.members.people import member_by_id
 from storage import sealed
 from storage.enums import CaseState, CloseReason
 from storage.models import Case

@@ -11,8 +11,8 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.markup import mention
+from commands.members.people import member_by_ref
 from commands.parsing import enum_value, only_options, yes_no
-from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

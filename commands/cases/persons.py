@@ -13,8 +13,8 @@ from commands.cases.record import add_event, subject_by_pseudonym, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.markup import mention
+from commands.members.people import member_by_id
 from commands.parsing import enum_value, only_options
-from commands.people import member_by_id
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

@@ -16,8 +16,8 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.markup import mention
+from commands.members.people import member_by_ref
 from commands.parsing import local_datetime, only_options
-from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

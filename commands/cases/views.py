@@ -16,9 +16,9 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE
 from commands.markup import mention
+from commands.members.people import member_by_id
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value, only_options
-from commands.people import member_by_id
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args

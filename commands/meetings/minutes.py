@@ -19,8 +19,8 @@ from commands.errors import UsageError
 from commands.followups import rules
 from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
+from commands.members.people import member_by_ref
 from commands.parsing import local_datetime, only_options, yes_no
-from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

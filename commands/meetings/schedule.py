@@ -34,8 +34,8 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
+from commands.members.people import member_by_ref
 from commands.parsing import case_ref, natural_datetime, only_options, resolve
-from commands.people import member_by_ref
 from commands.registry import command
 from commands.reply import Reply
 from commands.time import recurrence

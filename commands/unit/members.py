@@ -8,8 +8,8 @@ from commands import access, platforms
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.markup import mention
+from commands.members.people import member_by_ref
 from commands.parsing import case_ref, enum_value, only_options, org_code
-from commands.people import member_by_ref
 from commands.registry import command, form
 from commands.reply import FormResult, Reply
 from commands.tokenizer import Args, user_ref
