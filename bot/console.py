@@ -13,8 +13,9 @@ from typing import TextIO
 from sqlmodel import select
 
 from bot.terminal import framed, print_outbox, render, save_files, show_copies
-from commands import confirm, platforms
+from commands import confirm
 from commands.context import Services
+from commands.members import platforms
 from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
 from commands.router import dispatch, submit_form

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runner
 from commands.context import Services
-from commands.platforms import notify_unreachable
+from commands.members.platforms import notify_unreachable
 from commands.reply import Reply
 from storage import metrics, outbox
 from storage.db import unit_of_work

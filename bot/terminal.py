@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import escaping
-from commands import platforms
 from commands.context import Services
+from commands.members import platforms
 from commands.messages import label, t
 from commands.reply import Reply
 from storage import outbox

@@ -11,9 +11,10 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, confirm, forms, markup, platforms, registry
+from commands import access, confirm, forms, markup, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
+from commands.members import platforms
 from commands.messages import label, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from commands import access, platforms
+from commands import access
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.markup import mention
+from commands.members import platforms
 from commands.members.people import member_by_ref
 from commands.parsing import case_ref, enum_value, only_options, org_code
 from commands.registry import command, form
@@ -47,7 +48,7 @@ def _target(args: Args) -> str:
 
 
 def platform_of(ctx: Ctx, user_id: str) -> str:
-    """The platform the id names by its shape (commands.platforms); an id that names none is refused: on
+    """The platform the id names by its shape (commands.members.platforms); an id that names none is refused: on
     Teams most likely an @mention Teams could not resolve to a person."""
     platform = platforms.by_shape(user_id, ctx.settings)
     if platform is None:
