@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from commands.context import Services
-from commands.limits import CommandRate, slowed
+from commands.members.limits import CommandRate, slowed
 from commands.messages import t
 from commands.reply import FormResult, Invocation, Reply
 from commands.router import submit_form
