@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from commands import timefmt
 from commands.context import Ctx, Services
 from commands.markup import mention
 from commands.members.people import member_by_id
+from commands.time import timefmt
 from storage import sealed
 from storage.enums import CaseState, CloseReason
 from storage.models import Case

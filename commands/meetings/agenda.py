@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, documents, timefmt
+from commands import access, documents
 from commands.confirm import bare_command
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
@@ -39,6 +39,7 @@ from commands.messages import label, org_name, t, tn
 from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import OPEN_STATES, Role

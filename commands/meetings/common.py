@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from commands import access, timefmt
+from commands import access
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.messages import t
 from commands.reply import Attachment, Button, Reply
-from commands.time import ics
+from commands.time import ics, timefmt
 from commands.time.materialise import occurrences, series_start_local
 from storage import sealed
 from storage.models import Meeting, MeetingInvite, MeetingSeries, Member

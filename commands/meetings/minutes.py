@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import access, documents, timefmt
+from commands import access, documents
 from commands.cases.record import add_event
 from commands.confirm import bare_command
 from commands.context import Ctx
@@ -23,6 +23,7 @@ from commands.members.people import member_by_ref
 from commands.parsing import local_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import Reply
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage import sealed
 from storage.models import Case, Meeting, Member, MinuteEntry

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, confirm, markup, timefmt
+from commands import access, confirm, markup
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings import minutes as minutes_book
@@ -38,7 +38,7 @@ from commands.members.people import member_by_ref
 from commands.parsing import case_ref, natural_datetime, only_options, resolve
 from commands.registry import command
 from commands.reply import Reply
-from commands.time import recurrence
+from commands.time import recurrence, timefmt
 from commands.time.materialise import materialise, meeting_ref, occurrences
 from commands.tokenizer import Args
 from storage import sealed

@@ -8,7 +8,7 @@ from babel.dates import format_date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from commands import access, timefmt
+from commands import access
 from commands.cases.erasure import due_text, hold_text
 from commands.context import Ctx, Services
 from commands.errors import UsageError
@@ -16,6 +16,7 @@ from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage import sealed
 from storage.db import unit_of_work

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import documents, timefmt
+from commands import documents
 from commands.cases import timeline
 from commands.context import Ctx
 from commands.documents import Document, Section, Table
 from commands.messages import label, labels, org_name, t, tn
 from commands.retention import erase, recipients
+from commands.time import timefmt
 from storage import sealed
 from storage.models import AuditEntry, Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym

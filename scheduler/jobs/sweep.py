@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from commands import access, timefmt
+from commands import access
 from commands.context import Services
 from commands.followups.rules import CHECKIN_AFTER, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
+from commands.time import timefmt
 from storage import outbox, sealed
 from storage.db import unit_of_work
 from storage.enums import Role

@@ -12,8 +12,8 @@ import pytest
 
 from bot.slack.render import message
 from bot.teams.render import reply_card
-from commands import timefmt
-from commands.timefmt import clock, day, long_day, number, percent, relative, span, when
+from commands.time import timefmt
+from commands.time.timefmt import clock, day, long_day, number, percent, relative, span, when
 from tests.commands.cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, run, seed_admin
 
 CPH = ZoneInfo("Europe/Copenhagen")
