@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from commands import access
-from commands.cases.erasure import due_text, hold_text
+from commands.cases.erasure import due_day, due_text, hold_text
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.parsing import only_options
@@ -70,7 +70,7 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                  .order_by(col(Case.ref))))
     closed = ctx.session.exec(select(Case).where(Case.state == CaseState.closed.value, col(Case.erased_at).is_(None),
                                                  col(Case.hold_at).is_(None)))
-    due = sorted(((erase.due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
+    due = sorted(((due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
     reply = Reply(title=ctx.t("retention.title"), text=ctx.t(
         "retention.rules_n", days=ctx.tn("n.days", s.retention_days),
         unfounded=ctx.tn("n.days", s.retention_days_unfounded)))
@@ -100,7 +100,7 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
             ctx = Ctx(svc, session, Invocation(user_id=erase.WORKER, text="", platform="worker"))
             closed = session.exec(select(Case).where(Case.state == CaseState.closed.value,
                                                      col(Case.erased_at).is_(None), col(Case.hold_at).is_(None)))
-            refs = sorted(c.ref for c in closed if (d := erase.due_day(svc, c, cal.tz)) is not None and d < end)
+            refs = sorted(c.ref for c in closed if (d := due_day(svc, c, cal.tz)) is not None and d < end)
             if not refs:
                 return None
             name = format_date(month, "LLLL y", locale=cal.lang)

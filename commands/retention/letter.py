@@ -14,10 +14,11 @@ from sqlmodel import col, select
 
 from commands import documents
 from commands.cases import timeline
+from commands.cases.erasure import retention_days
 from commands.context import Ctx
 from commands.documents import Document, Section, Table
 from commands.messages import label, labels, org_name, t, tn
-from commands.retention import erase, recipients
+from commands.retention import recipients
 from commands.time import timefmt
 from storage import sealed
 from storage.models import AuditEntry, Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
@@ -191,7 +192,7 @@ def _retention(w: Letter, cases: list[Case]) -> list[str]:
         elif case.hold_at is not None:
             lines.append(w.t("letter.keep.hold", ref=case.ref, day=w.day(case.closed_at)))
         else:
-            due = w.ctx.local(case.closed_at) + timedelta(days=erase.retention_days(w.ctx.svc, case))
+            due = w.ctx.local(case.closed_at) + timedelta(days=retention_days(w.ctx.svc, case))
             lines.append(w.t("letter.keep.closed", ref=case.ref, day=w.day(case.closed_at),
                              erased=timefmt.day(due, w.lang)))
     return [w.t("letter.keep.rule", days=_period(w, settings.retention_days),
