@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "docs":
         from pathlib import Path
 
-        from commands.reference import write
+        from commands.guide.reference import write
 
         print(write(Path(args.out) if args.out else None))
         return 0

@@ -32,11 +32,7 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import (  # noqa: F401
-        form_table,  # after the commands: it declares their forms
-        help,
-        home,
-    )
+    from commands import form_table  # noqa: F401  (it declares the commands' forms)
     from commands.cases import (  # noqa: F401
         advice,
         concerns,
@@ -51,6 +47,7 @@ def load_usecases() -> None:
         views,
     )
     from commands.cases import changes as case_changes  # noqa: F401
+    from commands.guide import help, home  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
     from commands.profile import procedures  # noqa: F401

@@ -256,7 +256,7 @@ def test_a_meeting_time_in_the_past_is_reported_on_the_date_field(unit: Services
 
 
 def test_help_and_the_home_carry_the_tasks_of_the_role_as_buttons_that_open_forms(unit: Services) -> None:
-    from commands.home import home
+    from commands.guide.home import home
 
     admin = dispatch(unit, Invocation("ADMIN", "help"))
     assert admin.text.startswith("*What you can do*") and "• Register a concern — `concern`" in admin.text

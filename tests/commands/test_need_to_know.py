@@ -21,7 +21,7 @@ from cmdkit import (
 )
 from sqlmodel import select
 
-from commands.home import home
+from commands.guide.home import home
 from commands.markup import plain
 from scheduler.jobs.sweep import sweep
 from storage.db import unit_of_work

@@ -74,7 +74,7 @@ def test_the_family_case_walks_the_child_procedure(unit):
     assert "Joint home visit with SSP and the infohouse" in listing.text and mention("U_SSP") in listing.text
     shown = ok(svc, "U_SSP", f"case show {ref}")
     assert any(f.value == "0 of 7 steps finished, 0 late" for f in shown.fields)
-    from commands.home import home
+    from commands.guide.home import home
     mine = next(f for f in home(svc, "U_SSP").fields if f.label == "My steps")
     assert f"{ref} · 2. Joint home visit" in mine.value
 
