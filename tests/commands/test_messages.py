@@ -14,7 +14,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, run, seed_admin
 
-from commands import extraction, messages
+from commands import messages
+from commands.locale import extraction
 from commands.messages import t
 from commands.reply import Invocation
 from commands.router import dispatch
