@@ -11,9 +11,10 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, confirm, forms, markup, registry
+from commands import access, confirm, markup, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
+from commands.forms import submission as forms
 from commands.members import platforms
 from commands.messages import label, t
 from commands.parsing import case_ref
@@ -32,7 +33,6 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import form_table  # noqa: F401  (it declares the commands' forms)
     from commands.cases import (  # noqa: F401
         advice,
         concerns,
@@ -47,6 +47,7 @@ def load_usecases() -> None:
         views,
     )
     from commands.cases import changes as case_changes  # noqa: F401
+    from commands.forms import table as form_table  # noqa: F401  (it declares the commands' forms)
     from commands.guide import help, home  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401

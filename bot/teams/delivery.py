@@ -57,7 +57,7 @@ def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -
     the row, so a retried delivery offers the same files)."""
     names = refs.names(session, render.mentioned_ids(reply))
     lang = svc.calendar(session).lang
-    orgs = None  # the referral is a form of its own now (commands/form_table.py), opened by its button
+    orgs = None  # the referral is a form of its own now (commands/forms/table.py), opened by its button
     if row.target_kind != "user":
         return _Extra(names, None, orgs, lang)
     return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"), orgs, lang)

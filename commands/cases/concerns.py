@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from commands import access, forms
+from commands import access
 from commands.cases import notices
 from commands.cases.record import add_event, case_buttons, deadline_for
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
+from commands.forms import submission as forms
 from commands.members import limits
 from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options
 from commands.registry import command, form

@@ -17,8 +17,9 @@ from sqlmodel import col, select
 from bot.console import Console
 from bot.slack.render import modal
 from bot.teams.render import form_card
-from commands import forms, registry
+from commands import registry
 from commands.context import Ctx, Services
+from commands.forms import submission as forms
 from commands.reply import Form, Invocation, Reply
 from commands.router import dispatch, load_usecases, submit_form
 from storage.db import unit_of_work
@@ -78,7 +79,7 @@ def unit(svc: Services) -> Services:
 
 def test_every_command_with_a_required_argument_has_a_form() -> None:
     """Generated from the registry: add a command with a required option, and this fails until it has a form
-    (commands/form_table.py) or opens one itself when typed bare (the intake, a case's person)."""
+    (commands/forms/table.py) or opens one itself when typed bare (the intake, a case's person)."""
     own = {"concern new", "case subject add"}  # their own forms (identifiers): commands/cases/
     missing = [c.name for c in commands_needing_a_form()
                if registry.form_of(c) is None and c.name not in own]

@@ -46,8 +46,9 @@ def _placeholders(text: str) -> set[str]:
 def _dynamic() -> dict[str, set[str]]:
     """The keys the code builds at run time (`ctx.t(f"rrule.{exc.code}")`): prefix → every suffix it can take."""
     from bot import console
-    from commands import forms, registry
+    from commands import registry
     from commands.cases import steps
+    from commands.forms import submission as forms
     from commands.guide import tasks
     from commands.meetings import agenda, agenda_build, run
     from commands.profile import procedures
