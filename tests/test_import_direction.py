@@ -55,6 +55,17 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     assert ("bot", 2) in imported(module)
 
 
+def test_the_top_of_commands_is_the_command_language_only() -> None:
+    """Everything a user would name lives in its domain folder; the top holds the language (at most a dozen)."""
+    flat = sorted(p.name for p in (ROOT / "commands").glob("*.py") if p.name != "__init__.py")
+    assert len(flat) <= 12, flat
+    assert {p.name for p in (ROOT / "commands").iterdir() if p.is_dir() and p.name != "__pycache__"} - {
+        "cases", "meetings", "followups", "reports", "retention", "profile", "unit", "time", "members", "guide",
+        "documents"} == LANGUAGE_PACKAGES
+    assert set(flat) <= {"router.py", "registry.py", "tokenizer.py", "parsing.py", "reply.py", "context.py",
+                         "messages.py", "errors.py", "services.py", "markup.py", "access.py", "confirm.py"}, flat
+
+
 def test_every_domain_is_a_package_and_scheduler_holds_only_the_worker() -> None:
     flat = sorted(p.name for p in (ROOT / "commands").glob("*.py"))
     assert {"router.py", "registry.py", "tokenizer.py", "messages.py"} <= set(flat)
@@ -153,10 +164,15 @@ def _circles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
     return found
 
 
+# Packages of the command language itself (like router.py, they may read every domain): not domains.
+LANGUAGE_PACKAGES = {"forms", "locale"}
+
+
 def domain(module: str) -> str | None:
     """`commands.cases.views` → `commands.cases`: the domain package a module belongs to, if any."""
     parts = module.split(".")
-    if parts[0] == "commands" and len(parts) > 1 and (ROOT / "commands" / parts[1]).is_dir():
+    if parts[0] == "commands" and len(parts) > 1 and (ROOT / "commands" / parts[1]).is_dir() \
+            and parts[1] not in LANGUAGE_PACKAGES:
         return ".".join(parts[:2])
     return None
 
