@@ -16,7 +16,7 @@ from commands.reply import FormResult, Invocation, Reply
 from commands.router import submit_form
 
 T = TypeVar("T")
-Runner = Callable[..., Awaitable[Any]]  # `await work(fn, *args)` runs fn(svc, *args) off the loop (bot.slack.work)
+Runner = Callable[..., Awaitable[Any]]  # `await work(fn, *args)` runs fn(svc, *args) off the loop (bot.work)
 log = logging.getLogger(__name__)
 
 

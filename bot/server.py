@@ -25,7 +25,7 @@ from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
-from bot.slack.work import Work
+from bot.work import Work
 from commands.context import Services
 from commands.services import build_services, language_problem
 from scheduler.worker import SWEEP_SECONDS, due_now

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime, T
 from bot.slack.answer import Where, answer, answer_privately, run_and_answer
 from bot.slack.messaging import show
-from bot.slack.work import Work
+from bot.work import Work
 from commands.context import Services
 from commands.reply import Invocation, Reply
 from storage import metrics
