@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 class Runtime:
     svc: Services
-    kick: Callable[[], None]  # wake the outbox dispatcher after a command
+    kick: Callable[[], None]  # wake the outbox sender after a command
     _rate: CommandRate | None = None
 
     async def too_fast(self, inv: Invocation) -> Reply | None:

@@ -76,7 +76,7 @@ def _database_status(svc: Services) -> dict[str, str]:
 
 def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes: int = 0,
                with_worker: bool = False) -> FastAPI:
-    """The ASGI app. With a bot token it serves Slack; the outbox dispatcher runs while the app lives.
+    """The ASGI app. With a bot token it serves Slack; the outbox sender runs while the app lives.
 
     `work_processes` > 0 runs use cases in that many worker processes (serve does), else in threads (tests:
     an injected clock only exists in this process). `with_worker` also runs the follow-up sweep in-process,

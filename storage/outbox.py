@@ -129,7 +129,7 @@ def mark_retry(session: Session, row: OutboxMessage, now: datetime, delay: timed
 def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
     """Pending and in-flight rows in creation order, due or not.
 
-    A dispatcher needs the rows it may not send yet too: a row being sent by another worker, or waiting
+    An outbox sender needs the rows it may not send yet too: a row being sent by another worker, or waiting
     for its retry, holds back the later rows of the same target (per-target order across workers).
     """
     stmt = (
@@ -142,7 +142,7 @@ def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
 
 
 def members_on(session: Session, platform: str, user_ids: set[str]) -> set[str]:
-    """Which of these DM targets are active members on `platform`: that platform's dispatcher delivers them."""
+    """Which of these DM targets are active members on `platform`: that platform's outbox sender delivers them."""
     if not user_ids:
         return set()
     return set(session.exec(select(Member.user_id).where(

@@ -1,5 +1,5 @@
-"""What every Slack listener shares: the services, the work pool, and the nudge that wakes the outbox
-dispatcher.
+"""What every Slack listener shares: the services, the work pool, and the nudge that wakes the
+outbox sender.
 
 Listeners get it from the bolt context (app.py installs it with a middleware), so `register(app)` stays
 the only wiring a listener module needs.
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class SlackRuntime(Runtime):
     svc: Services
     work: Work
-    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
+    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox sender after a command
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.work(fn, *args)

@@ -38,7 +38,7 @@ class TeamsRuntime(Runtime):
     svc: Services
     app: App
     connector: Connector
-    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
+    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox sender after a command
     runner: Runner | None = None  # the server's work pool (bot.work.Work); threads by default
     _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
     shown: dialogs.Shown = field(default_factory=lambda: dialogs.Shown(600))  # answers an open card shows

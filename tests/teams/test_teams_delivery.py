@@ -1,4 +1,4 @@
-"""The Teams outbox dispatcher: reminders reach the 1:1 chat through stored conversation references, nothing
+"""The Teams outbox sender: reminders reach the 1:1 chat through stored conversation references, nothing
 is lost while the connector is down, nothing is sent twice, order is kept per target."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The outbox dispatcher every platform shares: queued channel posts and DMs, delivered in order per target and
+"""The outbox sender every platform shares: queued channel posts and DMs, delivered in order per target and
 exactly once as far as a platform lets us.
 
 Each row is claimed by a conditional UPDATE that is committed before anything is sent (so several processes
