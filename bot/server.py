@@ -30,7 +30,7 @@ from commands.context import Services
 from commands.services import build_services, language_problem
 from scheduler.worker import SWEEP_SECONDS, due_now
 from storage import metrics
-from storage.crypto import KeyError_
+from storage.crypto import KeyMaterialError
 from storage.db import needs_migration
 from storage.logs import say, uvicorn_log_config
 from storage.settings import Settings
@@ -204,7 +204,7 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
         return _refuse(problem)
     try:
         svc = build_services(settings, allow_generated_keys=settings.koordinator_dev)
-    except KeyError_ as exc:
+    except KeyMaterialError as exc:
         return _refuse(f"{exc}. For local testing only, KOORDINATOR_DEV=1 generates keys into a private file.")
     except SQLAlchemyError as exc:
         return _refuse(f"the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")

@@ -93,17 +93,17 @@ def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -
 
 
 def dispatch(svc: Services, inv: Invocation) -> Reply:
-    seen: dict[str, str] = {}
+    reached: dict[str, str] = {}
     tokens = (logs.platform.set(inv.platform), logs.request_id.set(inv.request_id), logs.command.set(None))
     try:
-        reply = retrying(lambda: _dispatch(svc, inv, seen), "command")
+        reply = retrying(lambda: _dispatch(svc, inv, reached), "command")
     except Exception as exc:  # noqa: BLE001 — only an outage gets here, after the retries
         reply = _unavailable(svc.lang, exc)
     finally:
         logs.command.reset(tokens[2])
         logs.request_id.reset(tokens[1])
         logs.platform.reset(tokens[0])
-    reply.command = seen.get("command", "unknown")
+    reply.command = reached.get("command", "unknown")
     reply.outcome = reply.outcome or ("ok" if reply.ok else "usage_error")
     return reply
 
@@ -113,7 +113,7 @@ def _clean(inv: Invocation) -> Invocation:
     return replace(inv, text=markup.scrub(inv.text), display_name=markup.scrub(inv.display_name))
 
 
-def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
+def _dispatch(svc: Services, inv: Invocation, reached: dict[str, str]) -> Reply:
     load_usecases()
     inv = _clean(inv)
     lang = svc.lang
@@ -135,13 +135,13 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
         if lowered[0] != "help" and "help" in lowered[1:4]:
             topic = " ".join(lowered[: lowered.index("help")])
             help_cmd = registry.COMMANDS[("help",)]
-            seen["command"] = "help"
+            reached["command"] = "help"
             logs.command.set("help")
             return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
                 ctx, to_args(tokenize(topic)), None), access.EVERYONE)
         cmd, size = registry.find(words)
         if cmd is not None:
-            seen["command"] = cmd.name
+            reached["command"] = cmd.name
             logs.command.set(cmd.name)
         if cmd is None:
             if lowered[0] in registry.GROUPS:
