@@ -18,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from commands.context import Services
 from commands.reports.handlers import monthly_digest
 from commands.retention.handlers import run as retention_run
+from scheduler.jobs.followups import SweepResult, sweep
 from scheduler.jobs.meetings import meeting_tick
-from scheduler.jobs.sweep import SweepResult, sweep
 from storage import metrics
 from storage.db import unit_of_work
 from storage.sequences import forget_before

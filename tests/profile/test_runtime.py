@@ -19,7 +19,7 @@ from commands.forms import submission as forms
 from commands.profile import offered_orgs
 from commands.reply import Invocation
 from commands.time.calendar import unit_calendar
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp

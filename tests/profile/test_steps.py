@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from commands.markup import mention
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
 from storage.profile import shipped_text

@@ -11,7 +11,7 @@ import pytest
 from teams_fakes import FakeConnector
 from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, User, card_of, text_of, user, wait_until
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
 from tests.scenario import family, seed
 from tests.scenario.seed import REF, Clock, Intake

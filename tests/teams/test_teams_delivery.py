@@ -31,7 +31,7 @@ from bot.teams.delivery import deliver_pending
 from commands.context import Services
 from commands.reply import Invocation
 from commands.router import dispatch
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage import outbox
 from storage import teams as refs
 from storage.db import unit_of_work
