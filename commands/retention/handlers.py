@@ -111,10 +111,3 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
     except IntegrityError:
         return None  # another worker queued it in the same instant
     return refs
-
-
-def run(svc: Services, now: datetime) -> tuple[list[str], list[str] | None]:
-    """The worker's retention job as of `now`: erase what is due, then the monthly notice."""
-    erased = erase.erase_due(svc, now)
-    erase.erase_advice_due(svc, now)
-    return erased, monthly_notice(svc, now)

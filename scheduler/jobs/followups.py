@@ -21,7 +21,7 @@ from commands.followups.rules import CHECKIN_AFTER, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
 from commands.time import timefmt
-from storage import outbox, sealed
+from storage import metrics, outbox, sealed
 from storage.db import unit_of_work
 from storage.enums import Role
 from storage.models import Case, FollowUp, Member, Offer, Subject
@@ -246,6 +246,14 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
             break
     if result.reminded:
         log.info("sweep at %s: %d reminded, %d deferred", now.isoformat(), result.reminded, result.deferred)
+    return result
+
+
+def timed_sweep(svc: Services, now: datetime) -> SweepResult:
+    """The sweep, with its duration and reminders counted for /metrics."""
+    with metrics.Timer() as timer:
+        result = sweep(svc, now)
+    metrics.swept(timer.seconds, result.reminded, now)
     return result
 
 
