@@ -18,12 +18,10 @@ from commands.context import Services
 from commands.members import platforms
 from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
-from commands.router import dispatch, submit_form
+from commands.router import dispatch, open_empty_unit, submit_form
 from scheduler.worker import due_now
 from storage.db import unit_of_work
-from storage.enums import Role
 from storage.models import Member
-from storage.profile import store as profile_store
 
 CANCEL = "."
 YES = ("yes", "ja", "y", "j")
@@ -52,13 +50,9 @@ class Console:
 
     def bootstrap(self) -> None:
         """On an empty database the console user becomes admin, so a newcomer can try everything."""
+        if open_empty_unit(self.svc, Invocation(self.user_id, "", platform="console", display_name=self.user_id)):
+            self.say(t(self.lang, "console.first_admin", user=self.user_id))
         with unit_of_work(self.svc.engine) as session:
-            if session.exec(select(Member.id)).first() is None:
-                platform = platforms.by_shape(self.user_id, self.svc.settings) or "console"
-                session.add(Member(user_id=self.user_id, platform=platform, role=Role.admin.value,
-                                   org=profile_store.profile(session, self.svc.settings).secretariat_org,
-                                   display_name=self.user_id, created_at=self.svc.clock.now()))
-                self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
             role = label(self.lang, "role", member.role) if member else "—"
         self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))

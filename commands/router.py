@@ -8,18 +8,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from commands import access, confirm, markup, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.forms import submission as forms
-from commands.members import platforms
 from commands.messages import label, t
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
+from commands.unit import members
 from storage import logs, pii
 from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Role
@@ -206,7 +205,7 @@ def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply
 def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
     member = _member(ctx.session, ctx.inv.user_id)
     if member is None and ctx.inv.user_id in ctx.settings.admin_users:
-        member = _bootstrap_admin(ctx)
+        member = members.add_first_admin(ctx, via="ADMIN_USERS")
     if member is None or not member.active:
         return _refuse(ctx, "unknown_user")
     ctx.actor = member
@@ -215,23 +214,13 @@ def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
     return None
 
 
-def _bootstrap_admin(ctx: Ctx) -> Member:
-    """An ADMIN_USERS user's first command creates their membership; a simultaneous first command (on
-    PostgreSQL) finds the row the other one made instead of failing on the unique user id."""
-    try:
-        with ctx.session.begin_nested():
-            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
-            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
-                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
-                            created_at=ctx.now())
-            ctx.session.add(member)
-            ctx.session.flush()
-    except IntegrityError:
-        found = _member(ctx.session, ctx.inv.user_id)
-        assert found is not None
-        return found
-    ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": "ADMIN_USERS"})
-    return member
+def open_empty_unit(svc: Services, inv: Invocation) -> Member | None:
+    """On an empty database the console's user becomes admin, so a newcomer can try everything: the same use
+    case (and audit entry) as an ADMIN_USERS user's first command. None when the unit has members already."""
+    with unit_of_work(svc.engine) as session:
+        if session.exec(select(Member.id)).first() is not None:
+            return None
+        return members.add_first_admin(Ctx(svc, session, inv), via="console")
 
 
 def _authorised(svc: Services, inv: Invocation, roles: frozenset[Role], body: Callable[[Ctx], R],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from commands import access
@@ -177,3 +178,23 @@ def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
     ctx.audit("keys.rotate", detail={"old": old, "new": new, "reencrypted": count})
     return Reply(text=ctx.t("keys.rotated_n", kid=new, fields=ctx.tn("n.fields", count)))
+
+
+def add_first_admin(ctx: Ctx, via: str) -> Member:
+    """The invoking user becomes an admin member (an ADMIN_USERS user's first command, or the console on an
+    empty database); a simultaneous first command (on PostgreSQL) finds the row the other one made instead of
+    failing on the unique user id."""
+    try:
+        with ctx.session.begin_nested():
+            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
+            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
+                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
+                            created_at=ctx.now())
+            ctx.session.add(member)
+            ctx.session.flush()
+    except IntegrityError:
+        found = ctx.session.exec(select(Member).where(Member.user_id == ctx.inv.user_id)).first()
+        assert found is not None
+        return found
+    ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": via})
+    return member
