@@ -28,7 +28,7 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from commands.context import Services  # noqa: E402
-from scheduler.jobs.sweep import sweep  # noqa: E402
+from scheduler.jobs.followups import sweep  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.crypto import Keys  # noqa: E402
 from storage.db import make_engine, migrate, pg_schema, unit_of_work  # noqa: E402

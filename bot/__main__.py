@@ -33,13 +33,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _rotate_master(settings: Settings) -> int:
     from commands.services import build_services
-    from storage.crypto import KeyError_
+    from storage.crypto import KeyMaterialError
     from storage.masterkey import rotate_master
 
     try:
         svc = build_services(settings, allow_generated_keys=False)
         done = rotate_master(svc.engine, svc.vault, svc.clock, has_previous=svc.keys.previous_master is not None)
-    except KeyError_ as exc:
+    except KeyMaterialError as exc:
         print(f"rotate-master: {exc}", file=sys.stderr)
         return 2
     print(f"rotate-master: {done.rewrapped} data keys re-wrapped, {done.already} already under the new DATA_KEY "
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "docs":
         from pathlib import Path
 
-        from commands.reference import write
+        from commands.guide.reference import write
 
         print(write(Path(args.out) if args.out else None))
         return 0

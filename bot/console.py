@@ -6,7 +6,6 @@ import asyncio
 import base64
 import getpass
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -15,18 +14,16 @@ from typing import TextIO
 
 from sqlmodel import select
 
-from bot import escaping
-from commands import confirm, platforms
+from bot.terminal import framed, is_tty, print_outbox, render, save_files, show_copies
+from commands import confirm
 from commands.context import Services
+from commands.members import platforms
 from commands.messages import label, t
 from commands.reply import Form, FormField, Invocation, Reply
-from commands.router import dispatch, submit_form
+from commands.router import dispatch, open_empty_unit, submit_form
 from scheduler.worker import due_now
-from storage import outbox
 from storage.db import unit_of_work
-from storage.enums import Role
-from storage.models import Member, OutboxMessage
-from storage.profile import store as profile_store
+from storage.models import Member
 
 CANCEL = "."
 YES = ("yes", "ja", "y", "j")
@@ -35,75 +32,6 @@ CLEAR = "-"  # empties a field (Enter keeps what it holds)
 PICKED = ("date", "time", "checkbox", "file")  # kinds a platform offers a picker for; here a hint on what to type
 BINARY_TYPES = ("xlsx",)  # a file field that takes these gets a file that is not text as `base64:…` (as on Slack)
 SWEEP_SECONDS = 30
-
-
-def save_files(reply: Reply, files_dir: str | None) -> list[str]:
-    """Write every file the reply carries into FILES_DIR (never over an earlier file, readable by the owner
-    only: minutes and agendas are sensitive); the paths, in order. A file already there with the same name and
-    the same bytes is the same file (one `.ics` sent to every member): it is kept once, not copied again."""
-    if not files_dir or not reply.attachments:
-        return []
-    folder = Path(files_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for a in reply.attachments:
-        stem, suffix = os.path.splitext(Path(a.filename).name or "file")
-        for n in range(1, 10_000):
-            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-            if _same_file(path, a.data):
-                paths.append(str(path))
-                break
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                continue
-            with os.fdopen(fd, "wb") as f:
-                f.write(a.data)
-            paths.append(str(path))
-            break
-    return paths
-
-
-def _same_file(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
-
-
-def render(reply: Reply, saved: list[str] | None = None, bold: bool = False) -> str:
-    """Terminal text (bot/escaping.py): a mention reads as a person is written in a terminal, `@U123`; no
-    control or direction characters from what users typed; `*emphasis*` without asterisks (bold on a TTY)."""
-    return escaping.console(_render(reply, saved), bold=bold)
-
-
-def is_tty(out: TextIO) -> bool:
-    """Bold only where a terminal shows it: a pipe or a file gets plain words."""
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _render(reply: Reply, saved: list[str] | None = None) -> str:
-    lines: list[str] = []
-    if reply.title:
-        lines.append(f"== {reply.title} ==")
-    if reply.text:
-        lines.append(reply.text)
-    width = max((len(f.label) for f in reply.fields), default=0)
-    for f in reply.fields:
-        lines.append(f"  {f.label.ljust(width)} : {f.value}")
-    if reply.buttons:
-        lines.append("  " + "  ".join(f"[{b.label}: {b.command}]" for b in reply.buttons if b.command))
-    for n, a in enumerate(reply.attachments):
-        where = f" → {saved[n]}" if saved and n < len(saved) else ""
-        lines.append(f"  (📎 {a.filename}, {len(a.data)} bytes{where})")
-    return "\n".join(lines)
-
-
-def _framed(header: str, body: str) -> str:
-    return "\n".join([f"┌─ {header}", *("│ " + line for line in body.splitlines()), "└─"])
 
 
 class Console:
@@ -125,19 +53,15 @@ class Console:
 
     def bootstrap(self) -> None:
         """On an empty database the console user becomes admin, so a newcomer can try everything."""
+        if open_empty_unit(self.svc, Invocation(self.user_id, "", platform="console", display_name=self.user_id)):
+            self.say(t(self.lang, "console.first_admin", user=self.user_id))
         with unit_of_work(self.svc.engine) as session:
-            if session.exec(select(Member.id)).first() is None:
-                platform = platforms.by_shape(self.user_id, self.svc.settings) or "console"
-                session.add(Member(user_id=self.user_id, platform=platform, role=Role.admin.value,
-                                   org=profile_store.profile(session, self.svc.settings).secretariat_org,
-                                   display_name=self.user_id, created_at=self.svc.clock.now()))
-                self.say(t(self.lang, "console.first_admin", user=self.user_id))
             member = session.exec(select(Member).where(Member.user_id == self.user_id)).first()
             role = label(self.lang, "role", member.role) if member else "—"
         self.say(t(self.lang, "console.welcome", user=self.user_id, role=role))
 
     def show_private(self, reply: Reply) -> None:
-        self.say(_framed(t(self.lang, "console.private"), self._text(reply)))
+        self.say(framed(t(self.lang, "console.private"), self._text(reply)))
 
     def _text(self, reply: Reply) -> str:
         return render(reply, save_files(reply, self.svc.settings.files_dir), bold=is_tty(self.out))
@@ -247,33 +171,6 @@ class Console:
             self.handle(text)
 
 
-def _header(lang: str, row: OutboxMessage) -> str:
-    header = (t(lang, "console.channel", channel=label(lang, "channel", row.target))
-              if row.target_kind == "channel" else t(lang, "console.dm", user=f"@{row.target}"))
-    if row.replaces_id is not None:
-        header += " " + t(lang, "console.updated")
-    return header
-
-
-def show_copies(svc: Services, out: TextIO, shown: set[int]) -> int:
-    """Beside Slack or Teams: print a copy of each queued post and DM once, and leave the row to the
-    platform's delivery — printing it delivers nothing, so it is not marked sent."""
-    lang = svc.lang
-    via = ", ".join(sorted(platforms.configured(svc.settings)))
-    copies: list[str] = []
-    with unit_of_work(svc.engine) as session:
-        for row in outbox.unsent(session):
-            if row.id in shown:
-                continue
-            shown.add(row.id)  # type: ignore[arg-type]
-            reply = Reply.from_json(outbox.payload(session, svc.vault, row))
-            header = _header(lang, row) + " " + t(lang, "console.copy", platforms=via)
-            copies.append(_framed(header, render(reply, bold=is_tty(out))))
-    for text in copies:
-        print(text, file=out, flush=True)
-    return len(copies)
-
-
 def deliver_through_platforms(svc: Services, out: TextIO) -> int:
     """The console's own delivery pass through the configured platforms' clients (as the worker would)."""
     from bot.delivery import deliver_pending
@@ -285,29 +182,6 @@ def deliver_through_platforms(svc: Services, out: TextIO) -> int:
                                             type(exc).__name__)
         print(t(svc.lang, "console.not_delivered"), file=out, flush=True)
         return 0
-
-
-def print_outbox(svc: Services, out: TextIO) -> int:
-    """In the console every queued post and DM is printed, marked as such, and marked sent."""
-    lang, count = svc.lang, 0
-    while True:
-        claimed: list[tuple[int, str]] = []
-        with unit_of_work(svc.engine) as session:  # claim, and commit the claim before printing
-            now = svc.clock.now()
-            for row in outbox.due(session, now):
-                if not outbox.claim(session, row.id, now):  # type: ignore[arg-type]
-                    continue
-                reply = Reply.from_json(outbox.payload(session, svc.vault, row))
-                claimed.append((row.id, _framed(_header(lang, row),  # type: ignore[arg-type]
-                                                render(reply, save_files(reply, svc.settings.files_dir),
-                                                       bold=is_tty(out)))))
-        if not claimed:
-            return count
-        for row_id, text in claimed:
-            print(text, file=out, flush=True)  # no database lock is held while "sending"
-            with unit_of_work(svc.engine) as session:
-                outbox.mark_sent_by_id(session, row_id, svc.clock.now(), f"console-{row_id}")
-            count += 1
 
 
 def _with_files(form: Form, values: dict[str, str]) -> tuple[dict[str, str], list[str]]:

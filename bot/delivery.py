@@ -24,6 +24,6 @@ async def deliver_pending(svc: Services) -> int:
         return sent + await deliver_slack(svc)
     if teams.wanted(svc.settings):
         return sent
-    from bot.console import print_outbox
+    from bot.terminal import print_outbox
 
     return await asyncio.to_thread(print_outbox, svc, sys.stdout)

@@ -10,19 +10,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from commands.context import Services
-from commands.limits import CommandRate, slowed
+from commands.members.limits import CommandRate, slowed
 from commands.messages import t
 from commands.reply import FormResult, Invocation, Reply
 from commands.router import submit_form
 
 T = TypeVar("T")
-Runner = Callable[..., Awaitable[Any]]  # `await work(fn, *args)` runs fn(svc, *args) off the loop (bot.slack.work)
+Runner = Callable[..., Awaitable[Any]]  # `await work(fn, *args)` runs fn(svc, *args) off the loop (bot.work)
 log = logging.getLogger(__name__)
 
 
 class Runtime:
     svc: Services
-    kick: Callable[[], None]  # wake the outbox dispatcher after a command
+    kick: Callable[[], None]  # wake the outbox sender after a command
     _rate: CommandRate | None = None
 
     async def too_fast(self, inv: Invocation) -> Reply | None:

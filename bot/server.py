@@ -25,12 +25,12 @@ from bot.slack import edge as slack_edge
 from bot.slack.app import build_app
 from bot.slack.delivery import DeliveryLoop
 from bot.slack.runtime import SlackRuntime
-from bot.slack.work import Work
+from bot.work import Work
 from commands.context import Services
 from commands.services import build_services, language_problem
 from scheduler.worker import SWEEP_SECONDS, due_now
 from storage import metrics
-from storage.crypto import KeyError_
+from storage.crypto import KeyMaterialError
 from storage.db import needs_migration
 from storage.logs import say, uvicorn_log_config
 from storage.settings import Settings
@@ -76,7 +76,7 @@ def _database_status(svc: Services) -> dict[str, str]:
 
 def create_app(svc: Services, *, delivery_interval: float = 2.0, work_processes: int = 0,
                with_worker: bool = False) -> FastAPI:
-    """The ASGI app. With a bot token it serves Slack; the outbox dispatcher runs while the app lives.
+    """The ASGI app. With a bot token it serves Slack; the outbox sender runs while the app lives.
 
     `work_processes` > 0 runs use cases in that many worker processes (serve does), else in threads (tests:
     an injected clock only exists in this process). `with_worker` also runs the follow-up sweep in-process,
@@ -204,7 +204,7 @@ def serve(settings: Settings, *, with_worker: bool = False) -> int:
         return _refuse(problem)
     try:
         svc = build_services(settings, allow_generated_keys=settings.koordinator_dev)
-    except KeyError_ as exc:
+    except KeyMaterialError as exc:
         return _refuse(f"{exc}. For local testing only, KOORDINATOR_DEV=1 generates keys into a private file.")
     except SQLAlchemyError as exc:
         return _refuse(f"the database is not reachable ({type(exc).__name__}); check DATABASE_URL.")

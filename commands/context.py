@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from commands import markup, timefmt
+from commands import markup
 from commands.messages import label, org_name, t, tn
 from commands.reply import Invocation, Reply
+from commands.time import timefmt
 from commands.time.calendar import UnitCalendar, unit_calendar
 from storage import audit, outbox
 from storage.clock import Clock, SystemClock

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from commands.errors import UsageError
+from commands.tokenizer import Args
 from storage import enums
 from storage.pseudonym import parse_pseudonym
 
@@ -256,3 +257,14 @@ def _natural_day(text: str, tz: ZoneInfo, now: datetime, option: str, raw: str, 
     except ValueError:
         raise UsageError("bad_datetime", option=option, value=raw) from None
     raise UsageError("bad_datetime", option=option, value=raw)
+
+
+def only_options(args: Args, allowed: set[str], *, words: int = 0, texts: int = 0) -> None:
+    unknown = sorted(set(args.options) - allowed)
+    if unknown:
+        raise UsageError("unknown_option", option=unknown[0],
+                         allowed=", ".join(f"`{name}=`" for name in sorted(allowed)) or "—")
+    if len(args.words) > words:
+        raise UsageError("unexpected_word", word=args.words[words][:40])
+    if len(args.texts) > texts:
+        raise UsageError("unexpected_text")

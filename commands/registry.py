@@ -67,7 +67,7 @@ class Field:
     name: str  # the option's name (`reason`), or the field's own name for a word, a text or a mention
     kind: str = "text"  # a FormField kind; "datetime" is asked as a date picker and a time picker
     required: bool = False
-    choices: str = ""  # where a select's choices come from (commands.forms.CHOICES)
+    choices: str = ""  # where a select's choices come from (commands.forms.submission.CHOICES)
     to: str = "option"  # "option" (name=value), "text" ("…"), "word" (a bare word), "mention" (@user),
     # "ref" (a reference word such as M-…: filled from what was typed, asked only when it was not),
     # "refopt" (the same, handed to the command as the option of that name: `minutes KE-… M-…` → meeting=M-…)

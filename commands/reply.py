@@ -68,7 +68,7 @@ class FormField:
 
 @dataclass(frozen=True)
 class Form:
-    """A form an adapter shows (Slack modal, Teams card, console prompts); submitted via commands.forms."""
+    """A form an adapter shows (Slack modal, Teams card, console prompts); submitted via commands/forms."""
 
     form_id: str  # "concern.intake" | "concern.lookup" | "case.subject" | a command's form: "case.refer", …
     title: str

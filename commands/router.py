@@ -10,16 +10,17 @@ from typing import TypeVar
 
 from babel.core import UnknownLocaleError
 from babel.lists import format_list
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from commands import access, confirm, forms, markup, platforms, registry
+from commands import access, confirm, markup, registry
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
+from commands.forms import submission as forms
 from commands.messages import label, t, tn
 from commands.parsing import case_ref
 from commands.reply import FormResult, Invocation, Reply
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
+from commands.unit import members
 from storage import logs, pii
 from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Role
@@ -33,14 +34,22 @@ ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looke
 
 def load_usecases() -> None:
     """Importing the use-case modules fills the command table."""
-    from commands import (  # noqa: F401
-        form_table,  # after the commands: it declares their forms
-        help,
-        home,
+    from commands.cases import (  # noqa: F401
+        advice,
+        concerns,
+        disclosures,
+        followups,
+        lifecycle,
+        mentors,
+        offers,
+        persons,
+        steps,
+        track,
+        views,
     )
-    from commands.cases import advice, concerns, disclosures, lifecycle, mentors, offers, persons, steps, track, views  # noqa: F401
     from commands.cases import changes as case_changes  # noqa: F401
-    from commands.followups import handlers as followups  # noqa: F401
+    from commands.forms import table as form_table  # noqa: F401  (it declares the commands' forms)
+    from commands.guide import help, home  # noqa: F401
     from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
     from commands.profile import handlers as profile  # noqa: F401
     from commands.profile import procedures  # noqa: F401
@@ -94,17 +103,17 @@ def _refuse(ctx: Ctx, key: str, case_ref: str | None = None, **params: object) -
 
 
 def dispatch(svc: Services, inv: Invocation) -> Reply:
-    seen: dict[str, str] = {}
+    reached: dict[str, str] = {}
     tokens = (logs.platform.set(inv.platform), logs.request_id.set(inv.request_id), logs.command.set(None))
     try:
-        reply = retrying(lambda: _dispatch(svc, inv, seen), "command")
+        reply = retrying(lambda: _dispatch(svc, inv, reached), "command")
     except Exception as exc:  # noqa: BLE001 — only an outage gets here, after the retries
         reply = _unavailable(svc.lang, exc)
     finally:
         logs.command.reset(tokens[2])
         logs.request_id.reset(tokens[1])
         logs.platform.reset(tokens[0])
-    reply.command = seen.get("command", "unknown")
+    reply.command = reached.get("command", "unknown")
     reply.outcome = reply.outcome or ("ok" if reply.ok else "usage_error")
     return reply
 
@@ -114,7 +123,7 @@ def _clean(inv: Invocation) -> Invocation:
     return replace(inv, text=markup.scrub(inv.text), display_name=markup.scrub(inv.display_name))
 
 
-def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
+def _dispatch(svc: Services, inv: Invocation, reached: dict[str, str]) -> Reply:
     load_usecases()
     inv = _clean(inv)
     lang = svc.lang
@@ -136,13 +145,13 @@ def _dispatch(svc: Services, inv: Invocation, seen: dict[str, str]) -> Reply:
         if lowered[0] != "help" and "help" in lowered[1:4]:
             topic = " ".join(lowered[: lowered.index("help")])
             help_cmd = registry.COMMANDS[("help",)]
-            seen["command"] = "help"
+            reached["command"] = "help"
             logs.command.set("help")
             return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
                 ctx, to_args(tokenize(topic)), None), access.EVERYONE)
         cmd, size = registry.find(words)
         if cmd is not None:
-            seen["command"] = cmd.name
+            reached["command"] = cmd.name
             logs.command.set(cmd.name)
         if cmd is None:
             if lowered[0] in registry.GROUPS:
@@ -207,7 +216,7 @@ def _crash(lang: str, exc: BaseException, cmd: registry.Command | None) -> Reply
 def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
     member = _member(ctx.session, ctx.inv.user_id)
     if member is None and ctx.inv.user_id in ctx.settings.admin_users:
-        member = _bootstrap_admin(ctx)
+        member = members.add_first_admin(ctx, via="ADMIN_USERS")
     if member is None or not member.active:
         return _refuse(ctx, "unknown_user")
     ctx.actor = member
@@ -216,23 +225,13 @@ def _authorise(ctx: Ctx, roles: frozenset[Role]) -> Reply | None:
     return None
 
 
-def _bootstrap_admin(ctx: Ctx) -> Member:
-    """An ADMIN_USERS user's first command creates their membership; a simultaneous first command (on
-    PostgreSQL) finds the row the other one made instead of failing on the unique user id."""
-    try:
-        with ctx.session.begin_nested():
-            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
-            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
-                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
-                            created_at=ctx.now())
-            ctx.session.add(member)
-            ctx.session.flush()
-    except IntegrityError:
-        found = _member(ctx.session, ctx.inv.user_id)
-        assert found is not None
-        return found
-    ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": "ADMIN_USERS"})
-    return member
+def open_empty_unit(svc: Services, inv: Invocation) -> Member | None:
+    """On an empty database the console's user becomes admin, so a newcomer can try everything: the same use
+    case (and audit entry) as an ADMIN_USERS user's first command. None when the unit has members already."""
+    with unit_of_work(svc.engine) as session:
+        if session.exec(select(Member.id)).first() is not None:
+            return None
+        return members.add_first_admin(Ctx(svc, session, inv), via="console")
 
 
 def _authorised(svc: Services, inv: Invocation, roles: frozenset[Role], body: Callable[[Ctx], R],

@@ -10,27 +10,20 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import cast
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from commands.context import Services
-from commands.reports.handlers import monthly_digest
-from commands.retention.handlers import run as retention_run
-from scheduler.jobs.meetings import meeting_tick
-from scheduler.jobs.sweep import SweepResult, sweep
+from scheduler.jobs import JOBS
+from scheduler.jobs.followups import SweepResult, sweep
 from storage import metrics
-from storage.db import unit_of_work
-from storage.sequences import forget_before
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
+SWEEP_SECONDS = next(job.every for job in JOBS if job.name == "sweep")
 DELIVERY_SECONDS = 3
-MEETINGS_SECONDS = 60
-DIGEST_SECONDS = 600
-RETENTION_SECONDS = 3600  # erasure is due from 00:00 on its day: checked hourly, idempotent
-REQUEST_MEMORY = timedelta(days=1)  # how long a platform request id is remembered (acted on once)
 
 
 Deliver = Callable[[Services], Awaitable[int]]  # one outbox delivery pass; the entry point hands in bot/'s
@@ -39,53 +32,24 @@ Deliver = Callable[[Services], Awaitable[int]]  # one outbox delivery pass; the 
 async def tick(svc: Services, now: datetime, deliver: Deliver) -> tuple[SweepResult, int]:
     """Every job due as of `now` (follow-ups, meetings and agendas, retention, the monthly digest), then one
     delivery pass."""
-    result = await asyncio.to_thread(run_jobs, svc, now, timed_sweep)
+    result = await asyncio.to_thread(run_jobs, svc, now)
     return result, await deliver(svc)
 
 
-def timed_sweep(svc: Services, now: datetime) -> SweepResult:
-    """The sweep, with its duration and reminders counted for /metrics."""
-    with metrics.Timer() as timer:
-        result = sweep(svc, now)
-    metrics.swept(timer.seconds, result.reminded, now)
-    return result
-
-
-def _retention(svc: Services, now: datetime) -> int:
-    return len(retention_run(svc, now)[0])
-
-
-def forget_requests(svc: Services, now: datetime) -> int:
-    """Once-only request keys older than REQUEST_MEMORY can no longer come back: forgotten (issue 26)."""
-    with unit_of_work(svc.engine) as session:
-        return forget_before(session, now - REQUEST_MEMORY)
-
-
-# The worker's jobs, in the order one tick runs them, with how often the worker runs each on its own.
-JOBS: tuple[tuple[str, Callable[[Services, datetime], object], int], ...] = (
-    ("sweep", timed_sweep, SWEEP_SECONDS),
-    ("meetings", meeting_tick, MEETINGS_SECONDS),
-    ("retention", _retention, RETENTION_SECONDS),
-    ("digest", monthly_digest, DIGEST_SECONDS),
-    ("requests", forget_requests, RETENTION_SECONDS),
-)
-
-
-def run_jobs(svc: Services, now: datetime, sweep_with: Callable[[Services, datetime], SweepResult] = sweep
-             ) -> SweepResult:
-    """Every job of JOBS as of `now`, in its order: the sweep's result, with the cases retention erased."""
-    result = sweep_with(svc, now)
-    meeting_tick(svc, now)
-    result.erased = _retention(svc, now)
-    monthly_digest(svc, now)
-    forget_requests(svc, now)
+def run_jobs(svc: Services, now: datetime,
+             instead: dict[str, Callable[[Services, datetime], object]] | None = None) -> SweepResult:
+    """Every job of JOBS as of `now`, in its order (`instead` swaps a job's function by name): the sweep's
+    result, with the cases retention erased."""
+    done = {job.name: (instead or {}).get(job.name, job.run)(svc, now) for job in JOBS}
+    result = cast(SweepResult, done["sweep"])
+    result.erased = cast(int, done["retention"])
     return result
 
 
 def due_now(svc: Services) -> SweepResult:
     """Every job as of the service clock, in one call: the in-process worker of a server running alone (a
     module-level function, so it can be sent to a work process; the server times the call itself)."""
-    return run_jobs(svc, svc.clock.now())
+    return run_jobs(svc, svc.clock.now(), instead={"sweep": sweep})
 
 
 def _guarded(name: str, job: Callable[[Services, datetime], object], svc: Services
@@ -108,8 +72,8 @@ def add_jobs(scheduler: AsyncIOScheduler, svc: Services, deliver: Deliver) -> No
             log.error("delivery failed: %s", type(exc).__name__)
 
     opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    for name, job, seconds in JOBS:
-        scheduler.add_job(_guarded(name, job, svc), "interval", seconds=seconds, id=name,
+    for job in JOBS:
+        scheduler.add_job(_guarded(job.name, job.run, svc), "interval", seconds=job.every, id=job.name,
                           next_run_time=datetime.now(), **opts)
     scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_SECONDS, id="deliver", **opts)
 

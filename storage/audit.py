@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, literal, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
+from storage import sealed
 from storage.clock import Clock
 from storage.crypto import Vault
 from storage.models import AuditEntry
@@ -70,7 +71,7 @@ def record(
         hash="",
     )
     if purpose:
-        entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, "audit.purpose")
+        entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, sealed.AUDIT_PURPOSE.label)
     entry.content_hash = content_digest(entry)
     session.flush()  # what the use case wrote goes first, as when the entry was flushed with it
     entry.id, entry.prev_hash, entry.hash = session.execute(_append(session, dialect, entry)).one()

@@ -11,8 +11,6 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
-ADVICE_AAD = "advice.text"  # the advice given: encrypted with this associated data (storage/rekey.py rotates it)
-
 
 class AdviceContact(SQLModel, table=True):
     __tablename__ = "advice_contact"

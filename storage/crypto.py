@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 NONCE = 12
 
 
-class KeyError_(RuntimeError):
+class KeyMaterialError(RuntimeError):
     """A key is missing or malformed (message never contains key material)."""
 
 
@@ -50,9 +50,9 @@ def _decode(name: str, value: str) -> bytes:
     try:
         raw = base64.b64decode(value.strip(), validate=True)
     except ValueError as exc:
-        raise KeyError_(f"{name} is not valid base64") from exc
+        raise KeyMaterialError(f"{name} is not valid base64") from exc
     if len(raw) != 32:
-        raise KeyError_(f"{name} must be 32 bytes, base64-encoded (python -m bot keys generate)")
+        raise KeyMaterialError(f"{name} must be 32 bytes, base64-encoded (python -m bot keys generate)")
     return raw
 
 
@@ -72,9 +72,9 @@ def load_keys(settings: Settings, *, allow_generate: bool = True) -> Keys:
         return Keys(_decode("PSEUDONYM_KEY", settings.pseudonym_key), _decode("DATA_KEY", settings.data_key),
                     previous_master=previous)
     if settings.pseudonym_key or settings.data_key:
-        raise KeyError_("set both PSEUDONYM_KEY and DATA_KEY, or neither")
+        raise KeyMaterialError("set both PSEUDONYM_KEY and DATA_KEY, or neither")
     if not allow_generate:
-        raise KeyError_("PSEUDONYM_KEY and DATA_KEY are required (python -m bot keys generate)")
+        raise KeyMaterialError("PSEUDONYM_KEY and DATA_KEY are required (python -m bot keys generate)")
     path = local_keys_path(settings)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +180,7 @@ class Vault:
         if kid not in self._deks:
             row = session.get(DataKey, kid)
             if row is None:
-                raise KeyError_(f"unknown data key id {kid}")
+                raise KeyMaterialError(f"unknown data key id {kid}")
             self._unwrap(row)
         return self._deks[kid].decrypt(ciphertext[:NONCE], ciphertext[NONCE:], aad.encode()).decode()
 

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from storage import audit
 from storage.clock import Clock
-from storage.crypto import KeyError_, Vault
+from storage.crypto import KeyMaterialError, Vault
 from storage.db import unit_of_work
 from storage.models import DataKey
 
@@ -36,7 +36,7 @@ def rotate_master(engine: Engine, vault: Vault, clock: Clock, *, has_previous: b
                   after_each: Callable[[str], None] | None = None) -> Rewrapped:
     """Re-wrap every DEK that the new master does not open yet. Idempotent and resumable."""
     if not has_previous:
-        raise KeyError_("set DATA_KEY to the new master key and DATA_KEY_PREVIOUS to the old one")
+        raise KeyMaterialError("set DATA_KEY to the new master key and DATA_KEY_PREVIOUS to the old one")
     with unit_of_work(engine) as session:
         kids = list(session.exec(select(DataKey.kid).order_by(col(DataKey.created_at), col(DataKey.kid))))
     result = Rewrapped(total=len(kids))
@@ -58,7 +58,7 @@ def rotate_master(engine: Engine, vault: Vault, clock: Clock, *, has_previous: b
     with unit_of_work(engine) as session:
         for row in session.exec(select(DataKey)):
             if not vault.unwrap_raw(row.kid, row.wrapped)[1]:
-                raise KeyError_(f"data key {row.kid} is still wrapped by the previous master key: run again")
+                raise KeyMaterialError(f"data key {row.kid} is still wrapped by the previous master key: run again")
         audit.record(session, clock=clock, vault=vault, actor="cli", action="keys.rotate_master",
                      detail={"rewrapped": result.rewrapped, "already": result.already, "total": result.total})
     return result

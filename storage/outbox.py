@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from storage import sealed
 from storage.clock import Clock
 from storage.crypto import Vault
 from storage.models import Member, OutboxMessage
-
-AAD = "outbox.payload"
 
 
 def enqueue(
@@ -40,7 +39,7 @@ def enqueue(
         existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return None
-    ct, kid = vault.encrypt(session, payload, AAD)
+    ct, kid = vault.encrypt(session, payload, sealed.OUTBOX_PAYLOAD.label)
     now = clock.now()
     row = OutboxMessage(
         created_at=now,
@@ -70,7 +69,7 @@ def enqueue_many(session: Session, *, clock: Clock, vault: Vault,
     now = clock.now()
     rows = []
     for target_kind, target, text, dedupe_key in messages:
-        ct, kid = vault.encrypt(session, text, AAD)
+        ct, kid = vault.encrypt(session, text, sealed.OUTBOX_PAYLOAD.label)
         rows.append({"created_at": now, "target_kind": target_kind, "target": target, "payload_ct": ct,
                      "payload_kid": kid, "state": "pending", "attempts": 0, "next_attempt_at": now,
                      "dedupe_key": dedupe_key})
@@ -83,7 +82,7 @@ def enqueue_many(session: Session, *, clock: Clock, vault: Vault,
 
 
 def payload(session: Session, vault: Vault, row: OutboxMessage) -> str:
-    return vault.decrypt(session, row.payload_ct, row.payload_kid, AAD)
+    return vault.decrypt(session, row.payload_ct, row.payload_kid, sealed.OUTBOX_PAYLOAD.label)
 
 
 def due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -130,7 +129,7 @@ def mark_retry(session: Session, row: OutboxMessage, now: datetime, delay: timed
 def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
     """Pending and in-flight rows in creation order, due or not.
 
-    A dispatcher needs the rows it may not send yet too: a row being sent by another worker, or waiting
+    An outbox sender needs the rows it may not send yet too: a row being sent by another worker, or waiting
     for its retry, holds back the later rows of the same target (per-target order across workers).
     """
     stmt = (
@@ -143,7 +142,7 @@ def unsent(session: Session, limit: int = 500) -> list[OutboxMessage]:
 
 
 def members_on(session: Session, platform: str, user_ids: set[str]) -> set[str]:
-    """Which of these DM targets are active members on `platform`: that platform's dispatcher delivers them."""
+    """Which of these DM targets are active members on `platform`: that platform's outbox sender delivers them."""
     if not user_ids:
         return set()
     return set(session.exec(select(Member.user_id).where(

@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage import sealed
 from storage.crypto import Vault
 from storage.db import unit_of_work
 from storage.models import Member, OutboxMessage, TeamsConversation, TeamsFile
@@ -23,7 +24,6 @@ from storage.models import Member, OutboxMessage, TeamsConversation, TeamsFile
 USER, CHANNEL = "user", "channel"
 PLATFORM = "teams"
 NO_REFERENCE = "no conversation reference"  # the outbox error of a row Teams cannot deliver yet
-FILE_AAD = "teams.file"
 FILE_LIFETIME = timedelta(days=14)  # an offered file not saved by then is gone: ask for it again
 
 
@@ -183,7 +183,7 @@ def _offer(session: Session, vault: Vault, user_id: str, file: OfferedFile, now:
         if known is not None:
             return known
     plaintext = json.dumps({"filename": file.filename, "content_type": file.content_type, "data": file.data.hex()})
-    ct, kid = vault.encrypt(session, plaintext, FILE_AAD)
+    ct, kid = vault.encrypt(session, plaintext, sealed.TEAMS_FILE.label)
     token = secrets.token_urlsafe(24)
     session.add(TeamsFile(token=token, key=key, user_id=user_id, content_ct=ct, content_kid=kid,
                           size=len(file.data), created_at=now, expires_at=now + FILE_LIFETIME))
@@ -197,5 +197,5 @@ def offered_file(session: Session, vault: Vault, token: str, user_id: str, now: 
                                                col(TeamsFile.expires_at) > now)).first()
     if row is None:
         return None
-    data = json.loads(vault.decrypt(session, row.content_ct, row.content_kid, FILE_AAD))
+    data = json.loads(vault.decrypt(session, row.content_ct, row.content_kid, sealed.TEAMS_FILE.label))
     return OfferedFile(data["filename"], data["content_type"], bytes.fromhex(data["data"]))

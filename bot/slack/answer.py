@@ -24,7 +24,7 @@ from bot.slack import render
 from bot.slack.clients import interactive_client
 from bot.slack.messaging import send_private, show
 from commands.context import Services
-from commands.home import home
+from commands.guide.home import home
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
 from storage.settings import Settings

@@ -24,6 +24,6 @@ def interactive_client(settings: Settings) -> AsyncWebClient:
 
 
 def delivery_client(settings: Settings) -> AsyncWebClient:
-    """For the outbox: no automatic retries at all — the dispatcher owns backoff and Retry-After, and a
+    """For the outbox: no automatic retries at all — the outbox sender owns backoff and Retry-After, and a
     hidden retry after a dropped connection is exactly how a message gets posted twice."""
     return AsyncWebClient(token=settings.slack_bot_token, base_url=api_url(settings), retry_handlers=[])

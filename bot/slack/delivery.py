@@ -1,5 +1,5 @@
 """The outbox for Slack: channel posts (when Slack is configured, the channels are Slack's) and DMs to members on
-Slack, through the shared dispatcher (bot/dispatch.py). What is Slack's here: a DM opens the conversation first,
+Slack, through the shared outbox sender (bot/outbox_sender.py). What is Slack's here: a DM opens the conversation first,
 a row that replaces an earlier message is a chat.update on its `ts`, attachments are one file share, and a
 SlackApiError's status says when to retry.
 """
@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import dispatch
-from bot.dispatch import COALESCE_S, Claimed, Failure, Hooks, Row
+from bot import outbox_sender as dispatch
 from bot.loop import KickedLoop
+from bot.outbox_sender import COALESCE_S, Claimed, Failure, Hooks, Row
 from bot.runtime import Runner
 from bot.slack import render
 from bot.slack.clients import delivery_client
@@ -45,7 +45,7 @@ def _retry_after(exc: SlackApiError) -> timedelta | None:
 
 
 class SlackOut:
-    """The Slack side of the dispatcher (bot.dispatch.Platform)."""
+    """The Slack side of the outbox sender (bot.outbox_sender.Platform)."""
 
     title = "Slack"
     hooks = Hooks(PLATFORM, replaceable=_is_ts)

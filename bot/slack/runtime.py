@@ -1,5 +1,5 @@
-"""What every Slack listener shares: the services, the work pool, and the nudge that wakes the outbox
-dispatcher.
+"""What every Slack listener shares: the services, the work pool, and the nudge that wakes the
+outbox sender.
 
 Listeners get it from the bolt context (app.py installs it with a middleware), so `register(app)` stays
 the only wiring a listener module needs.
@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime, T
 from bot.slack.answer import Where, answer, answer_privately, run_and_answer
 from bot.slack.messaging import show
-from bot.slack.work import Work
+from bot.work import Work
 from commands.context import Services
 from commands.reply import Invocation, Reply
 from storage import metrics
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class SlackRuntime(Runtime):
     svc: Services
     work: Work
-    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
+    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox sender after a command
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.work(fn, *args)

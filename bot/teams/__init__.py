@@ -1,5 +1,5 @@
 """The Microsoft Teams adapter: `register(app, svc)` mounts POST /api/messages on the server's FastAPI app
-through the Teams SDK and runs the Teams outbox dispatcher while the app lives. See docs/teams.md.
+through the Teams SDK and runs the Teams outbox sender while the app lives. See docs/teams.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The outbox for Teams: reminders and notices through the stored conversation references, by the shared
-dispatcher (bot/dispatch.py) — the same claim, order, retry and exactly-once rules as Slack.
+outbox sender (bot/outbox_sender.py) — the same claim, order, retry and exactly-once rules as Slack.
 
 Rows for members on Teams are ours; channel rows too, but only when Slack is not configured (then Slack owns
 the channels). What is Teams' here: where a row goes needs a conversation reference (a member Teams never told
@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import httpx
 from sqlmodel import Session
 
-from bot import dispatch
-from bot.dispatch import COALESCE_S, Claimed, Failure, Hooks, Row
+from bot import outbox_sender as dispatch
 from bot.loop import KickedLoop
+from bot.outbox_sender import COALESCE_S, Claimed, Failure, Hooks, Row
 from bot.teams import reach, render, stubs
 from bot.teams.connector import Connector, build_app, message
 from bot.teams.files import offer_in
@@ -57,14 +57,14 @@ def _enrich(svc: Services, session: Session, row: OutboxMessage, reply: Reply) -
     the row, so a retried delivery offers the same files)."""
     names = refs.names(session, render.mentioned_ids(reply))
     lang = svc.calendar(session).lang
-    orgs = None  # the referral is a form of its own now (commands/form_table.py), opened by its button
+    orgs = None  # the referral is a form of its own now (commands/forms/table.py), opened by its button
     if row.target_kind != "user":
         return _Extra(names, None, orgs, lang)
     return _Extra(names, offer_in(session, svc, row.target, reply.attachments, key=f"outbox:{row.id}"), orgs, lang)
 
 
 class TeamsOut:
-    """The Teams side of the dispatcher (bot.dispatch.Platform)."""
+    """The Teams side of the outbox sender (bot.outbox_sender.Platform)."""
 
     title = "Teams"
     hooks = Hooks(refs.PLATFORM, enrich=_enrich)

@@ -8,7 +8,7 @@ bot answers the `task/fetch` invoke with the card, and the card's own buttons co
 Only invoke responses carry the details; nothing of them is posted.
 
 A typed command cannot open a dialog (a dialog opens only from an invoke), hence the open card. The answer
-already computed is kept in this process for the open card's lifetime (`Shown`, never in the database); after
+already computed is kept in this process for the open card's lifetime (`OpenCardAnswers`, never in the database); after
 that, or in another process, *Åbn* runs the command again — as the clicking user, with their rights.
 """
 
@@ -108,7 +108,7 @@ class Kept:
 
 
 @dataclass
-class Shown:
+class OpenCardAnswers:
     """Answers computed for an open card, kept in this process only, for their user only, until they expire: so
     *Åbn* shows the answer that was asked for without running (and auditing) the command twice."""
 

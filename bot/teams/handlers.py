@@ -36,7 +36,7 @@ from bot.teams.sdk import (
     TaskSubmitInvokeActivity,
     extract_tenant_id,
 )
-from commands.home import home
+from commands.guide.home import home
 from commands.messages import t
 from commands.reply import Invocation, Reply
 from storage import teams as refs

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.teams import dialogs, files, reach, render
 from bot.teams.runtime import PLATFORM, TeamsRuntime
-from commands import people
+from commands.members import people
 from commands.messages import t
 from commands.reply import Invocation, Reply
 from storage.db import unit_of_work

@@ -241,7 +241,7 @@ def reply_card(reply: Reply, lang: str, names: dict[str, str] | None = None,
 
 
 def home_card(reply: Reply, lang: str, names: dict[str, str], viewers: list[str]) -> dict[str, Any]:
-    """The home overview (commands/home.py) as a card that Teams refreshes whenever its member looks at it:
+    """The home overview (commands/guide/home.py) as a card that Teams refreshes whenever its member looks at it:
     Universal Actions' `refresh` sends an `adaptiveCard/action` invoke (verb HOME) and shows the card we answer.
     `viewers`: the Teams ids the card refreshes for (the member's own)."""
     card = reply_card(reply, lang, names)

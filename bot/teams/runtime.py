@@ -38,13 +38,14 @@ class TeamsRuntime(Runtime):
     svc: Services
     app: App
     connector: Connector
-    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox dispatcher after a command
-    runner: Runner | None = None  # the server's work pool (bot.slack.work.Work); threads by default
+    kick: Callable[[], None] = field(default=lambda: None)  # wake the outbox sender after a command
+    runner: Runner | None = None  # the server's work pool (bot.work.Work); threads by default
     _seen: dict[tuple[str, str], refs.Seen] = field(default_factory=dict)
-    shown: dialogs.Shown = field(default_factory=lambda: dialogs.Shown(600))  # answers an open card shows
+    # answers an open card shows
+    shown: dialogs.OpenCardAnswers = field(default_factory=lambda: dialogs.OpenCardAnswers(600))
 
     def __post_init__(self) -> None:
-        self.shown = dialogs.Shown(float(self.svc.settings.teams_details_ttl))
+        self.shown = dialogs.OpenCardAnswers(float(self.svc.settings.teams_details_ttl))
 
     @property
     def tenant_id(self) -> str | None:

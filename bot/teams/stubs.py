@@ -21,7 +21,7 @@ from bot.teams.connector import Connector, message
 from bot.teams.runtime import NETWORK_ERRORS
 from commands.context import Services
 from commands.reply import Reply
-from commands.timefmt import clock as clock_text
+from commands.time.timefmt import clock as clock_text
 from storage import teams_tables
 
 log = logging.getLogger(__name__)

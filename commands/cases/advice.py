@@ -16,14 +16,15 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import concerns
-from commands.common import add_event, case_buttons, only_options
+from commands.cases.record import add_event, case_buttons
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
-from storage.contacts import ADVICE_AAD, AdviceContact
+from storage import sealed
+from storage.contacts import AdviceContact
 from storage.enums import AgeBand, Severity, Track
 from storage.facts import ReportContact
 from storage.models import Case
@@ -66,7 +67,7 @@ def record(ctx: Ctx, values: dict[str, str]) -> AdviceContact:
     contact = AdviceContact(ref=f"H-{year}-{next_value(ctx.session, f'advice:{year}'):04d}", received_at=received,
                             source=source, district=district, topic=topic, created_at=ctx.now(),
                             created_by=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
-    contact.text_ct, contact.text_kid = ctx.encrypt(text, ADVICE_AAD)
+    contact.text_ct, contact.text_kid = ctx.encrypt(text, sealed.ADVICE_TEXT.label)
     ctx.session.add(contact)
     ctx.session.add(ReportContact(fact_key=contact.fact_key, received_on=ctx.local(received).date(),  # type: ignore[arg-type]
                                   source=source, district=district, topic=topic))
@@ -121,7 +122,7 @@ def promote_contact(ctx: Ctx, contact: AdviceContact, values: dict[str, str]) ->
         ages=enum_list(AgeBand, values.get("age"), "age"),
         source=contact.source, district=contact.district,
         basis=choice(ctx.profile.basis_codes(), values.get("basis"), "basis"),
-        summary=ctx.decrypt(contact.text_ct, contact.text_kid, ADVICE_AAD) or contact.ref,
+        summary=ctx.decrypt(contact.text_ct, contact.text_kid, sealed.ADVICE_TEXT.label) or contact.ref,
         indicators=[], received_at=contact.received_at)
     case = concerns.open_case(ctx, intake, [None] * len(intake.ages), never_overdue=True)
     now = ctx.now()

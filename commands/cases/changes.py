@@ -17,11 +17,11 @@ from sqlmodel import col, func, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, only_options
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, local_datetime
+from commands.parsing import enum_value, local_datetime, only_options
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

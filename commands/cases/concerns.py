@@ -8,17 +8,19 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from commands import access, forms, limits
+from commands import access
 from commands.cases import notices
-from commands.common import add_event, case_buttons, deadline_for, only_options
+from commands.cases.record import add_event, case_buttons, deadline_for
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import choice, enum_list, enum_value, local_datetime
+from commands.forms import submission as forms
+from commands.members import limits
+from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options
 from commands.registry import command, form
 from commands.reply import Button, FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
-from storage import outbox
+from storage import outbox, sealed
 from storage.enums import AgeBand, CaseState, Severity, Track
 from storage.models import Case, Subject
 from storage.pseudonym import (
@@ -30,7 +32,6 @@ from storage.pseudonym import (
 )
 from storage.sequences import next_value
 
-SUMMARY_AAD = "case.summary"
 CPR_SHAPE = re.compile(r"[0-9]{6}[- ]?[0-9]{4}")
 MAX_SUBJECTS_IN_FORM = 3
 INTAKE_OPTIONS = {"severity", "track", "age", "source", "district", "basis", "summary", "indicators", "received"}
@@ -156,7 +157,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None], *, never_
     fresh = never_overdue and case.deadline_at <= now
     if fresh:
         case.deadline_at = now + deadline_for(ctx, case)
-    case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, SUMMARY_AAD)
+    case.summary_ct, case.summary_kid = ctx.encrypt(intake.summary, sealed.CASE_SUMMARY.label)
     ctx.session.add(case)
     ctx.session.flush()
     add_event(ctx, case, "received", {"severity": case.severity, "track": case.track, "source": case.source,
@@ -240,7 +241,7 @@ def intake_form(ctx: Ctx) -> Form:
 IDENTIFIER_FIELDS = frozenset({f"subject{n}_identifier" for n in range(1, MAX_SUBJECTS_IN_FORM + 1)})
 
 
-def _identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> dict[str, str]:
+def identifier_errors(ctx: Ctx, values: dict[str, str], names: list[str]) -> dict[str, str]:
     errors = {}
     for name in names:
         raw = (values.get(name) or "").strip()
@@ -265,7 +266,7 @@ def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
             identifiers.append(ident.strip() or None)
         elif ident.strip():
             errors[f"subject{n}_age"] = ctx.t("form.age_needed")
-    errors.update(_identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
+    errors.update(identifier_errors(ctx, values, sorted(IDENTIFIER_FIELDS)))
     received = (values.get("received") or "").strip()  # a card sent before the day and time were pickers
     day, at = _clean.get("received_date"), _clean.get("received_time")
     if day and at:
@@ -298,7 +299,7 @@ def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 @form("concern.lookup", access.STAFF, frozenset({"identifier"}))
 def submit_lookup(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) -> FormResult:
     purpose = (values.get("purpose") or "").strip()
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors = identifier_errors(ctx, values, ["identifier"])
     if not (values.get("identifier") or "").strip():
         errors["identifier"] = ctx.t("form.required")
     if not purpose:

@@ -14,18 +14,18 @@ from datetime import datetime
 from sqlmodel import Session, col, or_, select
 
 from commands import access
-from commands.common import add_event, only_options, subject_by_pseudonym
+from commands.cases.record import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import choice, enum_list, org_code
+from commands.parsing import choice, enum_list, only_options, org_code
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import DisclosureCategory
 from storage.models import Case, Disclosure, Subject
 from storage.pseudonym import format_pseudonym
 
-TEXT_AAD = "disclosure.text"
 REFERRAL = ("concern", "assessment")  # what a referral hands the responsible authority
 CHECK = ("identity", "concern")  # what a register check shows the checking org
 
@@ -49,7 +49,7 @@ def record(ctx: Ctx, case: Case, org: str, basis: str, categories: tuple[str, ..
                        categories=",".join(dict.fromkeys(categories)), how=how,
                        actor_id=ctx.actor.id if ctx.actor else None, at=ctx.now())
     if text:
-        entry.text_ct, entry.text_kid = ctx.encrypt(text, TEXT_AAD)
+        entry.text_ct, entry.text_kid = ctx.encrypt(text, sealed.DISCLOSURE_TEXT.label)
     ctx.session.add(entry)
     ctx.session.flush()
     return entry
@@ -93,7 +93,7 @@ def show_fields(ctx: Ctx, case: Case, names: dict[int | None, str], limit: int =
     for d in reversed(rows):
         item = Shared(d.org, d.basis, tuple(c for c in d.categories.split(",") if c), d.at, d.how, case.ref,
                       names.get(d.subject_id) if d.subject_id is not None else None)
-        note = ctx.decrypt(d.text_ct, d.text_kid, TEXT_AAD)
+        note = ctx.decrypt(d.text_ct, d.text_kid, sealed.DISCLOSURE_TEXT.label)
         fields.append(FieldLine(ctx.t("field.disclosure"), line(ctx, item) + (f" — {note}" if note else "")))
     return fields
 

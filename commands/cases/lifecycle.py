@@ -6,20 +6,13 @@ from sqlmodel import col, select
 
 from commands import access, confirm
 from commands.cases import disclosures, persons, steps
-from commands.common import (
-    add_event,
-    deadline_for,
-    member_by_ref,
-    mention,
-    only_options,
-    subject_by_pseudonym,
-    subjects_of,
-    transition,
-)
+from commands.cases.record import add_event, deadline_for, subject_by_pseudonym, subjects_of, transition
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, org_code, yes_no
+from commands.markup import mention
+from commands.members.people import member_by_ref
+from commands.parsing import enum_value, only_options, org_code, yes_no
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

@@ -5,19 +5,19 @@ from __future__ import annotations
 from commands import access
 from commands.cases import missed_appointments
 from commands.cases.offers import engagement_for, settle_state
-from commands.common import add_event, only_options, subject_by_pseudonym
+from commands.cases.record import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, local_datetime, yes_no
+from commands.parsing import enum_value, local_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import CourseResult, EngagementState, OfferKind, Role
 from storage.models import Case, MentorSession
 from storage.pseudonym import format_pseudonym
 
-NOTE_AAD = "mentor.note"
 MENTOR_AND_STAFF = access.STAFF | {Role.mentor}
 
 
@@ -55,7 +55,7 @@ def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     entry = MentorSession(engagement_id=engagement.id, author_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
                           held_at=held, created_at=ctx.now(), missed=missed)
     if text:
-        entry.note_ct, entry.note_kid = ctx.encrypt(text, NOTE_AAD)
+        entry.note_ct, entry.note_kid = ctx.encrypt(text, sealed.MENTOR_NOTE.label)
     ctx.session.add(entry)
     ctx.session.flush()
     rules.session_logged(ctx.session, engagement, held, ctx.now())

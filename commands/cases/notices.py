@@ -31,7 +31,7 @@ def moved(ctx: Any, case: Case) -> None:
 
 def follow(ctx: Any, case: Case) -> bool:
     """Queue the update of the case's notice with its current state; False when it has none."""
-    from commands.common import case_buttons
+    from commands.cases.record import case_buttons
     from commands.reply import FieldLine, Reply
 
     session = ctx.session

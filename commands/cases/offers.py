@@ -6,11 +6,13 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, member_by_ref, mention, only_options, subject_by_pseudonym, transition
+from commands.cases.record import add_event, subject_by_pseudonym, transition
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, yes_no
+from commands.markup import mention
+from commands.members.people import member_by_ref
+from commands.parsing import enum_value, only_options, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

@@ -9,10 +9,12 @@ from sqlmodel import select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, member_by_id, mention, only_options, subject_by_pseudonym, subjects_of
+from commands.cases.record import add_event, subject_by_pseudonym, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.parsing import enum_value
+from commands.markup import mention
+from commands.members.people import member_by_id
+from commands.parsing import enum_value, only_options
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args

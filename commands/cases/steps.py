@@ -11,15 +11,17 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.common import add_event, member_by_ref, mention, only_options
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.followups.rules import FOLLOWUP_TEXT_AAD
-from commands.parsing import local_datetime
+from commands.markup import mention
+from commands.members.people import member_by_ref
+from commands.parsing import local_datetime, only_options
 from commands.registry import command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, CaseState, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member, Subject
 from storage.profile import store
@@ -27,7 +29,6 @@ from storage.profile.schema import OFFSET, ROLES
 from storage.profile.tables import CaseStep
 from storage.pseudonym import format_pseudonym
 
-STEP_TITLE_AAD = "step.title"
 STEP_STATES = ("done", "skip")
 
 
@@ -86,7 +87,7 @@ def assignee(ctx: Ctx, case: Case, responsible: str, subject: Subject | None = N
 
 def title_of(ctx: Ctx, step: CaseStep) -> str:
     if step.title_ct is not None:
-        return ctx.decrypt(step.title_ct, step.title_kid, STEP_TITLE_AAD)
+        return ctx.decrypt(step.title_ct, step.title_kid, sealed.STEP_TITLE.label)
     return step.title_da if ctx.lang == "da" else step.title_en
 
 
@@ -97,7 +98,7 @@ def schedule(ctx: Ctx, case: Case, step: CaseStep, anchor_at: datetime) -> None:
         person = ctx.session.get(Subject, step.subject_id) if step.subject_id is not None else None
         if person is not None:  # a family's person's own checklist: the reminder says whose step it is
             text = f"{text} ({format_pseudonym(person.pseudonym)})"
-        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
+        ct, kid = ctx.encrypt(text, sealed.FOLLOWUP_TEXT.label)
         followup = rules.add_custom(ctx.session, case, step.assignee_id, step.due_at, ct, kid, ctx.now(), kind="step")
         step.followup_id = followup.id
     ctx.session.add(step)
@@ -299,8 +300,8 @@ def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
     step = CaseStep(case_id=case.id, n=n, responsible="owner", anchor="received", due_offset="0h",  # type: ignore[arg-type]
                     assignee_id=ctx.actor.id, due_at=due)
-    step.title_ct, step.title_kid = ctx.encrypt(title, STEP_TITLE_AAD)
-    ct, kid = ctx.encrypt(title, FOLLOWUP_TEXT_AAD)
+    step.title_ct, step.title_kid = ctx.encrypt(title, sealed.STEP_TITLE.label)
+    ct, kid = ctx.encrypt(title, sealed.FOLLOWUP_TEXT.label)
     step.followup_id = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now(), kind="step").id
     ctx.session.add(step)
     ctx.session.flush()

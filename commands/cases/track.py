@@ -15,11 +15,11 @@ from sqlmodel import func, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, only_options
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import enum_value, yes_no
+from commands.parsing import enum_value, only_options, yes_no
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args

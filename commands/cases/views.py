@@ -8,28 +8,21 @@ from datetime import datetime
 from sqlmodel import col, func, or_, select
 
 from commands import access
-from commands.cases import advice, disclosures, persons, steps, timeline
-from commands.cases.concerns import SUMMARY_AAD, _identifier_errors, add_subject, identifier_token, words
+from commands.cases import advice, disclosures, erasure, persons, steps, timeline
+from commands.cases.concerns import add_subject, identifier_errors, identifier_token, words
 from commands.cases.lifecycle import missing_checks
-from commands.cases.mentors import NOTE_AAD
-from commands.common import (
-    EVENT_TEXT_AAD,
-    add_event,
-    case_buttons,
-    member_by_id,
-    mention,
-    only_options,
-    subjects_of,
-)
+from commands.cases.record import add_event, case_buttons, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE
+from commands.markup import mention
+from commands.members.people import member_by_id
 from commands.messages import labels
-from commands.parsing import case_ref, enum_value
+from commands.parsing import case_ref, enum_value, only_options
 from commands.registry import command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
-from commands.retention import handlers as retention
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, AgeBand, CaseState, Relation, Role, Track
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
@@ -127,7 +120,7 @@ def _urgency(ctx: Ctx, c: Case, next_due: dict[int | None, datetime]) -> tuple[f
 
 def _list_line(ctx: Ctx, c: Case, next_due: datetime | None = None) -> str:
     if c.erased_at is not None:
-        return retention.tombstone(ctx, c)
+        return erasure.tombstone(ctx, c)
     common = {"ref": c.ref, "severity": ctx.label("severity", c.severity), "track": ctx.label("track", c.track),
               "org": ctx.label("org", c.responsible_org), "days": _days_open(ctx, c)}
     if c.state == CaseState.closed:  # when and why it closed, never a countdown
@@ -160,7 +153,7 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
                   last=ctx.fmt(sessions[0].held_at) if sessions else "—")))
         for entry in sessions[:10]:
             reply.fields.append(FieldLine(ctx.fmt_day(entry.held_at),
-                                          ctx.decrypt(entry.note_ct, entry.note_kid, NOTE_AAD)))
+                                          ctx.decrypt(entry.note_ct, entry.note_kid, sealed.MENTOR_NOTE.label)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "mentor"})
     return reply
 
@@ -174,7 +167,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("unexpected_word", word=args.words[0][:40])
     if case.erased_at is not None:
         ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
-        return Reply(title=case.ref, text=retention.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
+        return Reply(title=case.ref, text=erasure.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
     if ctx.actor.role == Role.mentor:
         return _mentor_view(ctx, case)
     leads = ctx.actor.role in (Role.admin, Role.secretariat)
@@ -197,9 +190,9 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.close_reason:
         reply.fields.append(f(ctx.t("field.close_reason"), ctx.label("close_reason", case.close_reason)))
     if case.hold_at is not None:
-        reply.fields.append(f(ctx.t("field.hold"), retention.hold_text(ctx, case)))
+        reply.fields.append(f(ctx.t("field.hold"), erasure.hold_text(ctx, case)))
     elif case.state == CaseState.closed:
-        reply.fields.append(f(ctx.t("field.erasure"), retention.due_text(ctx, case)))
+        reply.fields.append(f(ctx.t("field.erasure"), erasure.due_text(ctx, case)))
     if case.release_at is not None:
         reply.fields.append(f(ctx.t("field.release"), ctx.fmt_day(case.release_at)))
     subjects = subjects_of(ctx, case)
@@ -233,7 +226,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if (origin := advice.promoted_from(ctx, case)) is not None:
         reply.fields.append(origin)
     reply.fields += disclosures.show_fields(ctx, case, {s.id: s.pseudonym for s in subjects})
-    reply.fields.append(f(ctx.t("field.summary"), ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD)))
+    summary = ctx.decrypt(case.summary_ct, case.summary_kid, sealed.CASE_SUMMARY.label)
+    reply.fields.append(f(ctx.t("field.summary"), summary))
     total = ctx.session.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     events = list(ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                    .order_by(col(CaseEvent.id).desc()).limit(TIMELINE_ALL if whole else TIMELINE)))
@@ -243,7 +237,7 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     actors = {m.id: m for m in ctx.session.exec(select(Member).where(
         col(Member.id).in_({e.actor_id for e in events if e.actor_id})))}
     for event in reversed(events):
-        text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
+        text = ctx.decrypt(event.text_ct, event.text_kid, sealed.EVENT_TEXT.label)
         reply.fields.append(f(f"{ctx.fmt(event.at)} · {mention(actors.get(event.actor_id))}",
                               timeline.sentence(ctx, event.kind, json.loads(event.data), text)))
     ctx.audit("case.view", case_ref=case.ref, detail={"view": "all"} if whole else None)
@@ -321,7 +315,7 @@ def submit_subject(ctx: Ctx, values: dict[str, str], context: dict[str, str]) ->
             chosen[name] = enum_value(vocabulary, raw_value, name).value  # type: ignore[arg-type]
         except UsageError as exc:
             errors[name] = ctx.t(f"usage.{exc.key}", **exc.params)
-    errors |= _identifier_errors(ctx, values, ["identifier"])
+    errors |= identifier_errors(ctx, values, ["identifier"])
     if errors:
         return FormResult(errors=errors)
     raw = (values.get("identifier") or "").strip()

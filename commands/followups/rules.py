@@ -18,7 +18,6 @@ from storage.models import Case, Engagement, FollowUp, Offer, Subject
 LIVE = ("pending", "sent", "snoozed")
 CHECKIN_AFTER = timedelta(days=7)
 OWNER_KINDS = ("visitation", "reoffer", "assess_6m", "outcome_12m", "review")
-FOLLOWUP_TEXT_AAD = "followup.text"  # a follow-up's own text is encrypted with this associated data
 
 
 def add_months(instant: datetime, months: int, tz: ZoneInfo) -> datetime:

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from commands import access, documents, timefmt
-from commands.common import only_options
+from commands import access, documents
 from commands.confirm import bare_command
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
@@ -37,9 +36,10 @@ from commands.meetings.common import (
     which_meeting,
 )
 from commands.messages import label, org_name, t, tn
-from commands.parsing import case_ref
+from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage import outbox
 from storage.enums import OPEN_STATES, Role
@@ -244,8 +244,6 @@ def publish(svc: Services, session: Session, meeting: Meeting, now: datetime, *,
                                [item.case.ref for item in agenda.items()], now, by)
     if version > 1:
         reply.text = t(svc.lang, "agenda.republished", version=version) + "\n" + reply.text
-    from commands.meetings.run import buttons_for  # the meeting is run from its agenda's buttons
-
     reply.buttons = buttons_for(svc.lang, meeting.ref, [item.case.ref for item in agenda.items()])
     key = f"agenda-publish:{meeting.ref}" if automatic else None
     _enqueue(svc, session, "unit", reply, key)
@@ -432,3 +430,18 @@ def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("agenda.publish", detail={"meeting": meeting.ref, "items": len(agenda.items()), "version": version})
     return Reply(text=ctx.t("agenda.published_n", ref=meeting.ref, items=ctx.tn("n.items", len(agenda.items())),
                             when=when_text(ctx, meeting)) + " " + ctx.t("agenda.version", version=version))
+
+
+def buttons_for(lang: str, meeting_ref: str, refs: list[str]) -> list[Button]:
+    """The published agenda's buttons: per case *Beslutning…*, *Udsæt*, *Ingen ændring*; then attendance and
+    the secretariat's view of the run."""
+    out: list[Button] = []
+    for ref in refs:
+        out += [Button(t(lang, "run.decide", ref=ref), "run.decide", ref, f"minutes {ref} {meeting_ref}",
+                       style="primary"),
+                Button(t(lang, "run.postpone", ref=ref), "run.postpone", ref, f"agenda postpone {meeting_ref} {ref}"),
+                Button(t(lang, "run.unchanged", ref=ref), "run.unchanged", ref,
+                       f"agenda unchanged {meeting_ref} {ref}")]
+    out.append(Button(t(lang, "run.attendance"), "run.attendance", meeting_ref, f"meeting attendance {meeting_ref}"))
+    out.append(Button(t(lang, "run.view"), "run.view", meeting_ref, f"meeting run {meeting_ref}"))
+    return out

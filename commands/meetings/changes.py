@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, confirm, timefmt
-from commands.common import only_options
+from commands import access, confirm
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings.common import (
@@ -38,10 +37,10 @@ from commands.meetings.common import (
 )
 from commands.meetings.schedule import _duration, _time, holiday_policy
 from commands.messages import t
-from commands.parsing import natural_datetime
+from commands.parsing import natural_datetime, only_options
 from commands.registry import command
 from commands.reply import Attachment, Reply
-from commands.time import recurrence
+from commands.time import recurrence, timefmt
 from commands.time.materialise import meeting_ref, occurrences, series_start_local
 from commands.tokenizer import Args
 from storage.models import Case, Meeting, MeetingSeries

@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from commands import access, timefmt
+from commands import access
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.messages import t
 from commands.reply import Attachment, Button, Reply
-from commands.time import ics
+from commands.time import ics, timefmt
 from commands.time.materialise import occurrences, series_start_local
+from storage import sealed
 from storage.models import Meeting, MeetingInvite, MeetingSeries, Member
 
 MEETING_REF = re.compile(r"M-(\d{4})-(\d{3,6})$", re.IGNORECASE)
-TOPIC_AAD = "meeting.topic"
 FIXED_ROLES = tuple(r.value for r in access.STAFF)  # the unit's fixed participants (SPEC.md §1)
 FEED_HORIZON = timedelta(days=365)
 ICS_TYPE = "text/calendar"
@@ -220,7 +220,7 @@ def series_invitation(svc: Services, session: Session, series: MeetingSeries, no
 
 
 def topic_of(ctx: Ctx, meeting: Meeting) -> str:
-    return ctx.decrypt(meeting.topic_ct, meeting.topic_kid, TOPIC_AAD)
+    return ctx.decrypt(meeting.topic_ct, meeting.topic_kid, sealed.MEETING_TOPIC.label)
 
 
 def series_update(svc: Services, session: Session, series: MeetingSeries, now: datetime,

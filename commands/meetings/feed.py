@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from commands import access, markup
-from commands.common import only_options
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.meetings.common import is_fixed, series_calendar, single
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import Reply
 from commands.time import ics

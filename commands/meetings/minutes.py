@@ -11,22 +11,23 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import access, documents, timefmt
-from commands.common import add_event, member_by_ref, only_options
+from commands import access, documents
+from commands.cases.record import add_event
 from commands.confirm import bare_command
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
-from commands.parsing import due_datetime, yes_no
+from commands.members.people import member_by_ref
+from commands.parsing import due_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import Reply
+from commands.time import timefmt
 from commands.tokenizer import Args
+from storage import sealed
 from storage.models import Case, Meeting, Member, MinuteEntry
 
-MINUTES_AAD = "minutes.text"
 Compiled = tuple[documents.Document, list[str]]  # the files' document, and the chat text's lines beside it
 TEXT_LIMIT = 2000
 EARLY = timedelta(hours=2)  # minutes may be taken from shortly before the start …
@@ -74,7 +75,7 @@ def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     makes_followup = yes_no(args.options.get("followup"), "followup")
     if makes_followup and due is None:  # "make a follow-up" asks for its date
         raise UsageError("followup_needs_due", option="due")
-    ct, kid = ctx.encrypt(text, MINUTES_AAD)
+    ct, kid = ctx.encrypt(text, sealed.MINUTES_TEXT.label)
     entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id, text_ct=ct, text_kid=kid, due_at=due,  # type: ignore[arg-type]
                         author_id=ctx.actor.id if ctx.actor else None, created_at=ctx.now(),
                         owner_id=owner.id if owner else None, makes_followup=makes_followup is not False)
@@ -92,8 +93,8 @@ def decisions_to_followups(ctx: Ctx, meeting: Meeting, entries: list[tuple[Minut
     for entry, case in entries:
         if entry.due_at is None or entry.followup_id is not None or not entry.makes_followup:
             continue
-        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
-        ct, kid = ctx.encrypt(text, FOLLOWUP_TEXT_AAD)
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, sealed.MINUTES_TEXT.label)
+        ct, kid = ctx.encrypt(text, sealed.FOLLOWUP_TEXT.label)
         followup = rules.add_custom(ctx.session, case, entry.owner_id or case.owner_id or entry.author_id,
                                     entry.due_at, ct, kid, ctx.now())
         entry.followup_id = followup.id
@@ -131,7 +132,7 @@ def _document(ctx: Ctx, meeting: Meeting, entries: list[tuple[MinuteEntry, Case]
     decisions: list[list[str]] = []
     followups: list[tuple[datetime, list[str]]] = []
     for entry, case in entries:
-        text = ctx.decrypt(entry.text_ct, entry.text_kid, MINUTES_AAD)
+        text = ctx.decrypt(entry.text_ct, entry.text_kid, sealed.MINUTES_TEXT.label)
         owner = ctx.session.get(Member, entry.owner_id) if entry.owner_id else None
         if owner is not None:  # who carries the decision out (and gets its follow-up)
             text += " — " + ctx.t("minutes.owner", name=owner.display_name or owner.user_id)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from commands.context import Services
 from commands.reply import Attachment
+from storage import sealed
 from storage.models import Meeting, Publication
 
 
@@ -26,10 +27,6 @@ class Frozen:
     markdown: bytes
     pdf: bytes
     refs: tuple[str, ...]
-
-
-def _aad(part: str) -> str:
-    return f"publication.{part}"  # one per column, as storage/rekey.py re-encrypts them
 
 
 def latest_version(session: Session, meeting: Meeting, kind: str) -> int:
@@ -44,9 +41,9 @@ def freeze(svc: Services, session: Session, meeting: Meeting, kind: str, text: s
     """Store what was just sent as the next version; returns its number."""
     files = {a.filename.rsplit(".", 1)[-1]: a.data for a in attachments}
     version = latest_version(session, meeting, kind) + 1
-    text_ct, text_kid = svc.vault.encrypt(session, text, _aad("text"))
-    md_ct, md_kid = svc.vault.encrypt(session, base64.b64encode(files["md"]).decode(), _aad("md"))
-    pdf_ct, pdf_kid = svc.vault.encrypt(session, base64.b64encode(files["pdf"]).decode(), _aad("pdf"))
+    text_ct, text_kid = svc.vault.encrypt(session, text, sealed.PUBLICATION_TEXT.label)
+    md_ct, md_kid = svc.vault.encrypt(session, base64.b64encode(files["md"]).decode(), sealed.PUBLICATION_MD.label)
+    pdf_ct, pdf_kid = svc.vault.encrypt(session, base64.b64encode(files["pdf"]).decode(), sealed.PUBLICATION_PDF.label)
     session.add(Publication(meeting_id=meeting.id, kind=kind, version=version, published_at=now,  # type: ignore[arg-type]
                             published_by=by, refs=",".join(dict.fromkeys(refs)), text_ct=text_ct,
                             text_kid=text_kid, md_ct=md_ct, md_kid=md_kid, pdf_ct=pdf_ct, pdf_kid=pdf_kid))
@@ -60,9 +57,9 @@ def latest(svc: Services, session: Session, meeting: Meeting, kind: str) -> Froz
     if row is None:
         return None
     dec = svc.vault.decrypt
-    return Frozen(row.version, row.published_at, dec(session, row.text_ct, row.text_kid, _aad("text")),
-                  base64.b64decode(dec(session, row.md_ct, row.md_kid, _aad("md"))),
-                  base64.b64decode(dec(session, row.pdf_ct, row.pdf_kid, _aad("pdf"))),
+    return Frozen(row.version, row.published_at, dec(session, row.text_ct, row.text_kid, sealed.PUBLICATION_TEXT.label),
+                  base64.b64decode(dec(session, row.md_ct, row.md_kid, sealed.PUBLICATION_MD.label)),
+                  base64.b64decode(dec(session, row.pdf_ct, row.pdf_kid, sealed.PUBLICATION_PDF.label)),
                   tuple(r for r in row.refs.split(",") if r))
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from commands import access
-from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.meetings.agenda import build_agenda
+from commands.meetings.agenda import build_agenda, buttons_for
 from commands.meetings.common import meeting_by_ref, participants, require_open, when_text
-from commands.messages import t
-from commands.parsing import case_ref
+from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args, user_ref
@@ -36,21 +34,6 @@ def agenda_cases(ctx: Ctx, meeting: Meeting) -> list[Case]:
     for case in ctx.session.exec(stmt):
         seen.setdefault(case.id, case)
     return list(seen.values())
-
-
-def buttons_for(lang: str, meeting_ref: str, refs: list[str]) -> list[Button]:
-    """The published agenda's buttons: per case *Beslutning…*, *Udsæt*, *Ingen ændring*; then attendance and
-    the secretariat's view of the run."""
-    out: list[Button] = []
-    for ref in refs:
-        out += [Button(t(lang, "run.decide", ref=ref), "run.decide", ref, f"minutes {ref} {meeting_ref}",
-                       style="primary"),
-                Button(t(lang, "run.postpone", ref=ref), "run.postpone", ref, f"agenda postpone {meeting_ref} {ref}"),
-                Button(t(lang, "run.unchanged", ref=ref), "run.unchanged", ref,
-                       f"agenda unchanged {meeting_ref} {ref}")]
-    out.append(Button(t(lang, "run.attendance"), "run.attendance", meeting_ref, f"meeting attendance {meeting_ref}"))
-    out.append(Button(t(lang, "run.view"), "run.view", meeting_ref, f"meeting run {meeting_ref}"))
-    return out
 
 
 def _state_of(ctx: Ctx, meeting: Meeting) -> tuple[dict[int, int], dict[int, MeetingOutcome]]:

@@ -12,15 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from commands import access, confirm, markup, timefmt
-from commands.common import member_by_ref, only_options
+from commands import access, confirm, markup
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings import minutes as minutes_book
 from commands.meetings import rhythm
 from commands.meetings.agenda import build_agenda, status
 from commands.meetings.common import (
-    TOPIC_AAD,
     fixed_participants,
     is_fixed,
     meeting_by_ref,
@@ -36,12 +34,14 @@ from commands.meetings.common import (
     weekday,
     when_text,
 )
-from commands.parsing import case_ref, natural_datetime, resolve
+from commands.members.people import member_by_ref
+from commands.parsing import case_ref, natural_datetime, only_options, resolve
 from commands.registry import command
 from commands.reply import Reply
-from commands.time import recurrence
+from commands.time import recurrence, timefmt
 from commands.time.materialise import materialise, meeting_ref, occurrences
 from commands.tokenizer import Args
+from storage import sealed
 from storage.enums import OPEN_STATES, Role
 from storage.models import AgendaEdit, Case, Meeting, MeetingInvite, MeetingSeries
 
@@ -224,7 +224,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                       ends_at=starts + timedelta(minutes=minutes), created_by=ctx.actor.id if ctx.actor else None,
                       created_at=ctx.now())
     if topic:
-        meeting.topic_ct, meeting.topic_kid = ctx.encrypt(topic, TOPIC_AAD)
+        meeting.topic_ct, meeting.topic_kid = ctx.encrypt(topic, sealed.MEETING_TOPIC.label)
     ctx.session.add(meeting)
     ctx.session.flush()
     for case in cases:

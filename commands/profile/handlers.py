@@ -9,12 +9,13 @@ from babel.dates import get_timezone_location
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from commands import access, markup, messages, timefmt
-from commands.common import only_options
+from commands import access, markup, messages
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, Form, FormField, FormResult, Reply
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage.models import Case, CaseCheck, Member
 from storage.profile import Profile, ProfileError, load_text, store

@@ -10,11 +10,10 @@ import yaml
 from sqlalchemy import event
 
 from commands import access
-from commands.common import only_options
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.messages import LANGS, label
-from commands.parsing import enum_value, yes_no
+from commands.parsing import enum_value, only_options, yes_no
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

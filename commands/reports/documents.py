@@ -9,7 +9,7 @@ import hashlib
 
 from babel.dates import get_month_names
 
-from commands import documents, messages, timefmt
+from commands import documents, messages
 from commands.documents import Chart, Document, Section, Table
 from commands.reply import Attachment
 from commands.reports import suppression
@@ -17,6 +17,7 @@ from commands.reports.annual import UNSET, Annual, Grid
 from commands.reports.annual import Table as Counts
 from commands.reports.kpi import KPI_NAMES, Kpis, Ratio
 from commands.reports.suppression import HIDDEN, NO_PCT, SMALL, count, pct, small
+from commands.time import timefmt
 
 LEGENDS = ((SMALL, "report.legend.small"), (HIDDEN, "report.legend.hidden"), (NO_PCT, "report.legend.no_pct"))
 

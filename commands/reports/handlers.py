@@ -8,14 +8,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from commands import access, timefmt
-from commands.common import only_options
+from commands import access
 from commands.context import Ctx, Services
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.reports import annual, documents, kpi
 from commands.reports.suppression import count, pct
+from commands.time import timefmt
 from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.facts import ReportCase

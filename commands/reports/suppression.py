@@ -10,7 +10,7 @@ A percentage over a denominator under 5 is shown as `–`.
 
 from __future__ import annotations
 
-from commands import timefmt
+from commands.time import timefmt
 
 SMALL = "<5"
 HIDDEN = "x"

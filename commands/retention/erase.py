@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from commands.cases.erasure import due_day
 from commands.context import Services
 from commands.reply import Reply
 from storage import audit, outbox
 from storage.contacts import AdviceContact
 from storage.db import unit_of_work
-from storage.enums import CaseState, CloseReason
+from storage.enums import CaseState
 from storage.models import (
     AgendaEdit,
     AgendaItem,
@@ -46,21 +47,6 @@ from storage.pseudonym import format_pseudonym
 log = logging.getLogger(__name__)
 WORKER = "koordinator"
 BATCH = 50
-
-
-def retention_days(svc: Services, case: Case) -> int:
-    if case.close_reason == CloseReason.unfounded.value:
-        return svc.settings.retention_days_unfounded
-    return svc.settings.retention_days
-
-
-def due_day(svc: Services, case: Case, tz: ZoneInfo | None = None) -> date | None:
-    """The local day (the unit's time zone, `tz` when the caller has it) a closed case is erased on (from
-    00:00), or None while it is open or already erased."""
-    if case.closed_at is None or case.erased_at is not None or case.state != CaseState.closed.value:
-        return None
-    tz = tz or svc.calendar().tz
-    return case.closed_at.astimezone(tz).date() + timedelta(days=retention_days(svc, case))
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:

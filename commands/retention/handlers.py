@@ -8,40 +8,26 @@ from babel.dates import format_date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from commands import access, timefmt
-from commands.common import member_by_id, mention, only_options
+from commands import access
+from commands.cases.erasure import due_day, due_text, hold_text
 from commands.context import Ctx, Services
 from commands.errors import UsageError
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase
+from commands.time import timefmt
 from commands.tokenizer import Args
+from storage import sealed
 from storage.db import unit_of_work
 from storage.enums import CaseState
 from storage.models import Case, OutboxMessage
 
-HOLD_AAD = "case.hold"
 LIST_LIMIT = 50
 
 
 def _day(ctx: Ctx, value: date) -> str:
     return timefmt.day(value, ctx.lang)
-
-
-def tombstone(ctx: Ctx, case: Case) -> str:
-    assert case.erased_at is not None
-    return ctx.t("tombstone", ref=case.ref, day=ctx.fmt_day(case.erased_at))
-
-
-def hold_text(ctx: Ctx, case: Case) -> str:
-    assert case.hold_at is not None
-    return ctx.t("hold.line", since=ctx.fmt(case.hold_at), by=mention(member_by_id(ctx, case.hold_by)),
-                 reason=ctx.decrypt(case.hold_reason_ct, case.hold_reason_kid, HOLD_AAD))
-
-
-def due_text(ctx: Ctx, case: Case) -> str:
-    day = erase.due_day(ctx.svc, case, ctx.tz)
-    return ctx.t("hold.due", day=_day(ctx, day)) if day is not None else ctx.t("hold.due_open")
 
 
 @command("case hold", 'case hold KE-… reason="…"', access.ADMIN, case_arg=True)
@@ -56,7 +42,7 @@ def hold(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.hold_at is not None:
         raise UsageError("already_held", ref=case.ref, since=ctx.fmt(case.hold_at))
     case.hold_at, case.hold_by = ctx.now(), ctx.actor.id
-    case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, HOLD_AAD)
+    case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, sealed.CASE_HOLD.label)
     ctx.session.add(case)
     ctx.audit("case.hold", case_ref=case.ref, purpose=reason)
     return Reply(text=ctx.t("hold.done", ref=case.ref))
@@ -84,7 +70,7 @@ def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
                                  .order_by(col(Case.ref))))
     closed = ctx.session.exec(select(Case).where(Case.state == CaseState.closed.value, col(Case.erased_at).is_(None),
                                                  col(Case.hold_at).is_(None)))
-    due = sorted(((erase.due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
+    due = sorted(((due_day(ctx.svc, c, ctx.tz), c.ref) for c in closed), key=lambda x: (x[0] or date.max, x[1]))
     reply = Reply(title=ctx.t("retention.title"), text=ctx.t(
         "retention.rules_n", days=ctx.tn("n.days", s.retention_days),
         unfounded=ctx.tn("n.days", s.retention_days_unfounded)))
@@ -114,7 +100,7 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
             ctx = Ctx(svc, session, Invocation(user_id=erase.WORKER, text="", platform="worker"))
             closed = session.exec(select(Case).where(Case.state == CaseState.closed.value,
                                                      col(Case.erased_at).is_(None), col(Case.hold_at).is_(None)))
-            refs = sorted(c.ref for c in closed if (d := erase.due_day(svc, c, cal.tz)) is not None and d < end)
+            refs = sorted(c.ref for c in closed if (d := due_day(svc, c, cal.tz)) is not None and d < end)
             if not refs:
                 return None
             name = format_date(month, "LLLL y", locale=cal.lang)
@@ -125,10 +111,3 @@ def monthly_notice(svc: Services, now: datetime) -> list[str] | None:
     except IntegrityError:
         return None  # another worker queued it in the same instant
     return refs
-
-
-def run(svc: Services, now: datetime) -> tuple[list[str], list[str] | None]:
-    """The worker's retention job as of `now`: erase what is due, then the monthly notice."""
-    erased = erase.erase_due(svc, now)
-    erase.erase_advice_due(svc, now)
-    return erased, monthly_notice(svc, now)

@@ -12,16 +12,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from commands import documents, timefmt
+from commands import documents
 from commands.cases import timeline
-from commands.cases.concerns import SUMMARY_AAD
-from commands.cases.mentors import NOTE_AAD
-from commands.common import EVENT_TEXT_AAD
+from commands.cases.erasure import retention_days
 from commands.context import Ctx
 from commands.documents import Document, Ours, Section, Table
-from commands.followups.rules import FOLLOWUP_TEXT_AAD
 from commands.messages import label, labels, org_name, t, tn
-from commands.retention import erase, recipients
+from commands.retention import recipients
+from commands.time import timefmt
+from storage import sealed
 from storage.models import AuditEntry, Case, CaseEvent, Engagement, FollowUp, Member, MentorSession, Offer, Subject
 from storage.pseudonym import format_pseudonym
 
@@ -132,9 +131,9 @@ def _notes(w: Letter, subject: Subject) -> list[str]:
     for s in ctx.session.exec(select(MentorSession).where(col(MentorSession.engagement_id).in_(engagements))
                               .order_by(col(MentorSession.held_at))):
         lines.append(w.t("letter.mentor_note", when=w.day(s.held_at),
-                         text=ctx.decrypt(s.note_ct, s.note_kid, NOTE_AAD)))
+                         text=ctx.decrypt(s.note_ct, s.note_kid, sealed.MENTOR_NOTE.label)))
     for f in ctx.session.exec(select(FollowUp).where(FollowUp.subject_id == subject.id).order_by(col(FollowUp.id))):
-        text = ctx.decrypt(f.text_ct, f.text_kid, FOLLOWUP_TEXT_AAD)
+        text = ctx.decrypt(f.text_ct, f.text_kid, sealed.FOLLOWUP_TEXT.label)
         lines.append(w.t("letter.followup", kind=_first_up(w.word("followup_kind", f.kind)), day=w.day(f.due_at),
                          state=w.word("followup_state", f.state)) + (f": {text}" if text else ""))
     return lines
@@ -156,14 +155,14 @@ def case_sections(w: Letter, subject: Subject, case: Case) -> list[Section]:
     ctx = w.ctx
     people = list(ctx.session.exec(select(Subject.pseudonym).where(Subject.case_id == case.id)))
     others = {p for p in people if p != subject.pseudonym}
-    texts = [w.t("letter.summary", text=ctx.decrypt(case.summary_ct, case.summary_kid, SUMMARY_AAD))]
+    texts = [w.t("letter.summary", text=ctx.decrypt(case.summary_ct, case.summary_kid, sealed.CASE_SUMMARY.label))]
     timeline = []
     for event in ctx.session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))):
         about = json.loads(event.data).get("subject")
         if about in others:
             continue  # another person's offer, course or note
         timeline.append(_event(w, event))
-        text = ctx.decrypt(event.text_ct, event.text_kid, EVENT_TEXT_AAD)
+        text = ctx.decrypt(event.text_ct, event.text_kid, sealed.EVENT_TEXT.label)
         if text:
             texts.append(w.t("letter.text", when=w.day(event.at), what=w.word("event", event.kind), text=text))
     shared = recipients.recipients(ctx.session, case, subject)
@@ -193,7 +192,7 @@ def _retention(w: Letter, cases: list[Case]) -> list[str]:
         elif case.hold_at is not None:
             lines.append(w.t("letter.keep.hold", ref=case.ref, day=w.day(case.closed_at)))
         else:
-            due = w.ctx.local(case.closed_at) + timedelta(days=erase.retention_days(w.ctx.svc, case))
+            due = w.ctx.local(case.closed_at) + timedelta(days=retention_days(w.ctx.svc, case))
             lines.append(w.t("letter.keep.closed", ref=case.ref, day=w.day(case.closed_at),
                              erased=timefmt.day(due, w.lang)))
     return [w.t("letter.keep.rule", days=_period(w, settings.retention_days),

@@ -12,9 +12,9 @@ import json
 from sqlmodel import col, select
 
 from commands import access, documents, messages
-from commands.cases.concerns import _identifier_errors, identifier_token
-from commands.common import only_options
+from commands.cases.concerns import identifier_errors, identifier_token
 from commands.context import Ctx
+from commands.parsing import only_options
 from commands.registry import command, form
 from commands.reply import Form, FormField, FormResult, Reply
 from commands.retention import erase
@@ -57,7 +57,7 @@ def erase_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 def _checked(ctx: Ctx, values: dict[str, str]) -> tuple[str | None, dict[str, str]]:
-    errors = _identifier_errors(ctx, values, ["identifier"])
+    errors = identifier_errors(ctx, values, ["identifier"])
     if not (values.get("identifier") or "").strip():
         errors["identifier"] = ctx.t("form.required")
     if not (values.get("purpose") or "").strip():

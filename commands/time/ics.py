@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
 
-from commands import timefmt
 from commands.messages import t
+from commands.time import timefmt
 
 PRODID = "-//koordinator//meetings//DA"
 ORGANIZER = "mailto:noreply@koordinator.invalid"

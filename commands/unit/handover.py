@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from commands import confirm
+from commands.cases.record import add_event
 from commands.cases.steps import title_of
-from commands.common import add_event, mention
 from commands.context import Ctx
 from commands.followups import rules
+from commands.markup import mention
 from commands.reply import Button, Form, FormField, Reply
 from storage.enums import OPEN_STATES, EngagementState, Role
 from storage.models import Case, Engagement, FollowUp, Member, Subject

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from commands import access, platforms
-from commands.common import member_by_ref, mention, only_options
+from commands import access
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
-from commands.parsing import case_ref, enum_value, org_code
+from commands.markup import mention
+from commands.members import platforms
+from commands.members.people import member_by_ref
+from commands.parsing import case_ref, enum_value, only_options, org_code
 from commands.registry import command, form
 from commands.reply import FormResult, Reply
 from commands.tokenizer import Args, user_ref
@@ -46,7 +49,7 @@ def _target(args: Args) -> str:
 
 
 def platform_of(ctx: Ctx, user_id: str) -> str:
-    """The platform the id names by its shape (commands.platforms); an id that names none is refused: on
+    """The platform the id names by its shape (commands.members.platforms); an id that names none is refused: on
     Teams most likely an @mention Teams could not resolve to a person."""
     platform = platforms.by_shape(user_id, ctx.settings)
     if platform is None:
@@ -175,3 +178,23 @@ def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
     ctx.audit("keys.rotate", detail={"old": old, "new": new, "reencrypted": count})
     return Reply(text=ctx.t("keys.rotated_n", kid=new, fields=ctx.tn("n.fields", count)))
+
+
+def add_first_admin(ctx: Ctx, via: str) -> Member:
+    """The invoking user becomes an admin member (an ADMIN_USERS user's first command, or the console on an
+    empty database); a simultaneous first command (on PostgreSQL) finds the row the other one made instead of
+    failing on the unique user id."""
+    try:
+        with ctx.session.begin_nested():
+            platform = platforms.by_shape(ctx.inv.user_id, ctx.settings) or ctx.inv.platform  # `console --as U…`
+            member = Member(user_id=ctx.inv.user_id, platform=platform, role=Role.admin.value,
+                            org=ctx.profile.secretariat_org, display_name=ctx.inv.display_name[:128],
+                            created_at=ctx.now())
+            ctx.session.add(member)
+            ctx.session.flush()
+    except IntegrityError:
+        found = ctx.session.exec(select(Member).where(Member.user_id == ctx.inv.user_id)).first()
+        assert found is not None
+        return found
+    ctx.audit("unit.add", detail={"user": member.user_id, "role": "admin", "via": via})
+    return member

@@ -6,9 +6,10 @@ asks for it again — useful after an administrator granted the Graph permission
 
 from __future__ import annotations
 
-from commands import access, people, platforms
-from commands.common import only_options
+from commands import access
 from commands.context import Ctx
+from commands.members import people, platforms
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args

@@ -15,18 +15,19 @@ from pathlib import Path
 
 from commands import access
 from commands.cases import steps
-from commands.cases.concerns import SUMMARY_AAD, add_subject
-from commands.common import add_event, only_options
+from commands.cases.concerns import add_subject
+from commands.cases.record import add_event
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.followups import rules
-from commands.parsing import yes_no
+from commands.parsing import only_options, yes_no
 from commands.registry import command, form
 from commands.reply import Attachment, FieldLine, FormResult, Reply
 from commands.reports import facts
 from commands.tokenizer import Args
 from commands.unit import sheet as sheets
 from commands.unit.takeover_plan import OPEN_BEFORE_REFERRAL, CasePlan, OfferPlan, Plan, read_plan
+from storage import sealed
 from storage.enums import AgeBand, CaseState, CloseReason, EngagementState
 from storage.facts import ReportTakeover
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Offer
@@ -222,7 +223,7 @@ def apply_case(ctx: Ctx, plan: CasePlan) -> str:
     if reopened_window:
         case.deadline_at = now + timedelta(hours=hours)  # the normal window, from the takeover
     if v.get("summary"):
-        case.summary_ct, case.summary_kid = ctx.encrypt(str(v["summary"]), SUMMARY_AAD)
+        case.summary_ct, case.summary_kid = ctx.encrypt(str(v["summary"]), sealed.CASE_SUMMARY.label)
     ctx.session.add(case)
     ctx.session.flush()
     _event(ctx, case, received, "received", {"severity": case.severity, "track": case.track, "source": case.source,

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from bot import escaping
-from bot.console import render as console_render
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
+from bot.terminal import render as console_render
 from commands.markup import link, mention, plain, scrub
 from commands.reply import Button, FieldLine, Reply
 from commands.time import ics

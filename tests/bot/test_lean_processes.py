@@ -33,7 +33,7 @@ texts = ['concern new severity=normal track=adult age=25+ source=hotline distric
          "case list", "agenda", "case show KE-2026-0001", "followup list", "help"]
 for text in texts:
     dispatch(svc, Invocation(user_id="UADMIN", text=text, platform="slack"))
-scheduler.worker.run_jobs(svc, svc.clock.now(), scheduler.worker.timed_sweep)
+scheduler.worker.run_jobs(svc, svc.clock.now())
 print(json.dumps(sorted(name for name in %r if name in sys.modules)))
 """
 

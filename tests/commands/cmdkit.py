@@ -15,7 +15,7 @@ from storage.crypto import Vault
 from storage.db import unit_of_work
 from storage.enums import Org, Role
 from storage.models import AuditEntry, Case, CaseEvent, Member, OutboxMessage, Subject
-from storage.rekey import ENCRYPTED
+from storage.sealed import ALL as SEALED
 
 ADMIN = "U_ADMIN"
 SEVERITY_HIGH_CONCERN = ('concern new severity=high track=child age=15-17 source=school district=Nørrebro '
@@ -111,12 +111,12 @@ def decrypted_texts(svc: Services) -> list[str]:
     """Every encrypted field, decrypted with a fresh vault: what the database holds under encryption."""
     vault = Vault(svc.keys.master_key, svc.clock)
     texts: list[str] = []
-    fields = [*ENCRYPTED, (AuditEntry, "purpose_ct", "purpose_kid", "audit.purpose")]
     with Session(svc.engine) as session:
-        for model, ct_col, kid_col, aad in fields:
-            for row in session.exec(sm_select(model)):
-                if getattr(row, ct_col) is not None:
-                    texts.append(vault.decrypt(session, getattr(row, ct_col), getattr(row, kid_col), aad))
+        for column in SEALED:
+            for row in session.exec(sm_select(column.model)):
+                if getattr(row, column.ct) is not None:
+                    texts.append(vault.decrypt(session, getattr(row, column.ct), getattr(row, column.kid),
+                                               column.label))
     return texts
 
 

@@ -19,7 +19,7 @@ from cmdkit import ADMIN, add_member, new_case, ok, outbox_messages, pseudonyms,
 from sqlmodel import col, select
 
 from commands import registry, router
-from commands.home import home
+from commands.guide.home import home
 from commands.markup import plain
 from storage.db import unit_of_work
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, Offer, Subject

@@ -26,3 +26,16 @@ def test_simultaneous_first_commands_of_an_admin_user_create_one_member(svc, db_
         created = [e for e in session.exec(select(AuditEntry)) if e.action == "unit.add"]
     assert len(members) == 1 and members[0].role == "admin" and members[0].platform == "slack"
     assert len(created) == 1
+
+
+def test_the_consoles_first_admin_is_added_by_the_same_use_case_with_its_audit_entry(svc, console):
+    out = console.run("anna", bootstrap=True)
+    assert "anna" in out
+    with unit_of_work(svc.engine) as session:
+        (member,) = session.exec(select(Member))
+        created = [e for e in session.exec(select(AuditEntry)) if e.action == "unit.add"]
+    assert (member.user_id, member.role, member.platform) == ("anna", "admin", "console")
+    assert len(created) == 1 and created[0].actor == "anna" and '"via": "console"' in created[0].detail
+    console.run("anna", bootstrap=True)  # a second start adds nobody
+    with unit_of_work(svc.engine) as session:
+        assert len(session.exec(select(Member)).all()) == 1

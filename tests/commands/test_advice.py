@@ -10,7 +10,7 @@ from cmdkit import ADMIN, add_member, audit_entries, new_case, ok, run, seed_adm
 from sqlmodel import select
 
 from commands.reports import kpi
-from commands.retention import handlers as retention
+from scheduler.jobs.retention import erase_due_and_notify
 from storage.contacts import AdviceContact
 from storage.db import unit_of_work
 from storage.facts import ReportContact
@@ -92,10 +92,10 @@ def test_advice_contacts_are_erased_like_unfounded_cases(svc, clock):
     ok(svc, ADMIN, ADVICE)
     days = svc.settings.retention_days_unfounded
     clock.advance(days=days - 1)
-    retention.run(svc, clock.now())
+    erase_due_and_notify(svc, clock.now())
     assert run(svc, ADMIN, "concern promote H-2026-0001").ok
     clock.advance(days=2)
-    retention.run(svc, clock.now())
+    erase_due_and_notify(svc, clock.now())
     with unit_of_work(svc.engine) as session:
         assert session.exec(select(AdviceContact)).first() is None
         assert len(session.exec(select(ReportContact)).all()) == 1  # the anonymous count stays

@@ -17,8 +17,9 @@ from sqlmodel import col, select
 from bot.console import Console
 from bot.slack.render import modal
 from bot.teams.render import form_card
-from commands import forms, registry
+from commands import registry
 from commands.context import Ctx, Services
+from commands.forms import submission as forms
 from commands.reply import Form, Invocation, Reply
 from commands.router import dispatch, load_usecases, submit_form
 from storage.db import unit_of_work
@@ -80,7 +81,7 @@ def unit(svc: Services) -> Services:
 
 def test_every_command_with_a_required_argument_has_a_form() -> None:
     """Generated from the registry: add a command with a required option, and this fails until it has a form
-    (commands/form_table.py) or opens one itself when typed bare (the intake, a case's person)."""
+    (commands/forms/table.py) or opens one itself when typed bare (the intake, a case's person)."""
     own = {"concern new", "case subject add"}  # their own forms (identifiers): commands/cases/
     missing = [c.name for c in commands_needing_a_form()
                if registry.form_of(c) is None and c.name not in own]
@@ -276,7 +277,7 @@ def test_a_meeting_time_in_the_past_is_reported_on_the_date_field(unit: Services
 
 
 def test_help_and_the_home_carry_the_tasks_of_the_role_as_buttons_that_open_forms(unit: Services) -> None:
-    from commands.home import home
+    from commands.guide.home import home
 
     admin = dispatch(unit, Invocation("ADMIN", "help"))
     assert admin.text.startswith("*What you can do*") and "• Register a concern — `concern`" in admin.text

@@ -12,8 +12,8 @@ import pytest
 
 from bot.slack.render import message
 from bot.teams.render import reply_card
-from commands import timefmt
-from commands.timefmt import clock, day, long_day, number, percent, relative, span, when
+from commands.time import timefmt
+from commands.time.timefmt import clock, day, long_day, number, percent, relative, span, when
 from tests.commands.cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, ok, run, seed_admin
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -87,7 +87,7 @@ def test_the_command_language_still_takes_iso(danish):
 
 def test_reminders_from_the_worker_speak_danish(danish):
     """The sweep's DMs and overdue posts: severity as a word, the deadline written the Danish way."""
-    from scheduler.jobs.sweep import sweep
+    from scheduler.jobs.followups import sweep
     from tests.commands.cmdkit import outbox_messages
 
     ok(danish, ADMIN, SEVERITY_HIGH_CONCERN)  # high: 48 h from Monday 23 Nov 10:00 → Wednesday 25 Nov 10:00

@@ -8,9 +8,10 @@ import io
 from bot.console import Console
 from bot.slack.render import modal
 from bot.teams.render import form_card
-from commands import forms, registry
+from commands import registry
 from commands.cases.concerns import intake_form
 from commands.context import Ctx
+from commands.forms import submission as forms
 from commands.reply import Invocation
 from commands.router import load_usecases
 from storage.db import unit_of_work
@@ -34,7 +35,7 @@ def test_slack_modal_and_teams_card_offer_words_with_codes_as_values(svc):
 
 
 def test_the_referral_form_names_the_authorities(svc):
-    """The referral is a registered form (commands/form_table.py): Slack and Teams draw it from the same fields."""
+    """The referral is a registered form (commands/forms/table.py): Slack and Teams draw it from the same fields."""
     load_usecases()
     da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
     with unit_of_work(da.engine) as session:

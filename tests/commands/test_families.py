@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from commands.cases.disclosures import disclosures_for
 from commands.markup import mention
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.facts import ReportCase
 from storage.models import Case, FollowUp, Subject

@@ -12,11 +12,11 @@ from cmdkit import ADMIN, add_member, new_case, ok, outbox_messages, pseudonyms,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.console import render as console_render
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
+from bot.terminal import render as console_render
 from commands.reply import Reply
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from tests.bot.test_inert_text import DIRECTION, FRAGMENTS, SLACK_LIVE, TEAMS_LIVE
 
 # Each free-text field, as a user types it; {x} is the hostile text, {ref} a case, {sub} its subject.

@@ -11,7 +11,7 @@ from cmdkit import ADMIN, audit_entries, new_case, run, seed_admin, submit
 from sqlmodel import Session, select
 
 from commands.context import Services
-from commands.limits import CommandRate
+from commands.members.limits import CommandRate
 from commands.reply import Invocation, Reply
 from storage.clock import FixedClock
 from storage.models import OutboxMessage

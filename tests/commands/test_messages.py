@@ -14,7 +14,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, run, seed_admin
 
-from commands import extraction, messages
+from commands import messages
+from commands.locale import extraction
 from commands.messages import t
 from commands.reply import Invocation
 from commands.router import dispatch
@@ -45,8 +46,10 @@ def _placeholders(text: str) -> set[str]:
 def _dynamic() -> dict[str, set[str]]:
     """The keys the code builds at run time (`ctx.t(f"rrule.{exc.code}")`): prefix → every suffix it can take."""
     from bot import console
-    from commands import forms, registry, tasks
+    from commands import registry
     from commands.cases import steps
+    from commands.forms import submission as forms
+    from commands.guide import tasks
     from commands.meetings import agenda, agenda_build, run
     from commands.profile import procedures
     from commands.reports import kpi

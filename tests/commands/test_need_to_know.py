@@ -21,9 +21,9 @@ from cmdkit import (
 )
 from sqlmodel import select
 
-from commands.home import home
+from commands.guide.home import home
 from commands.markup import plain
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
 from storage.profile.tables import CaseStep

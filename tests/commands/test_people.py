@@ -1,4 +1,5 @@
-"""Members by name (commands/people.py): what `owner="…"`, `mentor="…"`, `assign="…"` and the people pickers share."""
+"""Members by name (commands/members/people.py): what `owner="…"`, `mentor="…"`, `assign="…"` and the
+people pickers share."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands import markup, people
+from commands import markup
+from commands.members import people
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.db import unit_of_work

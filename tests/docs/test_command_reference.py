@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.__main__ import main
-from commands import reference, registry
+from commands import registry
+from commands.guide import reference
 from commands.router import load_usecases
 
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
-from bot.console import render as console_render
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
+from bot.terminal import render as console_render
 from commands.context import Services
 from commands.meetings.agenda_build import CaseFacts, Frame, LateStep, build
 from tests.commands.cmdkit import add_member, seed_admin

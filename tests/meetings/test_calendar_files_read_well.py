@@ -9,7 +9,7 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from bot.console import print_outbox, save_files
+from bot.terminal import print_outbox, save_files
 from commands.context import Services
 from commands.reply import Attachment, Reply
 from tests.meetings.mtkit import SERIES, ok, queued, seed

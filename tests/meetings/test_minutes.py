@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from commands import documents
 from commands.context import Services
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.models import FollowUp, MinuteEntry
 from tests.meetings.mtkit import SERIES, concern, local, meeting, ok, queued, rendered, say, seed

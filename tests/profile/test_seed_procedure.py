@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
 from storage.profile.tables import CaseStep

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from commands.markup import mention
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
 from storage.models import Case, FollowUp, Member
 from storage.profile import shipped_text
@@ -74,7 +74,7 @@ def test_the_family_case_walks_the_child_procedure(unit):
     assert "Joint home visit with SSP and the infohouse" in listing.text and mention("U_SSP") in listing.text
     shown = ok(svc, "U_SSP", f"case show {ref}")
     assert any(f.value == "0 of 7 steps finished, 0 late" for f in shown.fields)
-    from commands.home import home
+    from commands.guide.home import home
     mine = next(f for f in home(svc, "U_SSP").fields if f.label == "My steps")
     assert f"{ref} · 2. Joint home visit" in mine.value
 

@@ -12,7 +12,7 @@ from retkit import ok, rich_case, seed
 from sqlmodel import select
 
 from commands.context import Services
-from storage.crypto import KeyError_, Keys, Vault
+from storage.crypto import KeyMaterialError, Keys, Vault
 from storage.db import unit_of_work
 from storage.masterkey import rotate_master
 from storage.models import AuditEntry, DataKey
@@ -56,7 +56,7 @@ def _unit_with_keys(svc, clock, count: int = 6):
 def test_a_crash_half_way_leaves_everything_readable_and_a_rerun_finishes(svc, clock):
     r = _unit_with_keys(svc, clock)
     both = with_keys(svc, NEW, OLD)
-    with pytest.raises(KeyError_):
+    with pytest.raises(KeyMaterialError):
         rotate_master(svc.engine, both.vault, clock, has_previous=False)
 
     class Crash(Exception):

@@ -16,6 +16,7 @@ from commands.reply import Invocation
 from commands.reports import kpi
 from commands.retention import handlers as retention
 from commands.router import dispatch
+from scheduler.jobs.retention import erase_due_and_notify
 from storage import audit
 from storage.clock import FixedClock
 from storage.db import unit_of_work
@@ -69,7 +70,7 @@ class NightlyYear(Year):
         with unit_of_work(self.svc.engine) as session:
             due = [c.ref for c in session.exec(select(Case)) if retention.erase.is_due(self.svc, c, self.clock.now())]
         before = {y: annual_csv(self.svc, y) for y in YEARS} if due else {}
-        erased, _notice = retention.run(self.svc, self.clock.now())
+        erased, _notice = erase_due_and_notify(self.svc, self.clock.now())
         assert sorted(erased) == sorted(due)
         for ref in erased:
             self.erased_on[ref] = day

@@ -122,7 +122,7 @@ def intake_order(svc: Services) -> list[str]:
 def run_console(db_url: str, **settings: object) -> tuple[dict[str, Any], list[str]]:
     """The script through the console on a database of its own: the state the other adapters must match, and
     every answer printed (for the words a reader sees)."""
-    from scheduler.jobs.sweep import sweep
+    from scheduler.jobs.followups import sweep
 
     svc = make_svc(make_settings(db_url, **settings), FixedClock(START))  # type: ignore[arg-type]
     clock: FixedClock = svc.clock  # type: ignore[assignment]

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import CaseEvent, OutboxMessage

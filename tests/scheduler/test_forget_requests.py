@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from scheduler.worker import REQUEST_MEMORY, run_jobs
+from scheduler.jobs.requests import REQUEST_MEMORY
+from scheduler.worker import run_jobs
 from storage.db import unit_of_work
 from storage.models import ProcessedRequest
 from storage.sequences import first_time

@@ -10,7 +10,7 @@ import time_machine
 from sqlmodel import select
 
 from commands.context import Services
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import SystemClock
 from storage.db import unit_of_work
 from storage.models import FollowUp

@@ -1,4 +1,4 @@
-"""The Slack outbox dispatcher: nothing lost while Slack is down, nothing sent twice, order kept per target."""
+"""The Slack outbox sender: nothing lost while Slack is down, nothing sent twice, order kept per target."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from test_modals import open_form
 from test_slack_scenario import as_slack_sends, filled
 from test_slash_commands import all_text, reply_to
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
 from tests.scenario import family, seed
 from tests.scenario.seed import REF, Clock, Intake

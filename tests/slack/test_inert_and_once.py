@@ -148,7 +148,7 @@ async def test_a_step_of_a_case_the_mentor_may_not_see_reaches_them_nowhere(serv
     Home, is DMed to the secretariat instead, and the mentor's *Done* on it is refused."""
     from datetime import UTC, datetime
 
-    from scheduler.jobs.sweep import sweep
+    from scheduler.jobs.followups import sweep
     from storage.models import Member
     from storage.profile.tables import CaseStep
 
@@ -193,7 +193,7 @@ async def test_notes_and_follow_up_texts_stay_text_in_reminder_dms(server: AppSe
     """The issue's example: follow-up texts in reminder DMs kept working mentions and links."""
     from datetime import UTC, datetime
 
-    from scheduler.jobs.sweep import sweep
+    from scheduler.jobs.followups import sweep
 
     await server.slash("/unit", "add <@UOWNER> role=member org=SOF", response_key="add")
     await reply_to(fake_slack, "add")

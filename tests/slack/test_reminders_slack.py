@@ -9,7 +9,7 @@ from slack_http import AppServer, block_action, wait_until
 from test_buttons_and_home import button
 from test_slash_commands import reply_to
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 
 
 async def test_reminder_dm_buttons_work_and_done_updates_the_dm(server: AppServer, fake_slack: FakeSlack) -> None:

@@ -18,7 +18,7 @@ from slack_http import SIGNING_SECRET, AppServer, wait_until
 from test_slash_commands import CONCERN, SUMMARY, all_text, reply_to
 
 from bot.server import serve
-from bot.slack.work import Work
+from bot.work import Work
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.settings import Settings

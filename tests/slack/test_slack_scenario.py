@@ -15,7 +15,7 @@ from slack_http import ADMIN, UNIT_CHANNEL, AppServer, multi, select, text, view
 from test_modals import open_form
 from test_slash_commands import all_text, reply_to
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
 from storage.pseudonym import format_pseudonym
 from tests.scenario import seed

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.work import Work
+from bot.work import Work
 from commands.context import Services
 from commands.reply import Invocation
 from commands.router import dispatch
@@ -72,7 +72,7 @@ async def test_a_failing_job_raises_where_it_was_awaited_and_a_dead_process_is_r
 
 PREFORK = """
 import asyncio, os, sys, threading
-from bot.slack.work import Work
+from bot.work import Work
 from commands.reply import Invocation
 from commands.router import dispatch
 from storage.settings import Settings

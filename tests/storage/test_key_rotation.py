@@ -11,7 +11,7 @@ from commands.reply import Invocation
 from commands.router import dispatch, submit_form
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Case, CaseEvent, DataKey, Member, MentorSession, OutboxMessage, Subject
-from storage.rekey import ENCRYPTED
+from storage.sealed import ROTATED
 
 ADMIN = "U_ADMIN"
 SUMMARY = "Udtaler støtte til IS"
@@ -50,8 +50,8 @@ def populate(svc) -> None:
 def kids(svc) -> set[str]:
     found: set[str] = set()
     with Session(svc.engine) as session:
-        for model, _ct, kid_col, _aad in ENCRYPTED:
-            found |= {k for k in session.exec(select(getattr(model, kid_col))) if k}
+        for column in ROTATED:
+            found |= {k for k in session.exec(select(getattr(column.model, column.kid))) if k}
     return found
 
 
@@ -65,7 +65,7 @@ def test_rotation_reencrypts_and_case_show_still_shows_the_summary(svc):
         keys = {k.kid: k for k in session.exec(select(DataKey))}
         new = next(kid for kid, k in keys.items() if k.active)
         summary_kids = set(session.exec(select(Case.summary_kid)))
-        n = sum(len(session.exec(select(getattr(m, kid))).all()) for m, _c, kid, _a in ENCRYPTED)
+        n = sum(len(session.exec(select(getattr(c.model, c.kid))).all()) for c in ROTATED)
     assert new != old and keys[old].active is False and keys[old].retired_at == svc.clock.now()
     assert f"New data key {new};" in reply.text
     assert summary_kids == {new}  # the old kid is no longer used by cases
@@ -95,7 +95,7 @@ def test_new_text_after_rotation_uses_the_new_key_and_a_second_rotation_works(sv
 
 
 def test_every_encrypted_column_is_covered_by_rotation():
-    rotated = {(m.__table__.name, ct) for m, ct, _kid, _aad in ENCRYPTED}
+    rotated = {(c.model.__table__.name, c.ct) for c in ROTATED}  # type: ignore[attr-defined]
     kept = {("auditentry", "purpose_ct"), ("datakey", "wrapped")}  # audit chain; the keys themselves
     binary = {(table.name, column.name) for table in SQLModel.metadata.sorted_tables
               for column in table.columns if isinstance(column.type, LargeBinary)}

@@ -22,7 +22,7 @@ from teams_kit import (
     wait_until,
 )
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
 from tests.scenario import family, seed
 from tests.scenario.seed import REF, Clock, Intake

@@ -1,4 +1,4 @@
-"""The Teams outbox dispatcher: reminders reach the 1:1 chat through stored conversation references, nothing
+"""The Teams outbox sender: reminders reach the 1:1 chat through stored conversation references, nothing
 is lost while the connector is down, nothing is sent twice, order is kept per target."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.teams.delivery import deliver_pending
 from commands.context import Services
 from commands.reply import Invocation
 from commands.router import dispatch
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage import outbox
 from storage import teams as refs
 from storage.db import unit_of_work

@@ -12,7 +12,7 @@ from teams_fakes import FakeConnector
 from teams_kit import ADMIN, UNIT_CHANNEL, TeamsServer, actions, card_of, text_of, user, wait_until
 from test_teams_delivery import reach_unit_channel
 
-from scheduler.jobs.sweep import sweep
+from scheduler.jobs.followups import sweep
 from storage.models import OutboxMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::Warning:microsoft_teams")

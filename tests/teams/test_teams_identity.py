@@ -11,7 +11,7 @@ import pytest
 from bot.teams import config_problem, wanted
 from bot.teams.handlers import command_text
 from bot.teams.sdk import MessageActivity
-from commands.platforms import by_shape
+from commands.members.platforms import by_shape
 from commands.tokenizer import tokenize, user_ref
 from storage import pii
 from storage.settings import Settings

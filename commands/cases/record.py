@@ -1,4 +1,4 @@
-"""Small pieces every use case shares: timeline events, state changes, looking things up by reference."""
+"""A case's record, shared by every case use case: its timeline events, its state changes, its subjects and buttons."""
 
 from __future__ import annotations
 
@@ -7,29 +7,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from commands import markup, people
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
 from commands.reply import Button
 from commands.reports import facts
-from commands.tokenizer import Args, user_ref
+from storage import sealed
 from storage.enums import CaseState
-from storage.models import Case, CaseEvent, Member, Subject
+from storage.models import Case, CaseEvent, Subject
 from storage.pseudonym import format_pseudonym
-
-EVENT_TEXT_AAD = "event.text"
-
-
-def only_options(args: Args, allowed: set[str], *, words: int = 0, texts: int = 0) -> None:
-    unknown = sorted(set(args.options) - allowed)
-    if unknown:
-        raise UsageError("unknown_option", option=unknown[0],
-                         allowed=", ".join(f"`{name}=`" for name in sorted(allowed)) or "—")
-    if len(args.words) > words:
-        raise UsageError("unexpected_word", word=args.words[words][:40])
-    if len(args.texts) > texts:
-        raise UsageError("unexpected_text")
 
 
 def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = None,
@@ -37,7 +23,7 @@ def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = Non
     event = CaseEvent(case_id=case.id, at=ctx.now(), actor_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
                       kind=kind, data=dumps(data or {}))
     if text:
-        event.text_ct, event.text_kid = ctx.encrypt(text, EVENT_TEXT_AAD)
+        event.text_ct, event.text_kid = ctx.encrypt(text, sealed.EVENT_TEXT.label)
     case.updated_at = ctx.now()
     ctx.session.add(event)
     ctx.session.add(case)
@@ -77,31 +63,6 @@ def subject_by_pseudonym(ctx: Ctx, case: Case, raw: str | None) -> Subject:
 
 def subjects_of(ctx: Ctx, case: Case) -> list[Subject]:
     return list(ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))))
-
-
-def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
-    if not raw:
-        raise UsageError("missing_option", option=option, choices="@user")
-    user_id = user_ref(raw)
-    member = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
-    if member is None:  # not a mention or an id: a member's display name (commands/people.py)
-        named = people.by_name(ctx.session, raw)
-        if len(named) > 1:
-            raise UsageError("ambiguous_member", name=raw.strip()[:64],
-                             names=", ".join(sorted(m.display_name or m.user_id for m in named)))
-        member = named[0] if named else None
-    if member is None or not member.active:
-        raise UsageError("unknown_member", user=user_id[:64])
-    return member
-
-
-def mention(member: Member | str | None) -> str:
-    """A live mention of a member: the only way a reply names someone (commands/markup.py)."""
-    return markup.mention(member)
-
-
-def member_by_id(ctx: Ctx, member_id: int | None) -> Member | None:
-    return None if member_id is None else ctx.session.get(Member, member_id)
 
 
 def case_buttons(ctx: Ctx, case: Case) -> list[Button]:

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from commands import access, timefmt
+from commands import access
 from commands.context import Services
-from commands.followups.rules import CHECKIN_AFTER, FOLLOWUP_TEXT_AAD, LIVE, mark
+from commands.followups.rules import CHECKIN_AFTER, LIVE, mark
 from commands.messages import label, t
 from commands.reply import Button, Reply
-from storage import outbox
+from commands.time import timefmt
+from storage import metrics, outbox, sealed
 from storage.db import unit_of_work
 from storage.enums import Role
 from storage.models import Case, FollowUp, Member, Offer, Subject
@@ -173,7 +174,8 @@ class _Sweeper:
         else:
             text = ""
             if followup.text_ct is not None and followup.text_kid is not None:
-                text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid, FOLLOWUP_TEXT_AAD)
+                text = self.svc.vault.decrypt(self.session, followup.text_ct, followup.text_kid,
+                                              sealed.FOLLOWUP_TEXT.label)
             self.dm(followup, case, self.t(f"followup.{kind}", ref=case.ref, subject=pseudonym, due=due,
                                            stage=followup.stage, text=text), details=bool(text))
             mark(followup, "sent", self.now)
@@ -244,6 +246,14 @@ def sweep(svc: Services, now: datetime, batch: int = 500) -> SweepResult:
             break
     if result.reminded:
         log.info("sweep at %s: %d reminded, %d deferred", now.isoformat(), result.reminded, result.deferred)
+    return result
+
+
+def timed_sweep(svc: Services, now: datetime) -> SweepResult:
+    """The sweep, with its duration and reminders counted for /metrics."""
+    with metrics.Timer() as timer:
+        result = sweep(svc, now)
+    metrics.swept(timer.seconds, result.reminded, now)
     return result
 
 

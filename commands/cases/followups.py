@@ -8,16 +8,17 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import steps
-from commands.common import add_event, mention, only_options
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
-from commands.followups.rules import FOLLOWUP_TEXT_AAD, snooze_until
-from commands.parsing import due_datetime, yes_no
+from commands.followups.rules import snooze_until
+from commands.markup import mention
+from commands.parsing import due_datetime, only_options, yes_no
 from commands.registry import command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
-from storage import outbox
+from storage import outbox, sealed
 from storage.enums import Role
 from storage.models import Case, FollowUp, Member, OutboxMessage, Subject
 from storage.pseudonym import format_pseudonym
@@ -154,7 +155,7 @@ def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     due = due_datetime(args.options["due"], ctx.tz, ctx.now(), "due")
     if due < ctx.now():
         raise UsageError("due_past")
-    ct, kid = ctx.encrypt(args.texts[0].strip(), FOLLOWUP_TEXT_AAD)
+    ct, kid = ctx.encrypt(args.texts[0].strip(), sealed.FOLLOWUP_TEXT.label)
     followup = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now())
     add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom"})
     ctx.audit("followup.add", case_ref=case.ref, detail={"id": followup.id})

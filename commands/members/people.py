@@ -11,6 +11,9 @@ import unicodedata
 
 from sqlmodel import Session, col, select
 
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.tokenizer import user_ref
 from storage import teams as teams_refs
 from storage.models import Member
 
@@ -52,3 +55,23 @@ def search(session: Session, query: str, limit: int = 15) -> list[tuple[str, str
     starts = [p for p in pairs if any(w.startswith(wanted) for w in [_norm(p[1])] + _norm(p[1]).split())]
     contains = [p for p in pairs if wanted in _norm(p[1]) and p not in starts]
     return (starts + contains)[:limit]
+
+
+def member_by_ref(ctx: Ctx, raw: str | None, option: str) -> Member:
+    if not raw:
+        raise UsageError("missing_option", option=option, choices="@user")
+    user_id = user_ref(raw)
+    member = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
+    if member is None:  # not a mention or an id: a member's display name
+        named = by_name(ctx.session, raw)
+        if len(named) > 1:
+            raise UsageError("ambiguous_member", name=raw.strip()[:64],
+                             names=", ".join(sorted(m.display_name or m.user_id for m in named)))
+        member = named[0] if named else None
+    if member is None or not member.active:
+        raise UsageError("unknown_member", user=user_id[:64])
+    return member
+
+
+def member_by_id(ctx: Ctx, member_id: int | None) -> Member | None:
+    return None if member_id is None else ctx.session.get(Member, member_id)

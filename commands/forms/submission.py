@@ -1,4 +1,4 @@
-"""A command's form (declared in commands/form_table.py, read from commands/registry.py): opening it as a
+"""A command's form (declared in commands/forms/table.py, read from commands/registry.py): opening it as a
 platform-neutral Form, checking a submission field by field (every error at once), and turning the checked
 values into the command's own Args, so the command's handler does the work exactly as when it is typed."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from commands import access, registry, tasks
+from commands import access, registry
 from commands.context import Ctx
 from commands.errors import UsageError
+from commands.guide import tasks
 from commands.messages import choice, has, org_name, t
 from commands.parsing import LABEL_KINDS, OPTION_KINDS
 from commands.registry import command

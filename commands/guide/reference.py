@@ -30,7 +30,7 @@ def _groups() -> list[str]:
 
 
 def _section(lang: str) -> list[str]:
-    from commands.help import choices
+    from commands.guide.help import choices
     from commands.messages import label
 
     lines = [f"## {TITLE[lang]} ({lang})", "", INTRO[lang], ""]
@@ -66,7 +66,7 @@ def render() -> str:
 
 
 def default_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "docs" / "commands.md"
+    return Path(__file__).resolve().parents[2] / "docs" / "commands.md"
 
 
 def write(path: Path | None = None) -> Path:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlmodel import col, or_, select
 
-from commands import access, tasks
+from commands import access
 from commands.cases import steps
 from commands.cases.views import deadline_text
-from commands.common import only_options
 from commands.context import Ctx, Services
+from commands.guide import tasks
+from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import Button, FieldLine, Invocation, Reply
 from commands.reports.handlers import year_kpis

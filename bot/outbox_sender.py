@@ -1,4 +1,4 @@
-"""The outbox dispatcher every platform shares: queued channel posts and DMs, delivered in order per target and
+"""The outbox sender every platform shares: queued channel posts and DMs, delivered in order per target and
 exactly once as far as a platform lets us.
 
 Each row is claimed by a conditional UPDATE that is committed before anything is sent (so several processes
@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from bot.runtime import Runner
 from commands.context import Services
-from commands.platforms import notify_unreachable
+from commands.members.platforms import notify_unreachable
 from commands.reply import Reply
 from storage import metrics, outbox
 from storage.db import unit_of_work
