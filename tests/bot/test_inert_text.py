@@ -21,6 +21,7 @@ from bot import escaping
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from bot.terminal import render as console_render
+from commands.markup import MARKS as MARKUP_MARKS
 from commands.markup import link, mention, plain, scrub
 from commands.reply import Button, FieldLine, Reply
 from commands.time import ics
@@ -31,7 +32,7 @@ FRAGMENTS = ["<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM>", "<@U0VICTIM|
              "<script>alert(1)</script>", "<b>fed</b>", "&amp;", "&lt;@U0VICTIM&gt;", "=HYPERLINK(\"x\")", "+1",
              "-2", "@SUM(A1)", "*APPROVED*", "_kursiv_", "`kode`", "\n", "\r\n", "\t", "\x1b[31m", "\x00",
              "\u202e", "\u202d", "\u2066", "\u200f", "\u061c", "\ue000U0VICTIM\ue001", "\ue002http://evil\ue003x\ue004",
-             "Æblegrød", " ", "KE-2026-0001", "BEGIN:VEVENT", "ATTENDEE:mailto:x", ";", ",", "\\"]
+             "\ue005=cmd\ue006", "Æblegrød", " ", "KE-2026-0001", "BEGIN:VEVENT", "ATTENDEE:mailto:x", ";", ",", "\\"]
 HOSTILE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), min_size=1, max_size=8).map("".join)
 
 # What each format would make live. Slack: mentions, pings, channel links, disguised or bare links.
@@ -39,7 +40,7 @@ SLACK_LIVE = re.compile(r"<[@!#]|<https?:|<mailto:|https?://|mailto:|www\.|evil\
 TEAMS_LIVE = re.compile(r"<at>|<[a-z/]|\]\(|https?://|mailto:|www\.|evil\.example")
 DIRECTION = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-MARKS = re.compile("[\ue000-\ue004]")
+MARKS = MARKUP_MARKS  # the private marks of mentions, links and code (commands/markup.py): user text never holds them
 
 
 def _readable(text: str) -> str:
