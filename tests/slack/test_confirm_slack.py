@@ -24,6 +24,9 @@ async def test_a_far_move_asks_with_buttons_and_the_confirm_button_moves_it(
         server: AppServer, fake_slack: FakeSlack, clock: Any) -> None:
     await server.slash("/meeting", 'adhoc when="2026-11-26 13:00" duration=60m topic="Akut"', response_key="new")
     await reply_to(fake_slack, "new")
+    # the new meeting's channel notice is delivered through the outbox: wait for it, so that it is not
+    # counted as a post of the move below
+    await wait_until(lambda: len(fake_slack.posted("C0UNIT")) == 1, what="the new meeting's channel notice")
     await server.slash("/meeting", 'move M-2026-001 when="2026-12-10 13:00"', response_key="ask")
     asked = await reply_to(fake_slack, "ask")
     assert asked["response_type"] == "ephemeral" and "14 days" in all_text(asked)
