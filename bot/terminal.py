@@ -72,8 +72,11 @@ def _render(reply: Reply, saved: list[str] | None = None) -> str:
     if reply.text:
         lines.append(reply.text)
     width = max((len(f.label) for f in reply.fields), default=0)
+    under_value = " " * (width + 5)  # a value of several lines stays in its column
     for f in reply.fields:
-        lines.append(f"  {f.label.ljust(width)} : {f.value}")
+        first, *more = str(f.value).split("\n") or [""]
+        lines.append(f"  {f.label.ljust(width)} : {first}")
+        lines.extend(under_value + line for line in more)
     if reply.buttons:
         lines.append("  " + "  ".join(f"[{b.label}: {b.command}]" for b in reply.buttons if b.command))
     for n, a in enumerate(reply.attachments):
