@@ -170,6 +170,8 @@ def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     ctx.audit("meeting.series_add", detail={"series": series.ref, "rrule": rule, "policy": policy,
                                             "meetings": len(created)})
     upcoming = [_line(ctx, m, series) for m in created[:6]]
+    if len(created) > 6:
+        upcoming.append(ctx.t("meeting.series_more", meetings=ctx.tn("n.meetings", len(created) - 6)))
     exceptions = _exceptions(ctx, series, ctx.now() + timedelta(days=ctx.settings.meeting_horizon_days))
     next_dates = ", ".join(ctx.fmt(m.starts_at) for m in created[:3]) or "—"
     ctx.post_channel("unit", Reply(text=ctx.t("meeting.series_notice", name=name, next=next_dates,

@@ -22,6 +22,8 @@ def test_series_add_materialises_120_days_of_meetings_at_nine_local_none_on_a_ho
     seed(svc)
     reply = ok(svc, SERIES.format(policy="skip"))
     assert "9 meetings in the next 120 days" in reply.text
+    assert reply.text.count("· Koordineringsmøde (S-1)") == 6  # the first six, and how many more
+    assert "… and 3 meetings more (see them all with meeting list)" in reply.text
     rows = meetings(svc)
     assert [m.ref for m in rows[:4]] == ["M-2026-001", "M-2026-002", "M-2026-003", "M-2027-001"]
     for m in rows:
