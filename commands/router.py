@@ -194,11 +194,11 @@ def _stranger(svc: Services, inv: Invocation) -> Reply | None:
 
 
 def _index_after(tokens: list, size: int) -> int:
-    seen = 0
+    words = 0
     for i, tok in enumerate(tokens):
         if tok.kind == "word":
-            seen += 1
-            if seen == size:
+            words += 1
+            if words == size:
                 return i + 1
     return len(tokens)
 

@@ -1,5 +1,5 @@
-"""Teams conversation references: where the bot can reach a user's 1:1 chat or a channel proactively; and the
-files offered in a 1:1 chat until their user saves them.
+"""Teams conversation references: where the bot can reach a user's 1:1 chat or a channel proactively, and who
+it cannot reach yet; and the files offered in a 1:1 chat until their user saves them.
 
 Only storage/ knows the schema; bot/teams calls these with its own unit of work. A reference holds ids and a
 service URL, never message contents; an offered file is encrypted like all free text.
@@ -20,6 +20,7 @@ from storage import sealed
 from storage.crypto import Vault
 from storage.db import unit_of_work
 from storage.models import Member, OutboxMessage, TeamsConversation, TeamsFile
+from storage.teams_tables import TeamsReach
 
 USER, CHANNEL = "user", "channel"
 PLATFORM = "teams"
@@ -152,6 +153,31 @@ def names(session: Session, user_ids: set[str]) -> dict[str, str]:
         if name:
             found[key] = name
     return found
+
+
+def without_reference(session: Session) -> list[str]:
+    """Active members on Teams whom the bot cannot reach: no reference to a 1:1 chat, nor a Teams id to open
+    one with (they have never installed the app nor been seen in a channel)."""
+    members = set(session.exec(select(Member.user_id).where(Member.platform == "teams",
+                                                            Member.active == True)))  # noqa: E712
+    if not members:
+        return []
+    reachable = set(session.exec(select(TeamsConversation.key).where(
+        TeamsConversation.kind == "user", col(TeamsConversation.key).in_(members),
+        (col(TeamsConversation.conversation_id).is_not(None)) | (col(TeamsConversation.teams_user_id).is_not(None)))))
+    return sorted(members - reachable)
+
+
+def reach_due(engine, now: datetime, retry_after: timedelta) -> list[str]:  # noqa: ANN001
+    """Members without a reference the bot should try to install itself for now: never tried, asked for again
+    (`unit reach`), or failed long enough ago."""
+    with unit_of_work(engine) as session:
+        missing = without_reference(session)
+        if not missing:
+            return []
+        tried = {r.user_id: r for r in session.exec(select(TeamsReach).where(col(TeamsReach.user_id).in_(missing)))}
+        return [u for u in missing if u not in tried or tried[u].state == "requested"
+                or (tried[u].state == "failed" and tried[u].at <= now - retry_after)]
 
 
 def service_url_for(session: Session, tenant_id: str | None) -> str | None:

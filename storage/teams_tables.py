@@ -1,17 +1,19 @@
 """Two small Teams tables (migration 0015): messages that showed case details and become a stub after
 TEAMS_DETAILS_TTL, and what the bot knows about installing itself for a member through Microsoft Graph.
 
-Neither holds message contents: ids, times and states only.
+Neither holds message contents: ids, times and states only. storage/models.py imports this module (one metadata),
+so it imports nothing from there; who has no conversation reference is storage/teams.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.db import unit_of_work
-from storage.models import _ts
+from storage.types import UTCDateTime
 
 
 class TeamsShown(SQLModel, table=True):
@@ -28,8 +30,8 @@ class TeamsShown(SQLModel, table=True):
     conversation_id: str = Field(max_length=512)
     activity_id: str = Field(max_length=256)
     reopen: str = Field(default="", max_length=256)  # the command that shows it again (the stub's button)
-    shown_at: datetime = Field(sa_column=_ts())
-    stub_at: datetime = Field(sa_column=_ts(index=True))
+    shown_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    stub_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     done: bool = Field(default=False, index=True)
 
 
@@ -45,7 +47,7 @@ class TeamsReach(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=256)
     state: str = Field(max_length=16)
     attempts: int = 0
-    at: datetime = Field(sa_column=_ts())
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     told: bool = False
 
 
@@ -73,33 +75,6 @@ def stubbed(engine, shown_id: int) -> None:  # noqa: ANN001
         if row is not None:
             row.done = True
             session.add(row)
-
-
-def without_reference(session: Session) -> list[str]:
-    """Active members on Teams whom the bot cannot reach: no reference to a 1:1 chat, nor a Teams id to open
-    one with (they have never installed the app nor been seen in a channel)."""
-    from storage.models import Member, TeamsConversation
-
-    members = set(session.exec(select(Member.user_id).where(Member.platform == "teams",
-                                                            Member.active == True)))  # noqa: E712
-    if not members:
-        return []
-    reachable = set(session.exec(select(TeamsConversation.key).where(
-        TeamsConversation.kind == "user", col(TeamsConversation.key).in_(members),
-        (col(TeamsConversation.conversation_id).is_not(None)) | (col(TeamsConversation.teams_user_id).is_not(None)))))
-    return sorted(members - reachable)
-
-
-def reach_due(engine, now: datetime, retry_after: timedelta) -> list[str]:  # noqa: ANN001
-    """Members without a reference the bot should try to install itself for now: never tried, asked for again
-    (`unit reach`), or failed long enough ago."""
-    with unit_of_work(engine) as session:
-        missing = without_reference(session)
-        if not missing:
-            return []
-        tried = {r.user_id: r for r in session.exec(select(TeamsReach).where(col(TeamsReach.user_id).in_(missing)))}
-        return [u for u in missing if u not in tried or tried[u].state == "requested"
-                or (tried[u].state == "failed" and tried[u].at <= now - retry_after)]
 
 
 def reach_mark(session: Session, user_id: str, state: str, now: datetime) -> TeamsReach:

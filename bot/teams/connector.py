@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.teams import auth_mode
+from bot.teams.config import auth_mode
 from bot.teams.render import CARD_CONTENT_TYPE
 from bot.teams.sdk import (
     Account,

@@ -98,7 +98,7 @@ async def install_missing(svc: Services, graph: Graph | None) -> int:
     accepted (the conversationUpdate that follows brings each member's reference, and what waited goes out)."""
     if graph is None or not Graph.wanted(svc.settings):
         return 0
-    due = await asyncio.to_thread(teams_tables.reach_due, svc.engine, svc.clock.now(), RETRY_AFTER)
+    due = await asyncio.to_thread(refs.reach_due, svc.engine, svc.clock.now(), RETRY_AFTER)
     installed = 0
     for user_id in due:
         try:

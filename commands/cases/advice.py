@@ -16,7 +16,8 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import concerns
-from commands.cases.record import add_event, case_buttons
+from commands.cases.buttons import case_buttons
+from commands.cases.record import add_event
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import choice, enum_list, enum_value, local_datetime, only_options

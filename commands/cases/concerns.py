@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from commands import access
 from commands.cases import notices
-from commands.cases.record import add_event, case_buttons, deadline_for
+from commands.cases.buttons import case_buttons
+from commands.cases.record import add_event, deadline_for
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from commands.cases.buttons import case_buttons
+from commands.reply import FieldLine, Reply
 from storage import outbox
 from storage.db import then
 from storage.models import Case, FollowUp, OutboxMessage, Subject
@@ -31,9 +33,6 @@ def moved(ctx: Any, case: Case) -> None:
 
 def follow(ctx: Any, case: Case) -> bool:
     """Queue the update of the case's notice with its current state; False when it has none."""
-    from commands.cases.record import case_buttons
-    from commands.reply import FieldLine, Reply
-
     session = ctx.session
     _reminders(ctx, case)
     original = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == notice_key(case))).first()
@@ -56,8 +55,6 @@ def _reminders(ctx: Any, case: Case) -> None:
     """Reminder DMs of this case whose follow-up the move finished (a visitation when the case is referred, every
     reminder when it closes) lose their buttons and say why — once: a DM already replaced (done, snoozed, or by an
     earlier move) is left as it is."""
-    from commands.reply import Reply
-
     session = ctx.session
     finished = session.exec(select(FollowUp).where(
         FollowUp.case_id == case.id, col(FollowUp.last_message_id).is_not(None),

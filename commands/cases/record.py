@@ -1,4 +1,4 @@
-"""A case's record, shared by every case use case: its timeline events, its state changes, its subjects and buttons."""
+"""A case's record, shared by every case use case: its timeline events, its state changes, its subjects."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from commands.cases import notices
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
-from commands.reply import Button
 from commands.reports import facts
 from storage import sealed
 from storage.enums import CaseState
@@ -41,8 +41,6 @@ def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState]
                          allowed=", ".join(ctx.label("state", s.value) for s in CaseState if s in allowed_from))
     case.state = to.value
     add_event(ctx, case, "state", {**(data or {}), "from": current.value, "to": to.value})
-    from commands.cases import notices
-
     notices.moved(ctx, case)  # its channel notice follows, at commit
 
 
@@ -63,12 +61,3 @@ def subject_by_pseudonym(ctx: Ctx, case: Case, raw: str | None) -> Subject:
 
 def subjects_of(ctx: Ctx, case: Case) -> list[Subject]:
     return list(ctx.session.exec(select(Subject).where(Subject.case_id == case.id).order_by(col(Subject.id))))
-
-
-def case_buttons(ctx: Ctx, case: Case) -> list[Button]:
-    ref = case.ref
-    buttons = [Button(ctx.t("button.show"), "case.show", ref, f"case show {ref}")]
-    if case.state in (CaseState.new, CaseState.qualifying):
-        buttons.append(Button(ctx.t("button.qualify"), "case.qualify", ref, f"case qualify {ref}"))
-        buttons.append(Button(ctx.t("button.refer"), "case.refer", ref, f"case refer {ref}", style="primary"))
-    return buttons

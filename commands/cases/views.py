@@ -9,9 +9,10 @@ from sqlmodel import col, func, or_, select
 
 from commands import access
 from commands.cases import advice, disclosures, erasure, persons, steps, timeline
+from commands.cases.buttons import case_buttons
 from commands.cases.concerns import add_subject, identifier_errors, identifier_token, words
 from commands.cases.lifecycle import missing_checks
-from commands.cases.record import add_event, case_buttons, subjects_of
+from commands.cases.record import add_event, subjects_of
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups.rules import LIVE

@@ -66,10 +66,10 @@ def invited(session: Session, meeting: Meeting) -> list[Member]:
 
 
 def participants(session: Session, meeting: Meeting) -> list[Member]:
-    seen: dict[int | None, Member] = {m.id: m for m in fixed_participants(session)}
+    by_id: dict[int | None, Member] = {m.id: m for m in fixed_participants(session)}
     for member in invited(session, meeting):
-        seen.setdefault(member.id, member)
-    return sorted(seen.values(), key=lambda m: m.user_id)
+        by_id.setdefault(member.id, member)
+    return sorted(by_id.values(), key=lambda m: m.user_id)
 
 
 def takes_part(session: Session, member: Member, meeting: Meeting) -> bool:

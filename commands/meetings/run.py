@@ -30,10 +30,10 @@ def agenda_cases(ctx: Ctx, meeting: Meeting) -> list[Case]:
     stmt = (select(Case).join(AgendaItem, col(AgendaItem.case_id) == col(Case.id))
             .where(AgendaItem.meeting_id == meeting.id)
             .order_by(col(AgendaItem.section), col(AgendaItem.position), col(Case.ref)))
-    seen: dict[int | None, Case] = {}
+    by_id: dict[int | None, Case] = {}  # a case with items in two sections is listed once
     for case in ctx.session.exec(stmt):
-        seen.setdefault(case.id, case)
-    return list(seen.values())
+        by_id.setdefault(case.id, case)
+    return list(by_id.values())
 
 
 def _state_of(ctx: Ctx, meeting: Meeting) -> tuple[dict[int, int], dict[int, MeetingOutcome]]:

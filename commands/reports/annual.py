@@ -58,10 +58,10 @@ class Annual:
     medians: list[Median] = field(default_factory=list)
 
 
-def _ordered(codes: list[str], seen: Counter[str]) -> list[str]:
+def _ordered(codes: list[str], counts: Counter[str]) -> list[str]:
     """The known codes in their order, then any other value that occurs (an archived district), then 'unset'."""
-    extra = sorted(k for k in seen if k not in codes and k != UNSET)
-    return codes + extra + ([UNSET] if seen.get(UNSET) else [])
+    extra = sorted(k for k in counts if k not in codes and k != UNSET)
+    return codes + extra + ([UNSET] if counts.get(UNSET) else [])
 
 
 def _table(key: str, codes: list[str], now: Counter[str], before: Counter[str] | None, total: bool = True) -> Table:

@@ -40,8 +40,13 @@ from storage.models import Case, CaseEvent, Engagement, Offer, Subject
 from storage.profile.tables import CaseStep
 from storage.types import UTCDateTime
 
-C, S, OF, E, V, ST = (Case.__table__.c, Subject.__table__.c, Offer.__table__.c,  # type: ignore[attr-defined]
-                      Engagement.__table__.c, CaseEvent.__table__.c, CaseStep.__table__.c)  # type: ignore[attr-defined]
+# The loader's columns, read as SQL (Core), not as ORM objects.
+case_cols = Case.__table__.c  # type: ignore[attr-defined]
+subject_cols = Subject.__table__.c  # type: ignore[attr-defined]
+offer_cols = Offer.__table__.c  # type: ignore[attr-defined]
+engagement_cols = Engagement.__table__.c  # type: ignore[attr-defined]
+event_cols = CaseEvent.__table__.c  # type: ignore[attr-defined]
+step_cols = CaseStep.__table__.c  # type: ignore[attr-defined]
 
 
 LOADED_EVENTS = ("received", "referred", "outcome", "severity")  # the timeline events `derive` reads
@@ -86,11 +91,12 @@ def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
     if not ids:
         return []
     rc = ReportCase.__table__  # type: ignore[attr-defined]
-    cases = conn.execute(select(C.id, C.fact_key, C.received_at, C.severity, C.track, C.source, C.district,
-                                C.basis, C.level, C.indicators, C.closed_at, C.close_reason,
+    cases = conn.execute(select(case_cols.id, case_cols.fact_key, case_cols.received_at, case_cols.severity,
+                                case_cols.track, case_cols.source, case_cols.district, case_cols.basis,
+                                case_cols.level, case_cols.indicators, case_cols.closed_at, case_cols.close_reason,
                                 *(col.label(f"stored_{col.name}") for col in rc.c))
-                         .outerjoin(rc, rc.c.fact_key == C.fact_key)
-                         .where(C.id.in_(ids), C.fact_key.is_not(None))).mappings().all()
+                         .outerjoin(rc, rc.c.fact_key == case_cols.fact_key)
+                         .where(case_cols.id.in_(ids), case_cols.fact_key.is_not(None))).mappings().all()
     found = {}
     for row in cases:
         stored = {col.name: row[f"stored_{col.name}"] for col in rc.c}
@@ -100,16 +106,21 @@ def load(conn: Connection | Session, case_ids: Iterable[int]) -> list[Inputs]:
         return []
     keys = list(found)
     parts = union_all(
-        _part("subject", S.id, S.case_id, None, S.age_band, S.track, S.relation, S.responsible_org)
-        .where(S.case_id.in_(keys)),
-        _part("offer", OF.id, OF.case_id, OF.subject_id, OF.kind, OF.state, t1=OF.offered_at, t2=OF.responded_at)
-        .where(OF.case_id.in_(keys)),
-        _part("engagement", E.id, E.case_id, E.subject_id, E.kind, E.result, t1=E.started_at, t2=E.ended_at)
-        .where(E.case_id.in_(keys)),
-        _part("event", V.id, V.case_id, None, V.kind, V.data, t1=V.at)
-        .where(V.case_id.in_(keys), V.kind.in_(LOADED_EVENTS)),
-        _part("step", ST.n, ST.case_id, ST.id, ST.state, t1=ST.due_at, t2=ST.done_at)
-        .where(ST.case_id.in_(keys), ST.profile_version.is_not(None)),
+        _part("subject", subject_cols.id, subject_cols.case_id, None, subject_cols.age_band, subject_cols.track,
+              subject_cols.relation, subject_cols.responsible_org)
+        .where(subject_cols.case_id.in_(keys)),
+        _part("offer", offer_cols.id, offer_cols.case_id, offer_cols.subject_id, offer_cols.kind, offer_cols.state,
+              t1=offer_cols.offered_at, t2=offer_cols.responded_at)
+        .where(offer_cols.case_id.in_(keys)),
+        _part("engagement", engagement_cols.id, engagement_cols.case_id, engagement_cols.subject_id,
+              engagement_cols.kind, engagement_cols.result, t1=engagement_cols.started_at,
+              t2=engagement_cols.ended_at)
+        .where(engagement_cols.case_id.in_(keys)),
+        _part("event", event_cols.id, event_cols.case_id, None, event_cols.kind, event_cols.data, t1=event_cols.at)
+        .where(event_cols.case_id.in_(keys), event_cols.kind.in_(LOADED_EVENTS)),
+        _part("step", step_cols.n, step_cols.case_id, step_cols.id, step_cols.state, t1=step_cols.due_at,
+              t2=step_cols.done_at)
+        .where(step_cols.case_id.in_(keys), step_cols.profile_version.is_not(None)),
     ).order_by("part", "pos")
     for r in conn.execute(parts):
         into = found[r.case_id]

@@ -13,7 +13,7 @@ from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
-from storage import teams_tables
+from storage import teams, teams_tables
 from storage.models import Case
 
 
@@ -21,7 +21,7 @@ def unreachable(ctx: Ctx) -> list[str]:
     """Active Teams members without a way to their 1:1 chat (only where Teams is configured)."""
     if "teams" not in platforms.configured(ctx.settings):
         return []
-    return teams_tables.without_reference(ctx.session)
+    return teams.without_reference(ctx.session)
 
 
 @command("unit reach", "unit reach", access.LEADS)

@@ -8,7 +8,7 @@ import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from commands.reports.handlers import monthly_digest
+from scheduler.jobs.reports import monthly_digest
 from tests.scheduler.helpers import run, seed_members, sent, set_now
 from tests.scheduler.test_tick_cli import tick
 
