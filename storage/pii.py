@@ -63,6 +63,7 @@ _OWN_TOKENS = re.compile(
       |{_DAY}[./-]{_MONTH}[./-](?:[0-9]{{4}}|[0-9]{{2}})  # 01.12.2026, 1/12-2026
       |[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?         # time 14:00
       |[0-9A-Za-z]{{4}}-[0-9A-Za-z]{{4}}                # pseudonym 7KQ2-M9XD
+      |(?<=subject=)[0-9A-Za-z]{{8}}                   # a pseudonym typed without its dash (4150-6077)
       |<@[A-Za-z0-9._:\-]+                             # platform user id in a mention <@U23456789>
     )
     (?![0-9A-Za-z])(?![-./:][0-9])

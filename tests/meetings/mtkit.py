@@ -83,10 +83,12 @@ def rendered(reply: Reply) -> str:
 
 def pseudonym_of(svc: Services, ref: str) -> str:
     from storage.models import Case, Subject
+    from storage.pseudonym import format_pseudonym
 
     with unit_of_work(svc.engine) as session:
         case = session.exec(select(Case).where(Case.ref == ref)).one()
-        return session.exec(select(Subject.pseudonym).where(Subject.case_id == case.id)).first() or ""
+        stored = session.exec(select(Subject.pseudonym).where(Subject.case_id == case.id)).first() or ""
+        return format_pseudonym(stored) if stored else ""  # as the bot shows it and a member types it
 
 
 def bulk_cases(svc: Services, count: int, start: int = 1) -> None:

@@ -265,3 +265,14 @@ letters = st.text(alphabet=string.ascii_letters + "æøåÆØÅ ,.", max_size=30
 def test_any_valid_cpr_in_letters_is_found(before: str, cpr: str, after: str) -> None:
     text = before + cpr + after
     assert Finding("cpr", len(before), len(before) + len(cpr)) in scan(text)
+
+
+@pytest.mark.parametrize("typed", ["subject=4150-6077", "subject=41506077"])
+def test_an_all_digit_pseudonym_is_not_a_phone_number_with_or_without_its_dash(typed: str) -> None:
+    """About one pseudonym in ten thousand is all digits; a member may type it back without the dash."""
+    assert scan(f"mentor log KE-2026-0001 {typed} kind=talk") == []
+
+
+def test_eight_digits_elsewhere_are_still_a_phone_number() -> None:
+    assert [f.kind for f in scan('case note KE-2026-0001 "ring 41506077"')] == ["phone"]
+    assert [f.kind for f in scan("owner=41506077")] == ["phone"]
