@@ -14,7 +14,8 @@ from commands.tokenizer import Args
 from storage.enums import Role
 from storage.models import Case
 
-Handler = Callable[[Ctx, Args, Case | None], Reply]
+Handler = Callable[[Ctx, Args], Reply]  # a command about no case in particular
+CaseHandler = Callable[[Ctx, Args, Case], Reply]  # a case command: the router hands it the case its KE- names
 FormHandler = Callable[[Ctx, dict[str, str], dict[str, str]], FormResult]
 
 
@@ -23,8 +24,9 @@ class Command:
     path: tuple[str, ...]
     usage: str
     roles: frozenset[Role]
-    handler: Handler | None  # None: arrives in a later release ("not available yet")
-    case_arg: bool = False  # the first word is a KE- reference, resolved and access-checked by the router
+    handler: Handler | CaseHandler | None  # None: arrives in a later release ("not available yet")
+    case_arg: bool = False  # a CaseHandler: the first word is a KE- reference, resolved and access-checked by
+    # the router, and the handler gets the case
 
     @property
     def name(self) -> str:
@@ -116,11 +118,20 @@ GROUPS = ("concern", "case", "mentor", "meeting", "agenda", "minutes", "followup
           "help")
 
 
-def command(path: str, usage: str, roles: frozenset[Role] = EVERYONE, *, case_arg: bool = False
-            ) -> Callable[[Handler], Handler]:
+def command(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         key = tuple(path.split())
-        COMMANDS[key] = Command(key, usage, roles, fn, case_arg)
+        COMMANDS[key] = Command(key, usage, roles, fn)
+        return fn
+
+    return register
+
+
+def case_command(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> Callable[[CaseHandler], CaseHandler]:
+    """A command whose first word is a case's KE- reference: its handler gets that case, found and checked."""
+    def register(fn: CaseHandler) -> CaseHandler:
+        key = tuple(path.split())
+        COMMANDS[key] = Command(key, usage, roles, fn, case_arg=True)
         return fn
 
     return register

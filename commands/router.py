@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from babel.core import UnknownLocaleError
 from babel.lists import format_list
@@ -147,8 +147,8 @@ def _dispatch(svc: Services, inv: Invocation, reached: dict[str, str]) -> Reply:
             help_cmd = registry.COMMANDS[("help",)]
             reached["command"] = "help"
             logs.command.set("help")
-            return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
-                ctx, to_args(tokenize(topic)), None), access.EVERYONE)
+            return _with_member(svc, inv, lambda ctx: _perform(ctx, help_cmd, to_args(tokenize(topic))),
+                                access.EVERYONE)
         cmd, size = registry.find(words)
         if cmd is not None:
             reached["command"] = cmd.name
@@ -302,15 +302,12 @@ def _case_of(ctx: Ctx, cmd: registry.Command, args: Args) -> Case | Reply:
 
 def _perform(ctx: Ctx, cmd: registry.Command, args: Args) -> Reply:
     """The command's handler, typed or from its form: the same checks, the same effect, the same audit."""
-    handler = cmd.handler
-    assert handler is not None
-    case = None
     if cmd.case_arg:
-        found = _case_of(ctx, cmd, args)
-        if isinstance(found, Reply):
-            return found
-        case = found
-    return handler(ctx, args, case)
+        case = _case_of(ctx, cmd, args)
+        if isinstance(case, Reply):
+            return case
+        return cast(registry.CaseHandler, cmd.handler)(ctx, args, case)
+    return cast(registry.Handler, cmd.handler)(ctx, args)
 
 
 def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:

@@ -15,7 +15,7 @@ from commands.followups import rules
 from commands.followups.rules import snooze_until
 from commands.markup import mention
 from commands.parsing import due_datetime, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command, command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
 from storage import outbox, sealed
@@ -36,7 +36,7 @@ def _load(ctx: Ctx, args: Args) -> tuple[FollowUp, Case]:
     if followup is None or followup.state not in rules.LIVE:
         raise UsageError("unknown_followup", value=f"F-{match.group(1)}")
     case = ctx.session.get(Case, followup.case_id)
-    assert case is not None and ctx.actor is not None
+    assert ctx.actor is not None
     mine = followup.assignee_id == ctx.actor.id
     if not (mine or access.sees_all_cases(ctx.actor)) or not access.can_see(ctx.session, ctx.actor, case):
         # Assigned is not enough: the one access rule (an engagement that ended, a step given earlier).
@@ -56,7 +56,7 @@ def _update_dm(ctx: Ctx, followup: FollowUp, text: str) -> None:
 
 
 @command("followup list", "followup list [mine|all]", access.EVERYONE)
-def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     which = args.words[0].lower() if args.words else "mine"
     if which not in ("mine", "all"):
@@ -87,7 +87,7 @@ def _state(ctx: Ctx, followup: FollowUp) -> str:
 
 
 @command("followup done", "followup done F-… [outcome=yes|no]", access.EVERYONE)
-def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_done(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"outcome"}, words=1)
     followup, case = _load(ctx, args)
     if followup.kind == "visitation":
@@ -125,7 +125,7 @@ def _outcome_question(ctx: Ctx, followup: FollowUp, case: Case) -> Reply:
 
 
 @command("followup snooze", "followup snooze F-… [1d|1w]", access.EVERYONE)
-def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_snooze(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=2)
     period = args.words[1].lower() if len(args.words) > 1 else "1d"
     if period not in ("1d", "1w"):
@@ -142,9 +142,9 @@ def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("followup.snoozed_reply", id=followup.id, ref=case.ref, until=ctx.fmt(until)))
 
 
-@command("followup add", 'followup add KE-… due=… "text"', access.STAFF | {Role.adhoc}, case_arg=True)
-def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("followup add", 'followup add KE-… due=… "text"', access.STAFF | {Role.adhoc})
+def followup_add(ctx: Ctx, args: Args, case: Case) -> Reply:
+    assert ctx.actor is not None
     only_options(args, {"due"}, texts=1)
     if not args.texts or not args.texts[0].strip():
         raise UsageError("missing_text")

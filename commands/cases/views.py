@@ -19,7 +19,7 @@ from commands.markup import mention
 from commands.members.people import member_by_id
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value, only_options
-from commands.registry import command, form
+from commands.registry import case_command, command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
 from storage import sealed
@@ -58,7 +58,7 @@ def deadline_text(ctx: Ctx, case: Case) -> str:
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
-def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def case_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     which = (args.words[0].lower() if args.words else "open")
     if which not in LIST_FILTERS:
@@ -158,9 +158,9 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
     return reply
 
 
-@command("case show", "case show KE-… [all]", access.EVERYONE, case_arg=True)
-def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("case show", "case show KE-… [all]", access.EVERYONE)
+def case_show(ctx: Ctx, args: Args, case: Case) -> Reply:
+    assert ctx.actor is not None
     only_options(args, set(), words=1)
     whole = bool(args.words)
     if whole and args.words[0].lower() != "all":
@@ -244,9 +244,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return reply
 
 
-@command("case note", 'case note KE-… "text"', access.STAFF | {Role.adhoc}, case_arg=True)
-def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case note", 'case note KE-… "text"', access.STAFF | {Role.adhoc})
+def case_note(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set(), texts=1)
     if not args.texts or not args.texts[0].strip():
         raise UsageError("missing_text")
@@ -282,10 +281,9 @@ def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
                  fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, subject))])
 
 
-@command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
-         access.STAFF, case_arg=True)
-def subject_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
+         access.STAFF)
+def subject_add(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"age", "track", "relation"})
     if case.state == CaseState.closed:
         raise UsageError("case_closed", ref=case.ref)

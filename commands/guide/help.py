@@ -15,7 +15,6 @@ from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.enums import Org
-from storage.models import Case
 from storage.profile import Profile
 
 # A usage line's value that is no choice: free text, a date, a person, a number, a reference, a file.
@@ -58,7 +57,7 @@ def _describe(ctx: Ctx, cmd: registry.Command) -> str:
 
 
 @command("help", "help [command]", access.EVERYONE)
-def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def help_cmd(ctx: Ctx, args: Args) -> Reply:
     words = [w.lower() for w in args.words]
     if not words:
         groups = [g for g in registry.GROUPS if g != "help"]

@@ -270,7 +270,7 @@ def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting | Reply:
 
 
 @command("agenda", "agenda [next|M-…]", access.STAFF | {Role.adhoc})
-def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_show(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"format"}, words=1)
     fmt = (args.options.get("format") or "").lower()
     if fmt not in ("", "md", "pdf"):
@@ -377,7 +377,7 @@ def _save_edit(ctx: Ctx, meeting: Meeting, case: Case, edit: AgendaEdit | None, 
 
 
 @command("agenda add", "agenda add M-… KE-…", access.LEADS)
-def agenda_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_add(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, {"section"})
     if case.state not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
@@ -387,14 +387,14 @@ def agenda_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda remove", "agenda remove M-… KE-…", access.LEADS)
-def agenda_remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_remove(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, set())
     _save_edit(ctx, meeting, case, edit, "remove", None, None)
     return Reply(text=ctx.t("agenda.removed", ref=case.ref, meeting=meeting.ref))
 
 
 @command("agenda move", "agenda move M-… KE-… position=N [section=2..7]", access.LEADS)
-def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_move(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, {"position", "section"})
     position = _number(args, "position", 1, 999)
     if position is None:
@@ -408,7 +408,7 @@ def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda hold", "agenda hold M-…", access.LEADS)
-def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_hold(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
@@ -421,7 +421,7 @@ def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda publish", "agenda publish M-…", access.LEADS)
-def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_publish(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)

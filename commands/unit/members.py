@@ -18,11 +18,11 @@ from commands.tokenizer import Args, user_ref
 from commands.unit import audit_text, handover
 from storage import audit, rekey
 from storage.enums import Role
-from storage.models import Case, Member
+from storage.models import Member
 
 
 @command("unit members", "unit members", access.LEADS)
-def members(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def members(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     rows = ctx.session.exec(select(Member).where(Member.active == True)  # noqa: E712
                             .order_by(col(Member.role), col(Member.org), col(Member.user_id)))
@@ -61,7 +61,7 @@ def platform_of(ctx: Ctx, user_id: str) -> str:
 
 
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
-def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def add(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"role", "org", "name"}, words=1)
     assert ctx.actor is not None
     user_id = _target(args)
@@ -109,7 +109,7 @@ def _removed(ctx: Ctx, member: Member, handed: list[str], audit_to: dict[str, ob
 
 
 @command("unit remove", "unit remove @user [to=@user|each]", access.LEADS)
-def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def remove(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"to"}, words=1)
     member = _leaving(ctx, _target(args))
     each = args.options.get("to", "").strip().lower() == handover.EACH
@@ -152,7 +152,7 @@ def submit_handover(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -
 
 
 @command("unit audit", "unit audit KE-… | unit audit verify", access.LEADS)
-def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def audit_cmd(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     if args.words and args.words[0].lower() == "verify":
         report = audit.verify(ctx.session)
@@ -172,7 +172,7 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("unit keys rotate", "unit keys rotate", access.ADMIN)
-def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def keys_rotate(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     old, new = ctx.svc.vault.rotate(ctx.session)
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)
