@@ -303,9 +303,8 @@ def _case_of(ctx: Ctx, cmd: registry.Command, args: Args) -> Case | Reply:
     ref = case_ref(args.words[0] if args.words else None)
     args.words = args.words[1:]
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
-    assert ctx.actor is not None
-    if case is None or not access.can_see(ctx.session, ctx.actor, case):
-        if case is None and access.sees_all_cases(ctx.actor):
+    if case is None or not access.can_see(ctx.session, ctx.member, case):
+        if case is None and access.sees_all_cases(ctx.member):
             raise UsageError("unknown_case", ref=ref)
         # Same answer whether the case exists or not: no probing of references.
         return _refuse(ctx, "case", case_ref=ref, ref=ref)
@@ -339,10 +338,9 @@ def _form_case_denied(ctx: Ctx, context: dict[str, str]) -> Reply | None:
     except UsageError:
         return _refuse(ctx, "case", ref=str(raw)[:20])
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
-    assert ctx.actor is not None
-    if case is None and access.sees_all_cases(ctx.actor):
+    if case is None and access.sees_all_cases(ctx.member):
         return None  # the form's own handler says the case is unknown, as a command would
-    if case is None or not access.can_see(ctx.session, ctx.actor, case):
+    if case is None or not access.can_see(ctx.session, ctx.member, case):
         return _refuse(ctx, "case", case_ref=ref, ref=ref)
     return None
 

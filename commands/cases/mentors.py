@@ -24,10 +24,9 @@ MENTOR_AND_STAFF = access.STAFF | {Role.mentor}
 def _engagement(ctx: Ctx, args: Args, case: Case):  # noqa: ANN202
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options["kind"], "kind") if "kind" in args.options else None
-    assert ctx.actor is not None
-    own = ctx.actor.role == Role.mentor
+    own = ctx.member.role == Role.mentor
     try:
-        engagement = engagement_for(ctx, case, subject, kind, ctx.actor.id if own else None)
+        engagement = engagement_for(ctx, case, subject, kind, ctx.member.id if own else None)
     except UsageError:
         if own:
             raise Refused("not_your_engagement", case_ref=case.ref, ref=case.ref) from None

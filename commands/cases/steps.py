@@ -280,7 +280,6 @@ def step_cmd(ctx: Ctx, args: Args, case: Case) -> Reply:
 
 @case_command("case step add", 'case step add KE-… "…" due=…', access.STAFF)
 def step_add(ctx: Ctx, args: Args, case: Case) -> Reply:
-    assert ctx.actor is not None
     only_options(args, {"due"}, texts=1)
     title = (args.texts[0] if args.texts else "").strip()
     if not title:
@@ -296,10 +295,10 @@ def step_add(ctx: Ctx, args: Args, case: Case) -> Reply:
         raise UsageError("due_past")
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
     step = CaseStep(case_id=case.id, n=n, responsible="owner", anchor="received", due_offset="0h",  # type: ignore[arg-type]
-                    assignee_id=ctx.actor.id, due_at=due)
+                    assignee_id=ctx.member.id, due_at=due)
     step.title_ct, step.title_kid = ctx.encrypt(title, sealed.STEP_TITLE.label)
     ct, kid = ctx.encrypt(title, sealed.FOLLOWUP_TEXT.label)
-    step.followup_id = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now(), kind="step").id
+    step.followup_id = rules.add_custom(ctx.session, case, ctx.member.id, due, ct, kid, ctx.now(), kind="step").id
     ctx.session.add(step)
     ctx.session.flush()
     add_event(ctx, case, "step", {"n": n, "added": True})

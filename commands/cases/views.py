@@ -64,9 +64,8 @@ def case_list(ctx: Ctx, args: Args) -> Reply:
     if which not in LIST_FILTERS:
         raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS),
                          labels_kind="list_filter")
-    assert ctx.actor is not None
     stmt = select(Case)
-    visible = access.visible_case_ids(ctx.session, ctx.actor)
+    visible = access.visible_case_ids(ctx.session, ctx.member)
     if visible is not None:
         stmt = stmt.where(col(Case.id).in_(visible))
     open_states = [s.value for s in OPEN_STATES]
@@ -77,10 +76,10 @@ def case_list(ctx: Ctx, args: Args) -> Reply:
     elif which == "overdue":
         stmt = stmt.where(col(Case.state).in_(["new", "qualifying"]), col(Case.deadline_at) < ctx.now())
     elif which == "mine":
-        mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
-        persons = select(Subject.case_id).where(Subject.owner_id == ctx.actor.id)  # a family's person I own
+        mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.member.id)
+        persons = select(Subject.case_id).where(Subject.owner_id == ctx.member.id)  # a family's person I own
         stmt = stmt.where(col(Case.state).in_(open_states), or_(
-            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine),
+            Case.owner_id == ctx.member.id, Case.reporter_id == ctx.member.id, col(Case.id).in_(mine),
             col(Case.id).in_(persons)))
     cases = list(ctx.session.exec(stmt))
     if not cases:
@@ -134,15 +133,14 @@ def _list_line(ctx: Ctx, c: Case, next_due: datetime | None = None) -> str:
 
 
 def _mentor_view(ctx: Ctx, case: Case) -> Reply:
-    assert ctx.actor is not None
     reply = Reply(text=ctx.t("show.mentor_intro", ref=case.ref), title=case.ref)
     engagements = ctx.session.exec(select(Engagement).where(
-        Engagement.case_id == case.id, Engagement.mentor_id == ctx.actor.id).order_by(col(Engagement.id)))
+        Engagement.case_id == case.id, Engagement.mentor_id == ctx.member.id).order_by(col(Engagement.id)))
     for engagement in engagements:
         subject = ctx.session.get(Subject, engagement.subject_id)
         assert subject is not None
         sessions = list(ctx.session.exec(select(MentorSession).where(
-            MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.actor.id)
+            MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.member.id)
             .order_by(col(MentorSession.held_at).desc())))
         reply.fields.append(FieldLine(
             f"{format_pseudonym(subject.pseudonym)} · {ctx.label('offer_kind', engagement.kind)} · "
@@ -160,7 +158,6 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
 
 @case_command("case show", "case show KE-… [all]", access.EVERYONE)
 def case_show(ctx: Ctx, args: Args, case: Case) -> Reply:
-    assert ctx.actor is not None
     only_options(args, set(), words=1)
     whole = bool(args.words)
     if whole and args.words[0].lower() != "all":
@@ -168,9 +165,9 @@ def case_show(ctx: Ctx, args: Args, case: Case) -> Reply:
     if case.erased_at is not None:
         ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
         return Reply(title=case.ref, text=erasure.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
-    if ctx.actor.role == Role.mentor:
+    if ctx.member.role == Role.mentor:
         return _mentor_view(ctx, case)
-    leads = ctx.actor.role in (Role.admin, Role.secretariat)
+    leads = ctx.member.role in (Role.admin, Role.secretariat)
     f = FieldLine
     reply = Reply(title=case.ref, text=ctx.t("show.intro", ref=case.ref, state=ctx.label("state", case.state)),
                   buttons=case_buttons(ctx, case)[1:])
@@ -274,9 +271,8 @@ def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Fo
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
     persons.person_added(ctx, case, subject)
     ctx.audit("case.subject_add", case_ref=case.ref, detail={"track": subject.track, "relation": subject.relation})
-    assert ctx.actor is not None
     # A derived pseudonym links to other cases: shown only to someone who may see every case (issue 26).
-    shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.actor) else "—"
+    shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.member) else "—"
     return Reply(text=ctx.t("subject.added", ref=case.ref, subject=shown, age=ctx.label("age", subject.age_band)),
                  fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, subject))])
 

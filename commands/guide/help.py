@@ -64,8 +64,7 @@ def answer(ctx: Ctx, args: Args, table: registry.Table) -> Reply:
     if not words:
         groups = [g for g in registry.GROUPS if g != "help"]
         lines = [f"*{g}* — {ctx.t('help.group.' + g)}" for g in groups]
-        assert ctx.actor is not None
-        buttons = tasks.task_buttons(ctx, access.role_of(ctx.actor))  # the tasks in words, each opens its form
+        buttons = tasks.task_buttons(ctx, access.role_of(ctx.member))  # the tasks in words, each opens its form
         text = [ctx.t("help.tasks"), *tasks.task_lines(ctx, buttons), "", ctx.t("help.intro"), *lines]
         return Reply(title=ctx.t("help.title"), text="\n".join(text), buttons=buttons)
     cmd, size = table.find(words)

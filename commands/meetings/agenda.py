@@ -263,8 +263,7 @@ def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting | Reply:
             return which_meeting(ctx, [meeting, *others], " ".join(["agenda {ref}", rest]).strip())
         return meeting
     meeting = meeting_by_ref(ctx, word)
-    assert ctx.actor is not None
-    if not takes_part(ctx.session, ctx.actor, meeting):
+    if not takes_part(ctx.session, ctx.member, meeting):
         raise Refused("meeting", ref=meeting.ref)
     return meeting
 
@@ -278,8 +277,7 @@ def agenda_show(ctx: Ctx, args: Args) -> Reply:
     meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
     if isinstance(meeting, Reply):
         return meeting  # which meeting?
-    assert ctx.actor is not None
-    if not is_fixed(ctx.actor):
+    if not is_fixed(ctx.member):
         return _adhoc_view(ctx, meeting, fmt)
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
     frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")

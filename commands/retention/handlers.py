@@ -32,7 +32,6 @@ def _day(ctx: Ctx, value: date) -> str:
 
 @case_command("case hold", 'case hold KE-… reason="…"', access.ADMIN)
 def hold(ctx: Ctx, args: Args, case: Case) -> Reply:
-    assert ctx.actor is not None
     only_options(args, {"reason"})
     reason = (args.options.get("reason") or "").strip()
     if not reason:
@@ -41,7 +40,7 @@ def hold(ctx: Ctx, args: Args, case: Case) -> Reply:
         raise UsageError("too_long", option="reason", limit=1000)
     if case.hold_at is not None:
         raise UsageError("already_held", ref=case.ref, since=ctx.fmt(case.hold_at))
-    case.hold_at, case.hold_by = ctx.now(), ctx.actor.id
+    case.hold_at, case.hold_by = ctx.now(), ctx.member.id
     case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, sealed.CASE_HOLD.label)
     ctx.session.add(case)
     ctx.audit("case.hold", case_ref=case.ref, purpose=reason)

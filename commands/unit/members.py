@@ -63,13 +63,12 @@ def platform_of(ctx: Ctx, user_id: str) -> str:
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
 def add(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"role", "org", "name"}, words=1)
-    assert ctx.actor is not None
     user_id = _target(args)
     role = enum_value(Role, args.options.get("role"), "role")
     org = org_code(ctx.profile.org_codes(), args.options.get("org"), "org", ctx.profile)
     name = args.options.get("name", "").strip()[:128]
     existing = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
-    if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
+    if ctx.member.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
         platform = platform_of(ctx, user_id)
@@ -88,12 +87,11 @@ def add(ctx: Ctx, args: Args) -> Reply:
 
 def _leaving(ctx: Ctx, user_id: str) -> Member:
     """The active member to remove, if the caller may remove them."""
-    assert ctx.actor is not None
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id, Member.active == True)).first()  # noqa: E712
     if member is None:
         raise UsageError("unknown_member", user=user_id)
     if member.role == Role.admin:
-        if ctx.actor.role != Role.admin:
+        if ctx.member.role != Role.admin:
             raise Refused("admin_only")
         admins = ctx.session.exec(select(Member.id).where(Member.role == Role.admin, Member.active == True)).all()  # noqa: E712
         if len(admins) <= 1:

@@ -87,3 +87,11 @@ def test_a_command_form_knows_whether_its_command_takes_a_case() -> None:
     assert {f.form_id for f in TABLE.command_forms.values() if f.case_arg} == {
         ".".join(c.path) for c in TABLE.commands.values() if c.case_arg and TABLE.form_of(c) is not None}
     assert TABLE.command_forms["case.refer"].case_arg and not TABLE.command_forms["meeting.adhoc"].case_arg
+
+
+def test_every_task_of_the_guide_runs_a_command_of_the_table() -> None:
+    from commands.guide import tasks
+
+    for _key, text in tasks.TASKS:
+        cmd, _size = tasks._RUN.find(text.split())
+        assert cmd is not None and TABLE.commands[cmd.path] == cmd, text
