@@ -80,6 +80,13 @@ class Ctx:
     _cal: UnitCalendar | None = field(default=None, repr=False)
 
     @property
+    def member(self) -> Member:
+        """The member running the command: the router authorises one before any handler runs."""
+        if self.actor is None:
+            raise RuntimeError("no member: a handler runs only after the router has authorised one")
+        return self.actor
+
+    @property
     def lang(self) -> str:
         return self.cal.lang
 

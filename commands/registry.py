@@ -1,10 +1,13 @@
-"""The command table: every command's path, usage line, roles and handler."""
+"""The command language's declarations: a command's path, usage line, roles and handler; a form's fields; and
+the `Table` that gathers them. A decorator only describes its function; nothing is registered by importing a
+module — the one table is built from an explicit list in commands/router.py (`TABLE`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType, ModuleType
 
 from commands.access import EVERYONE
 from commands.context import Ctx
@@ -14,7 +17,8 @@ from commands.tokenizer import Args
 from storage.enums import Role
 from storage.models import Case
 
-Handler = Callable[[Ctx, Args, Case | None], Reply]
+Handler = Callable[[Ctx, Args], Reply]  # a command about no case in particular
+CaseHandler = Callable[[Ctx, Args, Case], Reply]  # a case command: the router hands it the case its KE- names
 FormHandler = Callable[[Ctx, dict[str, str], dict[str, str]], FormResult]
 
 
@@ -23,8 +27,9 @@ class Command:
     path: tuple[str, ...]
     usage: str
     roles: frozenset[Role]
-    handler: Handler | None  # None: arrives in a later release ("not available yet")
-    case_arg: bool = False  # the first word is a KE- reference, resolved and access-checked by the router
+    handler: Handler | CaseHandler | None  # None: arrives in a later release ("not available yet")
+    case_arg: bool = False  # a CaseHandler: the first word is a KE- reference, resolved and access-checked by
+    # the router, and the handler gets the case
 
     @property
     def name(self) -> str:
@@ -98,6 +103,8 @@ class CommandForm:
         path); elsewhere (Teams) the command says how to hand the file over."""
         return platform in FILE_PLATFORMS or not any(f.kind == "file" for f in self.fields)
 
+    case_arg: bool = False  # its command is a case command (filled in by the Table, which knows the command)
+
     @property
     def form_id(self) -> str:
         return ".".join(self.path)
@@ -109,58 +116,112 @@ class CommandForm:
 
 
 FILE_PLATFORMS = ("slack", "console")
-COMMANDS: dict[tuple[str, ...], Command] = {}
-FORMS: dict[str, FormSpec] = {}
-COMMAND_FORMS: dict[str, CommandForm] = {}  # form_id ("case.refer") → the command's form
 GROUPS = ("concern", "case", "mentor", "meeting", "agenda", "minutes", "followup", "report", "unit", "subject",
           "help")
+_COMMAND = "command"  # the attribute a decorator gives its function: the Command it describes
+_FORM = "form"  # … or the FormSpec
 
 
-def command(path: str, usage: str, roles: frozenset[Role] = EVERYONE, *, case_arg: bool = False
-            ) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        key = tuple(path.split())
-        COMMANDS[key] = Command(key, usage, roles, fn, case_arg)
+def command(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> Callable[[Handler], Handler]:
+    def describe(fn: Handler) -> Handler:
+        setattr(fn, _COMMAND, Command(tuple(path.split()), usage, roles, fn))
         return fn
 
-    return register
+    return describe
 
 
-def later(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> None:
-    key = tuple(path.split())
-    COMMANDS.setdefault(key, Command(key, usage, roles, None))
+def case_command(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> Callable[[CaseHandler], CaseHandler]:
+    """A command whose first word is a case's KE- reference: its handler gets that case, found and checked."""
+    def describe(fn: CaseHandler) -> CaseHandler:
+        setattr(fn, _COMMAND, Command(tuple(path.split()), usage, roles, fn, case_arg=True))
+        return fn
+
+    return describe
+
+
+def later(path: str, usage: str, roles: frozenset[Role] = EVERYONE) -> Command:
+    """A command announced before it arrives: the table lists it, and it answers "not available yet"."""
+    return Command(tuple(path.split()), usage, roles, None)
 
 
 def form(form_id: str, roles: frozenset[Role], identifier_fields: frozenset[str] = frozenset()
          ) -> Callable[[FormHandler], FormHandler]:
-    def register(fn: FormHandler) -> FormHandler:
-        FORMS[form_id] = FormSpec(form_id, roles, fn, identifier_fields)
+    def describe(fn: FormHandler) -> FormHandler:
+        setattr(fn, _FORM, FormSpec(form_id, roles, fn, identifier_fields))
         return fn
 
-    return register
+    return describe
 
 
 def command_form(path: str, *fields: Field, title: str,
                  values_to_options: Callable[[dict[str, str]], dict[str, str]] | None = None,
                  look_up: Callable[[Ctx, dict[str, str]], None] | None = None) -> CommandForm:
-    spec = CommandForm(tuple(path.split()), fields, title, values_to_options, look_up)
-    COMMAND_FORMS[spec.form_id] = spec
-    return spec
+    return CommandForm(tuple(path.split()), fields, title, values_to_options, look_up)
 
 
-def form_of(cmd: Command) -> CommandForm | None:
-    return COMMAND_FORMS.get(".".join(cmd.path))
+def described(fn: object) -> Command | None:
+    """The Command a @command or @case_command function describes (None for any other function)."""
+    found = getattr(fn, _COMMAND, None)
+    return found if isinstance(found, Command) else None
 
 
-def find(words: list[str]) -> tuple[Command | None, int]:
-    """Longest registered path that prefixes `words` (case-insensitive)."""
-    lowered = [w.lower() for w in words]
-    for size in range(min(3, len(lowered)), 0, -1):
-        cmd = COMMANDS.get(tuple(lowered[:size]))
-        if cmd is not None:
-            return cmd, size
-    return None, 0
+def _form_described(fn: object) -> FormSpec | None:
+    found = getattr(fn, _FORM, None)
+    return found if isinstance(found, FormSpec) else None
 
 
-def in_group(group: str) -> list[Command]:
-    return sorted((c for c in COMMANDS.values() if c.path[0] == group), key=lambda c: c.path)
+def _declared_in(module: ModuleType) -> list[object]:
+    """The functions a module defines itself (not those it imports), in the order it defines them."""
+    return [v for v in vars(module).values() if callable(v) and getattr(v, "__module__", None) == module.__name__]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Every command, form and command form, by path or id. Built once, from an explicit list; read-only."""
+
+    commands: Mapping[tuple[str, ...], Command]
+    forms: Mapping[str, FormSpec]
+    command_forms: Mapping[str, CommandForm]  # form_id ("case.refer") → the command's form
+
+    @classmethod
+    def of(cls, entries: Iterable[ModuleType | Handler | CaseHandler | Command],
+           command_forms: Iterable[CommandForm] = ()) -> Table:
+        """A module stands for the commands and forms its own functions declare; a function for its command;
+        a Command (`later`) for itself. A path or form id named twice is a mistake, said at once."""
+        commands: dict[tuple[str, ...], Command] = {}
+        forms: dict[str, FormSpec] = {}
+        for entry in entries:
+            for item in _declared_in(entry) if isinstance(entry, ModuleType) else [entry]:
+                cmd = item if isinstance(item, Command) else described(item)
+                spec = _form_described(item)
+                if cmd is None and spec is None and not isinstance(entry, ModuleType):
+                    raise ValueError(f"{entry!r} declares no command")
+                if cmd is not None:
+                    if cmd.path in commands:
+                        raise ValueError(f"command {cmd.name!r} named twice")
+                    commands[cmd.path] = cmd
+                if spec is not None:
+                    if spec.form_id in forms:
+                        raise ValueError(f"form {spec.form_id!r} named twice")
+                    forms[spec.form_id] = spec
+        by_id: dict[str, CommandForm] = {}
+        for cf in command_forms:
+            if cf.path not in commands or cf.form_id in by_id:
+                raise ValueError(f"form of {' '.join(cf.path)!r}: no such command, or named twice")
+            by_id[cf.form_id] = replace(cf, case_arg=commands[cf.path].case_arg)
+        return cls(MappingProxyType(commands), MappingProxyType(forms), MappingProxyType(by_id))
+
+    def form_of(self, cmd: Command) -> CommandForm | None:
+        return self.command_forms.get(".".join(cmd.path))
+
+    def find(self, words: list[str]) -> tuple[Command | None, int]:
+        """Longest path in the table that prefixes `words` (case-insensitive)."""
+        lowered = [w.lower() for w in words]
+        for size in range(min(3, len(lowered)), 0, -1):
+            cmd = self.commands.get(tuple(lowered[:size]))
+            if cmd is not None:
+                return cmd, size
+        return None, 0
+
+    def in_group(self, group: str) -> list[Command]:
+        return sorted((c for c in self.commands.values() if c.path[0] == group), key=lambda c: c.path)

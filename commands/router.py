@@ -6,21 +6,45 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from babel.core import UnknownLocaleError
 from babel.lists import format_list
 from sqlmodel import Session, select
 
 from commands import access, confirm, markup, registry
+from commands.cases import (
+    advice,
+    concerns,
+    disclosures,
+    followups,
+    lifecycle,
+    mentors,
+    offers,
+    persons,
+    steps,
+    track,
+    views,
+)
+from commands.cases import changes as case_changes
 from commands.context import Ctx, Services
 from commands.errors import Refused, UsageError
 from commands.forms import submission as forms
+from commands.forms import table as form_table
+from commands.guide import help as guide_help
+from commands.guide import home
+from commands.meetings import agenda, feed, minutes, run, schedule
+from commands.meetings import changes as meeting_changes
 from commands.messages import label, t, tn
 from commands.parsing import case_ref
+from commands.profile import handlers as profile
+from commands.profile import procedures
 from commands.reply import FormResult, Invocation, Reply
+from commands.reports import handlers as reports
+from commands.retention import handlers as retention
+from commands.retention import subjects
 from commands.tokenizer import Args, TokenizeError, to_args, tokenize
-from commands.unit import members
+from commands.unit import members, reach, takeover
 from storage import logs, pii
 from storage.db import is_outage, retrying, unit_of_work
 from storage.enums import Role
@@ -32,31 +56,24 @@ R = TypeVar("R")
 ERASED_OK = {("case", "show")}  # an erased case is a tombstone: it can be looked at, not changed or reopened
 
 
-def load_usecases() -> None:
-    """Importing the use-case modules fills the command table."""
-    from commands.cases import (  # noqa: F401
-        advice,
-        concerns,
-        disclosures,
-        followups,
-        lifecycle,
-        mentors,
-        offers,
-        persons,
-        steps,
-        track,
-        views,
-    )
-    from commands.cases import changes as case_changes  # noqa: F401
-    from commands.forms import table as form_table  # noqa: F401  (it declares the commands' forms)
-    from commands.guide import help, home  # noqa: F401
-    from commands.meetings import agenda, changes, feed, minutes, run, schedule  # noqa: F401
-    from commands.profile import handlers as profile  # noqa: F401
-    from commands.profile import procedures  # noqa: F401
-    from commands.reports import handlers as reports  # noqa: F401
-    from commands.retention import handlers as retention  # noqa: F401
-    from commands.retention import subjects  # noqa: F401
-    from commands.unit import members, reach, takeover  # noqa: F401
+@registry.command("help", guide_help.USAGE, access.EVERYONE)
+def help_cmd(ctx: Ctx, args: Args) -> Reply:
+    """`help` reads the command table it is part of, so it is declared next to it."""
+    return guide_help.answer(ctx, args, TABLE)
+
+
+# The command table, named in one place. A module stands for the @command / @case_command / @form functions it
+# defines (importing it registers nothing); the commands' forms are commands/forms/table.py's.
+# tests/commands/test_command_table.py holds the table to docs/commands.md.
+TABLE = registry.Table.of((
+    advice, case_changes, concerns, disclosures, followups, lifecycle, mentors, offers, persons, steps, track, views,
+    home, help_cmd,
+    agenda, meeting_changes, feed, minutes, run, schedule,
+    profile, procedures,
+    reports,
+    retention, subjects,
+    members, reach, takeover,
+), command_forms=form_table.FORMS)
 
 
 def private(text: str, ok: bool = True) -> Reply:
@@ -124,7 +141,6 @@ def _clean(inv: Invocation) -> Invocation:
 
 
 def _dispatch(svc: Services, inv: Invocation, reached: dict[str, str]) -> Reply:
-    load_usecases()
     inv = _clean(inv)
     lang = svc.lang
     cmd: registry.Command | None = None
@@ -144,19 +160,17 @@ def _dispatch(svc: Services, inv: Invocation, reached: dict[str, str]) -> Reply:
         lowered = [w.lower() for w in words]
         if lowered[0] != "help" and "help" in lowered[1:4]:
             topic = " ".join(lowered[: lowered.index("help")])
-            help_cmd = registry.COMMANDS[("help",)]
             reached["command"] = "help"
             logs.command.set("help")
-            return _with_member(svc, inv, lambda ctx: help_cmd.handler(  # type: ignore[misc]
-                ctx, to_args(tokenize(topic)), None), access.EVERYONE)
-        cmd, size = registry.find(words)
+            return _with_member(svc, inv, lambda ctx: help_cmd(ctx, to_args(tokenize(topic))), access.EVERYONE)
+        cmd, size = TABLE.find(words)
         if cmd is not None:
             reached["command"] = cmd.name
             logs.command.set(cmd.name)
         if cmd is None:
             if lowered[0] in registry.GROUPS:
                 raise UsageError("unknown_subcommand", group=lowered[0],
-                                 usages="\n".join(c.usage_in(svc.lang) for c in registry.in_group(lowered[0])))
+                                 usages="\n".join(c.usage_in(svc.lang) for c in TABLE.in_group(lowered[0])))
             raise UsageError("unknown_command", word=words[0][:40])
         try:
             args = to_args(tokens[_index_after(tokens, size):])
@@ -265,7 +279,7 @@ def _run(svc: Services, inv: Invocation, cmd: registry.Command, args: Args) -> R
         ctx.confirm = call.options.pop(confirm.OPTION, None)
         if ctx.confirm is not None and ctx.confirm.strip().lower() in confirm.NO:
             return confirm.cancelled(ctx)  # Cancel on a question: nothing runs
-        spec = registry.form_of(cmd)
+        spec = TABLE.form_of(cmd)
         if spec is not None and spec.opens_bare and spec.opens_on(inv.platform) and \
                 not (call.options or call.texts or call.mentions):
             refs = forms.refs_of(spec, call.words[1:] if cmd.case_arg else call.words)
@@ -289,9 +303,8 @@ def _case_of(ctx: Ctx, cmd: registry.Command, args: Args) -> Case | Reply:
     ref = case_ref(args.words[0] if args.words else None)
     args.words = args.words[1:]
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
-    assert ctx.actor is not None
-    if case is None or not access.can_see(ctx.session, ctx.actor, case):
-        if case is None and access.sees_all_cases(ctx.actor):
+    if case is None or not access.can_see(ctx.session, ctx.member, case):
+        if case is None and access.sees_all_cases(ctx.member):
             raise UsageError("unknown_case", ref=ref)
         # Same answer whether the case exists or not: no probing of references.
         return _refuse(ctx, "case", case_ref=ref, ref=ref)
@@ -302,15 +315,12 @@ def _case_of(ctx: Ctx, cmd: registry.Command, args: Args) -> Case | Reply:
 
 def _perform(ctx: Ctx, cmd: registry.Command, args: Args) -> Reply:
     """The command's handler, typed or from its form: the same checks, the same effect, the same audit."""
-    handler = cmd.handler
-    assert handler is not None
-    case = None
     if cmd.case_arg:
-        found = _case_of(ctx, cmd, args)
-        if isinstance(found, Reply):
-            return found
-        case = found
-    return handler(ctx, args, case)
+        case = _case_of(ctx, cmd, args)
+        if isinstance(case, Reply):
+            return case
+        return cast(registry.CaseHandler, cmd.handler)(ctx, args, case)
+    return cast(registry.Handler, cmd.handler)(ctx, args)
 
 
 def _first_delivery(session: Session, ctx: Ctx, request_id: str) -> bool:
@@ -328,10 +338,9 @@ def _form_case_denied(ctx: Ctx, context: dict[str, str]) -> Reply | None:
     except UsageError:
         return _refuse(ctx, "case", ref=str(raw)[:20])
     case = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
-    assert ctx.actor is not None
-    if case is None and access.sees_all_cases(ctx.actor):
+    if case is None and access.sees_all_cases(ctx.member):
         return None  # the form's own handler says the case is unknown, as a command would
-    if case is None or not access.can_see(ctx.session, ctx.actor, case):
+    if case is None or not access.can_see(ctx.session, ctx.member, case):
         return _refuse(ctx, "case", case_ref=ref, ref=ref)
     return None
 
@@ -339,13 +348,12 @@ def _form_case_denied(ctx: Ctx, context: dict[str, str]) -> Reply | None:
 def submit_form(svc: Services, inv: Invocation, form_id: str, values: dict[str, str],
                 context: dict[str, str] | None = None) -> FormResult:
     """A submitted form (modal, card, console prompts). Errors come back per field; nothing is stored."""
-    load_usecases()
     inv = _clean(inv)
     values = {k: markup.scrub(v) for k, v in values.items()}
     context = {k: markup.scrub(str(v)) for k, v in (context or {}).items()}
-    spec = registry.FORMS.get(form_id)
+    spec = TABLE.forms.get(form_id)
     lang = svc.lang
-    command_form = registry.COMMAND_FORMS.get(form_id)
+    command_form = TABLE.command_forms.get(form_id)
     if spec is None and command_form is None:
         return FormResult(reply=private(t(lang, "usage.unknown_form"), ok=False))
     errors: dict[str, str] = {}
@@ -390,7 +398,7 @@ def _submit_command_form(svc: Services, inv: Invocation, spec: registry.CommandF
                          context: dict[str, str], guarded: dict[str, str]) -> FormResult:
     """A command's form: every field checked at once (the PII guard's findings among them); then the command's
     own handler with the Args the form built. Its usage error lands on the field it names; nothing is stored."""
-    cmd = registry.COMMANDS[spec.path]
+    cmd = TABLE.commands[spec.path]
     lang = svc.lang
 
     def body(ctx: Ctx) -> FormResult:

@@ -14,9 +14,10 @@ from typing import Any
 
 from bot import escaping
 from bot.text import chunks
-from commands import markup, registry
+from commands import markup
 from commands.messages import Orgs, t
 from commands.reply import Attachment, Button, FieldLine, Form, FormField, Reply
+from commands.router import TABLE
 from storage.enums import Org
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -172,8 +173,8 @@ def opens_form(command: str) -> bool:
     """A command that, clicked as it is (nothing but references after it), opens its registered form
     (`case refer KE-…`, `case close KE-…`): the click opens the dialog at once."""
     words = command.split()
-    cmd, size = registry.find(words)
-    spec = registry.form_of(cmd) if cmd is not None else None
+    cmd, size = TABLE.find(words)
+    spec = TABLE.form_of(cmd) if cmd is not None else None
     return spec is not None and spec.opens_bare and all(REFERENCE.match(w) for w in words[size:])
 
 

@@ -84,7 +84,7 @@ def _recorded(ctx: Ctx, contact: AdviceContact) -> Reply:
 
 @command("concern advice", 'concern advice source=… [district=…] topic=… "advice given" [received="…"]',
          access.STAFF)
-def advice(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def advice(ctx: Ctx, args: Args) -> Reply:
     """Typed bare it opens its form (commands/form_table.py)."""
     only_options(args, {"source", "district", "topic", "received", "advice"}, texts=1)
     values = dict(args.options)
@@ -94,7 +94,7 @@ def advice(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("concern promote", "concern promote H-… severity=… track=… age=… basis=…", access.STAFF)
-def promote(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def promote(ctx: Ctx, args: Args) -> Reply:
     """Typed with the contact only it opens its form, once the contact is found (`look_up`)."""
     only_options(args, {"severity", "track", "age", "basis"}, words=1)
     contact = _contact(ctx, args.words[0] if args.words else None)

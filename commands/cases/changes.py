@@ -22,7 +22,7 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.parsing import enum_value, local_datetime, only_options
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, Severity
@@ -44,9 +44,8 @@ def _may_change(ctx: Ctx, case: Case) -> bool:
                                                      Subject.owner_id == actor.id)).first() is not None
 
 
-@command("case severity", 'case severity KE-… critical|high|normal reason="…"', access.STAFF, case_arg=True)
-def severity(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case severity", 'case severity KE-… critical|high|normal reason="…"', access.STAFF)
+def severity(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"reason"}, words=1)
     if not _may_change(ctx, case):
         raise UsageError("severity_owner_only", ref=case.ref)
@@ -140,9 +139,8 @@ def _due_not_before(ctx: Ctx, step: CaseStep, due: datetime) -> None:
     ctx.session.add(step)
 
 
-@command("case release-date", "case release-date KE-… YYYY-MM-DD", access.STAFF, case_arg=True)
-def release_date(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case release-date", "case release-date KE-… YYYY-MM-DD", access.STAFF)
+def release_date(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set(), words=1)
     if not args.words:
         raise UsageError("missing_option", option="date", choices="2027-06-30")

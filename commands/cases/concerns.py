@@ -187,7 +187,7 @@ def created_reply(ctx: Ctx, case: Case) -> Reply:
 
 
 @command("concern", "concern", access.STAFF)
-def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def concern_form(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx),
                  buttons=[Button(ctx.t("advice.button"), "concern.advice", "", "concern advice")])
@@ -195,7 +195,7 @@ def concern_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 @command("concern new", 'concern new severity=… track=… age=… source=… district=… basis=… summary="…" '
          '[indicators=a,b] [received="…"]', access.STAFF)
-def concern_new(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def concern_new(ctx: Ctx, args: Args) -> Reply:
     only_options(args, INTAKE_OPTIONS, texts=1)
     if not args.options and not args.texts:  # typed bare: the intake form
         return Reply(text=ctx.t("concern.form_opened"), form=intake_form(ctx))
@@ -287,7 +287,7 @@ def submit_intake(ctx: Ctx, values: dict[str, str], _context: dict[str, str]) ->
 
 
 @command("concern lookup", "concern lookup", access.STAFF)
-def lookup_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def lookup_form(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     limits.check_lookup(ctx)
     return Reply(text=ctx.t("lookup.form_opened"), form=Form("concern.lookup", ctx.t("form.lookup"), (

@@ -18,7 +18,7 @@ from commands.cases.record import add_event, subject_by_pseudonym
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import choice, enum_list, only_options, org_code
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage import sealed
@@ -98,10 +98,9 @@ def show_fields(ctx: Ctx, case: Case, names: dict[int | None, str], limit: int =
     return fields
 
 
-@command("case disclose", 'case disclose KE-… to=ORG basis=BASIS what=CATEGORIES [subject=PSEUDONYM] ["note"]',
-         access.STAFF, case_arg=True)
-def disclose(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case disclose", 'case disclose KE-… to=ORG basis=BASIS what=CATEGORIES [subject=PSEUDONYM] ["note"]',
+         access.STAFF)
+def disclose(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"to", "basis", "what", "subject"}, texts=1)
     org = org_code(ctx.profile.org_codes(include_archived=False), args.options.get("to"), "to")
     basis = choice(ctx.profile.basis_codes(), args.options.get("basis"), "basis")

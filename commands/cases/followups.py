@@ -15,7 +15,7 @@ from commands.followups import rules
 from commands.followups.rules import snooze_until
 from commands.markup import mention
 from commands.parsing import due_datetime, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command, command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
 from storage import outbox, sealed
@@ -36,9 +36,8 @@ def _load(ctx: Ctx, args: Args) -> tuple[FollowUp, Case]:
     if followup is None or followup.state not in rules.LIVE:
         raise UsageError("unknown_followup", value=f"F-{match.group(1)}")
     case = ctx.session.get(Case, followup.case_id)
-    assert case is not None and ctx.actor is not None
-    mine = followup.assignee_id == ctx.actor.id
-    if not (mine or access.sees_all_cases(ctx.actor)) or not access.can_see(ctx.session, ctx.actor, case):
+    mine = followup.assignee_id == ctx.member.id
+    if not (mine or access.sees_all_cases(ctx.member)) or not access.can_see(ctx.session, ctx.member, case):
         # Assigned is not enough: the one access rule (an engagement that ended, a step given earlier).
         raise Refused("not_your_followup", case_ref=case.ref, id=followup.id)
     return followup, case
@@ -56,17 +55,16 @@ def _update_dm(ctx: Ctx, followup: FollowUp, text: str) -> None:
 
 
 @command("followup list", "followup list [mine|all]", access.EVERYONE)
-def followup_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     which = args.words[0].lower() if args.words else "mine"
     if which not in ("mine", "all"):
         raise UsageError("bad_choice", option="filter", value=which, choices="mine, all")
-    assert ctx.actor is not None
     stmt = (select(FollowUp, Case.ref).join(Case, col(Case.id) == col(FollowUp.case_id))
             .where(col(FollowUp.state).in_(rules.LIVE)))
-    if which == "mine" or not access.sees_all_cases(ctx.actor):
-        stmt = stmt.where(FollowUp.assignee_id == ctx.actor.id)
-    visible = access.visible_case_ids(ctx.session, ctx.actor)
+    if which == "mine" or not access.sees_all_cases(ctx.member):
+        stmt = stmt.where(FollowUp.assignee_id == ctx.member.id)
+    visible = access.visible_case_ids(ctx.session, ctx.member)
     if visible is not None:
         stmt = stmt.where(col(FollowUp.case_id).in_(visible))
     rows = list(ctx.session.exec(stmt.order_by(col(FollowUp.due_at), col(FollowUp.id)).limit(100)))
@@ -87,7 +85,7 @@ def _state(ctx: Ctx, followup: FollowUp) -> str:
 
 
 @command("followup done", "followup done F-… [outcome=yes|no]", access.EVERYONE)
-def followup_done(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_done(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"outcome"}, words=1)
     followup, case = _load(ctx, args)
     if followup.kind == "visitation":
@@ -125,7 +123,7 @@ def _outcome_question(ctx: Ctx, followup: FollowUp, case: Case) -> Reply:
 
 
 @command("followup snooze", "followup snooze F-… [1d|1w]", access.EVERYONE)
-def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def followup_snooze(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=2)
     period = args.words[1].lower() if len(args.words) > 1 else "1d"
     if period not in ("1d", "1w"):
@@ -142,9 +140,8 @@ def followup_snooze(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     return Reply(text=ctx.t("followup.snoozed_reply", id=followup.id, ref=case.ref, until=ctx.fmt(until)))
 
 
-@command("followup add", 'followup add KE-… due=… "text"', access.STAFF | {Role.adhoc}, case_arg=True)
-def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("followup add", 'followup add KE-… due=… "text"', access.STAFF | {Role.adhoc})
+def followup_add(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"due"}, texts=1)
     if not args.texts or not args.texts[0].strip():
         raise UsageError("missing_text")
@@ -156,7 +153,7 @@ def followup_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if due < ctx.now():
         raise UsageError("due_past")
     ct, kid = ctx.encrypt(args.texts[0].strip(), sealed.FOLLOWUP_TEXT.label)
-    followup = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now())
+    followup = rules.add_custom(ctx.session, case, ctx.member.id, due, ct, kid, ctx.now())
     add_event(ctx, case, "followup", {"id": followup.id, "kind": "custom"})
     ctx.audit("followup.add", case_ref=case.ref, detail={"id": followup.id})
     return Reply(text=ctx.t("followup.added", id=followup.id, ref=case.ref, due=ctx.fmt(due)))

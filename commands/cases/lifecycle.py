@@ -13,7 +13,7 @@ from commands.followups import rules
 from commands.markup import mention
 from commands.members.people import member_by_ref
 from commands.parsing import enum_value, only_options, org_code, yes_no
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.enums import (
@@ -47,10 +47,8 @@ def _start_qualifying(ctx: Ctx, case: Case) -> None:
     steps.attach(ctx, case)
 
 
-@command("case qualify", "case qualify KE-… [level=preventive|pre_emptive|intervening]", access.STAFF,
-         case_arg=True)
-def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case qualify", "case qualify KE-… [level=preventive|pre_emptive|intervening]", access.STAFF)
+def qualify(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"level"})
     if CaseState(case.state) not in QUALIFYING:
         raise UsageError("bad_state", ref=case.ref, state=ctx.label("state", case.state),
@@ -68,9 +66,8 @@ def qualify(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ])
 
 
-@command("case checked", "case checked KE-… org=ORG [found=yes|no]", access.STAFF, case_arg=True)
-def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case checked", "case checked KE-… org=ORG [found=yes|no]", access.STAFF)
+def checked(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"org", "found"})
     org = org_code(ctx.profile.checking_orgs, args.options.get("org"), "org", ctx.profile)
     found = yes_no(args.options.get("found"), "found")
@@ -92,11 +89,10 @@ def checked(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     ])
 
 
-@command("case refer", "case refer KE-… to=ORG [owner=@user] [subject=PSEUDONYM]", access.STAFF, case_arg=True)
-def refer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+@case_command("case refer", "case refer KE-… to=ORG [owner=@user] [subject=PSEUDONYM]", access.STAFF)
+def refer(ctx: Ctx, args: Args, case: Case) -> Reply:
     """The case is referred at its first referral (met or missed is recorded then); in a family case each person
     may be referred on their own (`subject=`), to their own authority, before or after that."""
-    assert case is not None
     only_options(args, {"to", "owner", "subject"}, words=0)
     org = org_code(ctx.profile.org_codes(), args.options.get("to"), "to", ctx.profile)
     owner = member_by_ref(ctx, args.options["owner"], "owner") if "owner" in args.options else None
@@ -172,9 +168,8 @@ def _refer_person(ctx: Ctx, case: Case, person: Subject, org: str, owner: Member
                  fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, person))])
 
 
-@command("case close", "case close KE-… reason=REASON", access.STAFF, case_arg=True)
-def close(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case close", "case close KE-… reason=REASON", access.STAFF)
+def close(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"reason", "force"})
     reason = enum_value(CloseReason, args.options.get("reason"), "reason")
     force = bool(yes_no(args.options.get("force"), "force"))
@@ -234,9 +229,8 @@ def _close_question(ctx: Ctx, case: Case, reason: str, steps_accepted: bool = Fa
     return confirm.ask(ctx, state, lines, ctx.t("close.confirm_button"), danger=True)
 
 
-@command("case reopen", "case reopen KE-…", access.STAFF, case_arg=True)
-def reopen(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case reopen", "case reopen KE-…", access.STAFF)
+def reopen(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set())
     transition(ctx, case, CaseState.qualifying, {CaseState.closed})
     # A reopened case is qualified and referred afresh, within the same 24/48/72 h from the reopening.

@@ -10,7 +10,7 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.followups import rules
 from commands.parsing import enum_value, local_datetime, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage import sealed
@@ -24,10 +24,9 @@ MENTOR_AND_STAFF = access.STAFF | {Role.mentor}
 def _engagement(ctx: Ctx, args: Args, case: Case):  # noqa: ANN202
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options["kind"], "kind") if "kind" in args.options else None
-    assert ctx.actor is not None
-    own = ctx.actor.role == Role.mentor
+    own = ctx.member.role == Role.mentor
     try:
-        engagement = engagement_for(ctx, case, subject, kind, ctx.actor.id if own else None)
+        engagement = engagement_for(ctx, case, subject, kind, ctx.member.id if own else None)
     except UsageError:
         if own:
             raise Refused("not_your_engagement", case_ref=case.ref, ref=case.ref) from None
@@ -35,10 +34,9 @@ def _engagement(ctx: Ctx, args: Args, case: Case):  # noqa: ANN202
     return subject, engagement
 
 
-@command("mentor log", 'mentor log KE-… subject=PSEUDONYM [kind=KIND] [date=…] [missed=yes] "text"',
-         MENTOR_AND_STAFF, case_arg=True)
-def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("mentor log", 'mentor log KE-… subject=PSEUDONYM [kind=KIND] [date=…] [missed=yes] "text"',
+         MENTOR_AND_STAFF)
+def log_session(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"subject", "date", "kind", "missed"}, texts=1)
     missed = bool(yes_no(args.options.get("missed"), "missed"))
     text = args.texts[0].strip() if args.texts else ""
@@ -69,12 +67,11 @@ def log_session(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return reply
 
 
-@command("mentor end", "mentor end KE-… subject=PSEUDONYM result=completed|dropped_out|moved|other [kind=KIND]",
-         MENTOR_AND_STAFF, case_arg=True)
-def end(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+@case_command("mentor end", "mentor end KE-… subject=PSEUDONYM result=completed|dropped_out|moved|other [kind=KIND]",
+         MENTOR_AND_STAFF)
+def end(ctx: Ctx, args: Args, case: Case) -> Reply:
     """A course ends with its result: only a completed course gets the 6- and 12-month outcome checks and counts
     in the seed's 70 % targets."""
-    assert case is not None
     only_options(args, {"subject", "kind", "result"})
     result = enum_value(CourseResult, args.options.get("result"), "result").value
     subject, engagement = _engagement(ctx, args, case)

@@ -13,7 +13,7 @@ from commands.followups import rules
 from commands.markup import mention
 from commands.members.people import member_by_ref
 from commands.parsing import enum_value, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.enums import ADULT_BANDS, AgeBand, CaseState, EngagementState, OfferKind, OfferState, Role
@@ -48,9 +48,8 @@ def settle_state(ctx: Ctx, case: Case) -> None:
         transition(ctx, case, CaseState.follow_up, {state})
 
 
-@command("case offer", "case offer KE-… subject=PSEUDONYM kind=KIND", access.STAFF, case_arg=True)
-def offer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case offer", "case offer KE-… subject=PSEUDONYM kind=KIND", access.STAFF)
+def offer(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"subject", "kind"})
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options.get("kind"), "kind")
@@ -71,10 +70,9 @@ def offer(ctx: Ctx, args: Args, case: Case | None) -> Reply:
                             kind=ctx.label("offer_kind", kind.value)))
 
 
-@command("case respond", "case respond KE-… subject=PSEUDONYM kind=KIND accepted|declined [consent=yes]",
-         access.STAFF, case_arg=True)
-def respond(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case respond", "case respond KE-… subject=PSEUDONYM kind=KIND accepted|declined [consent=yes]",
+         access.STAFF)
+def respond(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"subject", "kind", "consent"}, words=1)
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options.get("kind"), "kind")
@@ -127,9 +125,8 @@ def engagement_for(ctx: Ctx, case: Case, subject: Subject, kind: OfferKind | Non
     return found[0]
 
 
-@command("case assign", "case assign KE-… subject=PSEUDONYM kind=KIND mentor=@user", access.STAFF, case_arg=True)
-def assign(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case assign", "case assign KE-… subject=PSEUDONYM kind=KIND mentor=@user", access.STAFF)
+def assign(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"subject", "kind", "mentor"})
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     kind = enum_value(OfferKind, args.options.get("kind"), "kind")

@@ -15,7 +15,7 @@ from commands.errors import UsageError
 from commands.markup import mention
 from commands.members.people import member_by_id
 from commands.parsing import enum_value, only_options
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, Relation, Track
@@ -54,11 +54,9 @@ def family(ctx: Ctx, case: Case) -> bool:
     return len(subjects_of(ctx, case)) > 1
 
 
-@command("case subject set", "case subject set KE-… subject=PSEUDONYM [track=…] [relation=…]", access.STAFF,
-         case_arg=True)
-def subject_set(ctx: Ctx, args: Args, case: Case | None) -> Reply:
+@case_command("case subject set", "case subject set KE-… subject=PSEUDONYM [track=…] [relation=…]", access.STAFF)
+def subject_set(ctx: Ctx, args: Args, case: Case) -> Reply:
     """A person's own track or relation in the case (the first person's track is the case's: `case track`)."""
-    assert case is not None
     only_options(args, {"subject", "track", "relation"})
     subject = subject_by_pseudonym(ctx, case, args.options.get("subject"))
     if "track" not in args.options and "relation" not in args.options:

@@ -18,7 +18,7 @@ from commands.followups import rules
 from commands.markup import mention
 from commands.members.people import member_by_ref
 from commands.parsing import local_datetime, only_options
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import FieldLine, Reply
 from commands.tokenizer import Args
 from storage import sealed
@@ -208,9 +208,8 @@ def _late(ctx: Ctx, step: CaseStep) -> bool:
     return step.state == "open" and step.due_at is not None and step.due_at < ctx.now()
 
 
-@command("case steps", "case steps KE-…", access.STAFF | {Role.adhoc}, case_arg=True)
-def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case steps", "case steps KE-…", access.STAFF | {Role.adhoc})
+def steps_cmd(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set())
     rows = case_steps(ctx, case)
     ctx.audit("case.steps", case_ref=case.ref)
@@ -239,10 +238,8 @@ def steps_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 STEP_N = re.compile(r"^\d{1,3}$")
 
 
-@command("case step", 'case step KE-… N done|skip [reason="…"] | case step KE-… N assign=@user', access.STAFF,
-         case_arg=True)
-def step_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case step", 'case step KE-… N done|skip [reason="…"] | case step KE-… N assign=@user', access.STAFF)
+def step_cmd(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"reason", "assign"}, words=2)
     if not args.words or not STEP_N.match(args.words[0]):
         raise UsageError("step_number", value=(args.words[0] if args.words else "—")[:20])
@@ -281,9 +278,8 @@ def step_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return Reply(text=ctx.t("steps.ticked", ref=case.ref, n=step.n, state=ctx.t(f"steps.state.{state}")))
 
 
-@command("case step add", 'case step add KE-… "…" due=…', access.STAFF, case_arg=True)
-def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("case step add", 'case step add KE-… "…" due=…', access.STAFF)
+def step_add(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"due"}, texts=1)
     title = (args.texts[0] if args.texts else "").strip()
     if not title:
@@ -299,10 +295,10 @@ def step_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("due_past")
     n = (ctx.session.exec(select(func.max(CaseStep.n)).where(CaseStep.case_id == case.id)).one() or 0) + 1
     step = CaseStep(case_id=case.id, n=n, responsible="owner", anchor="received", due_offset="0h",  # type: ignore[arg-type]
-                    assignee_id=ctx.actor.id, due_at=due)
+                    assignee_id=ctx.member.id, due_at=due)
     step.title_ct, step.title_kid = ctx.encrypt(title, sealed.STEP_TITLE.label)
     ct, kid = ctx.encrypt(title, sealed.FOLLOWUP_TEXT.label)
-    step.followup_id = rules.add_custom(ctx.session, case, ctx.actor.id, due, ct, kid, ctx.now(), kind="step").id
+    step.followup_id = rules.add_custom(ctx.session, case, ctx.member.id, due, ct, kid, ctx.now(), kind="step").id
     ctx.session.add(step)
     ctx.session.flush()
     add_event(ctx, case, "step", {"n": n, "added": True})

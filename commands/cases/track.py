@@ -20,7 +20,7 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.parsing import enum_value, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command
 from commands.reply import Button, Reply
 from commands.tokenizer import Args
 from storage.enums import OPEN_STATES, CaseState, Track
@@ -85,9 +85,8 @@ def _ask(ctx: Ctx, case: Case, track: str, pending: int) -> Reply:
                           Button(ctx.t("button.track_keep"), "case.track_keep", case.ref, f"{base} switch=no")])
 
 
-@command("case track", "case track KE-… track=TRACK [switch=yes|no]", access.STAFF, case_arg=True)
-def track_cmd(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case track", "case track KE-… track=TRACK [switch=yes|no]", access.STAFF)
+def track_cmd(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"track", "switch"}, words=0)
     if not _may_change(ctx, case):
         raise UsageError("track_owner_only", ref=case.ref)

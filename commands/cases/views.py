@@ -20,7 +20,7 @@ from commands.markup import mention
 from commands.members.people import member_by_id
 from commands.messages import labels
 from commands.parsing import case_ref, enum_value, only_options
-from commands.registry import command, form
+from commands.registry import case_command, command, form
 from commands.reply import FieldLine, Form, FormField, FormResult, Reply
 from commands.tokenizer import Args
 from storage import sealed
@@ -59,15 +59,14 @@ def deadline_text(ctx: Ctx, case: Case) -> str:
 
 
 @command("case list", "case list [open|mine|overdue|closed|all]", access.EVERYONE)
-def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def case_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     which = (args.words[0].lower() if args.words else "open")
     if which not in LIST_FILTERS:
         raise UsageError("bad_choice", option="filter", value=which, choices=", ".join(LIST_FILTERS),
                          labels_kind="list_filter")
-    assert ctx.actor is not None
     stmt = select(Case)
-    visible = access.visible_case_ids(ctx.session, ctx.actor)
+    visible = access.visible_case_ids(ctx.session, ctx.member)
     if visible is not None:
         stmt = stmt.where(col(Case.id).in_(visible))
     open_states = [s.value for s in OPEN_STATES]
@@ -78,10 +77,10 @@ def case_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     elif which == "overdue":
         stmt = stmt.where(col(Case.state).in_(["new", "qualifying"]), col(Case.deadline_at) < ctx.now())
     elif which == "mine":
-        mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.actor.id)
-        persons = select(Subject.case_id).where(Subject.owner_id == ctx.actor.id)  # a family's person I own
+        mine = select(Engagement.case_id).where(Engagement.mentor_id == ctx.member.id)
+        persons = select(Subject.case_id).where(Subject.owner_id == ctx.member.id)  # a family's person I own
         stmt = stmt.where(col(Case.state).in_(open_states), or_(
-            Case.owner_id == ctx.actor.id, Case.reporter_id == ctx.actor.id, col(Case.id).in_(mine),
+            Case.owner_id == ctx.member.id, Case.reporter_id == ctx.member.id, col(Case.id).in_(mine),
             col(Case.id).in_(persons)))
     cases = list(ctx.session.exec(stmt))
     if not cases:
@@ -135,15 +134,14 @@ def _list_line(ctx: Ctx, c: Case, next_due: datetime | None = None) -> str:
 
 
 def _mentor_view(ctx: Ctx, case: Case) -> Reply:
-    assert ctx.actor is not None
     reply = Reply(text=ctx.t("show.mentor_intro", ref=case.ref), title=case.ref)
     engagements = ctx.session.exec(select(Engagement).where(
-        Engagement.case_id == case.id, Engagement.mentor_id == ctx.actor.id).order_by(col(Engagement.id)))
+        Engagement.case_id == case.id, Engagement.mentor_id == ctx.member.id).order_by(col(Engagement.id)))
     for engagement in engagements:
         subject = ctx.session.get(Subject, engagement.subject_id)
         assert subject is not None
         sessions = list(ctx.session.exec(select(MentorSession).where(
-            MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.actor.id)
+            MentorSession.engagement_id == engagement.id, MentorSession.author_id == ctx.member.id)
             .order_by(col(MentorSession.held_at).desc())))
         reply.fields.append(FieldLine(
             f"{format_pseudonym(subject.pseudonym)} · {ctx.label('offer_kind', engagement.kind)} · "
@@ -159,9 +157,8 @@ def _mentor_view(ctx: Ctx, case: Case) -> Reply:
     return reply
 
 
-@command("case show", "case show KE-… [all]", access.EVERYONE, case_arg=True)
-def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("case show", "case show KE-… [all]", access.EVERYONE)
+def case_show(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set(), words=1)
     whole = bool(args.words)
     if whole and args.words[0].lower() != "all":
@@ -169,9 +166,9 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     if case.erased_at is not None:
         ctx.audit("case.view", case_ref=case.ref, detail={"view": "tombstone"})
         return Reply(title=case.ref, text=erasure.tombstone(ctx, case) + "\n" + ctx.t("tombstone.show"))
-    if ctx.actor.role == Role.mentor:
+    if ctx.member.role == Role.mentor:
         return _mentor_view(ctx, case)
-    leads = ctx.actor.role in (Role.admin, Role.secretariat)
+    leads = ctx.member.role in (Role.admin, Role.secretariat)
     f = FieldLine
     reply = Reply(title=case.ref, text=ctx.t("show.intro", ref=case.ref, state=ctx.label("state", case.state)),
                   buttons=case_buttons(ctx, case)[1:])
@@ -245,9 +242,8 @@ def case_show(ctx: Ctx, args: Args, case: Case | None) -> Reply:
     return reply
 
 
-@command("case note", 'case note KE-… "text"', access.STAFF | {Role.adhoc}, case_arg=True)
-def case_note(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case note", 'case note KE-… "text"', access.STAFF | {Role.adhoc})
+def case_note(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set(), texts=1)
     if not args.texts or not args.texts[0].strip():
         raise UsageError("missing_text")
@@ -276,17 +272,15 @@ def subject_form(ctx: Ctx, ref: str, values: dict[str, str] | None = None) -> Fo
 def _subject_added(ctx: Ctx, case: Case, subject: Subject) -> Reply:
     persons.person_added(ctx, case, subject)
     ctx.audit("case.subject_add", case_ref=case.ref, detail={"track": subject.track, "relation": subject.relation})
-    assert ctx.actor is not None
     # A derived pseudonym links to other cases: shown only to someone who may see every case (issue 26).
-    shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.actor) else "—"
+    shown = format_pseudonym(subject.pseudonym) if not subject.linked or access.sees_all_cases(ctx.member) else "—"
     return Reply(text=ctx.t("subject.added", ref=case.ref, subject=shown, age=ctx.label("age", subject.age_band)),
                  fields=[FieldLine(ctx.t("field.person"), persons.person_line(ctx, case, subject))])
 
 
-@command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
-         access.STAFF, case_arg=True)
-def subject_add(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case subject add", "case subject add KE-… age=… [track=…] [relation=child|parent|sibling|partner|other]",
+         access.STAFF)
+def subject_add(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"age", "track", "relation"})
     if case.state == CaseState.closed:
         raise UsageError("case_closed", ref=case.ref)

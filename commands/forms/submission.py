@@ -1,6 +1,7 @@
-"""A command's form (declared in commands/forms/table.py, read from commands/registry.py): opening it as a
-platform-neutral Form, checking a submission field by field (every error at once), and turning the checked
-values into the command's own Args, so the command's handler does the work exactly as when it is typed."""
+"""A command's form (declared in commands/forms/table.py, read from the command table, commands/router.py
+`TABLE`): opening it as a platform-neutral Form, checking a submission field by field (every error at once),
+and turning the checked values into the command's own Args, so the command's handler does the work exactly as
+when it is typed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlmodel import col, select
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.parsing import local_datetime, resolve
-from commands.registry import COMMANDS, CommandForm, Field
+from commands.registry import CommandForm, Field
 from commands.reply import Form, FormField
 from commands.tokenizer import Args
 from storage.enums import (
@@ -148,8 +149,7 @@ def form_fields(ctx: Ctx, spec: CommandForm, case: Case | None, context: dict[st
                 values: dict[str, str] | None = None) -> tuple[FormField, ...]:
     values = values or {}
     out: list[FormField] = []
-    cmd = COMMANDS[spec.path]
-    if cmd.case_arg and "case" not in context:
+    if spec.case_arg and "case" not in context:
         out.append(FormField("case", ctx.t("form.field.case"), "text", required=True, hint=ctx.t("form.hint.case"),
                              value=values.get("case", "")))
     for f in spec.fields:
@@ -271,10 +271,9 @@ def check(ctx: Ctx, spec: CommandForm, case: Case | None, values: dict[str, str]
 
 def to_args(spec: CommandForm, clean: dict[str, str], context: dict[str, str]) -> Args:
     """The checked values as the typed command would have given them (references first, in order)."""
-    cmd = COMMANDS[spec.path]
     values = spec.values_to_options(dict(clean)) if spec.values_to_options else dict(clean)
     args = Args()
-    if cmd.case_arg:
+    if spec.case_arg:
         args.words.append(context.get("case") or values.get("case", ""))
     args.words += [context.get(f.name) or values.get(f.name, "") for f in spec.fields if f.to == "ref"]
     for f in spec.fields:

@@ -11,11 +11,9 @@ from commands.errors import UsageError
 from commands.guide import tasks
 from commands.messages import choice, has, org_name, t
 from commands.parsing import LABEL_KINDS, OPTION_KINDS
-from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.enums import Org
-from storage.models import Case
 from storage.profile import Profile
 
 # A usage line's value that is no choice: free text, a date, a person, a number, a reference, a file.
@@ -57,21 +55,23 @@ def _describe(ctx: Ctx, cmd: registry.Command) -> str:
     return text
 
 
-@command("help", "help [command]", access.EVERYONE)
-def help_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+USAGE = "help [command]"
+
+
+def answer(ctx: Ctx, args: Args, table: registry.Table) -> Reply:
+    """`help`: it reads the command table it is part of, so the table declares it (commands/router.py)."""
     words = [w.lower() for w in args.words]
     if not words:
         groups = [g for g in registry.GROUPS if g != "help"]
         lines = [f"*{g}* — {ctx.t('help.group.' + g)}" for g in groups]
-        assert ctx.actor is not None
-        buttons = tasks.task_buttons(ctx, access.role_of(ctx.actor))  # the tasks in words, each opens its form
+        buttons = tasks.task_buttons(ctx, access.role_of(ctx.member))  # the tasks in words, each opens its form
         text = [ctx.t("help.tasks"), *tasks.task_lines(ctx, buttons), "", ctx.t("help.intro"), *lines]
         return Reply(title=ctx.t("help.title"), text="\n".join(text), buttons=buttons)
-    cmd, size = registry.find(words)
-    whole_group = len(words) == 1 and len(registry.in_group(words[0])) > 1  # `help agenda`: all agenda commands
+    cmd, size = table.find(words)
+    whole_group = len(words) == 1 and len(table.in_group(words[0])) > 1  # `help agenda`: all agenda commands
     if cmd is not None and size == len(words) and not whole_group:
         return Reply(title=cmd.name, text="\n".join([_describe(ctx, cmd), *choices(ctx.lang, cmd, ctx.profile)]))
     if words[0] in registry.GROUPS:
-        commands = registry.in_group(words[0])
+        commands = table.in_group(words[0])
         return Reply(title=words[0], text="\n".join(_describe(ctx, c) for c in commands))
     raise UsageError("unknown_command", word=words[0][:40])

@@ -39,11 +39,10 @@ def home(svc: Services, user_id: str) -> Reply:
 
 
 @command("home", "home", access.EVERYONE)
-def home_command(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def home_command(ctx: Ctx, args: Args) -> Reply:
     """The same overview as Slack's App Home, on every platform (Teams: a card that refreshes itself)."""
     only_options(args, set())
-    assert ctx.actor is not None
-    return overview(ctx, ctx.actor)
+    return overview(ctx, ctx.member)
 
 
 def overview(ctx: Ctx, member: Member) -> Reply:

@@ -4,8 +4,12 @@ Slack App Home and the Teams home card. One list, filtered by what the member's 
 from __future__ import annotations
 
 from commands import registry
+from commands.cases import advice, concerns, followups, lifecycle, mentors, views
 from commands.context import Ctx
+from commands.meetings import agenda, schedule
 from commands.reply import Button
+from commands.reports import handlers as reports
+from commands.unit import members
 from storage.enums import Role
 
 # (task, the command its button runs): the command typed bare opens its form.
@@ -15,6 +19,10 @@ TASKS: tuple[tuple[str, str], ...] = (
     ("agenda", "agenda next"), ("series", "meeting series add"), ("adhoc", "meeting adhoc"),
     ("member", "unit add"), ("annual", "report annual"),
 )
+# The commands those buttons run, named here so a task's roles are its command's own (read from its declaration).
+_RUN = registry.Table.of((concerns.concern_form, advice.advice, concerns.lookup_form, views.case_list, views.case_note,
+                          followups.followup_add, mentors.log_session, lifecycle.close, agenda.agenda_show,
+                          schedule.series_add, schedule.meeting_adhoc, members.add, reports.report_annual))
 
 
 def task_buttons(ctx: Ctx, role: Role | str) -> list[Button]:
@@ -22,7 +30,7 @@ def task_buttons(ctx: Ctx, role: Role | str) -> list[Button]:
     role = Role(role)
     out = []
     for key, text in TASKS:
-        cmd, size = registry.find(text.split())
+        cmd, size = _RUN.find(text.split())
         if cmd is None or cmd.handler is None or role not in cmd.roles:
             continue
         out.append(Button(ctx.t(f"task.{key}"), f"task.{key}", "", text,

@@ -263,14 +263,13 @@ def _meeting_for_view(ctx: Ctx, word: str | None) -> Meeting | Reply:
             return which_meeting(ctx, [meeting, *others], " ".join(["agenda {ref}", rest]).strip())
         return meeting
     meeting = meeting_by_ref(ctx, word)
-    assert ctx.actor is not None
-    if not takes_part(ctx.session, ctx.actor, meeting):
+    if not takes_part(ctx.session, ctx.member, meeting):
         raise Refused("meeting", ref=meeting.ref)
     return meeting
 
 
 @command("agenda", "agenda [next|M-…]", access.STAFF | {Role.adhoc})
-def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_show(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"format"}, words=1)
     fmt = (args.options.get("format") or "").lower()
     if fmt not in ("", "md", "pdf"):
@@ -278,8 +277,7 @@ def agenda_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
     meeting = _meeting_for_view(ctx, args.words[0] if args.words else None)
     if isinstance(meeting, Reply):
         return meeting  # which meeting?
-    assert ctx.actor is not None
-    if not is_fixed(ctx.actor):
+    if not is_fixed(ctx.member):
         return _adhoc_view(ctx, meeting, fmt)
     agenda = build_agenda(ctx.svc, ctx.session, meeting, ctx.now(), persist=meeting.state == "scheduled")
     frozen = published.latest(ctx.svc, ctx.session, meeting, "agenda")
@@ -377,7 +375,7 @@ def _save_edit(ctx: Ctx, meeting: Meeting, case: Case, edit: AgendaEdit | None, 
 
 
 @command("agenda add", "agenda add M-… KE-…", access.LEADS)
-def agenda_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_add(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, {"section"})
     if case.state not in OPEN_STATES:
         raise UsageError("case_closed", ref=case.ref)
@@ -387,14 +385,14 @@ def agenda_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda remove", "agenda remove M-… KE-…", access.LEADS)
-def agenda_remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_remove(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, set())
     _save_edit(ctx, meeting, case, edit, "remove", None, None)
     return Reply(text=ctx.t("agenda.removed", ref=case.ref, meeting=meeting.ref))
 
 
 @command("agenda move", "agenda move M-… KE-… position=N [section=2..7]", access.LEADS)
-def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_move(ctx: Ctx, args: Args) -> Reply:
     meeting, case, edit = _edit_target(ctx, args, {"position", "section"})
     position = _number(args, "position", 1, 999)
     if position is None:
@@ -408,7 +406,7 @@ def agenda_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda hold", "agenda hold M-…", access.LEADS)
-def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_hold(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
@@ -421,7 +419,7 @@ def agenda_hold(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda publish", "agenda publish M-…", access.LEADS)
-def agenda_publish(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_publish(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)

@@ -43,7 +43,7 @@ from commands.reply import Attachment, Reply
 from commands.time import recurrence, timefmt
 from commands.time.materialise import meeting_ref, occurrences, series_start_local
 from commands.tokenizer import Args
-from storage.models import Case, Meeting, MeetingSeries
+from storage.models import Meeting, MeetingSeries
 
 SERIES_REF = re.compile(r"S-(\d{1,6})$", re.IGNORECASE)
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -147,7 +147,7 @@ def _rule_of(ctx: Ctx, series: MeetingSeries) -> str:
 
 
 @command("meeting series list", "meeting series list", access.STAFF)
-def series_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def series_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     lines = []
     for series in ctx.session.exec(select(MeetingSeries).order_by(col(MeetingSeries.id))):
@@ -276,7 +276,7 @@ def _refs(ctx: Ctx, meetings: list[Meeting]) -> str:
 
 
 @command("meeting series edit", EDIT_USAGE, access.LEADS)
-def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def series_edit(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"name", "rrule", "time", "duration", "holidays", "from"}, words=1)
     series = series_by_ref(ctx, args.words[0] if args.words else None, lock=True)
     changes = sorted(set(args.options) - {"from"})
@@ -332,7 +332,7 @@ def series_edit(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("meeting series end", END_USAGE, access.LEADS)
-def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def series_end(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"from"}, words=1)
     series = series_by_ref(ctx, args.words[0] if args.words else None, lock=True)
     tz = ZoneInfo(series.tz)
@@ -363,7 +363,7 @@ def series_end(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 # Moving one meeting ------------------------------------------------------------------------------------------
 
 @command("meeting move", MOVE_USAGE, access.LEADS)
-def meeting_move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_move(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"when"}, words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)

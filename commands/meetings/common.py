@@ -80,10 +80,9 @@ def takes_part(session: Session, member: Member, meeting: Meeting) -> bool:
 
 
 def visible_meetings(ctx: Ctx):  # noqa: ANN201 — a select() of the meetings this user may see
-    assert ctx.actor is not None
     stmt = select(Meeting)
-    if not is_fixed(ctx.actor):
-        mine = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == ctx.actor.id)
+    if not is_fixed(ctx.member):
+        mine = select(MeetingInvite.meeting_id).where(MeetingInvite.member_id == ctx.member.id)
         stmt = stmt.where(col(Meeting.id).in_(mine))
     return stmt
 

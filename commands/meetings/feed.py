@@ -26,7 +26,7 @@ from commands.time import ics
 from commands.tokenizer import Args
 from storage.db import unit_of_work
 from storage.enums import Role
-from storage.models import CalendarFeed, Case, Meeting, MeetingInvite, MeetingSeries, Member
+from storage.models import CalendarFeed, Meeting, MeetingInvite, MeetingSeries, Member
 
 PAST_SINGLES = timedelta(days=90)
 
@@ -62,7 +62,7 @@ def _issue(ctx: Ctx, member: Member, row: CalendarFeed | None) -> str:
 
 
 @command("meeting feed", "meeting feed [reset]", access.STAFF | {Role.adhoc})
-def meeting_feed(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_feed(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     word = args.words[0].lower() if args.words else ""
     if word not in ("", "reset"):

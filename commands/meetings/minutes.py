@@ -21,7 +21,7 @@ from commands.meetings import published, run
 from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
 from commands.members.people import member_by_ref
 from commands.parsing import due_datetime, only_options, yes_no
-from commands.registry import command
+from commands.registry import case_command, command
 from commands.reply import Reply
 from commands.time import timefmt
 from commands.tokenizer import Args
@@ -43,10 +43,8 @@ def current_meetings(ctx: Ctx) -> list[Meeting]:
     return list(ctx.session.exec(stmt))
 
 
-@command("minutes", 'minutes KE-… "decision" [due=…] [owner=@user] [followup=yes|no] [meeting=M-…]', access.STAFF,
-         case_arg=True)
-def minutes(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("minutes", 'minutes KE-… "decision" [due=…] [owner=@user] [followup=yes|no] [meeting=M-…]', access.STAFF)
+def minutes(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"due", "meeting", "owner", "followup"}, texts=1)
     text = args.texts[0].strip() if args.texts else ""
     if not text:
@@ -177,7 +175,7 @@ def _summary(ctx: Ctx, entries: list[tuple[MinuteEntry, Case]]) -> list[str]:
 
 
 @command("meeting close", "meeting close M-…", access.LEADS)
-def meeting_close(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_close(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
@@ -207,7 +205,7 @@ def _private_reply(ctx: Ctx, compiled: Compiled, ref: str) -> Reply:
 
 
 @command("minutes show", "minutes show M-…", access.LEADS)
-def minutes_show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def minutes_show(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     frozen = published.latest(ctx.svc, ctx.session, meeting, "minutes")

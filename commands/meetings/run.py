@@ -76,7 +76,7 @@ def outcome_lines(ctx: Ctx, meeting: Meeting) -> list[str]:
 
 
 @command("meeting run", "meeting run M-…", access.LEADS)
-def meeting_run(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_run(ctx: Ctx, args: Args) -> Reply:
     """The secretariat's view of a meeting under way: each case on the agenda and whether it is dealt with."""
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
@@ -126,7 +126,7 @@ def _record(ctx: Ctx, meeting: Meeting, case: Case, outcome: str, to: Meeting | 
 
 
 @command("agenda postpone", "agenda postpone M-… KE-…", access.LEADS)
-def agenda_postpone(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_postpone(ctx: Ctx, args: Args) -> Reply:
     """The case goes on the next meeting's agenda; this meeting's minutes say so."""
     meeting, case = _target(ctx, args)
     if case.state not in OPEN_STATES:
@@ -148,7 +148,7 @@ def agenda_postpone(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("agenda unchanged", "agenda unchanged M-… KE-…", access.LEADS)
-def agenda_unchanged(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def agenda_unchanged(ctx: Ctx, args: Args) -> Reply:
     meeting, case = _target(ctx, args)
     _record(ctx, meeting, case, "unchanged", None)
     ctx.audit("agenda.unchanged", case_ref=case.ref, detail={"meeting": meeting.ref})
@@ -156,7 +156,7 @@ def agenda_unchanged(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("meeting attendance", "meeting attendance M-… @user @user …", access.LEADS)
-def meeting_attendance(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_attendance(ctx: Ctx, args: Args) -> Reply:
     """Who was present (the whole list, replacing an earlier one): members of the unit, by mention or id
     (the form sends `present=` with the ticked ids)."""
     only_options(args, {"present"}, words=len(args.words))

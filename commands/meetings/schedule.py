@@ -75,7 +75,7 @@ def _exceptions(ctx: Ctx, series: MeetingSeries, until: datetime) -> list[str]:
 
 
 @command("meeting list", "meeting list", access.STAFF | {Role.adhoc})
-def meeting_list(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_list(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     meetings = list(ctx.session.exec(visible_meetings(ctx).where(
         Meeting.state == "scheduled", col(Meeting.ends_at) > ctx.now())
@@ -124,7 +124,7 @@ def _time(raw: str | None) -> time:
 
 
 @command("meeting series add", SERIES_USAGE, access.LEADS)
-def series_add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def series_add(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"name", "rrule", "every", "time", "duration", "holidays", "start"})
     name = (args.options.get("name") or "").strip()
     if not name:
@@ -210,7 +210,7 @@ def _cases(ctx: Ctx, raw: str | None) -> list[Case]:
 
 
 @command("meeting adhoc", 'meeting adhoc when="…" duration=60m topic="…" [cases=KE-…,KE-…]', access.STAFF)
-def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_adhoc(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"when", "duration", "topic", "cases"})
     if not args.options.get("when"):
         raise UsageError("missing_option", option="when", choices='"tomorrow 14:00", "i morgen 14:00"')
@@ -254,7 +254,7 @@ def meeting_adhoc(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("meeting invite", "meeting invite M-… @user", access.LEADS)
-def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_invite(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=2)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)
@@ -278,7 +278,7 @@ def meeting_invite(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("meeting cancel", "meeting cancel M-…", access.LEADS)
-def meeting_cancel(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def meeting_cancel(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     meeting = meeting_by_ref(ctx, args.words[0] if args.words else None)
     require_open(ctx, meeting)

@@ -78,7 +78,7 @@ def _summary(ctx: Ctx, profile: Profile) -> list[FieldLine]:
 
 
 @command("unit profile show", "unit profile show", access.ADMIN)
-def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def show(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     current = store.current(ctx.session, ctx.settings)
     row = ctx.session.exec(select(UnitProfileVersion).where(UnitProfileVersion.version == current.version)).first()
@@ -90,7 +90,7 @@ def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("unit profile export", "unit profile export", access.ADMIN)
-def export(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def export(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     version, text = store.stored_text(ctx.session, ctx.settings)
     ctx.audit("unit.profile.export", detail={"version": version})
@@ -111,7 +111,7 @@ def import_form(ctx: Ctx) -> Form:
 
 
 @command("unit profile import", "unit profile import [path=FILE]", access.ADMIN)
-def import_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def import_cmd(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"path"})
     raw = args.options.get("path")
     if raw is None:

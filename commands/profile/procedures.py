@@ -18,7 +18,6 @@ from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage.enums import Track
-from storage.models import Case
 from storage.profile import Profile, ProfileError, load_text, store
 from storage.profile.schema import ANCHORS, OFFSET, ROLES, Step
 
@@ -102,7 +101,7 @@ def _listing(ctx: Ctx, track: Track, steps: tuple[Step, ...], text: str) -> Repl
 
 
 @command("unit procedure show", "unit procedure show TRACK", access.LEADS)
-def show(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def show(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     track = _track(ctx, args)
     ctx.audit("unit.procedure.show", detail={"track": track.value})
@@ -114,7 +113,7 @@ ADD_FIELDS = ("title", "title_en", "responsible", "anchor", "due", "required", "
 
 @command("unit procedure add", 'unit procedure add TRACK "title" responsible=… anchor=… due=… [title_en="…"] '
          '[required=yes] [agenda=yes] [at=N]', access.LEADS)
-def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def add(ctx: Ctx, args: Args) -> Reply:
     """Typed bare (or with the track only) it opens its form (commands/form_table.py), choices in words."""
     only_options(args, set(ADD_FIELDS) - {"title"}, words=1, texts=1)
     track = _track(ctx, args)
@@ -156,7 +155,7 @@ def add_step(ctx: Ctx, track: Track, values: dict[str, str]) -> Reply:
 
 
 @command("unit procedure remove", "unit procedure remove TRACK N", access.LEADS)
-def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def remove(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=2)
     track = _track(ctx, args)
     steps = list(ctx.profile.steps(track.value))
@@ -168,7 +167,7 @@ def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("unit procedure move", "unit procedure move TRACK N place=M", access.LEADS)
-def move(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def move(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"place"}, words=2)
     track = _track(ctx, args)
     steps = list(ctx.profile.steps(track.value))

@@ -15,7 +15,6 @@ from commands.reply import FieldLine, Reply
 from commands.reports import annual, documents, kpi
 from commands.time import timefmt
 from commands.tokenizer import Args
-from storage.models import Case
 
 FORMATS = ("md", "csv", "pdf")
 
@@ -112,7 +111,7 @@ def year_kpis(ctx: Ctx) -> FieldLine:
 
 
 @command("report kpi", "report kpi [year=YYYY | from=YYYY-MM-DD to=YYYY-MM-DD]", access.LEADS)
-def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def report_kpi(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"year", "from", "to"})
     start, end = period(ctx, args)
     k = kpi.compute(ctx.session, start, end, ctx.now(), ctx.tz, ctx.profile.kpi_targets)
@@ -121,7 +120,7 @@ def report_kpi(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("report annual", "report annual year=YYYY [format=md|csv|pdf]", access.LEADS)
-def report_annual(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def report_annual(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"year", "format"})
     if "year" not in args.options:
         raise UsageError("missing_option", option="year", choices="2026")

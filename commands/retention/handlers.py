@@ -13,7 +13,7 @@ from commands.cases.erasure import due_day, due_text, hold_text
 from commands.context import Ctx, Services
 from commands.errors import UsageError
 from commands.parsing import only_options
-from commands.registry import command
+from commands.registry import case_command, command
 from commands.reply import FieldLine, Invocation, Reply
 from commands.retention import erase
 from commands.time import timefmt
@@ -30,9 +30,8 @@ def _day(ctx: Ctx, value: date) -> str:
     return timefmt.day(value, ctx.lang)
 
 
-@command("case hold", 'case hold KE-… reason="…"', access.ADMIN, case_arg=True)
-def hold(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None and ctx.actor is not None
+@case_command("case hold", 'case hold KE-… reason="…"', access.ADMIN)
+def hold(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, {"reason"})
     reason = (args.options.get("reason") or "").strip()
     if not reason:
@@ -41,16 +40,15 @@ def hold(ctx: Ctx, args: Args, case: Case | None) -> Reply:
         raise UsageError("too_long", option="reason", limit=1000)
     if case.hold_at is not None:
         raise UsageError("already_held", ref=case.ref, since=ctx.fmt(case.hold_at))
-    case.hold_at, case.hold_by = ctx.now(), ctx.actor.id
+    case.hold_at, case.hold_by = ctx.now(), ctx.member.id
     case.hold_reason_ct, case.hold_reason_kid = ctx.encrypt(reason, sealed.CASE_HOLD.label)
     ctx.session.add(case)
     ctx.audit("case.hold", case_ref=case.ref, purpose=reason)
     return Reply(text=ctx.t("hold.done", ref=case.ref))
 
 
-@command("case release", "case release KE-…", access.ADMIN, case_arg=True)
-def release(ctx: Ctx, args: Args, case: Case | None) -> Reply:
-    assert case is not None
+@case_command("case release", "case release KE-…", access.ADMIN)
+def release(ctx: Ctx, args: Args, case: Case) -> Reply:
     only_options(args, set())
     if case.hold_at is None:
         raise UsageError("not_held", ref=case.ref)
@@ -63,7 +61,7 @@ def release(ctx: Ctx, args: Args, case: Case | None) -> Reply:
 
 
 @command("unit retention", "unit retention", access.LEADS)
-def retention(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def retention(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     s = ctx.settings
     held = list(ctx.session.exec(select(Case).where(col(Case.hold_at).is_not(None), col(Case.erased_at).is_(None))

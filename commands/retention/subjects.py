@@ -45,13 +45,13 @@ def _form(ctx: Ctx, form_id: str, *, confirm: bool = False) -> Form:
 
 
 @command("subject export", "subject export", access.ADMIN)
-def export_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def export_form(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     return Reply(text=ctx.t("subject.export.opened"), form=_form(ctx, "subject.export"))
 
 
 @command("subject erase", "subject erase", access.ADMIN)
-def erase_form(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def erase_form(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     return Reply(text=ctx.t("subject.erase.opened"), form=_form(ctx, "subject.erase", confirm=True))
 

@@ -18,11 +18,11 @@ from commands.tokenizer import Args, user_ref
 from commands.unit import audit_text, handover
 from storage import audit, rekey
 from storage.enums import Role
-from storage.models import Case, Member
+from storage.models import Member
 
 
 @command("unit members", "unit members", access.LEADS)
-def members(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def members(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     rows = ctx.session.exec(select(Member).where(Member.active == True)  # noqa: E712
                             .order_by(col(Member.role), col(Member.org), col(Member.user_id)))
@@ -61,15 +61,14 @@ def platform_of(ctx: Ctx, user_id: str) -> str:
 
 
 @command("unit add", 'unit add @user role=ROLE org=ORG [name="…"]', access.LEADS)
-def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def add(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"role", "org", "name"}, words=1)
-    assert ctx.actor is not None
     user_id = _target(args)
     role = enum_value(Role, args.options.get("role"), "role")
     org = org_code(ctx.profile.org_codes(), args.options.get("org"), "org", ctx.profile)
     name = args.options.get("name", "").strip()[:128]
     existing = ctx.session.exec(select(Member).where(Member.user_id == user_id)).first()
-    if ctx.actor.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
+    if ctx.member.role != Role.admin and (role is Role.admin or (existing and existing.role == Role.admin)):
         raise Refused("admin_only")
     if existing is None:
         platform = platform_of(ctx, user_id)
@@ -88,12 +87,11 @@ def add(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 def _leaving(ctx: Ctx, user_id: str) -> Member:
     """The active member to remove, if the caller may remove them."""
-    assert ctx.actor is not None
     member = ctx.session.exec(select(Member).where(Member.user_id == user_id, Member.active == True)).first()  # noqa: E712
     if member is None:
         raise UsageError("unknown_member", user=user_id)
     if member.role == Role.admin:
-        if ctx.actor.role != Role.admin:
+        if ctx.member.role != Role.admin:
             raise Refused("admin_only")
         admins = ctx.session.exec(select(Member.id).where(Member.role == Role.admin, Member.active == True)).all()  # noqa: E712
         if len(admins) <= 1:
@@ -109,7 +107,7 @@ def _removed(ctx: Ctx, member: Member, handed: list[str], audit_to: dict[str, ob
 
 
 @command("unit remove", "unit remove @user [to=@user|each]", access.LEADS)
-def remove(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def remove(ctx: Ctx, args: Args) -> Reply:
     only_options(args, {"to"}, words=1)
     member = _leaving(ctx, _target(args))
     each = args.options.get("to", "").strip().lower() == handover.EACH
@@ -152,7 +150,7 @@ def submit_handover(ctx: Ctx, values: dict[str, str], context: dict[str, str]) -
 
 
 @command("unit audit", "unit audit KE-… | unit audit verify", access.LEADS)
-def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def audit_cmd(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set(), words=1)
     if args.words and args.words[0].lower() == "verify":
         report = audit.verify(ctx.session)
@@ -172,7 +170,7 @@ def audit_cmd(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("unit keys rotate", "unit keys rotate", access.ADMIN)
-def keys_rotate(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def keys_rotate(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     old, new = ctx.svc.vault.rotate(ctx.session)
     count = rekey.reencrypt(ctx.session, ctx.svc.vault)

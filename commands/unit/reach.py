@@ -14,7 +14,6 @@ from commands.registry import command
 from commands.reply import Reply
 from commands.tokenizer import Args
 from storage import teams, teams_tables
-from storage.models import Case
 
 
 def unreachable(ctx: Ctx) -> list[str]:
@@ -25,7 +24,7 @@ def unreachable(ctx: Ctx) -> list[str]:
 
 
 @command("unit reach", "unit reach", access.LEADS)
-def reach(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def reach(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     if "teams" not in platforms.configured(ctx.settings):
         return Reply(text=ctx.t("reach.no_teams"))

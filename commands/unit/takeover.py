@@ -39,7 +39,7 @@ COUNTS = ("cases", "open", "persons", "offers", "courses", "known", "expired")
 
 
 @command("unit import template", "unit import template", access.LEADS)
-def template(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def template(ctx: Ctx, args: Args) -> Reply:
     only_options(args, set())
     lang = "da" if ctx.lang == "da" else "en"
     name = ctx.t("takeover.template_file")
@@ -51,7 +51,7 @@ def template(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
 
 
 @command("unit import cases", "unit import cases path=FILE [check=yes]", access.LEADS)
-def import_cases(ctx: Ctx, args: Args, _case: Case | None) -> Reply:
+def import_cases(ctx: Ctx, args: Args) -> Reply:
     """Typed bare it opens its form (commands/form_table.py): on Slack a file upload, in the console the file's
     path; on Teams the file is attached to the message (bot/teams/uploads.py)."""
     only_options(args, {"path", "check", "file"})

@@ -22,11 +22,10 @@ import bot.__main__, scheduler.__main__, scheduler.worker
 from bot.server import create_app
 from bot.slack.answer import run_and_answer
 from commands.reply import Invocation
-from commands.router import dispatch, load_usecases
+from commands.router import dispatch
 from commands.services import build_services
 from storage.settings import Settings
 
-load_usecases()
 svc = build_services(Settings())
 create_app(svc)
 texts = ['concern new severity=normal track=adult age=25+ source=hotline district=Valby basis=rpl115 summary="x"',

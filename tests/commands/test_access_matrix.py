@@ -18,9 +18,10 @@ import pytest
 from cmdkit import ADMIN, add_member, new_case, ok, outbox_messages, pseudonyms, reply_text, run, seed_admin, submit
 from sqlmodel import col, select
 
-from commands import registry, router
+from commands import registry
 from commands.guide.home import home
 from commands.markup import plain
+from commands.router import TABLE
 from storage.db import unit_of_work
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Member, Offer, Subject
 from storage.profile.tables import CaseStep
@@ -113,8 +114,7 @@ CALLERS = {"mentor": "U_MENTOR", "adhoc": "U_BUF", "removed": "U_GONE", "strange
 
 @pytest.fixture(scope="module")
 def _commands() -> list[registry.Command]:
-    router.load_usecases()
-    return sorted(registry.COMMANDS.values(), key=lambda c: c.path)
+    return sorted(TABLE.commands.values(), key=lambda c: c.path)
 
 
 @pytest.fixture
@@ -249,9 +249,8 @@ def test_every_button_refuses_the_hidden_case(hidden, caller):
 
 @pytest.mark.parametrize("caller", list(CALLERS))
 def test_every_form_refuses_the_hidden_case(hidden, caller):
-    router.load_usecases()
     user = CALLERS[caller]
-    for form_id in sorted(registry.FORMS):
+    for form_id in sorted(TABLE.forms):
         before = snapshot(hidden, hidden.hidden["case"])
         result = submit(hidden, user, form_id, dict(FORM_VALUES), {"case": hidden.hidden["case"]})
         text = plain(reply_text(result.reply)) if result.reply else json.dumps(result.errors)

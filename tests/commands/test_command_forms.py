@@ -21,7 +21,7 @@ from commands import registry
 from commands.context import Ctx, Services
 from commands.forms import submission as forms
 from commands.reply import Form, Invocation, Reply
-from commands.router import dispatch, load_usecases, submit_form
+from commands.router import TABLE, dispatch, submit_form
 from storage.db import unit_of_work
 from storage.models import AuditEntry, Case, CaseEvent, MeetingSeries, OutboxMessage
 from tests.conftest import make_settings, make_svc
@@ -51,8 +51,7 @@ def bare(cmd: registry.Command) -> str:
 
 
 def commands_needing_a_form() -> list[registry.Command]:
-    load_usecases()
-    return [c for c in sorted(registry.COMMANDS.values(), key=lambda c: c.path)
+    return [c for c in sorted(TABLE.commands.values(), key=lambda c: c.path)
             if c.handler is not None and required_arguments(c)]
 
 
@@ -84,13 +83,13 @@ def test_every_command_with_a_required_argument_has_a_form() -> None:
     (commands/forms/table.py) or opens one itself when typed bare (the intake, a case's person)."""
     own = {"concern new", "case subject add"}  # their own forms (identifiers): commands/cases/
     missing = [c.name for c in commands_needing_a_form()
-               if registry.form_of(c) is None and c.name not in own]
+               if TABLE.form_of(c) is None and c.name not in own]
     assert missing == []
 
 
 @pytest.mark.parametrize("name", [c.name for c in commands_needing_a_form()])
 def test_typed_bare_it_opens_its_form(unit: Services, name: str) -> None:
-    cmd = registry.COMMANDS[tuple(name.split())]
+    cmd = TABLE.commands[tuple(name.split())]
     reply = dispatch(unit, Invocation("ADMIN", bare(cmd)))
     assert reply.form is not None, (bare(cmd), reply.text)
     check_renderings(unit, reply.form)
@@ -148,12 +147,11 @@ def _wrong(field: Any) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("form_id", sorted(registry.COMMAND_FORMS) if registry.COMMAND_FORMS else
+@pytest.mark.parametrize("form_id", sorted(TABLE.command_forms) if TABLE.command_forms else
                          [f"{'.'.join(c.path)}" for c in commands_needing_a_form()])
 def test_wrong_fields_are_all_reported_at_once_and_nothing_changes(unit: Services, form_id: str) -> None:
-    load_usecases()
-    spec = registry.COMMAND_FORMS[form_id]
-    cmd = registry.COMMANDS[spec.path]
+    spec = TABLE.command_forms[form_id]
+    cmd = TABLE.commands[spec.path]
     reply = dispatch(unit, Invocation("ADMIN", bare(cmd)))
     form = reply.form
     if form is None:  # opens only from a button (nothing required): its fields are still checked

@@ -8,12 +8,11 @@ import io
 from bot.console import Console
 from bot.slack.render import modal
 from bot.teams.render import form_card
-from commands import registry
 from commands.cases.concerns import intake_form
 from commands.context import Ctx
 from commands.forms import submission as forms
 from commands.reply import Invocation
-from commands.router import load_usecases
+from commands.router import TABLE
 from storage.db import unit_of_work
 
 
@@ -36,10 +35,9 @@ def test_slack_modal_and_teams_card_offer_words_with_codes_as_values(svc):
 
 def test_the_referral_form_names_the_authorities(svc):
     """The referral is a registered form (commands/forms/table.py): Slack and Teams draw it from the same fields."""
-    load_usecases()
     da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
     with unit_of_work(da.engine) as session:
-        form = forms.opened(Ctx(da, session, Invocation("x", "")), registry.COMMAND_FORMS["case.refer"], None,
+        form = forms.opened(Ctx(da, session, Invocation("x", "")), TABLE.command_forms["case.refer"], None,
                             {"case": "KE-2026-0001"})
     options = modal(form, "da", {})["blocks"][0]["element"]["options"]
     assert ("Politiet", "POLICE") in [(o["text"]["text"], o["value"]) for o in options]

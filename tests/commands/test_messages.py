@@ -53,12 +53,10 @@ def _dynamic() -> dict[str, set[str]]:
     from commands.meetings import agenda, agenda_build, run
     from commands.profile import procedures
     from commands.reports import kpi
-    from commands.router import load_usecases
     from commands.time import recurrence
     from commands.unit import takeover, takeover_plan
     from storage.enums import Track
 
-    load_usecases()
     usage = {k for _, c, k in _extracted_literals() if c is None and k.startswith("usage.")}
     return {
         "identifier.": set(get_args(ErrorCode)),
@@ -204,13 +202,12 @@ def test_every_usage_error_and_refusal_has_a_message():
 
 def test_every_command_and_group_has_help():
     from commands import registry
-    from commands.router import load_usecases
+    from commands.router import TABLE
 
-    load_usecases()
     for group in registry.GROUPS:
         if group != "help":
             assert messages.has(f"help.group.{group}")
-    for cmd in registry.COMMANDS.values():
+    for cmd in TABLE.commands.values():
         if cmd.handler is not None:
             assert messages.has("help." + ".".join(cmd.path)), cmd.name
 

@@ -9,12 +9,9 @@ from cmdkit import ADMIN, SEVERITY_HIGH_CONCERN, add_member, new_case, ok, pseud
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import registry
 from commands.cases import concerns
 from commands.reply import Invocation, Reply
-from commands.router import dispatch, load_usecases, submit_form
-
-load_usecases()
+from commands.router import TABLE, dispatch, submit_form
 
 DB_SETTINGS = settings(max_examples=120, deadline=None,
                        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -31,7 +28,7 @@ VALUES = ["high", "critical", "normal", "child", "adult", "15-17", "25+", "0-14,
           "Nørrebro", "Valby", "rpl115", "consent", "isolation", "preventive", "pre_emptive", "SSP", "SOF", "yes",
           "no", "mentor", "parent_coach", "normal_system", "unfounded", "admin", "member", "2026-11-22 09:00",
           "i går 14:00", "2030-01-01", "<@U_ADMIN>", "<@U_MENTOR|mette>", "@U_SSP", "ZZZZ-ZZZZ", "", "∅", "é"]
-PATHS = sorted(" ".join(path) for path in registry.COMMANDS)
+PATHS = sorted(" ".join(path) for path in TABLE.commands)
 TEXTS = ["Bekymring", "Udtaler støtte til IS", "", " ", "a \\\"quoted\\\" word", "x" * 50]
 
 
@@ -155,7 +152,7 @@ def test_help_and_per_command_help(unit):
     assert "concern" in run(unit, ADMIN, "help").text
     assert "case refer KE-… to=ORG" in run(unit, ADMIN, "help case refer").text
     assert "case refer KE-… to=ORG" in run(unit, ADMIN, "case refer help").text
-    later = sorted(c.name for c in registry.COMMANDS.values() if c.handler is None)
+    later = sorted(c.name for c in TABLE.commands.values() if c.handler is None)
     if later:  # commands of later releases answer politely
         assert "arrives in a later version" in run(unit, ADMIN, f"help {later[0]}").text
         assert "not available yet" in run(unit, ADMIN, later[0]).text

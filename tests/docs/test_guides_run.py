@@ -12,8 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.console import Console
-from commands import registry
-from commands.router import load_usecases
+from commands.router import TABLE
 from tests.conftest import make_settings, make_svc
 from tests.docs.guide_runner import GuideRun, Step, guide, parse
 from tests.scenario.test_danish_words import _forbidden, _readable
@@ -105,8 +104,7 @@ def _inline_commands(text: str) -> list[str]:
 def test_every_command_named_in_the_text_exists_with_its_options(name: str) -> None:
     """What the running text names, too, is a command of the product with options it takes: a renamed
     command or option fails here (the blocks run in full above)."""
-    load_usecases()
-    paths = {cmd.path: cmd for cmd in registry.COMMANDS.values()}
+    paths = {cmd.path: cmd for cmd in TABLE.commands.values()}
     firsts = {path[0] for path in paths}
     wrong: list[str] = []
     seen = 0

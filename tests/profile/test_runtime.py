@@ -13,11 +13,11 @@ import pytest
 from sqlmodel import select
 
 from bot.slack.render import modal
-from commands import registry
 from commands.context import Ctx
 from commands.forms import submission as forms
 from commands.profile import offered_orgs
 from commands.reply import Invocation
+from commands.router import TABLE
 from commands.time.calendar import unit_calendar
 from scheduler.jobs.followups import sweep
 from storage.clock import FixedClock
@@ -173,7 +173,7 @@ def test_a_unit_on_denmark_generic_reads_its_own_org_names(generic):
     assert offered_orgs(svc, "da")["JOB"] == "Jobcentret"
     da = dataclasses.replace(svc, settings=svc.settings.model_copy(update={"bot_language": "da"}))
     with unit_of_work(da.engine) as session:  # the referral form (commands/forms/table.py) names the orgs
-        form = forms.opened(Ctx(da, session, Invocation("x", "")), registry.COMMAND_FORMS["case.refer"], None,
+        form = forms.opened(Ctx(da, session, Invocation("x", "")), TABLE.command_forms["case.refer"], None,
                             {"case": ref})
     options = modal(form, "da", {})["blocks"][0]["element"]["options"]
     assert {o["value"]: o["text"]["text"] for o in options}["SOC"] == "Socialforvaltningen"

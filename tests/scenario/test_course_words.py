@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from commands import registry
 from commands.messages import choice, kinds, label
-from commands.router import load_usecases
+from commands.router import TABLE
 from storage.clock import FixedClock
 from storage.db import migrate, pg_schema
 from storage.profile import store as profile_store
@@ -157,8 +156,7 @@ def run_course(lang: str, unit: Unit, db_url: str, files: Path) -> Course:
     say("bif", f"meeting invite {meeting} @usr_ssp", f'meeting move {meeting} when="2026-12-08 14:00"',
         f"meeting cancel {meeting}", "meeting list")
     say("admin", f"unit audit {ref}", "unit audit verify", "unit profile show", "unit members")
-    load_usecases()
-    say("admin", *(f"help {name}" for name in sorted({c.name for c in registry.COMMANDS.values()})))
+    say("admin", *(f"help {name}" for name in sorted({c.name for c in TABLE.commands.values()})))
     say("admin", "unit remove @usr_police", "unit members")
     with svc.engine.connect():
         pass

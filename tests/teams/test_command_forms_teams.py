@@ -11,6 +11,7 @@ from teams_kit import ADMIN, TeamsServer, card_of, open_card_action, user
 from test_teams_cards import check_card, inputs, shown_card
 
 from commands import registry
+from commands.router import TABLE
 from tests.commands.test_command_forms import bare, commands_needing_a_form, counts
 from tests.meetings.runkit import setup
 
@@ -25,7 +26,7 @@ def with_a_form() -> list[str]:
     """The commands that have a form (tests/commands/test_command_forms.py fails for one that lacks it). A form
     with a file field is not a dialog on Teams: the file comes as an attachment to the chat (test_takeover_teams)."""
     def dialog(c: registry.Command) -> bool:
-        form = registry.form_of(c)
+        form = TABLE.form_of(c)
         return c.name in OWN or (form is not None and all(f.kind != "file" for f in form.fields))
     return [c.name for c in commands_needing_a_form() if dialog(c)]
 

@@ -25,8 +25,7 @@ from teams_kit import (
     wait_until,
 )
 
-from commands import registry
-from commands.router import load_usecases
+from commands.router import TABLE
 from storage.clock import FixedClock
 from storage.models import AuditEntry, Case, Member, ProcessedRequest, TeamsConversation
 
@@ -42,8 +41,7 @@ def last_card_text(connector: FakeConnector, conversation: str) -> str:
 
 async def test_every_command_answers_in_the_one_to_one_chat(teams: TeamsServer, connector: FakeConnector,
                                                              clock: FixedClock) -> None:
-    load_usecases()
-    paths = sorted(" ".join(path) for path in registry.COMMANDS)
+    paths = sorted(" ".join(path) for path in TABLE.commands)
     assert len(paths) > 30
     cards = {}
     for path in paths:

@@ -16,8 +16,7 @@ import jsonschema
 import pytest
 
 from bot.teams.package import SOURCE, PackageError, build, manifest, strings
-from commands import registry
-from commands.router import load_usecases
+from commands.router import TABLE
 from storage.settings import Settings
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
@@ -50,7 +49,6 @@ def schema(name: str) -> dict:
 
 
 def test_the_manifest_names_only_real_commands_within_teams_limits() -> None:
-    load_usecases()
     data = manifest(settings())
     assert data["id"] == APP_ID and data["manifestVersion"] == "1.17"
     bot = data["bots"][0]
@@ -61,10 +59,10 @@ def test_the_manifest_names_only_real_commands_within_teams_limits() -> None:
     for cl in lists:
         assert len(cl["commands"]) <= 10 and cl["commands"][0]["title"] == "home"  # home first
         for c in cl["commands"]:
-            assert tuple(c["title"].split()) in registry.COMMANDS and len(c["title"]) <= 32
+            assert tuple(c["title"].split()) in TABLE.commands and len(c["title"]) <= 32
             assert len(c["description"]) <= 128
     groups = {c["title"].split()[0] for cl in lists for c in cl["commands"]}
-    missing = {path[0] for path in registry.COMMANDS} - groups
+    missing = {path[0] for path in TABLE.commands} - groups
     assert not missing, missing  # a suggestion for every command group
     assert len(data["name"]["short"]) <= 30 and len(data["description"]["short"]) <= 80
     assert data["validDomains"] == ["koordinator.example.dk"]
