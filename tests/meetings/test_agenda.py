@@ -100,7 +100,7 @@ def test_sections_in_order_from_cases_in_every_state(svc: Services, unit: dict[s
     assert "• Minutes of M-2026-001 (26 Nov 2026, 1 decision)" in reply.text
     line = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['D']}"))
     pseudonym = pseudonym_of(svc, r["D"])
-    assert line == (f"• {r['D']} · {pseudonym[:4]}-{pseudonym[4:]} · adult · 15-17 · critical · new · — · 1 d · "
+    assert line == (f"• {r['D']} · {pseudonym} · adult · 15-17 · critical · new · — · 1 d · "
                     "visitation deadline 7 Dec 2026, 10:00 (overdue by 23 hours) · deadline passed")
     g = next(x for x in reply.text.splitlines() if x.startswith(f"• {r['G']}"))
     assert " · adult with psychiatric problems · 25+ · high · referred · SOF · 64 d · " in g
