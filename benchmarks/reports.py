@@ -34,7 +34,7 @@ from commands.router import dispatch  # noqa: E402
 from storage.clock import FixedClock  # noqa: E402
 from storage.crypto import Keys  # noqa: E402
 from storage.db import make_engine, migrate, unit_of_work  # noqa: E402
-from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportSubject  # noqa: E402
+from storage.fact_tables import ReportCase, ReportEngagement, ReportOffer, ReportSubject  # noqa: E402
 from storage.models import Member  # noqa: E402
 from storage.settings import Settings  # noqa: E402
 

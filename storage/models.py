@@ -58,7 +58,7 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     close_reason: str | None = Field(default=None, max_length=16)
-    fact_key: str | None = Field(default=None, unique=True, index=True, max_length=32)  # its rows in storage/facts.py
+    fact_key: str | None = Field(default=None, unique=True, index=True, max_length=32)  # rows: storage/fact_tables.py
     erased_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: a tombstone (retention)
     hold_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: erasure suspended
     hold_by: int | None = Field(default=None, foreign_key="member.id")
@@ -448,6 +448,6 @@ class TeamsFile(SQLModel, table=True):
 
 
 import storage.contacts  # noqa: E402,F401  (advice contacts)
-import storage.facts  # noqa: E402,F401  (the report fact tables share this metadata)
+import storage.fact_tables  # noqa: E402,F401  (the report fact tables share this metadata)
 import storage.profile.tables  # noqa: E402,F401  (profile versions and case steps)
 import storage.teams_tables  # noqa: E402,F401  (Teams details shown and app installs, migration 0015)

@@ -3,7 +3,7 @@ H-YYYY-NNNN, who asked (source, district), a topic of the profile's list, the ad
 router, encrypted); no person, no deadline. `concern promote H-…` turns one into a case that keeps its
 received time; a promoted contact is never born overdue: when its visitation window has already run out, the
 case gets the normal window from the promotion. Advice contacts are erased like unfounded cases
-(RETENTION_DAYS_UNFOUNDED after receipt); their anonymous report row (storage/facts.py: ReportContact) stays,
+(RETENTION_DAYS_UNFOUNDED after receipt); their anonymous report row (storage/fact_tables.py: ReportContact) stays,
 so the reports can count contacts and case courses apart (the seed's "100 henvendelser og 18 sagsforløb")."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from commands.tokenizer import Args
 from storage import sealed
 from storage.contacts import AdviceContact
 from storage.enums import AgeBand, Severity, Track
-from storage.facts import ReportContact
+from storage.fact_tables import ReportContact
 from storage.models import Case
 from storage.sequences import next_value
 

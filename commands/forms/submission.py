@@ -82,7 +82,7 @@ def members(ctx: Ctx, _case: Case | None = None, _context: dict[str, str] | None
 
 def _invited(ctx: Ctx, _case: Case | None, context: dict[str, str]) -> Choices:
     """A meeting's invited (fixed participants and those invited to it): the attendance checklist."""
-    from commands.meetings.common import participants
+    from commands.meetings.meeting import participants
 
     meeting = ctx.session.exec(select(Meeting).where(Meeting.ref == context.get("meeting", ""))).first()
     rows = participants(ctx.session, meeting) if meeting is not None else []

@@ -22,7 +22,7 @@ from commands.meetings import published
 from commands.meetings.agenda_build import SECTIONS, Agenda, Item, LateStep
 from commands.meetings.agenda_family import disclosure_lines, family_person
 from commands.meetings.agenda_load import build_for
-from commands.meetings.common import (
+from commands.meetings.meeting import (
     is_fixed,
     meeting_by_ref,
     next_meeting,

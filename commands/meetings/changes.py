@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from commands import access, confirm
 from commands.context import Ctx
 from commands.errors import UsageError
-from commands.meetings.common import (
+from commands.meetings.meeting import (
     fixed_participants,
     instance_update,
     invited,

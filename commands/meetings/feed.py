@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from commands import access, markup
 from commands.context import Ctx, Services
 from commands.errors import UsageError
-from commands.meetings.common import is_fixed, series_calendar, single
+from commands.meetings.meeting import is_fixed, series_calendar, single
 from commands.parsing import only_options
 from commands.registry import command
 from commands.reply import Reply

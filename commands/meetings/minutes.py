@@ -18,7 +18,7 @@ from commands.context import Ctx
 from commands.errors import UsageError
 from commands.followups import rules
 from commands.meetings import published, run
-from commands.meetings.common import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
+from commands.meetings.meeting import meeting_by_ref, require_open, series_of, title, when_text, which_meeting
 from commands.members.people import member_by_ref
 from commands.parsing import due_datetime, only_options, yes_no
 from commands.registry import case_command, command

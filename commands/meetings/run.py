@@ -14,7 +14,7 @@ from commands import access
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.meetings.agenda import build_agenda, buttons_for
-from commands.meetings.common import meeting_by_ref, participants, require_open, when_text
+from commands.meetings.meeting import meeting_by_ref, participants, require_open, when_text
 from commands.parsing import case_ref, only_options
 from commands.registry import command
 from commands.reply import Button, Reply

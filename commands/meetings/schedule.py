@@ -18,7 +18,7 @@ from commands.errors import UsageError
 from commands.meetings import minutes as minutes_book
 from commands.meetings import rhythm
 from commands.meetings.agenda import build_agenda, status
-from commands.meetings.common import (
+from commands.meetings.meeting import (
     fixed_participants,
     is_fixed,
     meeting_by_ref,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from commands.reports import kpi
 from commands.reports.kpi import CASE
 from storage.enums import AgeBand, CloseReason, CourseResult, Level, OfferKind, Severity, Source, Track
-from storage.facts import ReportEngagement, ReportOffer, ReportSubject
+from storage.fact_tables import ReportEngagement, ReportOffer, ReportSubject
 
 RESPONSES = ("accepted", "declined", "pending", "withdrawn")
 UNSET = ""

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import UnitOfWork, then
 from storage.enums import VISITATION_HOURS, Severity
-from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportStep, ReportSubject
+from storage.fact_tables import ReportCase, ReportEngagement, ReportOffer, ReportStep, ReportSubject
 from storage.models import Case, CaseEvent, Engagement, Offer, Subject
 from storage.profile.tables import CaseStep
 from storage.types import UTCDateTime

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.enums import Severity, Track
-from storage.facts import ReportCase, ReportContact, ReportEngagement, ReportOffer, ReportStep, ReportTakeover
+from storage.fact_tables import ReportCase, ReportContact, ReportEngagement, ReportOffer, ReportStep, ReportTakeover
 
 CASE, OFFER, ENGAGEMENT = (ReportCase.__table__, ReportOffer.__table__,  # type: ignore[attr-defined]
                            ReportEngagement.__table__)  # type: ignore[attr-defined]  # rows, not ORM objects: speed

@@ -2,7 +2,7 @@
 secretariat). A dry run (`check=yes`) shows what would be made and every row's problems at once; the import
 makes every case in one transaction, or none. Imported cases are *overtaget* (`cases.taken_over_at`): no
 deadline alarm for the past, follow-ups only where they fall due from now on, and the visitation target
-leaves them out (storage/facts.py: ReportTakeover). Re-importing the same file skips the cases already made
+leaves them out (storage/fact_tables.py: ReportTakeover). Re-importing the same file skips the cases already made
 (`cases.import_key`, a keyed hash of the unit's own case number). The identifier column derives the
 pseudonym and goes no further; the reply asks to delete the file. See docs/guide.md (taking over cases)."""
 
@@ -29,7 +29,7 @@ from commands.unit import sheet as sheets
 from commands.unit.takeover_plan import OPEN_BEFORE_REFERRAL, CasePlan, OfferPlan, Plan, read_plan
 from storage import sealed
 from storage.enums import AgeBand, CaseState, CloseReason, EngagementState
-from storage.facts import ReportTakeover
+from storage.fact_tables import ReportTakeover
 from storage.models import Case, CaseEvent, Engagement, FollowUp, Offer
 from storage.sequences import next_value
 

@@ -14,7 +14,7 @@ from commands.reports import documents, kpi
 from commands.reports.suppression import count, pct
 from commands.time import timefmt
 from storage.db import unit_of_work
-from storage.facts import ReportCase
+from storage.fact_tables import ReportCase
 from storage.models import OutboxMessage
 
 DIGEST_CATCH_UP = timedelta(days=3)

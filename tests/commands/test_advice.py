@@ -13,7 +13,7 @@ from commands.reports import kpi
 from scheduler.jobs.retention import erase_due_and_notify
 from storage.contacts import AdviceContact
 from storage.db import unit_of_work
-from storage.facts import ReportContact
+from storage.fact_tables import ReportContact
 from storage.models import Case, FollowUp
 from storage.profile import store
 from storage.profile.tables import CaseStep, UnitProfileVersion

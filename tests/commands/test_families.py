@@ -17,7 +17,7 @@ from commands.cases.disclosures import disclosures_for
 from commands.markup import mention
 from scheduler.jobs.followups import sweep
 from storage.db import unit_of_work
-from storage.facts import ReportCase
+from storage.fact_tables import ReportCase
 from storage.models import Case, FollowUp, Subject
 from storage.profile.tables import CaseStep
 from tests.commands.cmdkit import ADMIN, add_member, ok, run, seed_admin

@@ -16,7 +16,7 @@ from takeover_files import clean_rows, csv_bytes, fixed_rows, problem_rows, xlsx
 from commands.reports import kpi
 from commands.unit import sheet
 from storage.db import unit_of_work
-from storage.facts import ReportTakeover
+from storage.fact_tables import ReportTakeover
 from storage.models import Case, Engagement, FollowUp, Offer, Subject
 from tests.scheduler.test_tick_cli import tick
 

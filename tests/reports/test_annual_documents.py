@@ -17,7 +17,7 @@ from yearkit import ADMIN, Year
 from commands.reply import Invocation, Reply
 from commands.router import dispatch
 from storage.db import unit_of_work
-from storage.facts import ReportCase
+from storage.fact_tables import ReportCase
 
 pytestmark = pytest.mark.procedures_off  # a year of cases closed without ticking their steps
 

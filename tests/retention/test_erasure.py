@@ -14,7 +14,7 @@ from commands.retention import erase
 from commands.router import dispatch
 from storage import audit
 from storage.db import unit_of_work
-from storage.facts import ReportCase, ReportEngagement, ReportOffer, ReportSubject
+from storage.fact_tables import ReportCase, ReportEngagement, ReportOffer, ReportSubject
 from storage.models import (
     AgendaItem,
     AuditEntry,

@@ -13,7 +13,7 @@ from commands.reply import Invocation
 from commands.router import dispatch, submit_form
 from storage import audit
 from storage.db import unit_of_work
-from storage.facts import ReportCase, ReportOffer, ReportSubject
+from storage.fact_tables import ReportCase, ReportOffer, ReportSubject
 from storage.models import AuditEntry, Case, MentorSession, Subject
 from storage.pseudonym import format_pseudonym
 from tests.commands.cmdkit import decrypted_texts
