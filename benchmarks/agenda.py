@@ -64,7 +64,9 @@ def _batch(session, lo: int, hi: int) -> None:  # noqa: ANN001
                       "district": "Valby", "basis": "rpl115", "indicators": "", "received_at": received,
                       "deadline_at": received + timedelta(hours=48), "created_at": received, "updated_at": received,
                       "referred_at": received + timedelta(hours=24) if referred else None,
-                      "responsible_org": ORGS[i % 6] if referred else None})
+                      "responsible_org": ORGS[i % 6] if referred else None,
+                      # its 4 events' last, a decision (below), kept on the row as record.stamp does
+                      "last_event_at": received + timedelta(days=15), "reviewed_at": received + timedelta(days=15)})
     session.execute(insert(Case), cases)
     ids = list(session.exec(select(Case.id, Case.state, Case.received_at).where(
         col(Case.ref).in_([c["ref"] for c in cases]))))
