@@ -39,6 +39,9 @@ class Severity(StrEnum):
 VISITATION_HOURS: dict[Severity, int] = {Severity.critical: 24, Severity.high: 48, Severity.normal: 72}
 SEVERITY_RANK: dict[Severity, int] = {Severity.critical: 0, Severity.high: 1, Severity.normal: 2}
 
+# The timeline entries that are a status review (a recorded decision is one): `Case.reviewed_at` is the last.
+REVIEW_EVENTS: tuple[str, ...] = ("decision", "review")
+
 
 class Track(StrEnum):
     child = "child"

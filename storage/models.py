@@ -68,6 +68,10 @@ class Case(SQLModel, table=True):
     taken_over_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # set: *overtaget* (import)
     import_key: str | None = Field(default=None, unique=True, index=True, max_length=64)  # its import file rows
     release_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # a prison case's release
+    # the timeline's last entry and last status review (a REVIEW_EVENTS entry), kept with each event written
+    # (commands/cases/record.py `stamp`) so the agenda reads them here instead of aggregating the timeline
+    last_event_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class CaseCheck(SQLModel, table=True):

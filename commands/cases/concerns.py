@@ -153,6 +153,7 @@ def open_case(ctx: Ctx, intake: Intake, identifiers: list[str | None], *, never_
                 track=intake.track.value, source=intake.source, district=intake.district,
                 basis=intake.basis, indicators=",".join(intake.indicators),
                 received_at=received, deadline_at=received, created_at=now, updated_at=now,  # type: ignore[arg-type]
+                last_event_at=now,  # its "received" entry, written next (record.stamp keeps it so)
                 reporter_id=ctx.actor.id if ctx.actor else None, fact_key=secrets.token_hex(16))
     case.deadline_at = case.received_at + deadline_for(ctx, case)
     fresh = never_overdue and case.deadline_at <= now

@@ -13,7 +13,7 @@ from commands.errors import UsageError
 from commands.parsing import pseudonym as parse_pseudonym
 from commands.reports import facts
 from storage import sealed
-from storage.enums import CaseState
+from storage.enums import REVIEW_EVENTS, CaseState
 from storage.models import Case, CaseEvent, Subject
 from storage.pseudonym import format_pseudonym
 
@@ -24,12 +24,22 @@ def add_event(ctx: Ctx, case: Case, kind: str, data: dict[str, Any] | None = Non
                       kind=kind, data=dumps(data or {}))
     if text:
         event.text_ct, event.text_kid = ctx.encrypt(text, sealed.EVENT_TEXT.label)
+    stamp(case, event)
     case.updated_at = ctx.now()
     ctx.session.add(event)
     ctx.session.add(case)
     ctx.session.flush()
     facts.touch(ctx.session, case.id, ctx.tz)
     return event
+
+
+def stamp(case: Case, event: CaseEvent) -> None:
+    """The case row keeps its timeline's last entry and last status review (the agenda reads them there, not
+    from the events): every event written is stamped on its case, in the same UPDATE as the case's own."""
+    if case.last_event_at is None or event.at > case.last_event_at:
+        case.last_event_at = event.at
+    if event.kind in REVIEW_EVENTS and (case.reviewed_at is None or event.at > case.reviewed_at):
+        case.reviewed_at = event.at
 
 
 def transition(ctx: Ctx, case: Case, to: CaseState, allowed_from: set[CaseState],

@@ -14,7 +14,6 @@ from storage.enums import CHECKING_ORGS, SEVERITY_RANK, CaseState
 
 SECTIONS = (1, 2, 3, 4, 5, 6, 7)
 UNREFERRED = (CaseState.new.value, CaseState.qualifying.value)
-REVIEW_EVENTS = ("decision", "review")  # a recorded decision is a status review
 PROPOSALS = (("child", "BUF"), ("adult_psych", "PSYCH"))
 CHECKS = len(CHECKING_ORGS)
 QUALIFYING, FOLLOW_UP = CaseState.qualifying.value, CaseState.follow_up.value

@@ -1,8 +1,9 @@
 """Reading an agenda's facts in a fixed number of queries, whatever the number of open cases.
 
-One query returns every open case with its per-case aggregates (subjects, events, register checks, offers,
-follow-ups) joined on, read as plain rows through the session's connection; a few small queries fetch the
-meeting's neighbours and the secretariat's edits. Timestamps are read raw and made aware here: at 10 000
+One query returns every open case with its per-case aggregates (subjects, register checks, offers, follow-ups)
+joined on — the timeline's last entry and last review are kept on the case row (`record.stamp`), not
+aggregated from the events — read as plain rows through the session's connection; a few small queries fetch
+the meeting's neighbours and the secretariat's edits. Timestamps are read raw and made aware here: at 10 000
 cases the ORM's row handling and the column type's per-value conversion would cost more than the queries.
 """
 
@@ -20,7 +21,6 @@ from sqlmodel import Session, col, select
 
 from commands.followups.rules import LIVE
 from commands.meetings.agenda_build import (
-    REVIEW_EVENTS,
     Agenda,
     CaseFacts,
     Edit,
@@ -35,7 +35,6 @@ from storage.models import (
     AgendaEdit,
     Case,
     CaseCheck,
-    CaseEvent,
     Disclosure,
     FollowUp,
     Meeting,
@@ -75,10 +74,6 @@ def _case_filter(meeting: Meeting, adhoc: bool) -> list:
 def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFacts]:
     where = _case_filter(meeting, adhoc)
     scope = select(Case.id).where(*where)
-    events = (select(CaseEvent.case_id.label("cid"),  # type: ignore[attr-defined]
-                     func.max(case((col(CaseEvent.kind).in_(REVIEW_EVENTS), col(CaseEvent.at)))).label("reviewed"),
-                     func.max(col(CaseEvent.at)).label("last"))
-              .where(col(CaseEvent.case_id).in_(scope)).group_by(col(CaseEvent.case_id)).subquery())
     checks = (select(CaseCheck.case_id.label("cid"), func.count(col(CaseCheck.id)).label("done"),  # type: ignore[attr-defined]
                      func.max(case((col(CaseCheck.found) == True, 1), else_=0).cast(Integer)).label("found"))  # noqa: E712
               .where(col(CaseCheck.case_id).in_(scope)).group_by(col(CaseCheck.case_id)).subquery())
@@ -98,10 +93,10 @@ def load_facts(session: Session, meeting: Meeting, adhoc: bool) -> list[CaseFact
                 .where(col(Subject.case_id).in_(scope)).group_by(col(Subject.case_id)).subquery())
     stmt = (select(Case.id, Case.ref, Case.state, Case.severity, Case.track, Case.responsible_org,
                    _raw(Case.received_at), _raw(Case.deadline_at), _raw(Case.referred_at),
-                   subjects.c.persons, checks.c.done, checks.c.found, _raw(events.c.reviewed),
-                   _raw(events.c.last), _raw(offers.c.since), _raw(followups.c.reoffer), _raw(followups.c.next_due),
-                   followups.c.busy)
-            .outerjoin(subjects, subjects.c.cid == col(Case.id)).outerjoin(events, events.c.cid == col(Case.id))
+                   subjects.c.persons, checks.c.done, checks.c.found, _raw(Case.reviewed_at),
+                   _raw(Case.last_event_at), _raw(offers.c.since), _raw(followups.c.reoffer),
+                   _raw(followups.c.next_due), followups.c.busy)
+            .outerjoin(subjects, subjects.c.cid == col(Case.id))
             .outerjoin(checks, checks.c.cid == col(Case.id)).outerjoin(offers, offers.c.cid == col(Case.id))
             .outerjoin(followups, followups.c.cid == col(Case.id)).where(*where))
     rows = session.connection().execute(stmt).all()

@@ -164,7 +164,7 @@ def tombstone(case: Case, now: datetime) -> None:
     case.deadline_met = None
     case.release_at = None
     case.received_at = case.deadline_at = case.created_at = case.updated_at = now
-    case.referred_at = None
+    case.referred_at = case.last_event_at = case.reviewed_at = None  # its timeline is gone
     case.closed_at = now
     case.state = CaseState.closed.value
     case.erased_at = now

@@ -16,7 +16,7 @@ from pathlib import Path
 from commands import access
 from commands.cases import steps
 from commands.cases.concerns import add_subject
-from commands.cases.record import add_event
+from commands.cases.record import add_event, stamp
 from commands.context import Ctx, dumps
 from commands.errors import UsageError
 from commands.followups import rules
@@ -172,8 +172,10 @@ def _problems_reply(ctx: Ctx, plan: Plan, check: bool) -> Reply:
 
 def _event(ctx: Ctx, case: Case, at: datetime, kind: str, data: dict[str, object]) -> None:
     """A timeline entry at the imported date (add_event writes at the present)."""
-    ctx.session.add(CaseEvent(case_id=case.id, at=at, actor_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
-                              kind=kind, data=dumps(data)))
+    event = CaseEvent(case_id=case.id, at=at, actor_id=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
+                      kind=kind, data=dumps(data))
+    stamp(case, event)  # as add_event does (an imported date may be the latest)
+    ctx.session.add(event)
 
 
 def _drop_past(ctx: Ctx, followups: list[FollowUp]) -> None:
@@ -217,7 +219,8 @@ def apply_case(ctx: Ctx, plan: CasePlan) -> str:
                 level=_code(v, "level"), received_at=received, deadline_at=received + timedelta(hours=hours),
                 referred_at=referred, responsible_org=authority, owner_id=_member(v), created_at=now,
                 updated_at=now, closed_at=_when(v, "closed"), close_reason=_code(v, "close_reason"),
-                taken_over_at=now, import_key=plan.key, fact_key=secrets.token_hex(16),
+                taken_over_at=now, last_event_at=now,  # its "taken_over" entry (record.stamp keeps it so)
+                import_key=plan.key, fact_key=secrets.token_hex(16),
                 reporter_id=ctx.actor.id if ctx.actor else None)
     reopened_window = state in OPEN_BEFORE_REFERRAL and case.deadline_at <= now
     if reopened_window:

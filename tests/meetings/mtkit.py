@@ -109,7 +109,9 @@ def bulk_cases(svc: Services, count: int, start: int = 1) -> None:
                   "basis": "rpl115", "indicators": "", "received_at": now - timedelta(days=i % 60),
                   "deadline_at": now - timedelta(days=i % 60) + timedelta(hours=48),
                   "referred_at": None if i % 5 < 2 else now - timedelta(days=i % 40),
-                  "responsible_org": None if i % 5 < 2 else "SOF", "created_at": now, "updated_at": now}
+                  "responsible_org": None if i % 5 < 2 else "SOF", "created_at": now, "updated_at": now,
+                  # its events' last (below), kept on the row as record.stamp does
+                  "last_event_at": max(now - timedelta(days=(i + e * 7) % 50) for e in range(2))}
                  for i in range(count)]
         session.execute(insert(Case), cases)
         ids = dict(session.exec(select(Case.ref, Case.id).where(col(Case.ref).in_([c["ref"] for c in cases]))).all())
