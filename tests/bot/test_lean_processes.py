@@ -55,3 +55,41 @@ def test_server_work_process_and_worker_do_not_load_report_libraries(db_url: str
 def test_the_check_sees_them_once_a_chart_is_drawn(db_url: str) -> None:
     drawn = SCRIPT.replace("print(", "from commands.reports import charts\ncharts.counts('t', ['a'], ['1'])\nprint(")
     assert set(loaded(db_url, drawn)) >= {"matplotlib", "numpy", "PIL"}
+
+
+MIGRATION_TOOLS = ("alembic", "mako", "pygments")
+STARTED = """
+import json, sys
+import scheduler.worker
+from commands.services import build_services
+from storage.settings import Settings
+
+svc = build_services(Settings())
+scheduler.worker.run_jobs(svc, svc.clock.now())
+print(json.dumps(sorted(name for name in %r if name in sys.modules)))
+"""
+
+
+def test_a_process_started_on_a_current_schema_does_not_load_the_migration_tool(db_url: str) -> None:
+    """Alembic (with Mako and Pygments, ~11 MB a process) is imported only when there is something to migrate."""
+    from storage.db import migrate
+
+    migrate(db_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
+    env.update({"PYTHONPATH": str(ROOT), "DATABASE_URL": db_url, "PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+                "DATA_KEY": TEST_DATA_KEY})
+    done = subprocess.run([sys.executable, "-c", STARTED % (MIGRATION_TOOLS,)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_schema_check_reads_the_same_newest_revision_as_alembic(db_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, make_engine, migrate, migration_heads, needs_migration
+
+    assert migration_heads() == set(ScriptDirectory.from_config(alembic_config(db_url)).get_heads())
+    engine = make_engine(db_url)
+    migrate(db_url)
+    assert not needs_migration(engine)
