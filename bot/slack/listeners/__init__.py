@@ -1,4 +1,5 @@
-"""One module per kind of Slack request; each has one `register(app)`."""
+"""One module per kind of Slack request; each has one `register(app)`, each listener registered through
+`acked.acked_first` (the app runs with `process_before_response=True`)."""
 
 from __future__ import annotations
 
