@@ -36,7 +36,6 @@ def build_app(runtime: SlackRuntime) -> AsyncApp:
         signing_secret=settings.slack_signing_secret or "",  # "" : Socket Mode needs none; never read os.environ
         name="koordinator",
         logger=log,
-        process_before_response=True,  # answered when a listener returns: each returns at its ack (listeners/acked.py)
     )
 
     async def drop_slack_retries(req: AsyncBoltRequest, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:

@@ -1,5 +1,4 @@
-"""One module per kind of Slack request; each has one `register(app)`, each listener registered through
-`acked.acked_first` (the app runs with `process_before_response=True`)."""
+"""One module per kind of Slack request; each has one `register(app)`."""
 
 from __future__ import annotations
 

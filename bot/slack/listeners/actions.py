@@ -13,7 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import render
 from bot.slack.answer import Where
-from bot.slack.listeners.acked import acked_first
 from bot.slack.runtime import invocation, runtime_of
 
 CASE_REF = re.compile(r"KE-\d{4}-\d{4,}")
@@ -36,4 +35,4 @@ async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ACTIONS)(acked_first(on_button))
+    app.action(ACTIONS)(on_button)

@@ -12,7 +12,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.answer import Where
-from bot.slack.listeners.acked import acked_first
 from bot.slack.render import unescape
 from bot.slack.runtime import invocation, runtime_of
 from commands.registry import GROUPS
@@ -41,4 +40,4 @@ async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: Async
 
 def register(app: AsyncApp) -> None:
     for name in SLASH_COMMANDS:
-        app.command(f"/{name}")(acked_first(on_slash_command))
+        app.command(f"/{name}")(on_slash_command)

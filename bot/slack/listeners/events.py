@@ -8,7 +8,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.answer import publish_home
-from bot.slack.listeners.acked import acked_first
 from bot.slack.runtime import runtime_of
 
 
@@ -19,4 +18,4 @@ async def on_app_home_opened(event: dict[str, Any], client: AsyncWebClient, cont
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(acked_first(on_app_home_opened))
+    app.event("app_home_opened")(on_app_home_opened)

@@ -13,7 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import render, uploads
 from bot.slack.answer import Where
-from bot.slack.listeners.acked import acked_first
 from bot.slack.runtime import SlackRuntime, invocation, runtime_of
 from commands.messages import t
 from commands.reply import FormResult, Reply
@@ -88,4 +87,4 @@ async def on_form_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str
 
 
 def register(app: AsyncApp) -> None:
-    app.view(render.FORM_CALLBACK)(acked_first(on_form_submission))
+    app.view(render.FORM_CALLBACK)(on_form_submission)
