@@ -93,3 +93,17 @@ def test_the_schema_check_reads_the_same_newest_revision_as_alembic(db_url: str)
     engine = make_engine(db_url)
     migrate(db_url)
     assert not needs_migration(engine)
+
+
+def test_serve_limits_glibcs_malloc_arenas_before_it_forks() -> None:
+    """Each allocating thread would get an arena of its own that keeps its freed memory (docs/benchmarks.md)."""
+    import platform
+
+    from bot.server import few_malloc_arenas
+
+    script = "from bot.server import few_malloc_arenas; print(few_malloc_arenas())"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=60)
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert done.stdout.strip() == str(glibc), done.stderr
+    assert callable(few_malloc_arenas)
