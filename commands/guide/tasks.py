@@ -3,6 +3,8 @@ Slack App Home and the Teams home card. One list, filtered by what the member's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from commands import registry
 from commands.cases import advice, concerns, followups, lifecycle, mentors, views
 from commands.context import Ctx
@@ -12,25 +14,25 @@ from commands.reports import handlers as reports
 from commands.unit import members
 from storage.enums import Role
 
-# (task, the command its button runs): the command typed bare opens its form.
-TASKS: tuple[tuple[str, str], ...] = (
-    ("concern", "concern"), ("advice", "concern advice"), ("lookup", "concern lookup"), ("my_cases", "case list mine"),
-    ("note", "case note"), ("followup", "followup add"), ("mentor_log", "mentor log"), ("close", "case close"),
-    ("agenda", "agenda next"), ("series", "meeting series add"), ("adhoc", "meeting adhoc"),
-    ("member", "unit add"), ("annual", "report annual"),
+# (task, the command its button runs, that command's handler — whose declaration gives the task's roles): the
+# command typed bare opens its form.
+TASKS: tuple[tuple[str, str, Callable[..., object]], ...] = (
+    ("concern", "concern", concerns.concern_form), ("advice", "concern advice", advice.advice),
+    ("lookup", "concern lookup", concerns.lookup_form), ("my_cases", "case list mine", views.case_list),
+    ("note", "case note", views.case_note), ("followup", "followup add", followups.followup_add),
+    ("mentor_log", "mentor log", mentors.log_session), ("close", "case close", lifecycle.close),
+    ("agenda", "agenda next", agenda.agenda_show), ("series", "meeting series add", schedule.series_add),
+    ("adhoc", "meeting adhoc", schedule.meeting_adhoc), ("member", "unit add", members.add),
+    ("annual", "report annual", reports.report_annual),
 )
-# The commands those buttons run, named here so a task's roles are its command's own (read from its declaration).
-_RUN = registry.Table.of((concerns.concern_form, advice.advice, concerns.lookup_form, views.case_list, views.case_note,
-                          followups.followup_add, mentors.log_session, lifecycle.close, agenda.agenda_show,
-                          schedule.series_add, schedule.meeting_adhoc, members.add, reports.report_annual))
 
 
 def task_buttons(ctx: Ctx, role: Role | str) -> list[Button]:
     """The tasks this role may do, as buttons (label in the reader's words; a click opens the form)."""
     role = Role(role)
     out = []
-    for key, text in TASKS:
-        cmd, size = _RUN.find(text.split())
+    for key, text, handler in TASKS:
+        cmd = registry.described(handler)
         if cmd is None or cmd.handler is None or role not in cmd.roles:
             continue
         out.append(Button(ctx.t(f"task.{key}"), f"task.{key}", "", text,

@@ -92,6 +92,6 @@ def test_a_command_form_knows_whether_its_command_takes_a_case() -> None:
 def test_every_task_of_the_guide_runs_a_command_of_the_table() -> None:
     from commands.guide import tasks
 
-    for _key, text in tasks.TASKS:
-        cmd, _size = tasks._RUN.find(text.split())
-        assert cmd is not None and TABLE.commands[cmd.path] == cmd, text
+    for _key, text, handler in tasks.TASKS:
+        cmd, _size = TABLE.find(text.split())
+        assert cmd is not None and cmd == registry.described(handler), text

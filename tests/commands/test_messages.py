@@ -88,7 +88,7 @@ def _dynamic() -> dict[str, set[str]]:
         "form.": set(forms.FIELD_ERRORS),
         "form.choice.": {f"{kind}.{code}" for kind, codes in forms.WORD_CHOICES.items() for code in codes},
         "console.kind.": set(console.PICKED),
-        "task.": {key for key, _ in tasks.TASKS},
+        "task.": {key for key, *_ in tasks.TASKS},
         "run.state.": set(run.OUTCOMES),
         # the sweep's DM for a follow-up of each kind but the two it words itself
         "followup.": set(messages.kinds()["followup_kind"]) - {"visitation", "mentor_checkin"},
