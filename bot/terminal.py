@@ -74,7 +74,7 @@ def _render(reply: Reply, saved: list[str] | None = None) -> str:
     width = max((len(f.label) for f in reply.fields), default=0)
     under_value = " " * (width + 5)  # a value of several lines stays in its column
     for f in reply.fields:
-        first, *more = str(f.value).split("\n") or [""]
+        first, *more = str(f.value).split("\n")
         lines.append(f"  {f.label.ljust(width)} : {first}")
         lines.extend(under_value + line for line in more)
     if reply.buttons:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -225,19 +226,21 @@ def migrate(url: str) -> None:
 _REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['"]([^'"]+)['"]|None)\s*$""", re.M)
 
 
-def migration_heads() -> set[str]:
+@functools.cache
+def migration_heads() -> frozenset[str]:
     """The newest revision(s) of storage/migrations/versions, read from the files' `revision` and
-    `down_revision` lines. Without importing Alembic: its import (with Mako and Pygments) costs every
-    long-running process ~11 MB it would never use again once the schema is current."""
+    `down_revision` lines — once a process: they ship with the code (the readiness probe asks every time).
+    Without importing Alembic: its import (with Mako and Pygments) costs every long-running process ~11 MB it
+    would never use again once the schema is current."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict((name, value) for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
         if found.get("revision"):
             revisions.add(found["revision"])
             if found.get("down_revision"):
                 parents.add(found["down_revision"])
-    return revisions - parents
+    return frozenset(revisions - parents)
 
 
 def current_revisions(engine: Engine) -> set[str]:
