@@ -21,13 +21,14 @@ import itertools
 import logging
 import multiprocessing
 import os
-import queue
 import signal
+import socket
+import struct
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
@@ -39,20 +40,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WORK_THREADS = 2  # in-process threads (tests, a server without work processes)
 CHILD_NICE = 5
+# A job that holds a row lock (the reference counter) and waits for the database gets the interpreter back after
+# at most this long, instead of CPython's 5 ms, behind another thread's agenda: at 50 commands/s the 5 ms waits,
+# one per statement, held that lock long enough for every new case to queue behind it.
+SWITCH_INTERVAL_S = 0.001
 STOP_TIMEOUT_S = 10
 
 
-def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool,
-                inherited: Services | None = None) -> None:
+HEADER = struct.Struct("!Q")  # each message on a work process's socket: its length, then the pickle
+
+
+def _child_main(sock: socket.socket, settings: Settings, allow_generated_keys: bool,
+                inherited: Services | None = None, siblings: tuple[socket.socket, ...] = ()) -> None:
     """A work process: build the services once (or, forked, take the parent's and open connections of its
     own), then run each job that arrives on one of its threads and send back (job id, ok, the pickled result
-    or exception) — pickled here, so a result that does not travel fails its own job, not the pipe."""
+    or exception) — pickled here, so a result that does not travel fails its own job, not the socket."""
+    for other in siblings:  # forked: the server's ends of the processes forked before this one are not ours
+        other.close()
     configure_logging(settings.log_format, logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it then stops its work processes
     try:
         os.nice(CHILD_NICE)  # the acks, in the parent, come first
     except OSError:
         pass
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     if inherited is not None:
         inherited.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
         svc = inherited
@@ -61,6 +72,7 @@ def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool
 
         svc = build_services(settings, auto_migrate=False, allow_generated_keys=allow_generated_keys)
     sending = threading.Lock()
+    incoming = sock.makefile("rb")
 
     def reply(job_id: int, ok: bool, value: Any) -> None:
         try:
@@ -68,8 +80,9 @@ def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool
         except Exception as exc:  # noqa: BLE001 — e.g. an exception that does not pickle: send its type
             ok, data = False, bytes(ForkingPickler.dumps(
                 RuntimeError(f"work result not transferable ({type(exc).__name__})")))
+        message = bytes(ForkingPickler.dumps((job_id, ok, data)))
         with sending:
-            conn.send((job_id, ok, data))
+            sock.sendall(HEADER.pack(len(message)) + message)
 
     def run(job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
@@ -83,8 +96,10 @@ def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool
     with ThreadPoolExecutor(max_workers=settings.work_threads, thread_name_prefix="koordinator-work") as pool:
         while True:
             try:
-                message = conn.recv()
-            except (EOFError, OSError):
+                header = incoming.read(HEADER.size)
+                body = incoming.read(HEADER.unpack(header)[0]) if len(header) == HEADER.size else b""
+                message = ForkingPickler.loads(body) if body else None
+            except (EOFError, OSError, struct.error):
                 break  # the server is gone
             if message is None:
                 break
@@ -92,101 +107,122 @@ def _child_main(conn: Connection, settings: Settings, allow_generated_keys: bool
     svc.engine.dispose()
 
 
-class _Child:
-    """One work process and the jobs it has not answered yet; a reader thread resolves their futures."""
+class _Results(asyncio.Protocol):
+    """The parent's end of a work process's socket, read by the event loop itself: whole messages out of the
+    bytes as they arrive. (Threads that read and wrote the pipe cost the loop a hand-over of the interpreter
+    lock and a wake-up for every job: measured in docs/benchmarks.md.)"""
 
-    def __init__(self, settings: Settings, allow_generated_keys: bool, fork_from: Services | None = None) -> None:
-        """`fork_from`: fork this process (its services are the child's); else spawn a clean interpreter.
-        Call `run()` to start the threads that talk to it — after every fork, so no child inherits them."""
+    def __init__(self, child: _Child) -> None:
+        self.child, self.buffer = child, bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= HEADER.size:
+            (size,) = HEADER.unpack_from(buffer, start)
+            end = start + HEADER.size + size
+            if len(buffer) < end:
+                break
+            self.child.arrived(bytes(buffer[start + HEADER.size:end]))
+            start = end
+        del buffer[:start]
+
+    def eof_received(self) -> bool:
+        return False  # close the transport: connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.child.lost()
+
+
+class _Child:
+    """One work process and the jobs it has not answered yet. Jobs go out and results come back on a socket
+    that the event loop reads and writes itself (a `_Results` transport), so a job costs the loop one write
+    and one read, and no thread runs beside it."""
+
+    def __init__(self, settings: Settings, allow_generated_keys: bool, fork_from: Services | None = None,
+                 siblings: tuple[socket.socket, ...] = ()) -> None:
+        """`fork_from`: fork this process (its services are the child's; `siblings`, the sockets of the work
+        processes forked before it, are closed in it); else spawn a clean interpreter. `connect()` on the event
+        loop that will send the jobs."""
         # spawn: a clean interpreter, no inherited threads or sockets; fork: only while no thread runs
         context = multiprocessing.get_context("fork" if fork_from is not None else "spawn")
-        self.conn, child_end = context.Pipe()
-        args = (child_end, settings, allow_generated_keys) + ((fork_from,) if fork_from is not None else ())
+        self.sock, child_end = socket.socketpair()
+        args = (child_end, settings, allow_generated_keys) + ((fork_from, siblings) if fork_from is not None else ())
         self.process = context.Process(target=_child_main, args=args, name="koordinator-work", daemon=True)
         self.process.start()
         child_end.close()
-        self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = {}
-        self.ready = threading.Event()
+        self.pending: dict[int, asyncio.Future[Any]] = {}
         self.broken = False
-        # Jobs go out through a thread of their own: pickling and a full pipe never hold up the event loop.
-        self._outgoing: queue.SimpleQueue[tuple[int, Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._transport: asyncio.Transport | None = None
+        self._ready: asyncio.Future[None] | None = None
 
-    def run(self) -> _Child:
-        for target, name in ((self._read, "koordinator-work-results"), (self._send, "koordinator-work-jobs")):
-            threading.Thread(target=target, name=name, daemon=True).start()
-        return self
+    async def connect(self) -> None:
+        """Bind the socket to the running event loop (once) and wait until the process is ready."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._ready = self._loop.create_future()
+            self._transport, _ = await self._loop.create_unix_connection(lambda: _Results(self), sock=self.sock)
+        elif self._loop is not asyncio.get_running_loop():
+            raise RuntimeError("a work process serves the event loop that first used it")
+        assert self._ready is not None
+        await asyncio.shield(self._ready)
 
-    def _fail(self, job_id: int, exc: BaseException) -> None:
-        waiting = self.pending.pop(job_id, None)
-        if waiting is not None:
-            loop, future = waiting
-            loop.call_soon_threadsafe(_settle, future, False, exc)
-
-    def _send(self) -> None:
-        while (job := self._outgoing.get()) is not None:
-            try:
-                self.conn.send(job)
-            except (OSError, ValueError) as exc:  # the pipe is gone: the process died
-                self._fail(job[0], BrokenProcessPool("a work process died"))
-                log.error("a work process is gone (%s)", type(exc).__name__)
-                return
-            except Exception as exc:  # noqa: BLE001 — e.g. arguments that do not pickle: that job fails alone
-                self._fail(job[0], exc)
+    def arrived(self, message: bytes) -> None:
+        job_id, ok, data = ForkingPickler.loads(message)
+        if job_id == 0:
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_result(None)
+            return
+        future = self.pending.pop(job_id, None)
+        if future is None or future.done():
+            return
         try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-
-    def _read(self) -> None:
-        while True:
-            try:
-                job_id, ok, data = self.conn.recv()
-            except (EOFError, OSError):
-                break
-            if job_id == 0:
-                self.ready.set()
-                continue
-            waiting = self.pending.pop(job_id, None)
-            if waiting is None:
-                continue
-            try:
-                value = ForkingPickler.loads(data)
-            except Exception as exc:  # noqa: BLE001 — a result that does not unpickle fails its job alone
-                ok, value = False, exc
-            loop, future = waiting
-            loop.call_soon_threadsafe(_settle, future, ok, value)
-        self.broken = True
-        self.ready.set()
-        for loop, future in list(self.pending.values()):
-            loop.call_soon_threadsafe(_settle, future, False, BrokenProcessPool("a work process died"))
-        self.pending.clear()
-
-    def submit(self, job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self.pending[job_id] = (loop, future)
-        if self.broken:  # died since the caller looked: the reader has already failed what it saw pending
-            self._fail(job_id, BrokenProcessPool("a work process died"))
+            value = ForkingPickler.loads(data)
+        except Exception as exc:  # noqa: BLE001 — a result that does not unpickle fails its job alone
+            ok, value = False, exc
+        if ok:
+            future.set_result(value)
         else:
-            self._outgoing.put((job_id, fn, args))
-        return future
+            future.set_exception(value)
+
+    def lost(self) -> None:
+        """The process died (or closed its end): every job in flight fails where it was awaited."""
+        self.broken = True
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(BrokenProcessPool("a work process died"))
+
+    async def submit(self, job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        await self.connect()
+        if self.broken or self._transport is None or self._transport.is_closing():
+            raise BrokenProcessPool("a work process died")
+        message = bytes(ForkingPickler.dumps((job_id, fn, args)))  # arguments that do not pickle fail here
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[job_id] = future
+        self._transport.write(HEADER.pack(len(message)) + message)
+        return await future
 
     def stop(self) -> None:
-        self._outgoing.put(None)
+        """Tell the process to stop (it finishes the jobs it has, then exits), and close our end."""
+        stop = bytes(ForkingPickler.dumps(None))
+        try:
+            if self._transport is not None and not self._transport.is_closing():
+                self._transport.write(HEADER.pack(len(stop)) + stop)  # sent at once unless jobs are still queued
+                self._transport.abort()  # the loop may be closing: close now, not after a last turn of it
+            elif self._transport is None:
+                self.sock.sendall(HEADER.pack(len(stop)) + stop)
+        except OSError:
+            pass  # the process is gone already
+        self.sock.close()
         self.process.join(STOP_TIMEOUT_S)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(STOP_TIMEOUT_S)
-        self.conn.close()
-
-
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
 
 
 class Work:
@@ -199,24 +235,23 @@ class Work:
         self._ids = itertools.count(1)
 
     def _spawn(self) -> _Child:
-        return _Child(self.svc.settings, self.svc.settings.koordinator_dev).run()
+        return _Child(self.svc.settings, self.svc.settings.koordinator_dev)
 
     def prefork(self) -> bool:
         """Fork the work processes now, sharing this process's memory with them — only while this process runs
         no other thread (before the server starts); False when it does (`start` then spawns them)."""
         if not self.processes or self._children or threading.active_count() != 1:
             return False
-        children = [_Child(self.svc.settings, self.svc.settings.koordinator_dev, fork_from=self.svc)
-                    for _ in range(self.processes)]
-        self._children = [child.run() for child in children]
+        for _ in range(self.processes):
+            self._children.append(_Child(self.svc.settings, self.svc.settings.koordinator_dev, fork_from=self.svc,
+                                         siblings=tuple(child.sock for child in self._children)))
         return True
 
     async def start(self) -> None:
         """Start the work processes before the first request needs them (spawning takes a moment)."""
         if self.processes and not self._children:
             self._children = [self._spawn() for _ in range(self.processes)]
-        if self._children:
-            await asyncio.gather(*(asyncio.to_thread(child.ready.wait) for child in self._children))
+        await asyncio.gather(*(child.connect() for child in self._children))
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
         if not self._children:

@@ -70,6 +70,31 @@ async def test_a_failing_job_raises_where_it_was_awaited_and_a_dead_process_is_r
         svc.engine.dispose()
 
 
+async def test_the_event_loop_itself_talks_to_the_work_processes_no_thread_beside_it(slack_settings: Settings,
+                                                                                   clock: Any) -> None:
+    """Jobs go out and results come back on a socket the event loop reads and writes: the server runs no
+    thread per work process (a thread cost the loop a hand-over of the interpreter lock per job)."""
+    import threading
+
+    svc = make_svc(slack_settings.model_copy(update={"work_threads": 2}), clock)
+    before = threading.active_count()
+    work = Work(svc, processes=2)
+    await work.start()
+    try:
+        pids = await asyncio.gather(*(work(nap, 0.05) for _ in range(20)))
+        assert len(set(pids)) == 2 and os.getpid() not in pids
+        assert threading.active_count() == before
+        big = await work(echo, b"x" * (3 << 20))  # larger than a socket's buffer, both ways
+        assert big == b"x" * (3 << 20)
+    finally:
+        work.stop()
+        svc.engine.dispose()
+
+
+def echo(_svc: Services, value: bytes) -> bytes:
+    return value
+
+
 PREFORK = """
 import asyncio, os, sys, threading
 from bot.work import Work
