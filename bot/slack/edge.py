@@ -12,13 +12,13 @@ from typing import Any
 
 from slack_bolt.request.internals import parse_body
 
-from bot.edge import wrong_types
+from bot.edge import fields, wrong_types
 
 MAX_AGE = 300  # seconds; Slack's own rule (and bolt's)
 
 # The fields bolt and our listeners read, with the types they assume.
 _OBJECT_OR_ID = (dict, str)
-TOP = {"type": str, "team": _OBJECT_OR_ID, "user": _OBJECT_OR_ID, "enterprise": _OBJECT_OR_ID,
+TOP = fields({"type": str, "team": _OBJECT_OR_ID, "user": _OBJECT_OR_ID, "enterprise": _OBJECT_OR_ID,
        "channel": _OBJECT_OR_ID, "event": dict, "view": dict, "container": dict, "message": dict, "actions": list,
        "authorizations": list, "command": str, "text": str, "user_id": str, "user_name": str, "channel_id": str,
        "team_id": str, "enterprise_id": str, "trigger_id": str, "response_url": str, "callback_id": str,
@@ -33,9 +33,9 @@ TOP = {"type": str, "team": _OBJECT_OR_ID, "user": _OBJECT_OR_ID, "enterprise": 
        "view.state": dict, "view.state.values": dict, "view.hash": str, "view.team_id": str,
        "view.root_view_id": str, "view.app_id": str, "container.type": str, "container.channel_id": str,
        "container.message_ts": str, "container.view_id": str, "message.ts": str, "message.text": str,
-       "message.thread_ts": str}
-ACTION = {"type": str, "action_id": str, "block_id": str, "value": str, "action_ts": str,
-          "selected_option": dict, "selected_options": list}
+       "message.thread_ts": str})
+ACTION = fields({"type": str, "action_id": str, "block_id": str, "value": str, "action_ts": str,
+                 "selected_option": dict, "selected_options": list})
 
 
 def signature_ok(secret: str, raw: bytes, headers: Mapping[str, str], now: float) -> str | None:

@@ -35,9 +35,10 @@ ACTIVITY = {"type": str, "id": str, "name": str, "text": str, "textFormat": str,
 def edge_check(settings: Settings) -> Callable[[bytes, Mapping[str, str]], tuple[int, str] | None]:
     """/api/messages before the SDK parses it: a bearer token must be there (the SDK then validates it), and
     the body must be an activity object."""
-    from bot.edge import json_object, wrong_types
+    from bot.edge import fields, json_object, wrong_types
     from bot.teams.sdk import ActivityTypeAdapter
 
+    activity = fields(ACTIVITY)
     needs_token = auth_mode(settings) != "dev"
 
     def refuse(raw: bytes, headers: Mapping[str, str]) -> tuple[int, str] | None:
@@ -46,7 +47,7 @@ def edge_check(settings: Settings) -> Callable[[bytes, Mapping[str, str]], tuple
         data, problem = json_object(raw)
         if problem:
             return 400, problem
-        problem = wrong_types(data, ACTIVITY)
+        problem = wrong_types(data, activity)
         if problem:
             return 400, problem
         for name in ("attachments", "entities", "membersAdded", "membersRemoved"):

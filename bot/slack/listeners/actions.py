@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import render
+from bot.slack.ack import AckAtOnce
 from bot.slack.answer import Where
 from bot.slack.runtime import invocation, runtime_of
 
@@ -35,4 +36,4 @@ async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ACTIONS)(on_button)
+    app.action(ACTIONS, middleware=[AckAtOnce()])(on_button)

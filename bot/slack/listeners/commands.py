@@ -6,11 +6,13 @@ budget is spent only on the ack, never on the database.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.ack import AckAtOnce
 from bot.slack.answer import Where
 from bot.slack.render import unescape
 from bot.slack.runtime import invocation, runtime_of
@@ -18,6 +20,7 @@ from commands.registry import GROUPS
 
 HELP_COMMAND = "koordinator"  # Slack reserves /help
 SLASH_COMMANDS: tuple[str, ...] = (HELP_COMMAND, *(g for g in GROUPS if g != "help"))
+SLASH_PATTERN = re.compile("^/(" + "|".join(re.escape(name) for name in SLASH_COMMANDS) + ")$")
 
 
 def command_text(command: str, text: str) -> str:
@@ -30,7 +33,13 @@ def command_text(command: str, text: str) -> str:
 async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
                            context: Any) -> None:
     await ack()
+    import os
     rt = runtime_of(context)
+    if os.environ.get("HACK_NOOP"):
+        return
+    if os.environ.get("HACK_TRIVIAL"):
+        await rt.work(_trivial)
+        return
     user = {"id": command.get("user_id", ""), "username": command.get("user_name", "")}
     inv = invocation(user, command_text(command.get("command", ""), command.get("text", "")),
                      channel_id=command.get("channel_id"), request_id=command.get("trigger_id"))
@@ -39,5 +48,9 @@ async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: Async
 
 
 def register(app: AsyncApp) -> None:
-    for name in SLASH_COMMANDS:
-        app.command(f"/{name}")(on_slash_command)
+    # one listener for them all: bolt tries each listener's matcher in turn, on the event loop, per request
+    app.command(SLASH_PATTERN, middleware=[AckAtOnce()])(on_slash_command)
+
+
+def _trivial(svc):
+    return None
