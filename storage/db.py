@@ -141,6 +141,7 @@ class UnitOfWork(Session):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, expire_on_commit=False)
         self.consequences: dict[str, tuple[Callable[[Session, list], None], list]] = {}
+        self._last: set[str] = set()
         self._written: dict[int, object] | None = {}
         self._created: set[int] = set()  # id() of the written objects this unit of work inserted
         event.listen(self, "after_flush", self._note_flushed)
@@ -167,13 +168,16 @@ class UnitOfWork(Session):
         """This unit of work inserted `obj` (one of `written()`)."""
         return self._written is not None and self._written.get(id(obj)) is obj and id(obj) in self._created
 
-    def then(self, name: str, run: Callable[[Session, list], None], item: object) -> None:
-        """Just before the commit, `run(session, items)` once with every item queued under `name`."""
+    def then(self, name: str, run: Callable[[Session, list], None], item: object, *, last: bool = False) -> None:
+        """Just before the commit, `run(session, items)` once with every item queued under `name`; `last`: after
+        every other consequence (the audit chain's lock is then held only for its own INSERT and the commit)."""
         self.consequences.setdefault(name, (run, []))[1].append(item)
+        if last:
+            self._last.add(name)
 
     def commit(self) -> None:
         while self.consequences:  # a consequence may queue another
-            name = next(iter(self.consequences))
+            name = next((n for n in self.consequences if n not in self._last), next(iter(self.consequences)))
             run, items = self.consequences.pop(name)
             run(self, items)
         super().commit()
@@ -185,11 +189,12 @@ class UnitOfWork(Session):
         super().rollback()
 
 
-def then(session: Session, name: str, run: Callable[[Session, list], None], item: object) -> None:
+def then(session: Session, name: str, run: Callable[[Session, list], None], item: object, *,
+         last: bool = False) -> None:
     """Queue a consequence with the unit of work; a session not opened by `unit_of_work` (a script, a migration)
     runs it at once."""
     if isinstance(session, UnitOfWork):
-        session.then(name, run, item)
+        session.then(name, run, item, last=last)
     else:
         run(session, [item])
 
