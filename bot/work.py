@@ -43,7 +43,7 @@ CHILD_NICE = 5
 # A job that holds a row lock (the reference counter) and waits for the database gets the interpreter back after
 # at most this long, instead of CPython's 5 ms, behind another thread's agenda: at 50 commands/s the 5 ms waits,
 # one per statement, held that lock long enough for every new case to queue behind it.
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = 0.0005
 STOP_TIMEOUT_S = 10
 
 
