@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from storage import sealed
 from storage.clock import Clock
 from storage.crypto import Vault
-from storage.db import then
+from storage.db import UnitOfWork, then
 from storage.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -75,8 +75,17 @@ def record(
     if purpose:
         entry.purpose_ct, entry.purpose_kid = vault.encrypt(session, purpose, sealed.AUDIT_PURPOSE.label)
     entry.content_hash = content_digest(entry)
-    then(session, "audit", _append_all, entry, last=True)
+    then(session, _QUEUE, _append_all, entry, last=True)
     return entry
+
+
+_QUEUE = "audit"
+
+
+def queued(session: Session) -> list[AuditEntry]:
+    """The entries this unit of work has recorded that join the chain at its commit (none outside one)."""
+    waiting = session.consequences.get(_QUEUE) if isinstance(session, UnitOfWork) else None
+    return list(waiting[1]) if waiting else []
 
 
 def _append_all(session: Session, entries: list[AuditEntry]) -> None:

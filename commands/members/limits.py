@@ -37,9 +37,13 @@ def _day_start(ctx: Ctx) -> datetime:
 
 
 def lookups_today(ctx: Ctx) -> int:
-    return ctx.session.exec(select(func.count()).select_from(AuditEntry).where(
+    """Those in the audit log, and those this command has audited (they join the log at its commit)."""
+    since = _day_start(ctx)
+    stored = ctx.session.exec(select(func.count()).select_from(AuditEntry).where(
         col(AuditEntry.action).in_(COUNTED), AuditEntry.actor == ctx.inv.user_id,
-        col(AuditEntry.at) >= _day_start(ctx))).one()
+        col(AuditEntry.at) >= since)).one()
+    return stored + sum(1 for e in audit.queued(ctx.session)
+                        if e.action in COUNTED and e.actor == ctx.inv.user_id and e.at >= since)
 
 
 def check_lookup(ctx: Ctx) -> None:
