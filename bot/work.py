@@ -5,7 +5,8 @@ competes with the loop for the GIL, so under a burst the acks queue behind the u
 docs/benchmarks.md). `serve` therefore runs the work in `WORK_PROCESSES` worker *processes* at a lower CPU
 priority, each running up to `WORK_THREADS` jobs at once: a job spends much of its time waiting for the
 database, and another job's Python runs meanwhile. Tests and the scheduler's worker keep the simpler
-in-process threads (same functions, same results).
+in-process threads (same functions, same results). The event loop itself writes the jobs to each work process's
+socket and reads the results back (no thread beside it in the server).
 
 Memory: `serve` forks its work processes once everything is imported and built, before the server starts a
 thread (`Work.prefork`), after `gc.freeze()`: the children share the parent's pages (the libraries, the
