@@ -25,7 +25,6 @@ import os
 import signal
 import socket
 import struct
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,10 +40,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WORK_THREADS = 2  # in-process threads (tests, a server without work processes)
 CHILD_NICE = 5
-# A job that holds a row lock (the reference counter) and waits for the database gets the interpreter back after
-# at most this long, instead of CPython's 5 ms, behind another thread's agenda: at 50 commands/s the 5 ms waits,
-# one per statement, held that lock long enough for every new case to queue behind it.
-SWITCH_INTERVAL_S = 0.0005
 STOP_TIMEOUT_S = 10
 
 
@@ -64,7 +59,6 @@ def _child_main(sock: socket.socket, settings: Settings, allow_generated_keys: b
         os.nice(CHILD_NICE)  # the acks, in the parent, come first
     except OSError:
         pass
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     if inherited is not None:
         inherited.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
         svc = inherited
