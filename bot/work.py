@@ -92,9 +92,14 @@ def _child_main(sock: socket.socket, settings: Settings, allow_generated_keys: b
         while True:
             try:
                 header = incoming.read(HEADER.size)
-                body = incoming.read(HEADER.unpack(header)[0]) if len(header) == HEADER.size else b""
-                message = ForkingPickler.loads(body) if body else None
-            except (EOFError, OSError, struct.error):
+                if len(header) < HEADER.size:
+                    break  # the server is gone
+                (size,) = HEADER.unpack(header)
+                body = incoming.read(size)
+                if len(body) < size:
+                    break  # gone half-way through a job: nothing to run
+                message = ForkingPickler.loads(body)
+            except (EOFError, OSError):
                 break  # the server is gone
             if message is None:
                 break
