@@ -33,13 +33,7 @@ def command_text(command: str, text: str) -> str:
 async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
                            context: Any) -> None:
     await ack()
-    import os
     rt = runtime_of(context)
-    if os.environ.get("HACK_NOOP"):
-        return
-    if os.environ.get("HACK_TRIVIAL"):
-        await rt.work(_trivial)
-        return
     user = {"id": command.get("user_id", ""), "username": command.get("user_name", "")}
     inv = invocation(user, command_text(command.get("command", ""), command.get("text", "")),
                      channel_id=command.get("channel_id"), request_id=command.get("trigger_id"))
@@ -50,7 +44,3 @@ async def on_slash_command(ack: AsyncAck, command: dict[str, Any], client: Async
 def register(app: AsyncApp) -> None:
     # one listener for them all: bolt tries each listener's matcher in turn, on the event loop, per request
     app.command(SLASH_PATTERN, middleware=[AckAtOnce()])(on_slash_command)
-
-
-def _trivial(svc):
-    return None
