@@ -46,6 +46,12 @@ STOP_TIMEOUT_S = 10
 HEADER = struct.Struct("!Q")  # each message on a work process's socket: its length, then the pickle
 
 
+def _framed(value: Any) -> bytes:
+    """`value` as one message on a work process's socket."""
+    data = bytes(ForkingPickler.dumps(value))
+    return HEADER.pack(len(data)) + data
+
+
 def _child_main(sock: socket.socket, settings: Settings, allow_generated_keys: bool,
                 inherited: Services | None = None, siblings: tuple[socket.socket, ...] = ()) -> None:
     """A work process: build the services once (or, forked, take the parent's and open connections of its
@@ -75,9 +81,9 @@ def _child_main(sock: socket.socket, settings: Settings, allow_generated_keys: b
         except Exception as exc:  # noqa: BLE001 — e.g. an exception that does not pickle: send its type
             ok, data = False, bytes(ForkingPickler.dumps(
                 RuntimeError(f"work result not transferable ({type(exc).__name__})")))
-        message = bytes(ForkingPickler.dumps((job_id, ok, data)))
+        message = _framed((job_id, ok, data))
         with sending:
-            sock.sendall(HEADER.pack(len(message)) + message)
+            sock.sendall(message)
 
     def run(job_id: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
@@ -201,21 +207,21 @@ class _Child:
         await self.connect()
         if self.broken or self._transport is None or self._transport.is_closing():
             raise BrokenProcessPool("a work process died")
-        message = bytes(ForkingPickler.dumps((job_id, fn, args)))  # arguments that do not pickle fail here
+        message = _framed((job_id, fn, args))  # arguments that do not pickle fail here
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[job_id] = future
-        self._transport.write(HEADER.pack(len(message)) + message)
+        self._transport.write(message)
         return await future
 
     def stop(self) -> None:
         """Tell the process to stop (it finishes the jobs it has, then exits), and close our end."""
-        stop = bytes(ForkingPickler.dumps(None))
+        stop = _framed(None)
         try:
             if self._transport is not None and not self._transport.is_closing():
-                self._transport.write(HEADER.pack(len(stop)) + stop)  # sent at once unless jobs are still queued
+                self._transport.write(stop)  # sent at once unless jobs are still queued
                 self._transport.abort()  # the loop may be closing: close now, not after a last turn of it
             elif self._transport is None:
-                self.sock.sendall(HEADER.pack(len(stop)) + stop)
+                self.sock.sendall(stop)
         except OSError:
             pass  # the process is gone already
         self.sock.close()
