@@ -84,8 +84,7 @@ _QUEUE = "audit"
 
 def queued(session: Session) -> list[AuditEntry]:
     """The entries this unit of work has recorded that join the chain at its commit (none outside one)."""
-    waiting = session.consequences.get(_QUEUE) if isinstance(session, UnitOfWork) else None
-    return list(waiting[1]) if waiting else []
+    return session.queued(_QUEUE) if isinstance(session, UnitOfWork) else []
 
 
 def _append_all(session: Session, entries: list[AuditEntry]) -> None:

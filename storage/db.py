@@ -175,6 +175,11 @@ class UnitOfWork(Session):
         if last:
             self._last.add(name)
 
+    def queued(self, name: str) -> list:
+        """The items queued under `name` that the commit has not run yet."""
+        waiting = self.consequences.get(name)
+        return list(waiting[1]) if waiting else []
+
     def commit(self) -> None:
         while self.consequences:  # a consequence may queue another
             name = next((n for n in self.consequences if n not in self._last), next(iter(self.consequences)))
